@@ -85,13 +85,19 @@ describe("Narratives loader", () => {
     expect(() => ds.load(ds.scans("pieman").scans[0])).toThrow(/hemi-L_desc-clean\.func\.gii: 250 TRs, but event_meta\.json places story "pieman" at TRs 10–290/);
   });
 
-  it("refuses BOLD shorter than the last word's onset", () => {
+  it("refuses a story whose words mostly fall outside the trimmed scan, naming the alignment and the clock", () => {
     const root = mkdtempSync(join(tmpdir(), "narratives-"));
     const shortMeta = { pieman: { pieman: { onset: 10, duration: 200 } } };
     writeNarrativesLayout(root, { eventMeta: shortMeta, alignments: { pieman: piemanCsv }, scans: [surf("sub-002", 300)] });
     const ds = new NarrativesDataset(root);
     const loaded = ds.load(ds.scans("pieman").scans[0]);
-    expect(() => ds.storyWords(loaded)).toThrow(/BOLD covers 300\.0 s \(200 TRs of 1\.5 s\) but the last word .*starts at 414\.46 s/);
+    expect(() => ds.storyWords(loaded)).toThrow(/align\.csv: 0 of 957 words fall before and \d+ after story "pieman" .*word clock "scan" \(audio at 0 s\): more than 10% outside/);
+    // A looser limit accepts it and reports the words dropped.
+    const words = ds.storyWords(loaded, { maxOutsideFraction: 0.5 });
+    expect(words.dropped.before).toBe(0);
+    expect(words.dropped.after).toBe(Array.from(words.onsets).filter((t) => Math.floor(t / 1.5) + 1 >= 200).length);
+    expect(words.dropped.after).toBeGreaterThan(100);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it("loads volumetric scans inside their brain mask", () => {

@@ -52,6 +52,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   const report = await runPipeline(c, { shard, subjects: values.subjects?.split(",").map((s) => s.trim()), onProgress: (d, t, s) => bar.update(d, t, s) });
   bar.finish();
   const lines = [`${report.computed.length} scan(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`];
+  for (const w of report.warnings) lines.push(`warning: ${w}`);
   for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
   if (report.group) lines.push(...report.group.summary, `outputs: ${c.outDir}/${c.name}/ (tables, maps, figures)`);
   else lines.push(`shard ${values.shard} done; run "brainscore merge --config ${values.config}" after every shard`);

@@ -8,6 +8,15 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, expectKeys, expectObject, optionalNumber, optionalString } from "../config/validate.js";
 import type { AlphaSelection } from "../encoding/ridge/criteria.js";
 import { embeddedData } from "../io/paths.js";
+import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
+
+function wordClocks(v: unknown, where: string): Record<string, ClockOverride> {
+  const o = expectObject(v ?? {}, where);
+  for (const [story, x] of Object.entries(o)) {
+    if (!(x === "scan" || x === "story" || (typeof x === "number" && Number.isFinite(x)))) throw new ConfigError(`${where}.${story}: expected "scan", "story" or the audio's onset in the scan in seconds, got ${JSON.stringify(x)}`);
+  }
+  return o as Record<string, ClockOverride>;
+}
 
 export interface RunConfig {
   name: string;
@@ -23,6 +32,10 @@ export interface RunConfig {
   embedding: "token+position" | "token";
   ridge: { alphaSelection: AlphaSelection; folds: number; firDelays: number[] };
   detrendOrder: number;
+  /** Per-story word clock overrides: "scan", "story" or the audio's onset in the scan in seconds. */
+  wordClock: Record<string, ClockOverride>;
+  /** Refuse a scan when more than this share of its story's words falls outside the trimmed scan. */
+  maxWordsOutside: number;
   /** Surface runs: an .annot on fsaverage5 vertices; volume runs: a NIfTI label volume on the BOLD grid. */
   regions: { annot: string; labels?: string; maxVertices: number };
   forecast: null | {
@@ -44,7 +57,7 @@ export interface RunConfig {
   cacheDir?: string;
 }
 
-const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "context", "contextMode", "embedding", "ridge", "detrendOrder", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
+const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays"];
 const REGIONS = ["annot", "labels", "maxVertices"];
 const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "depthLayers", "dTest", "dRef"];
@@ -125,6 +138,8 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       firDelays: intList(ridge.firDelays, `${source}.ridge.firDelays`, [0, 1, 2, 3, 4, 5]),
     },
     detrendOrder: optionalNumber(c, "detrendOrder", source, (n) => Number.isInteger(n) && n >= 0, "an integer ≥ 0") ?? 1,
+    wordClock: wordClocks(c.wordClock, `${source}.wordClock`),
+    maxWordsOutside: optionalNumber(c, "maxWordsOutside", source, (n) => n >= 0 && n <= 1, "a fraction in [0, 1]") ?? 0.1,
     regions: {
       annot: path(optionalString(regions, "annot", `${source}.regions`) ?? embeddedData("fsaverage5", "desikan_test.annot")),
       labels: regions.labels === undefined ? undefined : path(optionalString(regions, "labels", `${source}.regions`)!),

@@ -46,6 +46,14 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
     layers.forEach((layer, li) => regions.forEach((region, q) => scoreRows.push({ subject: r.subject, task: r.task, model: c.model, layer, analysis: "brain_score", d: null, hemi: hemiOf(region), region, score: r.regionScores[li * R + q] })));
   }
   files.push(...writeTable(join(root, "tables", "brain_scores"), scoreRows));
+  // Words per scan: the clock their alignment was read on and how many fell outside the trimmed scan.
+  const wordRows: Row[] = results.map((r) => ({
+    subject: r.subject, task: r.task, story: r.story, alignment: r.words.alignment, clock: r.words.clock, audio_onset: r.words.audioOnset,
+    clock_source: r.words.clockSource, words: r.words.total, outside_before: r.words.outsideBefore, outside_after: r.words.outsideAfter, dropped_before: r.words.droppedBefore, dropped_after: r.words.droppedAfter,
+  }));
+  files.push(...writeTable(join(root, "tables", "words"), wordRows));
+  const dropped = results.filter((r) => r.words.droppedBefore + r.words.droppedAfter > 0);
+  if (dropped.length > 0) summary.push(`words outside the trimmed scan (dropped from the design): ${[...new Set(dropped.map((r) => `${r.words.alignment} ${r.words.droppedBefore} before, ${r.words.droppedAfter} after`))].join("; ")}`);
   const groupRows: Row[] = [];
   const pvals: number[] = [];
   layers.forEach((layer, li) =>

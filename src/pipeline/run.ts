@@ -22,6 +22,8 @@ export interface RunReport {
   computed: string[];
   skipped: string[];
   failed: { key: string; error: string }[];
+  /** Word-clock warnings (stories whose clock was inferred), once each. */
+  warnings: string[];
   group?: GroupOutputs;
 }
 
@@ -32,7 +34,7 @@ export function parseShard(spec: string): { index: number; count: number } {
 }
 
 export function listRunScans(c: RunConfig, subjects?: string[]): { ds: NarrativesDataset; scans: NarrativesScan[]; excluded: NarrativesScan[] } {
-  const ds = new NarrativesDataset(c.dataset, { space: c.space, pipeline: c.pipeline });
+  const ds = new NarrativesDataset(c.dataset, { space: c.space, pipeline: c.pipeline, wordClock: c.wordClock });
   const tasks = c.tasks ?? Object.keys(ds.eventMeta);
   const scans: NarrativesScan[] = [];
   const excluded: NarrativesScan[] = [];
@@ -54,7 +56,7 @@ export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promi
   const root = join(c.outDir, c.name);
   mkdirSync(root, { recursive: true });
   writeFileAtomic(join(root, "run.json"), [new TextEncoder().encode(JSON.stringify({ config: c, configHash: hash, excludedScans: excluded.map((s) => s.key) }, null, 2))]);
-  const report: RunReport = { computed: [], skipped: [], failed: [] };
+  const report: RunReport = { computed: [], skipped: [], failed: [], warnings: [] };
   const featureCache = new Map<string, StoryFeatures>();
   for (const [i, scan] of mine.entries()) {
     const path = subjectResultPath(c, scan);
@@ -62,7 +64,9 @@ export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promi
       report.skipped.push(scan.key);
     } else {
       try {
-        saveSubjectResult(path, await runSubject(c, ds, scan, model, featureCache), hash);
+        const result = await runSubject(c, ds, scan, model, featureCache);
+        for (const w of result.words.warnings) if (!report.warnings.includes(w)) report.warnings.push(w);
+        saveSubjectResult(path, result, hash);
         report.computed.push(scan.key);
       } catch (e) {
         report.failed.push({ key: scan.key, error: (e as Error).message });

@@ -42,11 +42,26 @@ export interface SubjectResult {
   regionBold: Matrix;
   forecast?: { distances: number[]; analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }>; depthLayers: number[]; depth: Float64Array };
   masked: number;
+  /** The story's words on this scan: alignment, word clock, and words dropped outside the trimmed scan. */
+  words: WordsReport;
+}
+
+export interface WordsReport {
+  alignment: string;
+  total: number;
+  outsideBefore: number;
+  outsideAfter: number;
+  droppedBefore: number;
+  droppedAfter: number;
+  clock: string;
+  audioOnset: number;
+  clockSource: string;
+  warnings: string[];
 }
 
 /** Hash of everything in the configuration that changes a subject's results. */
 export function subjectConfigHash(c: RunConfig): string {
-  const relevant = { model: c.model, layers: c.layers, context: c.context, contextMode: c.contextMode, embedding: c.embedding, ridge: c.ridge, detrendOrder: c.detrendOrder, regions: c.regions, forecast: c.forecast, space: c.space, pipeline: c.pipeline };
+  const relevant = { wordClock: c.wordClock, maxWordsOutside: c.maxWordsOutside, model: c.model, layers: c.layers, context: c.context, contextMode: c.contextMode, embedding: c.embedding, ridge: c.ridge, detrendOrder: c.detrendOrder, regions: c.regions, forecast: c.forecast, space: c.space, pipeline: c.pipeline };
   return createHash("sha256").update(JSON.stringify(relevant)).digest("hex").slice(0, 16);
 }
 
@@ -103,15 +118,29 @@ export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: 
 
 export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: NarrativesScan, model: string, featureCache: Map<string, StoryFeatures>): Promise<SubjectResult> {
   const loaded = ds.load(scan);
-  const words = ds.storyWords(loaded);
+  const words = ds.storyWords(loaded, { maxOutsideFraction: c.maxWordsOutside });
+  const wordsReport: WordsReport = {
+    alignment: words.alignment,
+    total: words.words.length,
+    outsideBefore: words.outside.before,
+    outsideAfter: words.outside.after,
+    droppedBefore: words.dropped.before,
+    droppedAfter: words.dropped.after,
+    clock: words.clock.convention,
+    audioOnset: words.clock.audioOnset,
+    clockSource: words.clock.source,
+    warnings: words.warnings,
+  };
   const cleaned = cleanRun(loaded.bold, { detrendOrder: c.detrendOrder });
   const masked = cleaned.nonFinite.length + cleaned.constant.length;
   const bold = cleaned.bold;
   const T = bold.rows;
-  let story = featureCache.get(loaded.story);
+  // Keyed by alignment too: a task heard in versions (milkyway) has one story name and several transcripts.
+  const featureKey = `${words.alignment}/${loaded.story}`;
+  let story = featureCache.get(featureKey);
   if (!story) {
     story = await storyFeatures(c, words, model);
-    featureCache.set(loaded.story, story);
+    featureCache.set(featureKey, story);
   }
   const layout: Layout = loaded.hemiVertices
     ? { kind: "surface", ...loaded.hemiVertices }
@@ -161,7 +190,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     }
     forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth };
   }
-  return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked };
+  return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport };
 }
 
 export function saveSubjectResult(path: string, r: SubjectResult, configHash: string): void {
@@ -179,7 +208,7 @@ export function saveSubjectResult(path: string, r: SubjectResult, configHash: st
     }
     tensors.depth = { shape: [r.forecast.depthLayers.length, r.regions.length], data: r.forecast.depth };
   }
-  const meta = { key: r.key, subject: r.subject, task: r.task, story: r.story, regions: r.regions, layers: r.layers, layout: r.layout.kind === "surface" ? r.layout : { ...r.layout, maskIndices: undefined }, masked: r.masked, distances: r.forecast?.distances, analyses: r.forecast ? Object.keys(r.forecast.analyses) : [], depthLayers: r.forecast?.depthLayers };
+  const meta = { key: r.key, subject: r.subject, task: r.task, story: r.story, regions: r.regions, layers: r.layers, layout: r.layout.kind === "surface" ? r.layout : { ...r.layout, maskIndices: undefined }, masked: r.masked, words: r.words, distances: r.forecast?.distances, analyses: r.forecast ? Object.keys(r.forecast.analyses) : [], depthLayers: r.forecast?.depthLayers };
   writeSafetensors(path, tensors, { format: "brainscore.subject/1", config: configHash, meta: JSON.stringify(meta) });
 }
 

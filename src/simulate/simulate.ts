@@ -20,6 +20,7 @@ import { sumWordsIntoTRs } from "../fmri/design/wordsPerTR.js";
 import type { EventMeta } from "../fmri/datasets/narratives.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
+import { wordsOnScanClock } from "../fmri/datasets/narrativesClock.js";
 import { readWords } from "../stimuli/readers.js";
 import { standardize } from "./plant.js";
 import { createBackend } from "../backend/index.js";
@@ -150,8 +151,9 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
   for (const [si, story] of config.stories.entries()) {
     const alignPath = join(config.alignDir, story, "align.csv");
     alignments[story] = readFileSync(alignPath, "utf8");
-    const events = readWords(alignPath);
     const { onset, duration } = config.eventMeta[story][story];
+    // Planted on the scan clock by the same per-story word clock the loader uses.
+    const events = wordsOnScanClock(story, readWords(alignPath), { storyOnset: onset * 1.5, storyEnd: (onset + duration) * 1.5 }).words;
     const scanTRs = onset + duration + 5;
     // The planted per-word values are summed into TRs as the analysis does (TR floor(t/TR) + 1), then
     // convolved with the HRF sampled at the TR: the analysis' FIR delays can represent that response.

@@ -7,7 +7,6 @@ import { readWords } from "../../stimuli/readers.js";
 import type { WordEvents } from "../../stimuli/words.js";
 import { readGiftiTimeSeries } from "../formats/gifti.js";
 import { readNifti } from "../formats/nifti.js";
-import { checkWordsWithinBold } from "./narratives.js";
 
 export interface BidsRun {
   bold: Matrix;
@@ -45,4 +44,13 @@ export function loadBidsRun(options: { bold: string | [string, string]; events: 
   const words = readWords(options.events, { wordColumn: options.wordColumn });
   checkWordsWithinBold(words, bold.rows, tr, source);
   return { bold, tr, words };
+}
+
+/** Refuses word timings that run past the (trimmed) BOLD: the design would silently lose the story's end. */
+export function checkWordsWithinBold(words: WordEvents, nTRs: number, tr: number, source: string): void {
+  let last = -Infinity;
+  for (const t of words.onsets) if (Number.isFinite(t)) last = Math.max(last, t);
+  if (last >= nTRs * tr) {
+    throw new Error(`${source}: the BOLD covers ${(nTRs * tr).toFixed(1)} s (${nTRs} TRs of ${tr} s) but the last word (${words.source}) starts at ${last.toFixed(2)} s: BOLD shorter than the story`);
+  }
 }

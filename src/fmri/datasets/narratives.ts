@@ -10,12 +10,14 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readJsonFile } from "../../io/files.js";
+import { readJsonFile, readText } from "../../io/files.js";
 import type { Matrix } from "../../linalg/dense.js";
 import { readWords } from "../../stimuli/readers.js";
 import type { WordEvents } from "../../stimuli/words.js";
 import { readGiftiTimeSeries } from "../formats/gifti.js";
 import { readNifti } from "../formats/nifti.js";
+import { wordsOutsideTRs } from "../design/wordsPerTR.js";
+import { wordsOnScanClock, type ClockOverride, type ResolvedClock } from "./narrativesClock.js";
 
 export const NARRATIVES_TR = 1.5;
 
@@ -30,6 +32,8 @@ export interface NarrativesOptions {
   /** Override the dataset's code/event_meta.json and code/scan_exclude.json. */
   eventMeta?: EventMeta;
   scanExclude?: ScanExclude;
+  /** Per-story word clock overrides (story or alignment folder → "scan", "story" or the audio onset in s). */
+  wordClock?: Record<string, ClockOverride>;
 }
 
 export interface NarrativesScan {
@@ -61,6 +65,7 @@ export class NarrativesDataset {
   readonly scanExclude: ScanExclude;
   readonly pipeline: string;
   readonly space: "fsaverage6" | "fsaverage5" | "MNI152NLin2009cAsym";
+  readonly wordClock: Record<string, ClockOverride>;
 
   constructor(
     readonly root: string,
@@ -69,6 +74,7 @@ export class NarrativesDataset {
     if (!existsSync(root)) throw new Error(`${root}: no such dataset folder`);
     this.pipeline = options.pipeline ?? "afni-nosmooth";
     this.space = options.space ?? "fsaverage6";
+    this.wordClock = options.wordClock ?? {};
     this.eventMeta = options.eventMeta ?? readJsonFile(join(root, "code", "event_meta.json"));
     this.scanExclude = options.scanExclude ?? (existsSync(join(root, "code", "scan_exclude.json")) ? readJsonFile(join(root, "code", "scan_exclude.json")) : {});
   }
@@ -130,28 +136,82 @@ export class NarrativesDataset {
   }
 
   /**
-   * The words of a loaded scan's story on the trimmed BOLD's clock. Gentle times count from the start of
-   * the stimulus audio, which starts with the scan, so they are shifted by the story's onset
-   * (onset TRs × TR); the alignment folder is the story's, or the task's when a task holds several
-   * stories in one recording (slumlordreach). Fails if the BOLD ends before the last word starts.
+   * The words of a loaded scan's story on the trimmed BOLD's clock: alignment time + the story's audio
+   * onset in the scan (narrativesClock.ts) − the trim. Every word of the recording is kept (earlier words
+   * are context for the language model, later ones future words for forecasts); words whose TR falls
+   * outside the trimmed scan are counted here and dropped by the design. A recording holding several
+   * stories (slumlordreach) keeps this story's words only. Refuses when more than `maxOutsideFraction`
+   * of the words fall outside: the clock or the window is then wrong.
    */
-  storyWords(loaded: LoadedScan): WordEvents {
-    const root = join(this.root, "stimuli", "gentle");
-    const folder = existsSync(join(root, loaded.story)) ? loaded.story : loaded.scan.task;
+  storyWords(loaded: LoadedScan, options: { maxOutsideFraction?: number } = {}): StoryWords {
+    const folder = this.alignmentFolder(loaded);
     const events = this.words(folder);
-    const shift = loaded.trim.onset * loaded.tr;
-    const shifted = { ...events, onsets: events.onsets.map((t) => t - shift), offsets: events.offsets.map((t) => t - shift) };
-    if (folder === loaded.story || this.stories(loaded.scan.task).length === 1) {
-      checkWordsWithinBold(shifted, loaded.bold.rows, loaded.tr, loaded.scan.files[0]);
-      return shifted;
+    const tr = loaded.tr;
+    const window = { storyOnset: loaded.trim.onset * tr, storyEnd: (loaded.trim.onset + loaded.trim.duration) * tr };
+    const { words: onScan, clock } = wordsOnScanClock(folder, events, window, this.wordClock[folder] ?? this.wordClock[loaded.story]);
+    const trim = window.storyOnset;
+    let shifted: WordEvents = { ...onScan, onsets: onScan.onsets.map((t) => t - trim), offsets: onScan.offsets.map((t) => t - trim) };
+    const nTRs = loaded.bold.rows;
+    if (folder !== loaded.story && this.stories(loaded.scan.task).length > 1) {
+      // One recording, several stories: keep the words inside this story's window.
+      const keep = Array.from(shifted.onsets, (t, i) => (t >= 0 && t < nTRs * tr ? i : -1)).filter((i) => i >= 0);
+      if (keep.length === 0) throw new Error(`${events.source}: no word falls inside story "${loaded.story}" (TRs ${loaded.trim.onset}–${loaded.trim.onset + nTRs - 1}, word clock: audio at ${clock.audioOnset} s)`);
+      const pick = <T extends Float64Array | Uint8Array>(a: T) => (a.constructor === Uint8Array ? (Uint8Array.from(keep, (i) => a[i]) as T) : (Float64Array.from(keep, (i) => a[i]) as T));
+      shifted = { ...shifted, words: keep.map((i) => shifted.words[i]), onsets: pick(shifted.onsets), offsets: pick(shifted.offsets), interpolated: pick(shifted.interpolated) };
     }
-    // One recording, several stories: keep the words inside this story's window.
-    const end = loaded.bold.rows * loaded.tr;
-    const keep = Array.from(shifted.onsets, (t, i) => (t >= 0 && t < end ? i : -1)).filter((i) => i >= 0);
-    if (keep.length === 0) throw new Error(`${events.source}: no word falls inside story "${loaded.story}"`);
-    const pick = <T extends Float64Array | Uint8Array>(a: T) => a.constructor === Uint8Array ? (Uint8Array.from(keep, (i) => a[i]) as T) : (Float64Array.from(keep, (i) => a[i]) as T);
-    return { ...shifted, words: keep.map((i) => shifted.words[i]), onsets: pick(shifted.onsets), offsets: pick(shifted.offsets), interpolated: pick(shifted.interpolated) };
+    const outside = { before: 0, after: 0 };
+    for (const t of shifted.onsets) if (t < 0) outside.before++; else if (t >= nTRs * tr) outside.after++;
+    const dropped = wordsOutsideTRs(shifted.onsets, nTRs, tr);
+    const W = shifted.words.length;
+    const maxOutside = options.maxOutsideFraction ?? 0.1;
+    if (dropped.before + dropped.after > maxOutside * W) {
+      throw new Error(
+        `${events.source}: ${dropped.before} of ${W} words fall before and ${dropped.after} after story "${loaded.story}" (TRs ${loaded.trim.onset}–${loaded.trim.onset + nTRs - 1} of ${loaded.scan.files[0]}) with the word clock "${clock.convention}" (audio at ${clock.audioOnset} s): more than ${Math.round(maxOutside * 100)}% outside, so the clock or the window is wrong; set "wordClock" for this story`,
+      );
+    }
+    return { ...shifted, clock, outside, dropped, alignment: folder, warnings: clock.warning ? [clock.warning] : [] };
   }
+
+  /** The alignment folder of a scan's story: the story's, the recording's (the task's), or milkyway's version. */
+  alignmentFolder(loaded: LoadedScan): string {
+    const root = join(this.root, "stimuli", "gentle");
+    if (existsSync(join(root, loaded.story))) return loaded.story;
+    if (existsSync(join(root, loaded.scan.task))) return loaded.scan.task;
+    // Tasks heard in versions (milkyway: original, vodka, synonyms): participants.tsv's condition column.
+    const condition = this.condition(loaded.scan.subject, loaded.scan.task);
+    if (condition && existsSync(join(root, `${loaded.scan.task}${condition}`))) return `${loaded.scan.task}${condition}`;
+    throw new Error(`${root}: no alignment folder for story "${loaded.story}" of ${loaded.scan.key} (looked for ${loaded.story}/, ${loaded.scan.task}/${condition ? `, ${loaded.scan.task}${condition}/` : " and participants.tsv's condition column"})`);
+  }
+
+  /** A subject's condition for a task, from participants.tsv (comma-separated task and condition lists). */
+  condition(subject: string, task: string): string | undefined {
+    const file = join(this.root, "participants.tsv");
+    if (!existsSync(file)) return undefined;
+    const [header, ...rows] = readText(file).split(/\r?\n/).filter((l) => l.trim() !== "").map((l) => l.split("\t"));
+    const [iSub, iTask, iCond] = ["participant_id", "task", "condition"].map((k) => header.indexOf(k));
+    if (iSub < 0 || iTask < 0 || iCond < 0) return undefined;
+    const row = rows.find((r) => r[iSub] === subject);
+    if (!row) return undefined;
+    const tasks = (row[iTask] ?? "").split(",");
+    const conds = (row[iCond] ?? "").split(",");
+    const c = conds[tasks.indexOf(task)];
+    return c && c !== "n/a" ? c : undefined;
+  }
+}
+
+export interface StoryWords extends WordEvents {
+  clock: ResolvedClock;
+  /** Words starting before the story window or at/after its end (seconds on the trimmed clock). */
+  outside: { before: number; after: number };
+  /**
+   * Words the design drops: their TR (floor(t/TR) + 1, the paper's one-volume lag) falls before the first
+   * or after the last TR of the trimmed scan — the words outside the window, less those up to one TR
+   * early, plus those in the last TR.
+   */
+  dropped: { before: number; after: number };
+  /** The stimuli/gentle folder the words came from. */
+  alignment: string;
+  warnings: string[];
 }
 
 function loadSurface(scan: NarrativesScan): { bold: Matrix; hemiVertices: { L: number; R: number }; source: string; maskIndices?: undefined; volume?: undefined } {
@@ -189,13 +249,4 @@ function loadVolume(scan: NarrativesScan): { bold: Matrix; maskIndices: Int32Arr
   const data = new Float32Array(T * V);
   for (let t = 0; t < T; t++) for (let k = 0; k < V; k++) data[t * V + k] = img.data[t * nVox + inside[k]];
   return { bold: { rows: T, cols: V, data }, maskIndices: Int32Array.from(inside), source: file, volume: { shape: [x, y, z], affine: img.affine } };
-}
-
-/** Refuses word timings that run past the (trimmed) BOLD: the design would silently lose the story's end. */
-export function checkWordsWithinBold(words: WordEvents, nTRs: number, tr: number, source: string): void {
-  let last = -Infinity;
-  for (const t of words.onsets) if (Number.isFinite(t)) last = Math.max(last, t);
-  if (last >= nTRs * tr) {
-    throw new Error(`${source}: the BOLD covers ${(nTRs * tr).toFixed(1)} s (${nTRs} TRs of ${tr} s) but the last word (${words.source}) starts at ${last.toFixed(2)} s: BOLD shorter than the story`);
-  }
 }

@@ -10,6 +10,18 @@ export function trIndexOfOnset(onset: number, tr: number): number {
   return Math.floor(onset / tr) + 1;
 }
 
+/** Words whose TR falls before the first or after the last of nTRs volumes: the design drops them. */
+export function wordsOutsideTRs(onsets: ArrayLike<number>, nTRs: number, tr: number): { before: number; after: number } {
+  let before = 0;
+  let after = 0;
+  for (let w = 0; w < onsets.length; w++) {
+    const t = trIndexOfOnset(onsets[w], tr);
+    if (t < 0) before++;
+    else if (t >= nTRs) after++;
+  }
+  return { before, after };
+}
+
 export interface WordsPerTR {
   design: Matrix;
   /** Words whose TR fell outside [0, nTRs). */
