@@ -11,6 +11,8 @@ import { parseRunConfig } from "../src/pipeline/config.js";
 import { mergeResults, runPipeline } from "../src/pipeline/run.js";
 import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
 import { readGifti } from "../src/fmri/formats/gifti.js";
+import { groupForecastPeaks } from "../src/forecast/group.js";
+import { loadSubjectResult, vertexForecast } from "../src/pipeline/subject.js";
 
 const work = mkdtempSync(join(tmpdir(), "pipeline-"));
 const cacheDir = join(work, "cache");
@@ -87,6 +89,33 @@ describe("simulate → run", () => {
     for (const f of ["brain_score_by_layer.png", "brain_score_map.png", "forecast_by_region.png", "forecast_dstar_map.png", "forecast_kstar_map.png"]) {
       expect(readFileSync(join(root, "figures", f)).length).toBeGreaterThan(10000);
     }
+    // Vertex level: in the planted vertices of each hemisphere, the median d* (argmax of the subjects' mean
+    // F(d)) sits within ±1 of the plant (the right hemisphere's vertices come from the mirrored labels, as the
+    // analysis'). Three subjects cannot reach FDR significance (smallest one-sided Wilcoxon p = 1/8).
+    const truth = JSON.parse(readFileSync(join(dataset, "derivatives", "simulation", "truth.json"), "utf8"));
+    const stored = readdirSync(join(root, "subjects", "pieman")).map((f) => loadSubjectResult(join(root, "subjects", "pieman", f))!);
+    const Vt = stored[0].vertexScores.length / stored[0].layers.length;
+    const vertexPeaks = groupForecastPeaks(stored.map((r) => ({ distances: r.forecast!.distances, forecast: vertexForecast(r, "full"), nTargets: Vt })), { alpha: c.statistics.alpha });
+    for (const h of ["L", "R"] as const) {
+      for (const region of truth.regions) {
+        const ds = (region.vertices[h] as number[]).map((v) => vertexPeaks.dStarAll[(h === "R" ? 10242 : 0) + v]);
+        const sorted = ds.slice().sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)];
+        console.log(`vertex d* ${h} ${region.name} (planted ${region.d}): median ${median}, within ±1: ${(ds.filter((d) => Math.abs(d - region.d) <= 1).length / ds.length).toFixed(2)}`);
+        expect(Math.abs(median - region.d), `${h} ${region.name}: median d* ${median} vs planted ${region.d}`).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(readGifti(join(root, "maps", "forecast_vertex_full_F8_hemi-R.func.gii")).darrays[0].dims).toEqual([10242]);
+    for (const f of ["forecast_vertex_full_F8_map.png", "forecast_vertex_full_dstar_map.png"]) expect(readFileSync(join(root, "figures", f)).length).toBeGreaterThan(10000);
+    // One implementation of the group statistics: the library on the stored results gives the table's d*.
+    const lib = groupForecastPeaks(stored.map((r) => ({ distances: r.forecast!.distances, forecast: r.forecast!.analyses.full.forecast, nTargets: r.regions.length })), { alpha: c.statistics.alpha });
+    stored[0].regions.forEach((region, q) => {
+      const row = peaks.find((r) => r.region === region)!;
+      expect(row.d_star === "" ? NaN : Number(row.d_star)).toBe(lib.dStarAll[q]);
+      expect(row.significant).toBe(String(lib.significant[q] === 1));
+    });
+    const words = csv(join(root, "tables", "words.csv"));
+    expect(words.map((w) => [w.alignment, w.clock, w.dropped_before])).toEqual(stored.map(() => ["pieman", "scan", "0"]));
     // Resumable: a rerun computes nothing.
     const again = await runPipeline(c);
     expect(again.computed).toEqual([]);

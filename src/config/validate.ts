@@ -44,3 +44,11 @@ export function optionalString<T extends string>(obj: Record<string, unknown>, k
   }
   return v as T;
 }
+
+/** A boolean key: true/false only, never coerced from strings or numbers. */
+export function optionalBoolean(obj: Record<string, unknown>, key: string, where: string): boolean | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "boolean") throw new ConfigError(`${where}.${key}: expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}

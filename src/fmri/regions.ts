@@ -77,6 +77,29 @@ export function splitLargeRegions(p: Parcellation, coords: Float32Array | Float6
   return { labels, names };
 }
 
+/**
+ * Caucheteux's split: every region of n vertices cut into ⌊n / size⌋ slabs of equal vertex count along one
+ * coordinate axis (1 = y, antero-posterior), named "<name>_part<k>"; regions under `size` stay whole.
+ */
+export function splitAlongAxis(p: Parcellation, coords: Float32Array | Float64Array, size = 250, axis = 1): Parcellation {
+  if (coords.length !== p.labels.length * 3) throw new Error(`splitAlongAxis: ${coords.length / 3} coordinates for ${p.labels.length} vertices`);
+  const labels = new Int32Array(p.labels.length).fill(-1);
+  const names: string[] = [];
+  const members: number[][] = p.names.map(() => []);
+  p.labels.forEach((l, v) => l >= 0 && members[l].push(v));
+  p.names.forEach((name, r) => {
+    const parts = Math.max(1, Math.floor(members[r].length / size));
+    const sorted = members[r].map((v) => ({ v, x: coords[3 * v + axis] })).sort((a, b) => a.x - b.x || a.v - b.v);
+    for (let k = 0; k < parts; k++) {
+      const id = names.push(parts === 1 ? name : `${name}_part${k + 1}`) - 1;
+      const from = Math.floor((k * sorted.length) / parts);
+      const to = Math.floor(((k + 1) * sorted.length) / parts);
+      for (let i = from; i < to; i++) labels[sorted[i].v] = id;
+    }
+  });
+  return { labels, names };
+}
+
 function principalAxis(members: number[], coords: Float32Array | Float64Array): number[] {
   const mean = [0, 0, 0];
   for (const v of members) for (let d = 0; d < 3; d++) mean[d] += coords[3 * v + d] / members.length;

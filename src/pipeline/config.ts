@@ -5,9 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { ConfigError, expectKeys, expectObject, optionalNumber, optionalString } from "../config/validate.js";
+import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString } from "../config/validate.js";
 import type { AlphaSelection } from "../encoding/ridge/criteria.js";
-import { embeddedData } from "../io/paths.js";
 import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
 
 function wordClocks(v: unknown, where: string): Record<string, ClockOverride> {
@@ -36,8 +35,11 @@ export interface RunConfig {
   wordClock: Record<string, ClockOverride>;
   /** Refuse a scan when more than this share of its story's words falls outside the trimmed scan. */
   maxWordsOutside: number;
-  /** Surface runs: an .annot on fsaverage5 vertices; volume runs: a NIfTI label volume on the BOLD grid. */
-  regions: { annot: string; labels?: string; maxVertices: number };
+  /**
+   * Surface runs: one .annot or .label.gii per hemisphere on fsaverage vertices ("default": the embedded
+   * Desikan labelling, mirrored to the right); volume runs: a NIfTI label volume on the BOLD grid.
+   */
+  regions: { annot: "default" | { L?: string; R?: string }; labels?: string; maxVertices: number; axis: "principal" | "y" };
   forecast: null | {
     layer: number;
     distances: number[];
@@ -50,6 +52,8 @@ export interface RunConfig {
     depthLayers: number[];
     dTest: number;
     dRef: number;
+    /** F(d) at every vertex too (full, syntax, semantics), for the paper's maps. */
+    vertexLevel: boolean;
   };
   noiseCeiling: boolean;
   statistics: { alpha: number; bootstrap: number };
@@ -59,8 +63,8 @@ export interface RunConfig {
 
 const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays"];
-const REGIONS = ["annot", "labels", "maxVertices"];
-const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "depthLayers", "dTest", "dRef"];
+const REGIONS = ["annot", "hemi", "labels", "maxVertices", "axis"];
+const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "depthLayers", "dTest", "dRef", "vertexLevel"];
 const STATS = ["alpha", "bootstrap"];
 
 function intList(v: unknown, where: string, fallback: number[]): number[] {
@@ -73,6 +77,31 @@ function intList(v: unknown, where: string, fallback: number[]): number[] {
     return Array.from({ length: to - from + 1 }, (_, i) => from + i);
   }
   throw new ConfigError(`${where}: expected a list of integers or {"from": a, "to": b}`);
+}
+
+/** regions.annot: one file per hemisphere, or one file with its hemisphere declared. */
+function annotations(regions: Record<string, unknown>, where: string, path: (p: string) => string): RunConfig["regions"]["annot"] {
+  const a = regions.annot;
+  const hemi = optionalString(regions, "hemi", where, ["L", "R"] as const);
+  if (a === undefined) {
+    if (hemi) throw new ConfigError(`${where}.hemi: only meaningful with one "annot" file`);
+    return "default";
+  }
+  if (typeof a === "string") {
+    if (!hemi) {
+      throw new ConfigError(
+        `${where}.annot: one annotation for a two-hemisphere run; give one file per hemisphere ({"L": "lh.aparc.a2009s.annot", "R": "rh.aparc.a2009s.annot"}) or declare its hemisphere ("hemi": "L" or "R"; only that hemisphere then gets regions)`,
+      );
+    }
+    return { [hemi]: path(a) };
+  }
+  const o = expectObject(a, `${where}.annot`);
+  expectKeys(o, ["L", "R"], `${where}.annot`);
+  if (hemi) throw new ConfigError(`${where}.hemi: not used with one file per hemisphere`);
+  const out: { L?: string; R?: string } = {};
+  for (const h of ["L", "R"] as const) if (o[h] !== undefined) out[h] = path(optionalString(o, h, `${where}.annot`)!);
+  if (!out.L && !out.R) throw new ConfigError(`${where}.annot: expected {"L": file, "R": file} (at least one)`);
+  return out;
 }
 
 export function parseRunConfig(json: unknown, source: string): RunConfig {
@@ -101,12 +130,13 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       distances: intList(f.distances, `${source}.forecast.distances`, Array.from({ length: 41 }, (_, i) => i - 10)),
       windowLength: optionalNumber(f, "windowLength", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 7,
       components: optionalNumber(f, "components", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 20,
-      decompose: f.decompose === undefined ? true : f.decompose === true,
+      decompose: optionalBoolean(f, "decompose", `${source}.forecast`) ?? true,
       k: optionalNumber(f, "k", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 10,
       controls: controls as ("random" | "shuffled")[],
       depthLayers: intList(f.depthLayers, `${source}.forecast.depthLayers`, layers),
       dTest: optionalNumber(f, "dTest", `${source}.forecast`, Number.isInteger, "an integer") ?? 8,
       dRef: optionalNumber(f, "dRef", `${source}.forecast`, Number.isInteger, "an integer") ?? 0,
+      vertexLevel: optionalBoolean(f, "vertexLevel", `${source}.forecast`) ?? true,
     };
     if (!forecast.distances.includes(forecast.dTest) || !forecast.distances.includes(forecast.dRef)) {
       throw new ConfigError(`${source}.forecast.distances: must include dTest (${forecast.dTest}) and dRef (${forecast.dRef})`);
@@ -141,12 +171,13 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
     wordClock: wordClocks(c.wordClock, `${source}.wordClock`),
     maxWordsOutside: optionalNumber(c, "maxWordsOutside", source, (n) => n >= 0 && n <= 1, "a fraction in [0, 1]") ?? 0.1,
     regions: {
-      annot: path(optionalString(regions, "annot", `${source}.regions`) ?? embeddedData("fsaverage5", "desikan_test.annot")),
+      annot: annotations(regions, `${source}.regions`, path),
       labels: regions.labels === undefined ? undefined : path(optionalString(regions, "labels", `${source}.regions`)!),
       maxVertices: optionalNumber(regions, "maxVertices", `${source}.regions`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 500,
+      axis: optionalString(regions, "axis", `${source}.regions`, ["principal", "y"] as const) ?? "principal",
     },
     forecast,
-    noiseCeiling: c.noiseCeiling === undefined ? true : c.noiseCeiling === true,
+    noiseCeiling: optionalBoolean(c, "noiseCeiling", source) ?? true,
     statistics: {
       alpha: optionalNumber(stats, "alpha", `${source}.statistics`, (n) => n > 0 && n < 1, "a number in (0, 1)") ?? 0.01,
       bootstrap: optionalNumber(stats, "bootstrap", `${source}.statistics`, (n) => Number.isInteger(n) && n >= 100, "an integer ≥ 100") ?? 2000,

@@ -15,8 +15,9 @@ import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
 import { writeMapViewer, type ViewerMap } from "../report/viewer.js";
 import { bootstrapMeanCi, fdrBh, wilcoxon } from "../stats/tests.js";
+import { groupForecastPeaks, kStarFromMeans, meanOverSubjects } from "../forecast/group.js";
 import type { RunConfig } from "./config.js";
-import { runParcellation, type SubjectResult } from "./subject.js";
+import { runParcellation, vertexForecast, type SubjectResult } from "./subject.js";
 
 export interface GroupOutputs {
   files: string[];
@@ -112,8 +113,9 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
   });
   files.push(...writeTable(join(root, "tables", "vertex_significance"), sigRows));
   const layerMeans = layerMaps.map((m) => mean(Array.from(m)));
-  const best = layerMeans.indexOf(Math.max(...layerMeans.filter(Number.isFinite)));
-  summary.push(`brain score: mean over vertices and subjects peaks at layer ${layers[best]} (r = ${layerMeans[best].toFixed(4)}); ${results.length} scans; FDR-significant vertices at that layer: ${(100 * Number(sigRows[best].fraction)).toFixed(1)}%`);
+  const best = Math.max(0, layerMeans.findIndex((m) => m === Math.max(...layerMeans.filter(Number.isFinite))));
+  if (!layerMeans.some(Number.isFinite)) summary.push("brain score: no finite vertex score in any layer (every vertex constant or masked)");
+  else summary.push(`brain score: mean over vertices and subjects peaks at layer ${layers[best]} (r = ${layerMeans[best].toFixed(4)}); ${results.length} scans; FDR-significant vertices at that layer: ${(100 * Number(sigRows[best].fraction)).toFixed(1)}%`);
 
   const figure = (name: string, svg: string) => {
     const path = join(root, "figures", name);
@@ -153,32 +155,18 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
       }
     }
     files.push(...writeTable(join(root, "tables", "forecast"), fRows));
-    // Per region: F(dTest) − F(dRef) > 0 across subjects, FDR; d* where significant; k* from the depth sweep.
-    const iT = f.distances.indexOf(f.dTest);
-    const iR = f.distances.indexOf(f.dRef);
-    const full = (r: SubjectResult) => r.forecast!.analyses.full.forecast;
-    const p = regions.map((_, q) => {
-      const diffs = withForecast.map((r) => full(r)[iT * R + q] - full(r)[iR * R + q]).filter(Number.isFinite);
-      return diffs.length >= 2 && diffs.some((x) => x !== 0) ? wilcoxon(diffs, "greater").pvalue : 1;
-    });
-    const pFdr = fdrBh(p);
-    const meanF = (a: string) => Float64Array.from({ length: D * R }, (_, k) => mean(withForecast.map((r) => r.forecast!.analyses[a].forecast[k])));
-    const mFull = meanF("full");
-    const dStar = regions.map((_, q) => {
-      let b = 0;
-      for (let i = 1; i < D; i++) if (mFull[i * R + q] > mFull[b * R + q]) b = i;
-      return f.distances[b];
-    });
+    // Per region: F(dTest) − F(dRef) > 0 across subjects, FDR; d* where significant; k* from the depth
+    // sweep — the library's group statistics (src/forecast/group.ts), one rule for every caller.
+    const asSweep = (a: string) => withForecast.map((r) => ({ distances: f.distances, forecast: r.forecast!.analyses[a].forecast, nTargets: R }));
+    const peaks = groupForecastPeaks(asSweep("full"), { dTest: f.dTest, dRef: f.dRef, alpha: c.statistics.alpha });
+    const meanF = (a: string) => (a === "full" ? peaks.meanForecast : meanOverSubjects(asSweep(a).map((s) => s.forecast), D * R).mean);
     const depthLayers = withForecast[0].forecast!.depthLayers;
-    const kStar = regions.map((_, q) => {
-      const m = depthLayers.map((_, li) => mean(withForecast.map((r) => r.forecast!.depth[li * R + q])));
-      return depthLayers[m.indexOf(Math.max(...m.filter(Number.isFinite)))];
-    });
-    // Significant: F(dTest) > F(dRef) across subjects (FDR) and the forecast actually helps (mean F(d*) > 0).
-    const peakRows: Row[] = regions.map((region, q) => {
-      const peak = mFull[f.distances.indexOf(dStar[q]) * R + q];
-      return { hemi: hemiOf(region), region, d_star: dStar[q], k_star: kStar[q] ?? null, p: p[q], p_fdr: pFdr[q], significant: pFdr[q] < c.statistics.alpha && peak > 0, peak_forecast: peak };
-    });
+    const kStarAll = kStarFromMeans(depthLayers, meanOverSubjects(withForecast.map((r) => r.forecast!.depth), depthLayers.length * R).mean, R);
+    const dStar = Array.from(peaks.dStarAll, (d) => (Number.isFinite(d) ? d : null));
+    const kStar = Array.from(kStarAll, (k) => (Number.isFinite(k) ? k : null));
+    const peakRows: Row[] = regions.map((region, q) => ({
+      hemi: hemiOf(region), region, n: peaks.nSubjects[q], d_star: dStar[q], k_star: kStar[q], p: peaks.p[q], p_fdr: peaks.pFdr[q], significant: peaks.significant[q] === 1, peak_forecast: peaks.peak[q],
+    }));
     files.push(...writeTable(join(root, "tables", "forecast_peaks"), peakRows));
     const significant = peakRows.filter((r) => r.significant).length;
     summary.push(`forecast: ${significant} of ${R} regions with F(${f.dTest}) > F(${f.dRef}) (one-sided Wilcoxon, FDR < ${c.statistics.alpha}) and a positive peak; their d*: ${peakRows.filter((r) => r.significant).map((r) => `${r.region} ${r.d_star}`).join(", ") || "none"}`);
@@ -196,8 +184,38 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
     );
     if (surface) figure("forecast_dstar_map.png", brainMapSvg({ title: `Forecast distance d* (significant regions)`, values: { L: dMap.subarray(0, nL), R: dMap.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
     if (surface) figure("forecast_kstar_map.png", brainMapSvg({ title: `Forecast depth k* (significant regions)`, values: { L: kMap.subarray(0, nL), R: kMap.subarray(nL) }, label: "k* (layer)", colormap: "viridis", vmin: Math.min(...depthLayers), vmax: Math.max(...depthLayers) }));
+    // Vertex level (the paper's Figs. 2–4): the same statistics per vertex, subjects streamed from disk.
+    const mapped = withForecast[0].forecast!.vertexAnalyses ?? Object.keys(withForecast[0].forecast!.vertex ?? {});
+    if (mapped.includes("full") && withForecast.every((r) => (r.forecast!.vertexAnalyses ?? Object.keys(r.forecast!.vertex ?? {})).includes("full"))) {
+      const Vt = results[0].vertexScores.length / layers.length;
+      const vRows: Row[] = [];
+      for (const a of mapped) {
+        const subjectsOf = function* () {
+          for (const r of withForecast) yield { distances: f.distances, forecast: vertexForecast(r, a), nTargets: Vt };
+        };
+        const vp = groupForecastPeaks(subjectsOf(), { dTest: f.dTest, dRef: f.dRef, alpha: c.statistics.alpha });
+        const iT = f.distances.indexOf(f.dTest);
+        const fTest = Float32Array.from(vp.meanForecast.subarray(iT * Vt, (iT + 1) * Vt));
+        const dMapV = Float32Array.from(vp.dStar);
+        writeHemiMaps(`forecast_vertex_${a}_F${f.dTest}`, fTest);
+        writeHemiMaps(`forecast_vertex_${a}_dstar`, dMapV);
+        const sig = vp.significant.reduce((x, y) => x + y, 0);
+        const ds = Array.from(vp.dStar).filter(Number.isFinite).sort((x, y) => x - y);
+        vRows.push({ analysis: a, vertices: Vt, significant: sig, fraction: sig / Vt, median_d_star: ds.length ? ds[Math.floor(ds.length / 2)] : null, alpha: c.statistics.alpha, subjects: withForecast.length });
+        if (a === "full") {
+          summary.push(`vertex-level forecast: ${sig} of ${Vt} vertices with F(${f.dTest}) > F(${f.dRef}) (FDR < ${c.statistics.alpha}) and a positive peak; median d* ${ds.length ? ds[Math.floor(ds.length / 2)] : "–"}`);
+          extraViewerMaps.push({ name: `F(${f.dTest}) per vertex`, L: fTest.subarray(0, nL), R: fTest.subarray(nL), threshold: 0 }, { name: "d* per vertex", L: dMapV.subarray(0, nL), R: dMapV.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances) });
+        }
+        if (surface) {
+          figure(`forecast_vertex_${a}_F${f.dTest}_map.png`, brainMapSvg({ title: `F(${f.dTest}) per vertex (${a}, mean of ${withForecast.length} scans)`, values: { L: fTest.subarray(0, nL), R: fTest.subarray(nL) }, label: `F(${f.dTest})`, threshold: 0 }));
+          figure(`forecast_vertex_${a}_dstar_map.png`, brainMapSvg({ title: `d* per vertex (${a}, FDR-significant vertices)`, values: { L: dMapV.subarray(0, nL), R: dMapV.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
+        }
+      }
+      files.push(...writeTable(join(root, "tables", "vertex_forecast"), vRows));
+    }
     // F(d) per region (the paper's Fig. 2 style): the regions with the largest peaks, with bootstrap bands.
-    const top = [...regions.keys()].sort((a, b) => Math.max(...f.distances.map((_, i) => mFull[i * R + b])) - Math.max(...f.distances.map((_, i) => mFull[i * R + a]))).slice(0, 6);
+    const peakOf = (q: number) => (Number.isFinite(peaks.peak[q]) ? peaks.peak[q] : -Infinity);
+    const top = [...regions.keys()].sort((a, b) => peakOf(b) - peakOf(a)).slice(0, 6);
     const band = (a: string, q: number) => {
       const cis = f.distances.map((_, i) => bootstrapMeanCi(withForecast.map((r) => r.forecast!.analyses[a].forecast[i * R + q]), { samples: c.statistics.bootstrap, seed: i }));
       return { y: cis.map((x) => x.mean), band: { low: cis.map((x) => x.low), high: cis.map((x) => x.high) } };
@@ -205,7 +223,10 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
     figure("forecast_by_region.png", lineChartSvg({ title: `Forecast score F(d), layer ${f.layer}`, xLabel: "d (words ahead)", yLabel: "F(d) = Δ brain score", vline: 0, markPeaks: true, series: top.map((q) => ({ name: regions[q], x: f.distances, ...band("full", q) })) }));
     // Full vs syntax vs semantics vs controls, averaged over the significant (or all) regions.
     const sel = peakRows.some((r) => r.significant) ? regions.map((_, q) => q).filter((q) => peakRows[q].significant) : regions.map((_, q) => q);
-    const avg = (a: string) => f.distances.map((_, i) => mean(sel.map((q) => meanF(a)[i * R + q])));
+    const avg = (a: string) => {
+      const m = meanF(a);
+      return f.distances.map((_, i) => mean(sel.map((q) => m[i * R + q])));
+    };
     figure("forecast_components.png", lineChartSvg({ title: `F(d) by component (${sel.length} regions)`, xLabel: "d (words ahead)", yLabel: "F(d)", vline: 0, markPeaks: true, series: analyses.map((a) => ({ name: a, x: f.distances, y: avg(a) })) }));
   }
   // Interactive viewer of every map (NiiVue, offline).

@@ -10,7 +10,9 @@ import { NarrativesDataset, type NarrativesScan } from "../fmri/datasets/narrati
 import { tinyModelDir } from "../simulate/simulate.js";
 import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
-import { loadSubjectResult, runSubject, saveSubjectResult, subjectConfigHash, subjectResultPath, type StoryFeatures, type SubjectResult } from "./subject.js";
+import { resolveCheckpoint } from "../encoding/lm/hub.js";
+import { fileSha256 } from "../encoding/lm/extract.js";
+import { inspectSubjectResult, loadSubjectResult, runSubject, saveSubjectResult, subjectConfigHash, subjectResultPath, type StoryFeatures, type SubjectResult } from "./subject.js";
 
 export interface RunOptions {
   shard?: { index: number; count: number };
@@ -51,8 +53,7 @@ export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promi
   const { ds, scans, excluded } = listRunScans(c, options.subjects);
   if (scans.length === 0) throw new Error(`${c.dataset}: no scans found for tasks ${c.tasks?.join(", ") ?? "(all)"}`);
   const mine = options.shard ? scans.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : scans;
-  const hash = subjectConfigHash(c);
-  const model = c.model === "tiny" ? tinyModelDir(c.cacheDir) : c.model;
+  const { model, hash } = await runIdentity(c);
   const root = join(c.outDir, c.name);
   mkdirSync(root, { recursive: true });
   writeFileAtomic(join(root, "run.json"), [new TextEncoder().encode(JSON.stringify({ config: c, configHash: hash, excludedScans: excluded.map((s) => s.key) }, null, 2))]);
@@ -82,20 +83,39 @@ export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promi
   return report;
 }
 
-/** Combines every stored subject result of this configuration (all shards) into the group outputs. */
+/** The checkpoint folder and the hash that stored results must carry (configuration + weights' sha256). */
+export async function runIdentity(c: RunConfig): Promise<{ model: string; hash: string }> {
+  const model = c.model === "tiny" ? tinyModelDir(c.cacheDir) : await resolveCheckpoint(c.model, { cacheDir: c.cacheDir });
+  const weights = await fileSha256(join(model, "model.safetensors"), c.cacheDir);
+  return { model, hash: subjectConfigHash(c, weights) };
+}
+
+/**
+ * Combines every stored subject result of this configuration (all shards) into the group outputs. Results
+ * it cannot use (another configuration or other weights, unreadable) are listed with the reason in the
+ * summary and in left_out.json, never silently skipped.
+ */
 export async function mergeResults(c: RunConfig): Promise<GroupOutputs> {
-  const hash = subjectConfigHash(c);
+  const { hash } = await runIdentity(c);
   const dir = join(c.outDir, c.name, "subjects");
   const results: SubjectResult[] = [];
+  const leftOut: { file: string; reason: string }[] = [];
   if (existsSync(dir)) {
     for (const task of readdirSync(dir).sort()) {
       for (const f of readdirSync(join(dir, task)).sort()) {
         if (!f.endsWith(".safetensors")) continue;
-        const r = loadSubjectResult(join(dir, task, f), hash);
-        if (r) results.push(r);
+        const r = inspectSubjectResult(join(dir, task, f), hash);
+        if ("result" in r) results.push(r.result);
+        else leftOut.push({ file: join(dir, task, f), reason: r.reason });
       }
     }
   }
-  if (results.length === 0) throw new Error(`${dir}: no subject results for this configuration (run "brainscore run" first)`);
-  return groupStage(c, results);
+  const leftOutPath = join(c.outDir, c.name, "left_out.json");
+  if (leftOut.length > 0 || existsSync(leftOutPath)) writeFileAtomic(leftOutPath, [new TextEncoder().encode(JSON.stringify(leftOut, null, 2))]);
+  const notes = leftOut.map((l) => `left out: ${l.file}: ${l.reason}`);
+  if (results.length === 0) {
+    throw new Error(`${dir}: no subject results for this configuration${leftOut.length ? `; ${leftOut.length} left out:\n${notes.join("\n")}` : ' (run "brainscore run" first)'}`);
+  }
+  const out = await groupStage(c, results);
+  return { ...out, summary: [...notes, ...out.summary] };
 }

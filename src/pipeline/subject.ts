@@ -11,15 +11,14 @@ import { brainScore } from "../encoding/ridge/crossValidate.js";
 import { extractWordFeatures } from "../encoding/lm/extract.js";
 import type { NarrativesDataset, NarrativesScan } from "../fmri/datasets/narratives.js";
 import { wordDesign } from "../fmri/design/wordDesign.js";
-import { readAnnot } from "../fmri/formats/annot.js";
 import { cleanRun } from "../fmri/preprocess.js";
-import { parcellationFromAnnot, parcellationFromLabelVolume, regionAverages, splitLargeRegions, type Parcellation } from "../fmri/regions.js";
+import { parcellationFromLabelVolume, regionAverages, type Parcellation } from "../fmri/regions.js";
+import { defaultHemisphereLabels, readSurfaceLabels, surfaceParcellation } from "../fmri/surfaceLabels.js";
 import { readNifti } from "../fmri/formats/nifti.js";
 import { syntaxSemantics, type Decomposition } from "../forecast/decomposition.js";
 import { forecastSweep } from "../forecast/sweep.js";
 import { readSafetensors, writeSafetensors, type TensorInput } from "../io/safetensors.js";
 import type { Matrix } from "../linalg/dense.js";
-import { loadFsaverage5, FSAVERAGE5_VERTICES } from "../report/figures/brainMap.js";
 import type { WordEvents } from "../stimuli/words.js";
 import type { RunConfig } from "./config.js";
 
@@ -40,7 +39,17 @@ export interface SubjectResult {
   regionScores: Float64Array;
   /** [T × R] cleaned region-average BOLD (for the noise ceiling). */
   regionBold: Matrix;
-  forecast?: { distances: number[]; analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }>; depthLayers: number[]; depth: Float64Array };
+  forecast?: {
+    distances: number[];
+    analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }>;
+    depthLayers: number[];
+    depth: Float64Array;
+    /** Vertex-level F(d) per mapped analysis (full, syntax, semantics): [distances × V]; read from `source` when stored. */
+    vertex?: Record<string, Float32Array>;
+    vertexAnalyses?: string[];
+  };
+  /** The stored result file (vertex-level forecasts are read from it on demand, one subject at a time). */
+  source?: string;
   masked: number;
   /** The story's words on this scan: alignment, word clock, and words dropped outside the trimmed scan. */
   words: WordsReport;
@@ -59,9 +68,12 @@ export interface WordsReport {
   warnings: string[];
 }
 
-/** Hash of everything in the configuration that changes a subject's results. */
-export function subjectConfigHash(c: RunConfig): string {
-  const relevant = { wordClock: c.wordClock, maxWordsOutside: c.maxWordsOutside, model: c.model, layers: c.layers, context: c.context, contextMode: c.contextMode, embedding: c.embedding, ridge: c.ridge, detrendOrder: c.detrendOrder, regions: c.regions, forecast: c.forecast, space: c.space, pipeline: c.pipeline };
+/**
+ * Hash of everything that changes a subject's results: the configuration and the checkpoint's weights
+ * (sha256 of model.safetensors), so new weights under the same model name are never mixed with old ones.
+ */
+export function subjectConfigHash(c: RunConfig, weightsSha256: string): string {
+  const relevant = { weightsSha256, wordClock: c.wordClock, maxWordsOutside: c.maxWordsOutside, model: c.model, layers: c.layers, context: c.context, contextMode: c.contextMode, embedding: c.embedding, ridge: c.ridge, detrendOrder: c.detrendOrder, regions: c.regions, forecast: c.forecast, space: c.space, pipeline: c.pipeline };
   return createHash("sha256").update(JSON.stringify(relevant)).digest("hex").slice(0, 16);
 }
 
@@ -79,21 +91,11 @@ export function runParcellation(c: RunConfig, layout: Layout): Parcellation {
   return { labels: Int32Array.from(layout.maskIndices, (i) => all.labels[i]), names: all.names };
 }
 
-/** Parcellation of both hemispheres (names prefixed L_/R_), from the fsaverage5 annotation. */
+/** Parcellation of both hemispheres (names prefixed L_/R_) from the configured per-hemisphere labels. */
 export function hemisphereParcellation(c: RunConfig, hemiVertices: { L: number; R: number }): Parcellation {
-  const annot = parcellationFromAnnot(readAnnot(c.regions.annot));
-  const meshes = loadFsaverage5(undefined, "pial");
-  const labels = new Int32Array(hemiVertices.L + hemiVertices.R).fill(-1);
-  const names: string[] = [];
-  (["L", "R"] as const).forEach((h) => {
-    const split = splitLargeRegions(annot, meshes[h].coords, c.regions.maxVertices);
-    const offset = h === "L" ? 0 : hemiVertices.L;
-    const first = names.length;
-    names.push(...split.names.map((n) => `${h}_${n}`));
-    const n = Math.min(FSAVERAGE5_VERTICES, h === "L" ? hemiVertices.L : hemiVertices.R);
-    for (let v = 0; v < n; v++) if (split.labels[v] >= 0) labels[offset + v] = first + split.labels[v];
-  });
-  return { labels, names };
+  const a = c.regions.annot;
+  const labels = a === "default" ? defaultHemisphereLabels() : { L: a.L ? readSurfaceLabels(a.L) : undefined, R: a.R ? readSurfaceLabels(a.R) : undefined };
+  return surfaceParcellation(labels, hemiVertices, { maxVertices: c.regions.maxVertices, axis: c.regions.axis });
 }
 
 export interface StoryFeatures {
@@ -171,26 +173,54 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, firDelays: c.ridge.firDelays, folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection } };
     const X = story.layers.get(f.layer)!;
     const analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }> = {};
-    let baseline: Float64Array | undefined;
-    const run = async (name: string, extra: object) => {
-      const res = await forecastSweep(X, words.onsets, regionBold, { ...common, ...extra, baseline });
-      baseline = res.baseline;
-      analyses[name] = { forecast: res.forecast, baseline: res.baseline };
+    const vertex: Record<string, Float32Array> = {};
+    const D = f.distances.length;
+    // The sweeps the paper maps (full; syntax and semantics) run on every vertex and region in one ridge call
+    // per distance; the controls on regions only. Results: F(d) as [D × columns], baselines per column.
+    let bothBaseline: Float64Array | undefined;
+    const sweepAll = async (name: string, extra: object) => {
+      const targets = f.vertexLevel ? both : regionsOnly;
+      const res = await forecastSweep(X, words.onsets, targets, { ...common, ...extra, baseline: bothBaseline });
+      bothBaseline = res.baseline;
+      const C = targets.cols;
+      const off = C - R; // region columns come last
+      const fc = new Float64Array(D * R);
+      for (let i = 0; i < D; i++) fc.set(res.forecast.subarray(i * C + off, i * C + C), i * R);
+      analyses[name] = { forecast: fc, baseline: res.baseline.slice(off) };
+      if (f.vertexLevel) {
+        const vf = new Float32Array(D * V);
+        for (let i = 0; i < D; i++) vf.set(res.forecast.subarray(i * C, i * C + V), i * V);
+        vertex[name] = vf;
+      }
     };
-    await run("full", {});
-    for (const control of f.controls) await run(`control_${control}`, { control });
+    const regionsOnly = { rows: T, cols: R, data: Float64Array.from(regionBold.data, (v) => (Number.isFinite(v) ? v : 0)) };
+    await sweepAll("full", {});
+    for (const control of f.controls) {
+      const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, baseline: analyses.full.baseline });
+      analyses[`control_${control}`] = { forecast: res.forecast, baseline: res.baseline };
+    }
     if (story.decomposition) {
-      await run("syntax", { windowFeatures: story.decomposition.syntax });
-      await run("semantics", { windowFeatures: story.decomposition.semantics });
+      await sweepAll("syntax", { windowFeatures: story.decomposition.syntax });
+      await sweepAll("semantics", { windowFeatures: story.decomposition.semantics });
     }
     const depth = new Float64Array(f.depthLayers.length * R);
     for (const [i, layer] of f.depthLayers.entries()) {
       const res = await forecastSweep(story.layers.get(layer)!, words.onsets, regionBold, { ...common, distances: [f.dTest] });
       depth.set(res.forecast, i * R);
     }
-    forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth };
+    forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth, vertex: f.vertexLevel ? vertex : undefined };
   }
   return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport };
+}
+
+/** A subject's vertex-level F(d) [distances × V] for one analysis, from memory or its stored file. */
+export function vertexForecast(r: SubjectResult, analysis: string): Float32Array {
+  const inMemory = r.forecast?.vertex?.[analysis];
+  if (inMemory) return inMemory;
+  if (!r.source) throw new Error(`${r.key}: no vertex-level forecast "${analysis}"`);
+  const t = readSafetensors(r.source).tensors.get(`vertex_forecast_${analysis}`);
+  if (!t) throw new Error(`${r.source}: no vertex-level forecast "${analysis}"`);
+  return t.data as Float32Array;
 }
 
 export function saveSubjectResult(path: string, r: SubjectResult, configHash: string): void {
@@ -207,22 +237,41 @@ export function saveSubjectResult(path: string, r: SubjectResult, configHash: st
       tensors[`baseline_${name}`] = { shape: [r.regions.length], data: a.baseline };
     }
     tensors.depth = { shape: [r.forecast.depthLayers.length, r.regions.length], data: r.forecast.depth };
+    for (const [name, vf] of Object.entries(r.forecast.vertex ?? {})) tensors[`vertex_forecast_${name}`] = { shape: [r.forecast.distances.length, vf.length / r.forecast.distances.length], data: vf };
   }
-  const meta = { key: r.key, subject: r.subject, task: r.task, story: r.story, regions: r.regions, layers: r.layers, layout: r.layout.kind === "surface" ? r.layout : { ...r.layout, maskIndices: undefined }, masked: r.masked, words: r.words, distances: r.forecast?.distances, analyses: r.forecast ? Object.keys(r.forecast.analyses) : [], depthLayers: r.forecast?.depthLayers };
+  const meta = { key: r.key, subject: r.subject, task: r.task, story: r.story, regions: r.regions, layers: r.layers, layout: r.layout.kind === "surface" ? r.layout : { ...r.layout, maskIndices: undefined }, masked: r.masked, words: r.words, distances: r.forecast?.distances, analyses: r.forecast ? Object.keys(r.forecast.analyses) : [], vertexAnalyses: Object.keys(r.forecast?.vertex ?? {}), depthLayers: r.forecast?.depthLayers };
   writeSafetensors(path, tensors, { format: "brainscore.subject/1", config: configHash, meta: JSON.stringify(meta) });
 }
 
 export function loadSubjectResult(path: string, configHash?: string): SubjectResult | null {
-  if (!existsSync(path)) return null;
+  const r = inspectSubjectResult(path, configHash);
+  return "result" in r ? r.result : null;
+}
+
+/** A stored subject result, or why it cannot be used (missing, unreadable, another configuration). */
+export function inspectSubjectResult(path: string, configHash?: string): { result: SubjectResult } | { reason: string } {
+  if (!existsSync(path)) return { reason: "missing" };
   let file;
   try {
     file = readSafetensors(path);
-  } catch {
-    return null; // unreadable: recompute
+  } catch (e) {
+    return { reason: `unreadable (${(e as Error).message})` };
   }
-  if (configHash && file.metadata.config !== configHash) return null;
+  if (configHash && file.metadata.config !== configHash) return { reason: `computed with another configuration or other weights (hash ${file.metadata.config}, this run ${configHash})` };
+  try {
+    return { result: { ...decodeSubjectResult(file), source: path } };
+  } catch (e) {
+    return { reason: `unreadable (${(e as Error).message})` };
+  }
+}
+
+function decodeSubjectResult(file: ReturnType<typeof readSafetensors>): SubjectResult {
   const m = JSON.parse(file.metadata.meta);
-  const t = (n: string) => file.tensors.get(n)!;
+  const t = (n: string) => {
+    const x = file.tensors.get(n);
+    if (!x) throw new Error(`no tensor "${n}"`);
+    return x;
+  };
   const rb = t("region_bold");
   const forecast = m.distances
     ? {
@@ -230,6 +279,7 @@ export function loadSubjectResult(path: string, configHash?: string): SubjectRes
         analyses: Object.fromEntries((m.analyses as string[]).map((a) => [a, { forecast: t(`forecast_${a}`).data as Float64Array, baseline: t(`baseline_${a}`).data as Float64Array }])),
         depthLayers: m.depthLayers as number[],
         depth: t("depth").data as Float64Array,
+        vertexAnalyses: (m.vertexAnalyses as string[] | undefined) ?? [],
       }
     : undefined;
   const layout: Layout = m.layout.kind === "surface" ? m.layout : { ...m.layout, maskIndices: t("mask_indices").data as Int32Array };

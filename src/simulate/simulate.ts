@@ -15,6 +15,7 @@ import { syntaxSemantics } from "../forecast/decomposition.js";
 import { ConfigError, expectKeys, expectObject, optionalNumber, optionalString } from "../config/validate.js";
 import { writeNarrativesLayout, type LayoutScan } from "../fmri/datasets/narrativesWriter.js";
 import { readAnnot } from "../fmri/formats/annot.js";
+import { defaultHemisphereLabels } from "../fmri/surfaceLabels.js";
 import { gammaDifferenceHrf, GLOVER, SPM } from "../fmri/design/hrf.js";
 import { sumWordsIntoTRs } from "../fmri/design/wordsPerTR.js";
 import type { EventMeta } from "../fmri/datasets/narratives.js";
@@ -137,12 +138,15 @@ export interface SimulationTruth {
 export async function simulateDataset(config: SimulationConfig, root: string, options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SimulationTruth> {
   const model = config.model === "tiny" ? tinyModelDir(options.cacheDir) : config.model;
   const V = SURFACE_VERTICES[config.surface];
-  const annot = readAnnot(DESIKAN);
-  const members = (label: string) => Array.from(annot.labels.keys()).filter((v) => annot.names[annot.labels[v]] === label);
+  // Planted with the same per-hemisphere labels the analysis uses (the right one mirrored through the sphere).
+  const hemiLabels = defaultHemisphereLabels();
+  const members = (h: "L" | "R", label: string) => {
+    const { labels, names } = hemiLabels[h];
+    return Array.from(labels.keys()).filter((v) => names[labels[v]] === label);
+  };
   const truth: SimulationTruth = { surface: config.surface, verticesPerHemisphere: V, regions: [], subjects: {} };
   for (const r of config.regions) {
-    const vs = members(r.label);
-    truth.regions.push({ ...r, vertices: { L: r.hemi === "R" ? [] : vs, R: r.hemi === "L" ? [] : vs } });
+    truth.regions.push({ ...r, vertices: { L: r.hemi === "R" ? [] : members("L", r.label), R: r.hemi === "L" ? [] : members("R", r.label) } });
   }
   const scans: LayoutScan[] = [];
   const alignments: Record<string, string> = {};

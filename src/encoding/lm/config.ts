@@ -11,6 +11,10 @@ export interface Gpt2Config {
   nInner: number;
   layerNormEpsilon: number;
   activation: "gelu_new" | "gelu";
+  /** Attention scores divided by √(head size) (Hugging Face's default). */
+  scaleAttnWeights: boolean;
+  /** Attention scores further divided by (layer index + 1) (Mistral/Stanford CRFM GPT-2 runs). */
+  scaleAttnByInverseLayerIdx: boolean;
 }
 
 export function parseGpt2Config(json: unknown, source = "config.json"): Gpt2Config {
@@ -31,6 +35,13 @@ export function parseGpt2Config(json: unknown, source = "config.json"): Gpt2Conf
   if (activation !== "gelu_new" && activation !== "gelu") {
     throw new Error(`${source}: activation_function "${activation}" is not supported (gelu_new or gelu)`);
   }
+  const flag = (key: string, fallback: boolean): boolean => {
+    const v = c[key] ?? fallback;
+    if (typeof v !== "boolean") throw new Error(`${source}: "${key}" must be true or false, got ${JSON.stringify(c[key])}`);
+    return v;
+  };
+  // reorder_and_upcast_attn only reorders float32 work in Hugging Face (same result); it is validated, then has no effect.
+  flag("reorder_and_upcast_attn", false);
   const eps = c.layer_norm_epsilon ?? 1e-5;
   if (typeof eps !== "number" || !(eps > 0)) throw new Error(`${source}: "layer_norm_epsilon" must be a positive number`);
   return {
@@ -42,6 +53,8 @@ export function parseGpt2Config(json: unknown, source = "config.json"): Gpt2Conf
     nInner: c.n_inner === null || c.n_inner === undefined ? 4 * nEmbd : int("n_inner"),
     layerNormEpsilon: eps,
     activation,
+    scaleAttnWeights: flag("scale_attn_weights", true),
+    scaleAttnByInverseLayerIdx: flag("scale_attn_by_inverse_layer_idx", false),
   };
 }
 

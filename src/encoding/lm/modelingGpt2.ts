@@ -46,7 +46,9 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   const linear = (input: string, weight: Float32Array, bias: Float32Array, inDim: number, outDim: number) =>
     g.op("Add", [g.op("MatMul", [input, f32([inDim, outDim], weight)]), f32([outDim], bias)]);
   const sliceLast = (input: string, start: number, end: number) => g.op("Slice", [input, shape([start]), shape([end]), shape([-1])]);
-  const invSqrtD = scalar(1 / Math.sqrt(D));
+  // Hugging Face's attention scale: 1/√D unless scale_attn_weights is false, times 1/(layer + 1) with
+  // scale_attn_by_inverse_layer_idx (reorder_and_upcast_attn only changes the order of float32 work).
+  const attnScale = (l: number) => scalar((config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1));
 
   for (let l = 0; l < L; l++) {
     const b = w.blocks[l];
@@ -55,7 +57,7 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     const q = g.op("Transpose", [heads(sliceLast(qkv, 0, E))], { perm: attr.ints([0, 2, 1, 3]) }); // [B,H,T,D]
     const kT = g.op("Transpose", [heads(sliceLast(qkv, E, 2 * E))], { perm: attr.ints([0, 2, 3, 1]) }); // [B,H,D,T]
     const v = g.op("Transpose", [heads(sliceLast(qkv, 2 * E, 3 * E))], { perm: attr.ints([0, 2, 1, 3]) });
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), invSqrtD]), "attention_bias"]);
+    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), attnScale(l)]), "attention_bias"]);
     const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: attr.int(-1) }), v]); // [B,H,T,D]
     const merged = g.op("Reshape", [g.op("Transpose", [context], { perm: attr.ints([0, 2, 1, 3]) }), shape([0, 0, E])]);
     x = g.op("Add", [x, linear(merged, b.attnProjW, b.attnProjB, E, E)]);
