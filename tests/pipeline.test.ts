@@ -194,8 +194,9 @@ describe("volume runs", () => {
     const nVox = 120;
     const T = 300;
     const rand = gaussian(mulberry32(5));
-    const mask = Uint8Array.from({ length: nVox }, (_, i) => (i % 5 === 0 ? 0 : 1));
-    const scans = ["sub-001", "sub-002"].map((subject) => ({ subject, task: "pieman", volume: { shape: [...shape, T], data: Float32Array.from({ length: nVox * T }, () => 100 + rand()), mask } }));
+    // Two brain masks that differ: sub-001 lacks every 5th voxel, sub-002 every 7th (voxel 0 in neither).
+    const masks = [5, 7].map((k) => Uint8Array.from({ length: nVox }, (_, i) => (i % k === 0 ? 0 : 1)));
+    const scans = ["sub-001", "sub-002"].map((subject, s) => ({ subject, task: "pieman", volume: { shape: [...shape, T], data: Float32Array.from({ length: nVox * T }, () => 100 + rand()), mask: masks[s] } }));
     writeNarrativesLayout(join(root, "ds"), {
       eventMeta: { pieman: { pieman: { onset: 10, duration: 281 } } },
       alignments: { pieman: readFileSync(join(process.cwd(), "data/narratives/align/pieman/align.csv"), "utf8") },
@@ -213,6 +214,26 @@ describe("volume runs", () => {
     expect(map.shape).toEqual(shape);
     expect(Number.isNaN(map.data[0])).toBe(true); // outside the mask
     expect(Number.isFinite(map.data[1])).toBe(true);
+    // Group maps average by voxel position: recompute from each subject's stored scores and mask.
+    const stored = ["sub-001", "sub-002"].map((s) => loadSubjectResult(join(root, "results", "vol", "subjects", "pieman", `${s}_task-pieman.safetensors`))!);
+    const sum = new Float64Array(nVox);
+    const n = new Int32Array(nVox);
+    for (const r of stored) {
+      if (r.layout.kind !== "volume") throw new Error("expected a volume result");
+      const V = r.layout.maskIndices.length;
+      r.layout.maskIndices.forEach((voxel, k) => {
+        const x = r.vertexScores[1 * V + k]; // layer 4 is the second layer
+        if (Number.isFinite(x)) (sum[voxel] += x), n[voxel]++;
+      });
+    }
+    let compared = 0;
+    for (let i = 0; i < nVox; i++) {
+      if (n[i] === 0) expect(Number.isNaN(map.data[i])).toBe(true);
+      else (expect(map.data[i]).toBeCloseTo(sum[i] / n[i], 6), compared++);
+    }
+    expect(compared).toBe(nVox - Math.ceil(nVox / 35)); // the union of the masks: only multiples of 35 are outside both
+    const counts = readNifti(join(root, "results", "vol", "maps", "subjects_per_voxel.nii.gz"));
+    for (let i = 0; i < nVox; i++) expect(counts.data[i] || 0).toBe((i % 5 ? 1 : 0) + (i % 7 ? 1 : 0) || 0);
     const regions = new Set(csv(join(root, "results", "vol", "tables", "brain_scores.csv")).map((r) => r.region));
     expect(regions).toEqual(new Set(["label_1", "label_2"]));
     expect(() => parseRunConfig({ dataset: "x", space: "MNI152NLin2009cAsym" }, "v.json")).toThrow(/v\.json\.regions\.labels: volume runs need a NIfTI label volume/);

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { syntaxSemantics } from "../forecast/decomposition.js";
 import { readConllu } from "../forecast/syntax.js";
+import { argmaxFinite } from "../forecast/group.js";
 import { defaultDistances, forecastSweep, peakDistances, type ForecastControl, type ForecastSweepResult } from "../forecast/sweep.js";
 import { loadMatrix } from "../io/arrays.js";
 import { readSafetensors } from "../io/safetensors.js";
@@ -177,8 +178,9 @@ function describePeak(name: string, res: ForecastSweepResult): string {
     }
     return n ? s / n : NaN;
   });
-  const best = mean.indexOf(Math.max(...mean.filter(Number.isFinite)));
-  const peaks = peakDistances(res);
+  const best = argmaxFinite((i) => mean[i], mean.length);
+  if (best < 0) return `${name}: no target with a finite forecast score`;
+  const peaks = peakDistances(res).filter(Number.isFinite);
   const counts = new Map<number, number>();
   peaks.forEach((d) => counts.set(d, (counts.get(d) ?? 0) + 1));
   const mode = [...counts].sort((a, b) => b[1] - a[1])[0];

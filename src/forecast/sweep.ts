@@ -17,6 +17,7 @@ import { sumWordsIntoTRs, trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { forecastOffsets, windowPcaScores, wordGram, type WordGram } from "./windowPca.js";
+import { argmaxFinite } from "./group.js";
 
 export type ForecastControl = "none" | "random" | "shuffled";
 
@@ -138,19 +139,11 @@ function shuffledOrder(n: number, seed: number): Int32Array {
   return p;
 }
 
-/** d* per target: the distance with the largest forecast score. */
-export function peakDistances(res: ForecastSweepResult): Int32Array {
+/** d* per target: the distance with the largest finite forecast score (NaN where none is finite). */
+export function peakDistances(res: ForecastSweepResult): Float64Array {
   const V = res.nTargets;
-  const out = new Int32Array(V);
-  for (let t = 0; t < V; t++) {
-    let best = -Infinity;
-    res.distances.forEach((d, i) => {
-      const f = res.forecast[i * V + t];
-      if (f > best) {
-        best = f;
-        out[t] = d;
-      }
-    });
-  }
-  return out;
+  return Float64Array.from({ length: V }, (_, t) => {
+    const b = argmaxFinite((i) => res.forecast[i * V + t], res.distances.length);
+    return b < 0 ? NaN : res.distances[b];
+  });
 }

@@ -17,6 +17,7 @@ import { writeMapViewer, type ViewerMap } from "../report/viewer.js";
 import { bootstrapMeanCi, fdrBh, wilcoxon } from "../stats/tests.js";
 import { groupForecastPeaks, kStarFromMeans, meanOverSubjects } from "../forecast/group.js";
 import type { RunConfig } from "./config.js";
+import { groupSpace } from "./groupSpace.js";
 import { runParcellation, vertexForecast, type SubjectResult } from "./subject.js";
 
 export interface GroupOutputs {
@@ -70,14 +71,17 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
   files.push(...writeTable(join(root, "tables", "group_brain_scores"), groupRows));
 
   // Maps: subject-mean brain score per layer — GIfTI per hemisphere (surfaces) or NIfTI (volumes).
-  const layout = results[0].layout;
+  // Averages by vertex, or by voxel position on the common grid (each volume scan has its own mask).
+  const space = groupSpace(results);
+  const layout = space.layout;
   const surface = layout.kind === "surface";
   const nL = layout.kind === "surface" ? layout.L : 0;
   const nR = layout.kind === "surface" ? layout.R : 0;
-  const V = results[0].vertexScores.length / layers.length;
+  const V = space.V;
+  const scores = results.map((r) => space.expand(r, r.vertexScores, layers.length));
   const layerMaps = layers.map((_, li) => {
     const m = new Float32Array(V);
-    for (let v = 0; v < V; v++) m[v] = mean(results.map((r) => r.vertexScores[li * V + v]));
+    for (let v = 0; v < V; v++) m[v] = mean(scores.map((s) => s[li * V + v]));
     return m;
   });
   const writeHemiMaps = (stem: string, values: Float32Array | Float64Array, intent = "NIFTI_INTENT_NONE") => {
@@ -99,11 +103,16 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
     }
   };
   layers.forEach((layer, li) => writeHemiMaps(`brain_score_layer-${layer}`, layerMaps[li]));
+  if (layout.kind === "volume") {
+    writeHemiMaps("subjects_per_voxel", Float32Array.from(space.counts));
+    const partial = space.counts.filter((n) => n < results.length).length;
+    if (partial > 0) summary.push(`volume: ${V} voxels in the union of ${results.length} brain masks; ${partial} covered by only some scans (maps/subjects_per_voxel)`);
+  }
   // Vertex-level significance of the brain score across subjects (one-sided Wilcoxon, FDR) per layer.
   const sigRows: Row[] = [];
   layers.forEach((layer, li) => {
     const p = Float64Array.from({ length: V }, (_, v) => {
-      const xs = results.map((r) => r.vertexScores[li * V + v]).filter(Number.isFinite);
+      const xs = scores.map((s) => s[li * V + v]).filter(Number.isFinite);
       return xs.length >= 2 && xs.some((x) => x !== 0) ? wilcoxon(xs, "greater").pvalue : 1;
     });
     const q = fdrBh(p);
@@ -187,23 +196,22 @@ export async function groupStage(c: RunConfig, results: SubjectResult[]): Promis
     // Vertex level (the paper's Figs. 2–4): the same statistics per vertex, subjects streamed from disk.
     const mapped = withForecast[0].forecast!.vertexAnalyses ?? Object.keys(withForecast[0].forecast!.vertex ?? {});
     if (mapped.includes("full") && withForecast.every((r) => (r.forecast!.vertexAnalyses ?? Object.keys(r.forecast!.vertex ?? {})).includes("full"))) {
-      const Vt = results[0].vertexScores.length / layers.length;
       const vRows: Row[] = [];
       for (const a of mapped) {
         const subjectsOf = function* () {
-          for (const r of withForecast) yield { distances: f.distances, forecast: vertexForecast(r, a), nTargets: Vt };
+          for (const r of withForecast) yield { distances: f.distances, forecast: space.expand(r, vertexForecast(r, a), D), nTargets: V };
         };
         const vp = groupForecastPeaks(subjectsOf(), { dTest: f.dTest, dRef: f.dRef, alpha: c.statistics.alpha });
         const iT = f.distances.indexOf(f.dTest);
-        const fTest = Float32Array.from(vp.meanForecast.subarray(iT * Vt, (iT + 1) * Vt));
+        const fTest = Float32Array.from(vp.meanForecast.subarray(iT * V, (iT + 1) * V));
         const dMapV = Float32Array.from(vp.dStar);
         writeHemiMaps(`forecast_vertex_${a}_F${f.dTest}`, fTest);
         writeHemiMaps(`forecast_vertex_${a}_dstar`, dMapV);
         const sig = vp.significant.reduce((x, y) => x + y, 0);
         const ds = Array.from(vp.dStar).filter(Number.isFinite).sort((x, y) => x - y);
-        vRows.push({ analysis: a, vertices: Vt, significant: sig, fraction: sig / Vt, median_d_star: ds.length ? ds[Math.floor(ds.length / 2)] : null, alpha: c.statistics.alpha, subjects: withForecast.length });
+        vRows.push({ analysis: a, vertices: V, significant: sig, fraction: sig / V, median_d_star: ds.length ? ds[Math.floor(ds.length / 2)] : null, alpha: c.statistics.alpha, subjects: withForecast.length });
         if (a === "full") {
-          summary.push(`vertex-level forecast: ${sig} of ${Vt} vertices with F(${f.dTest}) > F(${f.dRef}) (FDR < ${c.statistics.alpha}) and a positive peak; median d* ${ds.length ? ds[Math.floor(ds.length / 2)] : "–"}`);
+          summary.push(`vertex-level forecast: ${sig} of ${V} vertices with F(${f.dTest}) > F(${f.dRef}) (FDR < ${c.statistics.alpha}) and a positive peak; median d* ${ds.length ? ds[Math.floor(ds.length / 2)] : "–"}`);
           extraViewerMaps.push({ name: `F(${f.dTest}) per vertex`, L: fTest.subarray(0, nL), R: fTest.subarray(nL), threshold: 0 }, { name: "d* per vertex", L: dMapV.subarray(0, nL), R: dMapV.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances) });
         }
         if (surface) {

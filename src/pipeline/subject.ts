@@ -177,6 +177,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     const D = f.distances.length;
     // The sweeps the paper maps (full; syntax and semantics) run on every vertex and region in one ridge call
     // per distance; the controls on regions only. Results: F(d) as [D × columns], baselines per column.
+    const regionsOnly = { rows: T, cols: R, data: Float64Array.from(regionBold.data, (v) => (Number.isFinite(v) ? v : 0)) };
     let bothBaseline: Float64Array | undefined;
     const sweepAll = async (name: string, extra: object) => {
       const targets = f.vertexLevel ? both : regionsOnly;
@@ -193,7 +194,6 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
         vertex[name] = vf;
       }
     };
-    const regionsOnly = { rows: T, cols: R, data: Float64Array.from(regionBold.data, (v) => (Number.isFinite(v) ? v : 0)) };
     await sweepAll("full", {});
     for (const control of f.controls) {
       const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, baseline: analyses.full.baseline });

@@ -241,11 +241,14 @@ function loadVolume(scan: NarrativesScan): { bold: Matrix; maskIndices: Int32Arr
   if (existsSync(maskFile)) {
     const m = readNifti(maskFile);
     if (m.data.length !== nVox) throw new Error(`${maskFile}: mask has ${m.data.length} voxels, BOLD volumes have ${nVox}`);
+    const off = m.affine.flat().findIndex((v, i) => Math.abs(v - img.affine.flat()[i]) > 1e-4 * Math.max(1, Math.abs(v)));
+    if (off >= 0) throw new Error(`${maskFile}: the mask's affine differs from the BOLD's (${file}) at row ${Math.floor(off / 4)}, column ${off % 4}; the mask must be on the BOLD's grid`);
     mask = m.data;
   } else mask = new Uint8Array(nVox).fill(1);
   const inside: number[] = [];
   for (let i = 0; i < nVox; i++) if (mask[i] > 0) inside.push(i);
   const V = inside.length;
+  if (V === 0) throw new Error(`${existsSync(maskFile) ? maskFile : file}: the brain mask selects no voxel`);
   const data = new Float32Array(T * V);
   for (let t = 0; t < T; t++) for (let k = 0; k < V; k++) data[t * V + k] = img.data[t * nVox + inside[k]];
   return { bold: { rows: T, cols: V, data }, maskIndices: Int32Array.from(inside), source: file, volume: { shape: [x, y, z], affine: img.affine } };

@@ -16,7 +16,7 @@ export interface LayoutScan {
   /** Surface BOLD per hemisphere: TRs × vertices. */
   hemis?: { L: Matrix; R: Matrix };
   /** Volume BOLD in Fortran order with shape [x, y, z, T], and an optional brain mask [x, y, z]. */
-  volume?: { shape: number[]; data: Float32Array; mask?: Uint8Array };
+  volume?: { shape: number[]; data: Float32Array; mask?: Uint8Array; zooms?: number[] };
 }
 
 export interface LayoutSpec {
@@ -54,8 +54,9 @@ export function writeNarrativesLayout(root: string, spec: LayoutSpec): void {
     }
     if (scan.volume) {
       const { shape, data, mask } = scan.volume;
-      writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-clean_bold.nii.gz`), { shape, data, zooms: [3, 3, 3], tr });
-      if (mask) writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-brain_mask.nii.gz`), { shape: shape.slice(0, 3), data: mask, datatype: "uint8", zooms: [3, 3, 3] });
+      const zooms = scan.volume.zooms ?? [3, 3, 3];
+      writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-clean_bold.nii.gz`), { shape, data, zooms, tr });
+      if (mask) writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-brain_mask.nii.gz`), { shape: shape.slice(0, 3), data: mask, datatype: "uint8", zooms });
     }
   }
 }

@@ -10,16 +10,20 @@ export function trIndexOfOnset(onset: number, tr: number): number {
   return Math.floor(onset / tr) + 1;
 }
 
+/** The volume a word's features go to, or where it falls when the design drops it (before / after the scan). */
+export function wordTR(onset: number, nTRs: number, tr: number): number | "before" | "after" {
+  const t = trIndexOfOnset(onset, tr);
+  return t < 0 ? "before" : t >= nTRs ? "after" : t;
+}
+
 /** Words whose TR falls before the first or after the last of nTRs volumes: the design drops them. */
 export function wordsOutsideTRs(onsets: ArrayLike<number>, nTRs: number, tr: number): { before: number; after: number } {
-  let before = 0;
-  let after = 0;
+  const n = { before: 0, after: 0 };
   for (let w = 0; w < onsets.length; w++) {
-    const t = trIndexOfOnset(onsets[w], tr);
-    if (t < 0) before++;
-    else if (t >= nTRs) after++;
+    const t = wordTR(onsets[w], nTRs, tr);
+    if (typeof t !== "number") n[t]++;
   }
-  return { before, after };
+  return n;
 }
 
 export interface WordsPerTR {
@@ -40,8 +44,8 @@ export function sumWordsIntoTRs(features: Matrix, onsets: ArrayLike<number>, nTR
   let dropped = 0;
   for (let w = 0; w < onsets.length; w++) {
     if (!Number.isFinite(onsets[w])) throw new Error(`word ${w} has no onset (interpolate missing onsets first)`);
-    const t = trIndexOfOnset(onsets[w], tr);
-    if (t < 0 || t >= nTRs) {
+    const t = wordTR(onsets[w], nTRs, tr);
+    if (typeof t !== "number") {
       dropped++;
       continue;
     }
