@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [ridge|lm|fmri|forecast] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
+ * `npm run bench -- [ridge|lm|fmri|forecast|forecast-group] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
  * Prints one JSON line per measurement. Each ridge mode runs in its own process so that its peak RSS is
  * its own.
  */
@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchFmri } from "./fmri.js";
 import { benchForecast } from "./forecast.js";
+import { benchForecastGroup } from "./forecastGroup.js";
 import { benchLm } from "./lm.js";
 import { benchRidge } from "./ridge.js";
 
@@ -15,6 +16,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     V: { type: "string" },
+    S: { type: "string" },
     n: { type: "string" },
     p: { type: "string" },
     modes: { type: "string" },
@@ -22,10 +24,14 @@ const { values, positionals } = parseArgs({
     child: { type: "boolean" },
   },
 });
-const which = positionals.length > 0 ? positionals : ["ridge", "lm", "fmri", "forecast"];
+const which = positionals.length > 0 ? positionals : ["ridge", "lm", "fmri", "forecast", "forecast-group"];
 for (const name of which) {
   if (name === "forecast") {
     for (const r of await benchForecast()) console.log(JSON.stringify(r));
+    continue;
+  }
+  if (name === "forecast-group") {
+    for (const r of await benchForecastGroup({ subjects: values.S ? Number(values.S) : undefined, vertices: values.V ? Number(values.V) : undefined })) console.log(JSON.stringify(r));
     continue;
   }
   if (name === "fmri") {
@@ -37,7 +43,7 @@ for (const name of which) {
     continue;
   }
   if (name !== "ridge") {
-    console.error(`unknown benchmark "${name}" (available: ridge, lm, fmri, forecast)`);
+    console.error(`unknown benchmark "${name}" (available: ridge, lm, fmri, forecast, forecast-group)`);
     process.exitCode = 2;
     continue;
   }

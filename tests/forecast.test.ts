@@ -94,6 +94,32 @@ describe("forecast sweeps", () => {
     }
   });
 
+  it("generated futures equal to the true next words give the true forecast scores; other futures do not", async () => {
+    const W = 320;
+    const E = 3;
+    const G = 6;
+    const X = randomFeatures(W, E, 21);
+    const onsets = Float64Array.from({ length: W }, (_, n) => 0.5 * n);
+    const nTRs = Math.ceil((0.5 * W) / 1.5) + 3;
+    const bold = { rows: nTRs, cols: 2, data: new Float64Array(nTRs * 2) };
+    [2, 5].forEach((k, v) => withNoise(plantedSignal(X, onsets, { tr: 1.5, nTRs, d: k, windowLength: 3, seed: v }), 2, 40 + v).forEach((x, t) => (bold.data[t * 2 + v] = x)));
+    // "Generated" word o after word n = the true word n + o (zero past the story's end).
+    const truth = new Float32Array(W * G * E);
+    for (let n = 0; n < W; n++) for (let o = 1; o <= G; o++) if (n + o < W) for (let e = 0; e < E; e++) truth[(n * G + o - 1) * E + e] = X.data[(n + o) * E + e];
+    const opts = { tr: 1.5, distances: [-2, 0, 2, 3, 5, 6], windowLength: 3, nComponents: 6 };
+    const real = await forecastSweep(X, onsets, bold, opts);
+    const same = await forecastSweep(X, onsets, bold, { ...opts, control: "generated", generated: { states: truth, words: G, nEmbd: E } });
+    for (let i = 0; i < real.forecast.length; i++) expect(same.forecast[i]).toBeCloseTo(real.forecast[i], 6);
+    // Futures the model "got wrong" (other words): no gain at the planted distances, identical for d ≤ 0.
+    const wrong = Float32Array.from(randomFeatures(W * G, E, 99).data);
+    const gen = await forecastSweep(X, onsets, bold, { ...opts, control: "generated", generated: { states: wrong, words: G, nEmbd: E } });
+    expect(gen.forecast[0]).toBeCloseTo(real.forecast[0], 6); // d = −2: only heard words in the window
+    expect(gen.forecast[3 * 2 + 0]).toBeLessThan(real.forecast[3 * 2 + 0] / 3); // region planted at d = 2, at d = 3
+    expect(gen.forecast[4 * 2 + 1]).toBeLessThan(real.forecast[4 * 2 + 1] / 3); // region planted at d = 5
+    await expect(forecastSweep(X, onsets, bold, { ...opts, control: "generated" })).rejects.toThrow(/needs the generated futures/);
+    await expect(forecastSweep(X, onsets, bold, { ...opts, distances: [8], control: "generated", generated: { states: truth, words: G, nEmbd: E } })).rejects.toThrow(/distance 8 needs 8 generated words per context, 6 were generated/);
+  });
+
   it("refuses distances wider than the story and windows longer than it", async () => {
     const X = randomFeatures(20, 2, 1);
     const onsets = Float64Array.from({ length: 20 }, (_, n) => n);

@@ -184,6 +184,33 @@ describe("null simulation", () => {
   }, 300_000);
 });
 
+describe("generated futures (the paper's third control)", () => {
+  it("continues each context with the model: F(d) below the true futures where planted, equal where the window holds only heard words", async () => {
+    const c = runConfig({
+      name: "generated",
+      forecast: { layer: 4, distances: [-1, 0, 3, 8], decompose: false, controls: ["generated"], generation: { context: 48, batchSize: 16 }, depthLayers: [4], vertexLevel: false },
+      noiseCeiling: false,
+    });
+    const report = await runPipeline(c);
+    expect(report.failed).toEqual([]);
+    const rows = csv(join(c.outDir, "generated", "tables", "forecast.csv"));
+    const meanF = (analysis: string, d: number, region: string) => {
+      const xs = rows.filter((r) => r.analysis === analysis && r.d === String(d) && r.region === region).map((r) => Number(r.score));
+      expect(xs.length).toBe(3);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    for (const h of ["L", "R"]) {
+      for (const d of [-1, 0]) expect(meanF("control_generated", d, `${h}_parsopercularis`)).toBeCloseTo(meanF("full", d, `${h}_parsopercularis`), 6);
+      expect(meanF("full", 8, `${h}_parsopercularis`)).toBeGreaterThan(0.1);
+      expect(meanF("control_generated", 8, `${h}_parsopercularis`)).toBeLessThan(meanF("full", 8, `${h}_parsopercularis`) / 2);
+      // At d = 3 the window (n − 3 … n + 3) still holds four heard words: lower, not gone.
+      expect(meanF("control_generated", 3, `${h}_superiortemporal`)).toBeLessThan(meanF("full", 3, `${h}_superiortemporal`));
+    }
+    expect(() => runConfig({ forecast: { controls: ["generatd"] } })).toThrow(/controls: expected a list of "random", "shuffled" and\/or "generated"/);
+    expect(() => runConfig({ forecast: { generation: { strategy: "beam" } } })).toThrow(/generation\.strategy: expected one of "greedy", "sample"/);
+  }, 600_000);
+});
+
 describe("volume runs", () => {
   it("runs on MNI-space BOLD inside its brain mask with a label volume, writing NIfTI maps", async () => {
     const { writeNarrativesLayout } = await import("../src/fmri/datasets/narrativesWriter.js");

@@ -16,10 +16,12 @@ import { PAPER_FIR_DELAYS } from "../fmri/design/wordDesign.js";
 import { sumWordsIntoTRs, trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
-import { forecastOffsets, windowPcaScores, wordGram, type WordGram } from "./windowPca.js";
+import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
+import { forecastOffsets, windowPcaScores, windowPcaScoresFromGram, wordGram, type WordGram } from "./windowPca.js";
 import { argmaxFinite } from "./group.js";
 
-export type ForecastControl = "none" | "random" | "shuffled";
+/** Futures replaced by random vectors, by shuffled words, or by the words the model generates itself. */
+export type ForecastControl = "none" | "random" | "shuffled" | "generated";
 
 export interface ForecastSweepOptions {
   tr: number;
@@ -31,6 +33,8 @@ export interface ForecastSweepOptions {
   folds?: number;
   /** Replace the future windows by random vectors or by shuffled words (controls). */
   control?: ForecastControl;
+  /** For the "generated" control: activations of the words the model generated after each word (generateFutures). */
+  generated?: GeneratedStates;
   /** Features the windows are built from (default: the same as X): e.g. syntactic or semantic activations. */
   windowFeatures?: Matrix;
   seed?: number;
@@ -71,6 +75,7 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     if (!Number.isInteger(d)) throw new Error(`forecast: distances are whole words, got ${d}`);
     if (Math.abs(d) >= W) throw new Error(`forecast: distance ${d} is wider than the story (${W} words): no word has a window there`);
   }
+  if (control === "generated" && !options.generated) throw new Error("forecast: the generated control needs the generated futures (options.generated, from generateFutures)");
   const T = bold.rows;
   const folds = contiguousFolds(T, options.folds ?? 5);
   const wordTR = Int32Array.from(onsets as ArrayLike<number>, (t) => trIndexOfOnset(t, options.tr));
@@ -84,6 +89,7 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     const gram = await wordGram(features, backend);
     const windowGram = await controlGram(options.windowFeatures ?? features, control, options.seed ?? 0, gram, options.windowFeatures !== undefined, backend);
     const permutation = control === "shuffled" ? shuffledOrder(W, options.seed ?? 0) : undefined;
+    const generatedWindows = control === "generated" ? new GeneratedWindowGram(windowGram, options.generated!, L, backend) : undefined;
     const baseScores = await Promise.all(trainWords.map((tw) => windowPcaScores(gram, { offsets: [0], trainWords: tw, nComponents: nComp }, backend)));
     const toDesign = (parts: Matrix[]) => {
       const cols = parts.reduce((a, p) => a + p.cols, 0);
@@ -105,8 +111,11 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     const scores = new Float64Array(distances.length * V);
     for (const [i, d] of distances.entries()) {
       const designs: Matrix[] = [];
+      const generatedGram = generatedWindows ? await generatedWindows.at(d) : undefined;
       for (const [k, tw] of trainWords.entries()) {
-        const future = await windowPcaScores(windowGram, { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed }, backend);
+        const future = generatedGram
+          ? await windowPcaScoresFromGram(generatedGram, W, { trainWords: tw, nComponents: nComp, seed: options.seed }, backend)
+          : await windowPcaScores(windowGram, { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed }, backend);
         designs.push(toDesign([baseScores[k], future]).design);
       }
       scores.set((await brainScore(designs, bold, ridge)).r, i * V);

@@ -73,6 +73,26 @@ export async function windowPcaScores(gram: WordGram, options: WindowPcaOptions,
       }
     }
   }
+  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0);
+}
+
+/**
+ * The same PCA scores from a full window Gram matrix Gw (W × W, float64, row-major), for windows that are
+ * not shifted copies of one word sequence (generated futures: each word has its own continuation).
+ */
+export async function windowPcaScoresFromGram(Gw: Float64Array, W: number, options: Omit<WindowPcaOptions, "offsets" | "permutation">, backend: ComputeBackend): Promise<Matrix> {
+  if (Gw.length !== W * W) throw new Error(`window Gram: ${Gw.length} entries for ${W} × ${W} windows`);
+  const tr = options.trainWords;
+  if (tr.length < 2) throw new Error(`window PCA needs at least 2 training words, got ${tr.length}`);
+  const T = tr.length;
+  const G = new Float64Array(W * T);
+  for (let a = 0; a < W; a++) for (let j = 0; j < T; j++) G[a * T + j] = Gw[a * W + tr[j]];
+  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0);
+}
+
+/** G = Gram of every window with the training windows (W × T, overwritten): centred, eigendecomposed, projected. */
+async function pcaScoresFromGramColumns(G: Float64Array, W: number, tr: Int32Array, nComponents: number, backend: ComputeBackend, seed: number): Promise<Matrix> {
+  const T = tr.length;
   // Centre on the training windows' mean: Gc = G − rowMean − colMean + grand.
   const rowMean = new Float64Array(W);
   for (let a = 0; a < W; a++) {
@@ -85,18 +105,18 @@ export async function windowPcaScores(gram: WordGram, options: WindowPcaOptions,
   for (let a = 0; a < W; a++) for (let j = 0; j < T; j++) G[a * T + j] += grand - rowMean[a] - rowMean[tr[j]];
   const C = new Float64Array(T * T);
   for (let i = 0; i < T; i++) C.set(G.subarray(tr[i] * T, tr[i] * T + T), i * T);
-  const k = Math.min(options.nComponents, T - 1);
-  const { values, vectors } = T <= EXACT_LIMIT ? topEigenExact(C, T, k) : await topEigenSubspace(C, T, k, backend, options.seed ?? 0);
+  const k = Math.min(nComponents, T - 1);
+  const { values, vectors } = T <= EXACT_LIMIT ? topEigenExact(C, T, k) : await topEigenSubspace(C, T, k, backend, seed);
   // scores = Gc(all, tr) · u_j / √λ_j
-  const comps = { rows: T, cols: options.nComponents, data: new Float64Array(T * options.nComponents) };
+  const comps = { rows: T, cols: nComponents, data: new Float64Array(T * nComponents) };
   const top = values[0] > 0 ? values[0] : 1;
   for (let j = 0; j < k; j++) {
     if (!(values[j] > 1e-12 * top)) continue;
     const inv = 1 / Math.sqrt(values[j]);
-    for (let i = 0; i < T; i++) comps.data[i * options.nComponents + j] = vectors[j * T + i] * inv;
+    for (let i = 0; i < T; i++) comps.data[i * nComponents + j] = vectors[j * T + i] * inv;
   }
   const scores = await backend.matmul({ rows: W, cols: T, data: G }, comps);
-  return { rows: W, cols: options.nComponents, data: Float64Array.from(scores.data) };
+  return { rows: W, cols: nComponents, data: Float64Array.from(scores.data) };
 }
 
 /** Largest k eigenpairs (descending), eigenvectors as rows. */

@@ -47,7 +47,10 @@ export interface RunConfig {
     components: number;
     decompose: boolean;
     k: number;
-    controls: ("random" | "shuffled")[];
+    /** Controls on regions: random vectors, shuffled words, or the model's own generated continuations. */
+    controls: ("random" | "shuffled" | "generated")[];
+    /** How the "generated" control continues each context. */
+    generation: { strategy: "greedy" | "sample"; seed: number; temperature: number; topK: number; context: number; maxTokens?: number; batchSize: number };
     /** Layers whose F(dDepth) − baseline is computed for the forecast depth k*. */
     depthLayers: number[];
     dTest: number;
@@ -64,7 +67,8 @@ export interface RunConfig {
 const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays"];
 const REGIONS = ["annot", "hemi", "labels", "maxVertices", "axis"];
-const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "depthLayers", "dTest", "dRef", "vertexLevel"];
+const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "generation", "depthLayers", "dTest", "dRef", "vertexLevel"];
+const GENERATION = ["strategy", "seed", "temperature", "topK", "context", "maxTokens", "batchSize"];
 const STATS = ["alpha", "bootstrap"];
 
 function intList(v: unknown, where: string, fallback: number[]): number[] {
@@ -123,7 +127,19 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
     const f = expectObject(c.forecast ?? {}, `${source}.forecast`);
     expectKeys(f, FORECAST, `${source}.forecast`);
     const controls = (f.controls ?? ["random", "shuffled"]) as string[];
-    if (!Array.isArray(controls) || controls.some((x) => x !== "random" && x !== "shuffled")) throw new ConfigError(`${source}.forecast.controls: expected a list of "random" and/or "shuffled"`);
+    if (!Array.isArray(controls) || controls.some((x) => !["random", "shuffled", "generated"].includes(x))) throw new ConfigError(`${source}.forecast.controls: expected a list of "random", "shuffled" and/or "generated", got ${JSON.stringify(controls)}`);
+    const g = expectObject(f.generation ?? {}, `${source}.forecast.generation`);
+    expectKeys(g, GENERATION, `${source}.forecast.generation`);
+    const gw = `${source}.forecast.generation`;
+    const generation = {
+      strategy: optionalString(g, "strategy", gw, ["greedy", "sample"] as const) ?? "greedy",
+      seed: optionalNumber(g, "seed", gw, Number.isInteger, "an integer") ?? 0,
+      temperature: optionalNumber(g, "temperature", gw, (n) => n > 0, "a positive number") ?? 1,
+      topK: optionalNumber(g, "topK", gw, (n) => Number.isInteger(n) && n >= 0, "a non-negative integer (0: all tokens)") ?? 0,
+      context: optionalNumber(g, "context", gw, (n) => Number.isInteger(n) && n > 0, "a positive number of tokens") ?? 256,
+      maxTokens: optionalNumber(g, "maxTokens", gw, (n) => Number.isInteger(n) && n > 0, "a positive integer"),
+      batchSize: optionalNumber(g, "batchSize", gw, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 8,
+    };
     const flayer = optionalNumber(f, "layer", `${source}.forecast`, Number.isInteger, "a layer index") ?? 8;
     forecast = {
       layer: flayer,
@@ -132,7 +148,8 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       components: optionalNumber(f, "components", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 20,
       decompose: optionalBoolean(f, "decompose", `${source}.forecast`) ?? true,
       k: optionalNumber(f, "k", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 10,
-      controls: controls as ("random" | "shuffled")[],
+      controls: controls as ("random" | "shuffled" | "generated")[],
+      generation,
       depthLayers: intList(f.depthLayers, `${source}.forecast.depthLayers`, layers),
       dTest: optionalNumber(f, "dTest", `${source}.forecast`, Number.isInteger, "an integer") ?? 8,
       dRef: optionalNumber(f, "dRef", `${source}.forecast`, Number.isInteger, "an integer") ?? 0,

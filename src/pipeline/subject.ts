@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { brainScore } from "../encoding/ridge/crossValidate.js";
 import { extractWordFeatures } from "../encoding/lm/extract.js";
+import { generatedFutureFeatures, type GeneratedFutures } from "../encoding/lm/generate.js";
 import type { NarrativesDataset, NarrativesScan } from "../fmri/datasets/narratives.js";
 import { wordDesign } from "../fmri/design/wordDesign.js";
 import { cleanRun } from "../fmri/preprocess.js";
@@ -103,6 +104,8 @@ export interface StoryFeatures {
   /** layer → W × E */
   layers: Map<number, Matrix>;
   decomposition?: Decomposition;
+  /** The model's own continuation after each word (the "generated" forecast control). */
+  generated?: GeneratedFutures;
 }
 
 export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: string): Promise<StoryFeatures> {
@@ -115,7 +118,11 @@ export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: 
   const decomposition = c.forecast?.decompose
     ? await syntaxSemantics(model, scanWords, { layer: c.forecast.layer, k: c.forecast.k, context: c.context, mode: c.contextMode, cacheDir: c.cacheDir })
     : undefined;
-  return { events: scanWords, layers, decomposition };
+  const f = c.forecast;
+  const generated = f?.controls.includes("generated")
+    ? await generatedFutureFeatures(model, scanWords, { ...f.generation, words: Math.max(1, ...f.distances), layer: f.layer, cacheDir: c.cacheDir })
+    : undefined;
+  return { events: scanWords, layers, decomposition, generated };
 }
 
 export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: NarrativesScan, model: string, featureCache: Map<string, StoryFeatures>): Promise<SubjectResult> {
@@ -143,6 +150,10 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
   if (!story) {
     story = await storyFeatures(c, words, model);
     featureCache.set(featureKey, story);
+  }
+  const gen = story.generated;
+  if (gen && gen.missing > 0) {
+    wordsReport.warnings.push(`${featureKey}: ${gen.missing} of ${gen.W * gen.words} generated words missing (continuations reached forecast.generation.maxTokens); their window entries are zero`);
   }
   const layout: Layout = loaded.hemiVertices
     ? { kind: "surface", ...loaded.hemiVertices }
@@ -196,7 +207,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     };
     await sweepAll("full", {});
     for (const control of f.controls) {
-      const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, baseline: analyses.full.baseline });
+      const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, generated: story.generated, baseline: analyses.full.baseline });
       analyses[`control_${control}`] = { forecast: res.forecast, baseline: res.baseline };
     }
     if (story.decomposition) {

@@ -7,6 +7,11 @@
  * Inputs: input_ids [B, T] int64, position_ids [B, T] int64, attention_bias [T, T] (0 where a query may
  * attend, a large negative number elsewhere: the causal mask). Outputs: hidden_<i> [B, T, E] for the
  * requested layers.
+ *
+ * For generation (`cache: true`), as Hugging Face's past_key_values: inputs past_key_<l>/past_value_<l>
+ * [B, H, P, D] are prepended to each block's keys and values, attention_bias is [T, P + T], and the graph
+ * also outputs present_key_<l>/present_value_<l> [B, H, P + T, D] and logits [B, vocab] of the last
+ * position (ln_f output times the tied token embedding, as GPT2LMHeadModel).
  */
 import * as ort from "onnxruntime-node";
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
@@ -20,6 +25,8 @@ export interface Gpt2GraphOptions {
   /** Which hidden states to output (0 … nLayer); default all. */
   layers?: number[];
   embedding?: EmbeddingVariant;
+  /** Past keys/values in, present keys/values and last-position logits out (incremental decoding). */
+  cache?: boolean;
 }
 
 export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2GraphOptions = {}): Uint8Array {
@@ -32,9 +39,11 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   const shape = (dims: number[]) => g.constant("int64", [dims.length], dims);
   g.input("input_ids", "int64", ["batch", "tokens"]);
   g.input("position_ids", "int64", ["batch", "tokens"]);
-  g.input("attention_bias", "float32", ["tokens", "tokens"]);
+  const cache = options.cache === true;
+  g.input("attention_bias", "float32", ["tokens", cache ? "total" : "tokens"]);
 
-  const tokens = g.op("Gather", [f32([config.vocabSize, E], w.wte), "input_ids"], { axis: attr.int(0) });
+  const wte = f32([config.vocabSize, E], w.wte);
+  const tokens = g.op("Gather", [wte, "input_ids"], { axis: attr.int(0) });
   const positions = g.op("Gather", [f32([config.nPositions, E], w.wpe), "position_ids"], { axis: attr.int(0) });
   let x = g.op("Add", [tokens, positions]);
   const outputs = new Map<number, string>();
@@ -55,8 +64,15 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     const qkv = linear(layerNorm(x, b.ln1), b.attnW, b.attnB, E, 3 * E);
     const heads = (t: string) => g.op("Reshape", [t, shape([0, 0, H, D])]);
     const q = g.op("Transpose", [heads(sliceLast(qkv, 0, E))], { perm: attr.ints([0, 2, 1, 3]) }); // [B,H,T,D]
-    const kT = g.op("Transpose", [heads(sliceLast(qkv, E, 2 * E))], { perm: attr.ints([0, 2, 3, 1]) }); // [B,H,D,T]
-    const v = g.op("Transpose", [heads(sliceLast(qkv, 2 * E, 3 * E))], { perm: attr.ints([0, 2, 1, 3]) });
+    let k = g.op("Transpose", [heads(sliceLast(qkv, E, 2 * E))], { perm: attr.ints([0, 2, 1, 3]) }); // [B,H,T,D]
+    let v = g.op("Transpose", [heads(sliceLast(qkv, 2 * E, 3 * E))], { perm: attr.ints([0, 2, 1, 3]) });
+    if (cache) {
+      for (const kind of ["key", "value"] as const) g.input(`past_${kind}_${l}`, "float32", ["batch", H, "past", D]);
+      k = g.op("Concat", [`past_key_${l}`, k], { axis: attr.int(2) }, `present_key_${l}`);
+      v = g.op("Concat", [`past_value_${l}`, v], { axis: attr.int(2) }, `present_value_${l}`);
+      for (const kind of ["key", "value"] as const) g.output(`present_${kind}_${l}`, "float32", ["batch", H, "total", D]);
+    }
+    const kT = g.op("Transpose", [k], { perm: attr.ints([0, 1, 3, 2]) }); // [B,H,D,T]
     const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), attnScale(l)]), "attention_bias"]);
     const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: attr.int(-1) }), v]); // [B,H,T,D]
     const merged = g.op("Reshape", [g.op("Transpose", [context], { perm: attr.ints([0, 2, 1, 3]) }), shape([0, 0, E])]);
@@ -67,6 +83,12 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     if (l < L - 1) outputs.set(l + 1, x);
   }
   outputs.set(L, layerNorm(x, w.lnF));
+  if (cache) {
+    // Logits of the last position only: [B, E] × wteᵀ (the LM head is tied to the token embedding).
+    const last = g.op("Reshape", [g.op("Slice", [outputs.get(L)!, shape([-1]), shape([Number.MAX_SAFE_INTEGER]), shape([1])]), shape([-1, E])]);
+    g.op("Gemm", [last, wte], { transB: attr.int(1) }, "logits");
+    g.output("logits", "float32", ["batch", config.vocabSize]);
+  }
 
   for (const layer of layers) {
     const name = outputs.get(layer);
@@ -91,6 +113,21 @@ function geluErf(g: GraphBuilder, x: string): string {
   return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Erf", [g.op("Mul", [x, c(Math.SQRT1_2)])]), c(1)])]);
 }
 
+/** Causal mask of T new tokens after P cached ones: query i sees keys 0 … P + i. */
+function causalBias(T: number, P: number): ort.Tensor {
+  const bias = new Float32Array(T * (P + T));
+  for (let i = 0; i < T; i++) for (let j = P + i + 1; j < P + T; j++) bias[i * (P + T) + j] = -1e9;
+  return new ort.Tensor("float32", bias, [T, P + T]);
+}
+
+/** Keys and values of every block for the tokens seen so far ([B, H, length, D] each). */
+export interface KvCache {
+  batch: number;
+  length: number;
+  key: ort.Tensor[];
+  value: ort.Tensor[];
+}
+
 export interface ForwardResult {
   /** hidden[layer] = Float32Array [B × T × E] */
   hidden: Map<number, Float32Array>;
@@ -104,6 +141,7 @@ export class Gpt2Runtime {
     private readonly session: ort.InferenceSession,
     readonly config: Gpt2Config,
     readonly layers: number[],
+    private readonly cached: boolean,
   ) {}
 
   static async create(
@@ -119,36 +157,64 @@ export class Gpt2Runtime {
       graphOptimizationLevel: "all",
       extra: { session: { intra_op: { allow_spinning: "0" } } },
     });
-    return new Gpt2Runtime(session, config, layers);
+    return new Gpt2Runtime(session, config, layers, options.cache === true);
   }
 
   /** Runs a batch of equally long token sequences (positions 0 … T−1 each). */
   async forward(batch: ArrayLike<number>[]): Promise<ForwardResult> {
+    if (this.cached) throw new Error("GPT-2 forward: this runtime was built for incremental decoding; use step()");
+    const { ids, pos, B, T } = this.tokenTensors(batch, 0);
+    const out = await this.session.run({ input_ids: ids, position_ids: pos, attention_bias: causalBias(T, 0) });
+    const hidden = new Map<number, Float32Array>();
+    for (const l of this.layers) hidden.set(l, out[`hidden_${l}`].data as Float32Array);
+    return { hidden, batch: B, tokens: T };
+  }
+
+  /**
+   * One incremental-decoding step (runtimes created with `cache: true`): new tokens [B, T] at positions
+   * P … P+T−1 after the P cached ones (P = 0: the prompt). Returns their hidden states, the logits of the
+   * last position and the grown cache.
+   */
+  async step(batch: ArrayLike<number>[], past: KvCache | null): Promise<ForwardResult & { logits: Float32Array; cache: KvCache }> {
+    if (!this.cached) throw new Error("GPT-2 step: this runtime was built without a key/value cache (create it with cache: true)");
+    const P = past?.length ?? 0;
+    const { ids, pos, B, T } = this.tokenTensors(batch, P);
+    if (past && past.batch !== B) throw new Error(`GPT-2 step: ${B} sequences for a cache of ${past.batch}`);
+    const { nLayer: L, nHead: H, nEmbd: E } = this.config;
+    const feeds: Record<string, ort.Tensor> = { input_ids: ids, position_ids: pos, attention_bias: causalBias(T, P) };
+    const empty = () => new ort.Tensor("float32", new Float32Array(0), [B, H, 0, E / H]);
+    for (let l = 0; l < L; l++) {
+      feeds[`past_key_${l}`] = past?.key[l] ?? empty();
+      feeds[`past_value_${l}`] = past?.value[l] ?? empty();
+    }
+    const out = await this.session.run(feeds);
+    const hidden = new Map<number, Float32Array>();
+    for (const l of this.layers) hidden.set(l, out[`hidden_${l}`].data as Float32Array);
+    const cache: KvCache = { batch: B, length: P + T, key: [], value: [] };
+    for (let l = 0; l < L; l++) {
+      cache.key.push(out[`present_key_${l}`]);
+      cache.value.push(out[`present_value_${l}`]);
+    }
+    return { hidden, batch: B, tokens: T, logits: out.logits.data as Float32Array, cache };
+  }
+
+  private tokenTensors(batch: ArrayLike<number>[], start: number) {
     const B = batch.length;
     const T = batch[0]?.length ?? 0;
     if (B === 0 || T === 0) throw new Error("GPT-2 forward: empty batch");
-    if (T > this.config.nPositions) throw new Error(`GPT-2 forward: ${T} tokens exceed the model's ${this.config.nPositions} positions`);
+    if (start + T > this.config.nPositions) throw new Error(`GPT-2 forward: ${start + T} tokens exceed the model's ${this.config.nPositions} positions`);
     const ids = new BigInt64Array(B * T);
     const pos = new BigInt64Array(B * T);
     batch.forEach((seq, b) => {
       if (seq.length !== T) throw new Error("GPT-2 forward: sequences in a batch must have equal length");
       for (let t = 0; t < T; t++) {
         const id = seq[t];
-        if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`GPT-2 forward: token id ${id} outside the vocabulary`);
+        if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`GPT-2 forward: token id ${id} outside the vocabulary (0 … ${this.config.vocabSize - 1})`);
         ids[b * T + t] = BigInt(id);
-        pos[b * T + t] = BigInt(t);
+        pos[b * T + t] = BigInt(start + t);
       }
     });
-    const bias = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) bias[i * T + j] = -1e9;
-    const out = await this.session.run({
-      input_ids: new ort.Tensor("int64", ids, [B, T]),
-      position_ids: new ort.Tensor("int64", pos, [B, T]),
-      attention_bias: new ort.Tensor("float32", bias, [T, T]),
-    });
-    const hidden = new Map<number, Float32Array>();
-    for (const l of this.layers) hidden.set(l, out[`hidden_${l}`].data as Float32Array);
-    return { hidden, batch: B, tokens: T };
+    return { ids: new ort.Tensor("int64", ids, [B, T]), pos: new ort.Tensor("int64", pos, [B, T]), B, T };
   }
 
   release(): Promise<void> {

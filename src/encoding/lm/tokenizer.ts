@@ -23,6 +23,8 @@ export class Gpt2Tokenizer {
   constructor(
     private readonly tokenizer: Tokenizer,
     readonly source: string,
+    /** Ids of special tokens (tokenizer.json's added_tokens marked special, e.g. <|endoftext|>). */
+    readonly specialIds: ReadonlySet<number> = new Set(),
   ) {}
 
   encode(text: string): number[] {
@@ -58,13 +60,18 @@ export function loadGpt2Tokenizer(dir: string): Gpt2Tokenizer {
   const configPath = join(dir, "tokenizer_config.json");
   const config = existsSync(configPath) ? readJsonFile<Record<string, unknown>>(configPath) : {};
   const tokenizerPath = join(dir, "tokenizer.json");
-  if (existsSync(tokenizerPath)) return new Gpt2Tokenizer(new Tokenizer(readJsonFile<Record<string, unknown>>(tokenizerPath), config), tokenizerPath);
+  const specials = (json: Record<string, unknown>) => new Set(((json.added_tokens ?? []) as { id: number; special?: boolean }[]).filter((t) => t.special).map((t) => t.id));
+  if (existsSync(tokenizerPath)) {
+    const json = readJsonFile<Record<string, unknown>>(tokenizerPath);
+    return new Gpt2Tokenizer(new Tokenizer(json, config), tokenizerPath, specials(json));
+  }
   const vocabPath = join(dir, "vocab.json");
   const mergesPath = join(dir, "merges.txt");
   if (!existsSync(vocabPath) || !existsSync(mergesPath)) {
     throw new Error(`${dir}: no tokenizer files (need tokenizer.json, or vocab.json and merges.txt)`);
   }
-  return new Gpt2Tokenizer(new Tokenizer(byteLevelBpeJson(readJsonFile<Record<string, number>>(vocabPath), readMerges(mergesPath)), config), `${vocabPath} + ${mergesPath}`);
+  const json = byteLevelBpeJson(readJsonFile<Record<string, number>>(vocabPath), readMerges(mergesPath)) as Record<string, unknown>;
+  return new Gpt2Tokenizer(new Tokenizer(json, config), `${vocabPath} + ${mergesPath}`, specials(json));
 }
 
 /** The tokenizer.json that Hugging Face's GPT2TokenizerFast builds from vocab.json + merges.txt. */
