@@ -59,7 +59,12 @@ export function parseNpy(bytes: Uint8Array, source = "npy data"): NpyArray {
   if (available !== count * width) {
     throw new Error(`${source}: header says shape (${shape.join(", ")}) of ${descr} = ${count * width} bytes, but the file holds ${available}`);
   }
-  // One memcpy into a fresh (aligned) buffer, then an in-place byte swap for big-endian files.
+  // Little-endian data at an aligned offset (numpy pads headers to 64 bytes) is viewed in place, no copy.
+  const offset = bytes.byteOffset + dataStart;
+  if (order !== ">" && offset % width === 0) {
+    return { shape, data: width === 4 ? new Float32Array(bytes.buffer, offset, count) : new Float64Array(bytes.buffer, offset, count) };
+  }
+  // Otherwise one memcpy into a fresh (aligned) buffer, then an in-place byte swap for big-endian files.
   const raw = new Uint8Array(count * width);
   raw.set(bytes.subarray(dataStart, dataStart + count * width));
   if (order === ">") {

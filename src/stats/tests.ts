@@ -19,7 +19,9 @@ export interface TestResult {
 /** Average ranks (1-based) of a sample, ties sharing the mean of their positions. */
 export function rankdata(values: ArrayLike<number>): { ranks: Float64Array; tieSizes: number[] } {
   const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+  const order: number[] = new Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => values[a] - values[b]);
   const ranks = new Float64Array(n);
   const tieSizes: number[] = [];
   for (let i = 0; i < n; ) {
@@ -33,13 +35,27 @@ export function rankdata(values: ArrayLike<number>): { ranks: Float64Array; tieS
   return { ranks, tieSizes };
 }
 
-/** Counts of every signed-rank sum for n untied ranks: the exact null distribution (× 2ⁿ). */
-function wilcoxonNullCounts(n: number): Float64Array {
-  const max = (n * (n + 1)) / 2;
-  const c = new Float64Array(max + 1);
-  c[0] = 1;
-  for (let k = 1; k <= n; k++) for (let s = max; s >= k; s--) c[s] += c[s - k];
-  return c;
+/**
+ * Exact null distribution of the signed-rank sum for n untied ranks, as tail counts: below[r] = #{R ≤ r},
+ * above[r] = #{R ≥ r} (out of 2ⁿ; integers, exact in float64 for n ≤ 50). Memoised per n: vertex-level maps
+ * run one test per vertex with the same number of subjects.
+ */
+const nullTails = new Map<number, { below: Float64Array; above: Float64Array }>();
+function wilcoxonNullTails(n: number): { below: Float64Array; above: Float64Array } {
+  let tails = nullTails.get(n);
+  if (!tails) {
+    const max = (n * (n + 1)) / 2;
+    const c = new Float64Array(max + 1);
+    c[0] = 1;
+    for (let k = 1; k <= n; k++) for (let s = max; s >= k; s--) c[s] += c[s - k];
+    const below = new Float64Array(max + 1);
+    const above = new Float64Array(max + 1);
+    for (let r = 0, acc = 0; r <= max; r++) below[r] = acc += c[r];
+    for (let r = max, acc = 0; r >= 0; r--) above[r] = acc += c[r];
+    tails = { below, above };
+    nullTails.set(n, tails);
+  }
+  return tails;
 }
 
 /**
@@ -49,15 +65,24 @@ function wilcoxonNullCounts(n: number): Float64Array {
  * correction of the variance. The statistic is min(R+, R−) two-sided and R+ one-sided.
  */
 export function wilcoxon(d: ArrayLike<number>, alternative: Alternative = "two-sided"): TestResult {
-  const all = Array.from(d).filter((v) => !Number.isNaN(v));
+  // Plain loops (no intermediate arrays): vertex-level maps call this once per vertex.
+  const all: number[] = [];
+  let nZero = 0;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (Number.isNaN(v)) continue;
+    all.push(v);
+    if (v === 0) nZero++;
+  }
   if (all.length === 0) throw new Error("wilcoxon: no finite values");
-  const nZero = all.filter((v) => v === 0).length;
   let mode: "exact" | "approx" = all.length <= 50 ? "exact" : "approx";
   if (nZero > 0) mode = "approx";
-  const x = mode === "approx" ? all.filter((v) => v !== 0) : all;
+  const x = mode === "approx" && nZero > 0 ? all.filter((v) => v !== 0) : all;
   const n = x.length;
   if (n === 0) throw new Error("wilcoxon: every difference is zero");
-  const { ranks, tieSizes } = rankdata(x.map(Math.abs));
+  const abs = new Float64Array(n);
+  for (let i = 0; i < n; i++) abs[i] = Math.abs(x[i]);
+  const { ranks, tieSizes } = rankdata(abs);
   let rPlus = 0;
   let rMinus = 0;
   x.forEach((v, i) => (v > 0 ? (rPlus += ranks[i]) : (rMinus += ranks[i])));
@@ -71,18 +96,13 @@ export function wilcoxon(d: ArrayLike<number>, alternative: Alternative = "two-s
     const z = (T - mn) / se;
     p = alternative === "two-sided" ? 2 * normalSf(Math.abs(z)) : alternative === "greater" ? normalSf(z) : normalCdf(z);
   } else {
-    const counts = wilcoxonNullCounts(n);
+    const { below, above } = wilcoxonNullTails(n);
     const total = 2 ** n;
     const r = Math.trunc(rPlus);
-    const sum = (from: number, to: number) => {
-      let s = 0;
-      for (let k = from; k <= to; k++) s += counts[k];
-      return s / total;
-    };
-    const last = counts.length - 1;
-    if (alternative === "two-sided") p = r === Math.floor(last / 2) ? 1 : 2 * Math.min(sum(0, r), sum(r, last));
-    else if (alternative === "greater") p = sum(r, last);
-    else p = sum(0, r);
+    const last = below.length - 1;
+    if (alternative === "two-sided") p = r === Math.floor(last / 2) ? 1 : (2 * Math.min(below[r], above[r])) / total;
+    else if (alternative === "greater") p = above[r] / total;
+    else p = below[r] / total;
   }
   return { statistic: T, pvalue: Math.min(1, Math.max(0, p)), mode, n };
 }
