@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [ridge|lm|fmri|forecast|forecast-group] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
+ * `npm run bench -- [ridge|lm|lm-large|fmri|forecast|forecast-group] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
  * Prints one JSON line per measurement. Each ridge mode runs in its own process so that its peak RSS is
  * its own.
  */
@@ -10,6 +10,7 @@ import { benchFmri } from "./fmri.js";
 import { benchForecast } from "./forecast.js";
 import { benchForecastGroup } from "./forecastGroup.js";
 import { benchLm } from "./lm.js";
+import { benchLmLarge } from "./lmLarge.js";
 import { benchRidge } from "./ridge.js";
 
 const { values, positionals } = parseArgs({
@@ -34,6 +35,10 @@ for (const name of which) {
     for (const r of await benchForecastGroup({ subjects: values.S ? Number(values.S) : undefined, vertices: values.V ? Number(values.V) : undefined })) console.log(JSON.stringify(r));
     continue;
   }
+  if (name === "lm-large") {
+    for (const r of await benchLmLarge()) console.log(JSON.stringify(r));
+    continue;
+  }
   if (name === "fmri") {
     for (const r of await benchFmri()) console.log(JSON.stringify(r));
     continue;
@@ -43,7 +48,7 @@ for (const name of which) {
     continue;
   }
   if (name !== "ridge") {
-    console.error(`unknown benchmark "${name}" (available: ridge, lm, fmri, forecast, forecast-group)`);
+    console.error(`unknown benchmark "${name}" (available: ridge, lm, lm-large, fmri, forecast, forecast-group)`);
     process.exitCode = 2;
     continue;
   }

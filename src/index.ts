@@ -12,6 +12,9 @@ export { extractWordFeatures, type ExtractOptions, type WordFeatures } from "./e
 export { resolveCheckpoint } from "./encoding/lm/hub.js";
 export { generateFutures, generatedFutureFeatures, type GenerationOptions, type GeneratedFutures } from "./encoding/lm/generate.js";
 export { Gpt2Runtime, type KvCache } from "./encoding/lm/modelingGpt2.js";
+export { createLanguageModel, readModelInfo, SUPPORTED_MODEL_TYPES, type ModelInfo, type ModelType } from "./encoding/lm/architectures.js";
+export { readCheckpointTensors, weightFiles, weightsSha256 } from "./encoding/lm/checkpoint.js";
+export type { LanguageModelRuntime, ForwardResult } from "./encoding/lm/runtime.js";
 export { readWords } from "./stimuli/readers.js";
 export type { WordEvents } from "./stimuli/words.js";
 export { readNifti, writeNifti } from "./fmri/formats/nifti.js";

@@ -123,8 +123,11 @@ describe("bad checkpoints and word lists", () => {
     writeFileSync(join(badConfig, "config.json"), "{ not json");
     await expect(extractWordFeatures(badConfig, events, { cacheDir: tmp() })).rejects.toThrow(/config\.json: not valid JSON/);
     const other = tinyCheckpoint();
+    writeFileSync(join(other, "config.json"), JSON.stringify({ ...cfg, model_type: "bloom" }));
+    await expect(extractWordFeatures(other, events, { cacheDir: tmp() })).rejects.toThrow(/config\.json: model_type "bloom" is not supported \(supported: gpt2, gpt_neox, opt, llama, mistral, qwen2\)/);
+    // A GPT-2 config relabelled as another family: that family's own fields are missing.
     writeFileSync(join(other, "config.json"), JSON.stringify({ ...cfg, model_type: "llama" }));
-    await expect(extractWordFeatures(other, events, { cacheDir: tmp() })).rejects.toThrow(/model_type "llama" is not supported/);
+    await expect(extractWordFeatures(other, events, { cacheDir: tmp() })).rejects.toThrow(/config\.json: "hidden_size" must be a positive integer, got undefined/);
   });
 
   it("reads checkpoints saved with the transformer. prefix (GPT2LMHeadModel)", async () => {

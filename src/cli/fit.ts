@@ -81,7 +81,7 @@ export async function fitCommand(argv: string[]): Promise<void> {
   const groups = values.groups ? loadMatrix(values.groups).data : undefined;
   const bar = progressBar("ridge", process.stderr, values.quiet);
   const result = await brainScore(x, y, {
-    alphas: values.alphas ? parseAlphas(values.alphas) : undefined,
+    alphas: values.alphas !== undefined ? parseAlphas(values.alphas) : undefined,
     folds,
     groups,
     alphaSelection: mode,
@@ -91,7 +91,7 @@ export async function fitCommand(argv: string[]): Promise<void> {
     targetChunkSize: chunk,
     savePredictions: values["save-predictions"] ?? false,
     invalidTargets: values["mask-invalid-targets"] ? "mask" : "error",
-    source: { x: values.x, y: values.y },
+    source: { x: values.x, y: values.y, groups: values.groups },
     onProgress: (p) => bar.update(p.done, p.total, p.stage),
   });
   bar.finish();

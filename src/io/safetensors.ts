@@ -5,7 +5,7 @@
  * `safetensors.numpy.load_file`.
  */
 import { writeFileAtomic } from "./atomic.js";
-import { readBytes } from "./files.js";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 export type TensorData = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
@@ -25,27 +25,88 @@ export interface SafetensorsFile {
 
 export function parseSafetensors(bytes: Uint8Array, source = "safetensors data"): SafetensorsFile {
   if (bytes.length < 8) throw new Error(`${source}: file is ${bytes.length} bytes, too short for a safetensors header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = view.getBigUint64(0, true);
-  if (headerLen > BigInt(bytes.length - 8)) {
-    throw new Error(`${source}: header length ${headerLen} exceeds the file size (${bytes.length} bytes): truncated or not safetensors`);
+  const hl = headerLength(bytes.subarray(0, 8), bytes.length, source);
+  const { entries, metadata } = parseHeader(bytes.subarray(8, 8 + hl), bytes.length - 8 - hl, source);
+  const body = bytes.subarray(8 + hl);
+  const tensors = new Map<string, Tensor>();
+  for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, body.subarray(e.begin, e.end)) });
+  return { tensors, metadata };
+}
+
+/**
+ * Reads a safetensors file tensor by tensor (header first, then each tensor's bytes into its own aligned
+ * buffer): memory is the tensors once, and files past Node's 2 GB single-read limit (gpt2-large and
+ * larger single-file checkpoints) load.
+ */
+export function readSafetensors(path: string): SafetensorsFile {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const hl = Number(headerLen);
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 8) throw new Error(`${path}: file is ${size} bytes, too short for a safetensors header`);
+    const read = (length: number, position: number) => {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, out, done, Math.min(length - done, 1 << 30), position + done);
+        if (n === 0) throw new Error(`${path}: unexpected end of file at byte ${position + done}`);
+        done += n;
+      }
+      return out;
+    };
+    const hl = headerLength(read(8, 0), size, path);
+    const { entries, metadata } = parseHeader(read(hl, 8), size - 8 - hl, path);
+    const tensors = new Map<string, Tensor>();
+    for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedArrayOf(e.dtype, read(e.end - e.begin, 8 + hl + e.begin)) });
+    return { tensors, metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function headerLength(first8: Uint8Array, total: number, source: string): number {
+  const headerLen = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (headerLen > BigInt(total - 8)) {
+    throw new Error(`${source}: header length ${headerLen} exceeds the file size (${total} bytes): truncated or not safetensors`);
+  }
+  return Number(headerLen);
+}
+
+interface Entry {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The JSON header checked entry by entry against the data section's length. */
+function parseHeader(headerBytes: Uint8Array, bodyLength: number, source: string): { entries: Entry[]; metadata: Record<string, string> } {
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + hl)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
   } catch (e) {
     throw new Error(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== "object" || Array.isArray(header)) throw new Error(`${source}: header is not a JSON object`);
-  const body = bytes.subarray(8 + hl);
-  const tensors = new Map<string, Tensor>();
+  // JSON.parse keeps the last of repeated names silently; the format forbids them.
+  const repeated = repeatedTopLevelKey(new TextDecoder().decode(headerBytes));
+  if (repeated !== undefined) throw new Error(`${source}: tensor name "${repeated}" appears twice in the header`);
+  const entries: Entry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === "__metadata__") {
+      if (info === null || typeof info !== "object" || Array.isArray(info) || !Object.values(info).every((v) => typeof v === "string")) {
+        throw new Error(`${source}: __metadata__ must map names to strings, got ${JSON.stringify(info)?.slice(0, 80)}`);
+      }
       metadata = info as Record<string, string>;
       continue;
     }
+    if (info === null || typeof info !== "object" || Array.isArray(info)) throw new Error(`${source}: tensor "${name}" has no {dtype, shape, data_offsets} entry (got ${JSON.stringify(info)})`);
     const t = info as { dtype?: string; shape?: unknown; data_offsets?: unknown };
     const dtype = t.dtype as SafetensorsDType;
     if (!(dtype in BYTES)) throw new Error(`${source}: tensor "${name}" has unsupported dtype ${String(t.dtype)}`);
@@ -62,24 +123,25 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors data")
     if (nbytes !== count * BYTES[dtype]) {
       throw new Error(`${source}: tensor "${name}" spans ${nbytes} bytes but shape ${JSON.stringify(shape)} × ${dtype} needs ${count * BYTES[dtype]}`);
     }
-    if (offs[1] > body.length) {
-      throw new Error(`${source}: tensor "${name}" ends at byte ${offs[1]} of a ${body.length}-byte data section: the file is truncated`);
+    if (offs[1] > bodyLength) {
+      throw new Error(`${source}: tensor "${name}" ends at byte ${offs[1]} of a ${bodyLength}-byte data section: the file is truncated`);
     }
-    tensors.set(name, { dtype, shape, data: typedView(dtype, body.subarray(offs[0], offs[1])) });
+    entries.push({ name, dtype, shape, begin: offs[0], end: offs[1] });
   }
-  return { tensors, metadata };
+  return { entries, metadata };
 }
 
-export function readSafetensors(path: string): SafetensorsFile {
-  const bytes = readBytes(path);
-  return parseSafetensors(bytes, path);
-}
 
 /** Copies into an aligned typed array of the right kind (file offsets need not be aligned). */
 function typedView(dtype: SafetensorsDType, b: Uint8Array): TensorData {
   const copy = new Uint8Array(b.length);
   copy.set(b);
-  const buf = copy.buffer;
+  return typedArrayOf(dtype, copy);
+}
+
+/** The typed array of a dtype over a fresh (aligned, unshared) byte buffer. */
+function typedArrayOf(dtype: SafetensorsDType, bytes: Uint8Array): TensorData {
+  const buf = bytes.buffer;
   switch (dtype) {
     case "F64":
       return new Float64Array(buf);
@@ -97,7 +159,7 @@ function typedView(dtype: SafetensorsDType, b: Uint8Array): TensorData {
     case "I8":
       return new Int8Array(buf);
     default:
-      return copy;
+      return bytes;
   }
 }
 
@@ -142,4 +204,30 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
 
 export function writeSafetensors(path: string, tensors: Record<string, TensorInput>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/** The first key repeated at the top level of a JSON object text (which JSON.parse has accepted), if any. */
+function repeatedTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === "{" || c === "[") {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === "}" || c === "]") depth--;
+    else if (c === "," && depth === 1) expectKey = true;
+  }
+  return undefined;
 }

@@ -73,6 +73,7 @@ const STATS = ["alpha", "bootstrap"];
 
 function intList(v: unknown, where: string, fallback: number[]): number[] {
   if (v === undefined) return fallback;
+  if (Array.isArray(v) && v.length === 0) throw new ConfigError(`${where}: the list is empty; give at least one value`);
   if (Array.isArray(v) && v.every((x) => Number.isInteger(x))) return v as number[];
   // {"from": a, "to": b} ranges, e.g. distances −10 … 30
   if (v && typeof v === "object" && Number.isInteger((v as { from?: number }).from) && Number.isInteger((v as { to?: number }).to)) {
@@ -122,6 +123,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
   const stats = expectObject(c.statistics ?? {}, `${source}.statistics`);
   expectKeys(stats, STATS, `${source}.statistics`);
   const layers = intList(c.layers, `${source}.layers`, [0, 4, 8, 12]);
+  if (layers.some((l) => l < 0)) throw new ConfigError(`${source}.layers: layer indices are ≥ 0 (0 = embeddings), got ${JSON.stringify(layers)}`);
   let forecast: RunConfig["forecast"] = null;
   if (c.forecast !== false && c.forecast !== null) {
     const f = expectObject(c.forecast ?? {}, `${source}.forecast`);

@@ -31,12 +31,16 @@ const mean = (xs: number[]) => {
   return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
 };
 
-export async function groupStage(c: RunConfig, results: SubjectResult[]): Promise<GroupOutputs> {
-  if (results.length === 0) throw new Error("group stage: no subject results to combine");
+export async function groupStage(c: RunConfig, stored: SubjectResult[]): Promise<GroupOutputs> {
+  if (stored.length === 0) throw new Error("group stage: no subject results to combine");
   const root = join(c.outDir, c.name);
   for (const d of ["tables", "maps", "figures"]) mkdirSync(join(root, d), { recursive: true });
   const files: string[] = [];
   const summary: string[] = [];
+  // A scan with no valid target (every vertex NaN or constant) is reported and kept out of the statistics.
+  const results = stored.filter((r) => r.vertexScores.some(Number.isFinite));
+  for (const r of stored) if (!results.includes(r)) summary.push(`excluded from group statistics: ${r.key} (no valid target: every vertex NaN or constant)`);
+  if (results.length === 0) throw new Error(`group stage: no scan has a valid target (${stored.map((r) => r.key).join(", ")}: every vertex NaN or constant)`);
   const regions = results[0].regions;
   const R = regions.length;
   for (const r of results) if (r.regions.join() !== regions.join()) throw new Error(`${r.key}: regions differ from ${results[0].key}`);

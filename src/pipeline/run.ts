@@ -11,7 +11,7 @@ import { tinyModelDir } from "../simulate/simulate.js";
 import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
 import { resolveCheckpoint } from "../encoding/lm/hub.js";
-import { fileSha256 } from "../encoding/lm/extract.js";
+import { weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { inspectSubjectResult, loadSubjectResult, runSubject, saveSubjectResult, subjectConfigHash, subjectResultPath, type StoryFeatures, type SubjectResult } from "./subject.js";
 
 export interface RunOptions {
@@ -79,14 +79,22 @@ export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promi
     const tag = options.shard ? `-${options.shard.index}of${options.shard.count}` : "";
     writeFileAtomic(join(root, `failures${tag}.json`), [new TextEncoder().encode(JSON.stringify(report.failed, null, 2))]);
   }
-  if (!options.shard) report.group = await mergeResults(c);
+  if (!options.shard) {
+    try {
+      report.group = await mergeResults(c);
+    } catch (e) {
+      if (report.failed.length === 0) throw e;
+      // Nothing to combine because scans failed: say why each failed, not "run brainscore run first".
+      throw new Error(`${report.failed.length} scan(s) failed and no result remains to combine (reasons also in ${join(root, "failures.json")}):\n${report.failed.map((f) => `  ${f.key}: ${f.error}`).join("\n")}`);
+    }
+  }
   return report;
 }
 
 /** The checkpoint folder and the hash that stored results must carry (configuration + weights' sha256). */
 export async function runIdentity(c: RunConfig): Promise<{ model: string; hash: string }> {
   const model = c.model === "tiny" ? tinyModelDir(c.cacheDir) : await resolveCheckpoint(c.model, { cacheDir: c.cacheDir });
-  const weights = await fileSha256(join(model, "model.safetensors"), c.cacheDir);
+  const weights = await weightsSha256(model, c.cacheDir);
   return { model, hash: subjectConfigHash(c, weights) };
 }
 

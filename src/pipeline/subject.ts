@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { brainScore } from "../encoding/ridge/crossValidate.js";
 import { extractWordFeatures } from "../encoding/lm/extract.js";
+import { FSAVERAGE_VERTICES } from "../fmri/fsaverage.js";
 import { generatedFutureFeatures, type GeneratedFutures } from "../encoding/lm/generate.js";
 import type { NarrativesDataset, NarrativesScan } from "../fmri/datasets/narratives.js";
 import { wordDesign } from "../fmri/design/wordDesign.js";
@@ -127,6 +128,14 @@ export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: 
 
 export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: NarrativesScan, model: string, featureCache: Map<string, StoryFeatures>): Promise<SubjectResult> {
   const loaded = ds.load(scan);
+  if (loaded.hemiVertices && c.space !== "MNI152NLin2009cAsym") {
+    // Regions, group maps and figures index the space's vertices: another count would land on the wrong ones.
+    const expected = FSAVERAGE_VERTICES[c.space];
+    for (const h of ["L", "R"] as const) {
+      const n = loaded.hemiVertices[h];
+      if (n !== expected) throw new Error(`${scan.files.find((f) => f.includes(`_hemi-${h}_`)) ?? scan.key}: ${n} vertices, but ${c.space} has ${expected} per hemisphere`);
+    }
+  }
   const words = ds.storyWords(loaded, { maxOutsideFraction: c.maxWordsOutside });
   const wordsReport: WordsReport = {
     alignment: words.alignment,

@@ -19,6 +19,7 @@ import { defaultHemisphereLabels } from "../fmri/surfaceLabels.js";
 import { gammaDifferenceHrf, GLOVER, SPM } from "../fmri/design/hrf.js";
 import { sumWordsIntoTRs } from "../fmri/design/wordsPerTR.js";
 import type { EventMeta } from "../fmri/datasets/narratives.js";
+import { validateEventMeta } from "../fmri/datasets/narrativesMeta.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { wordsOnScanClock } from "../fmri/datasets/narrativesClock.js";
@@ -72,7 +73,7 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
   const stories = c.stories ?? ["pieman"];
   if (!Array.isArray(stories) || stories.length === 0 || !stories.every((s) => typeof s === "string")) throw new ConfigError(`${source}.stories: expected a non-empty list of story names`);
   const alignDir = optionalString(c, "alignDir", source) ?? join(EMBEDDED_NARRATIVES, "align");
-  const eventMeta = (c.eventMeta ?? JSON.parse(readFileSync(join(EMBEDDED_NARRATIVES, "event_meta.json"), "utf8"))) as EventMeta;
+  const eventMeta = c.eventMeta !== undefined ? validateEventMeta(c.eventMeta, `${source}.eventMeta`) : (JSON.parse(readFileSync(join(EMBEDDED_NARRATIVES, "event_meta.json"), "utf8")) as EventMeta);
   for (const s of stories as string[]) {
     if (!eventMeta[s]?.[s]) throw new ConfigError(`${source}.stories: "${s}" has no onset/duration in event_meta`);
     if (!existsSync(join(alignDir, s, "align.csv"))) throw new ConfigError(`${source}.stories: no ${join(alignDir, s, "align.csv")}`);

@@ -24,6 +24,14 @@ export function withInterpolatedTimings(words: string[], rawOnsets: number[], ra
   if (timedIdx.length === 0) {
     throw new Error(`${source}: no word has a timing; cannot place words in time`);
   }
+  // Timings that go backwards or end before they start are an alignment error, not something to guess around.
+  for (let k = 1; k < timedIdx.length; k++) {
+    const [a, b] = [timedIdx[k - 1], timedIdx[k]];
+    if (rawOnsets[b] < rawOnsets[a]) throw new Error(`${source}: word ${b} ("${words[b]}") starts at ${rawOnsets[b]} s, before word ${a} ("${words[a]}") at ${rawOnsets[a]} s; onsets must not decrease`);
+  }
+  for (const i of timedIdx) {
+    if (Number.isFinite(rawOffsets[i]) && rawOffsets[i] < rawOnsets[i]) throw new Error(`${source}: word ${i} ("${words[i]}") ends at ${rawOffsets[i]} s, before its onset ${rawOnsets[i]} s`);
+  }
   const onsets = Float64Array.from(rawOnsets);
   const offsets = Float64Array.from(rawOffsets);
   const interpolated = new Uint8Array(n);

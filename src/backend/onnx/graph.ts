@@ -53,6 +53,13 @@ interface InitializerSpec {
   raw: Uint8Array;
 }
 
+/** Where external initializers go: `write` stores the bytes and returns their offset in `location`. */
+export interface ExternalData {
+  location: string;
+  minBytes: number;
+  write(bytes: Uint8Array): number;
+}
+
 export class GraphBuilder {
   private nodes: NodeSpec[] = [];
   private inputs: ValueSpec[] = [];
@@ -71,11 +78,20 @@ export class GraphBuilder {
     this.outputs.push({ name, type, shape });
   }
 
-  /** A constant tensor stored in the model (weights, shapes, scalars). */
-  constant(type: ElemType, dims: number[], values: ArrayLike<number> | ArrayBufferView, name?: string): string {
+  /**
+   * A constant tensor stored in the model (weights, shapes, scalars). Copied, unless `share` (model weights
+   * the caller never mutates): then the model reads the caller's memory, so large checkpoints are not
+   * held twice while the graph is built.
+   */
+  constant(type: ElemType, dims: number[], values: ArrayLike<number> | ArrayBufferView, name?: string, share = false): string {
     const id = name ?? `const_${this.counter++}`;
-    this.initializers.push({ name: id, type, dims, raw: toRawBytes(type, values) });
+    this.initializers.push({ name: id, type, dims, raw: toRawBytes(type, values, share) });
     return id;
+  }
+
+  /** Bytes of all initializers: above protobuf's 2 GB limit they must go to an external data file. */
+  get initializerBytes(): number {
+    return this.initializers.reduce((a, i) => a + i.raw.length, 0);
   }
 
   /** Adds a node and returns its (first) output name. */
@@ -85,16 +101,21 @@ export class GraphBuilder {
     return out;
   }
 
-  toModel(opset = 17): Uint8Array {
+  /**
+   * The ModelProto bytes. With `external`, initializers of at least `minBytes` are handed to its writer
+   * (ONNX external data: location, offset, length) instead of being embedded, and released here — so a
+   * model builds once in that mode.
+   */
+  toModel(opset = 17, external?: ExternalData): Uint8Array {
     const w = new ProtoWriter();
     w.int(1, 8); // ir_version
     w.string(2, "brainscore");
-    w.message(7, (g) => this.writeGraph(g));
+    w.message(7, (g) => this.writeGraph(g, external));
     w.message(8, (o) => o.string(1, "").int(2, opset));
     return w.finish();
   }
 
-  private writeGraph(g: ProtoWriter): void {
+  private writeGraph(g: ProtoWriter, external?: ExternalData): void {
     for (const n of this.nodes) {
       g.message(1, (nw) => {
         for (const i of n.inputs) nw.string(1, i);
@@ -109,7 +130,14 @@ export class GraphBuilder {
         t.packedInts(1, init.dims);
         t.int(2, ELEM_TYPE_CODE[init.type]);
         t.string(8, init.name);
-        t.bytes(9, init.raw);
+        if (external && init.raw.length >= external.minBytes) {
+          const offset = external.write(init.raw);
+          for (const [key, value] of [["location", external.location], ["offset", String(offset)], ["length", String(init.raw.length)]]) {
+            t.message(13, (e) => e.string(1, key).string(2, value));
+          }
+          t.int(14, 1); // data_location = EXTERNAL
+          init.raw = new Uint8Array(0);
+        } else t.bytes(9, init.raw);
       });
     }
     for (const v of this.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
@@ -149,9 +177,10 @@ function writeValueInfo(w: ProtoWriter, v: ValueSpec): void {
   );
 }
 
-function toRawBytes(type: ElemType, values: ArrayLike<number> | ArrayBufferView): Uint8Array {
+function toRawBytes(type: ElemType, values: ArrayLike<number> | ArrayBufferView, share = false): Uint8Array {
   if (ArrayBuffer.isView(values) && !(values instanceof DataView)) {
     const expected = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, bool: Uint8Array }[type];
+    if (values instanceof expected && share) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     if (values instanceof expected) {
       // Copy so later mutation of the caller's array cannot change the model; little-endian hosts only.
       return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));

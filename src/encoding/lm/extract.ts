@@ -1,19 +1,18 @@
 /**
- * extractWordFeatures: words of a story → GPT-2 hidden states at each word's last token, for the chosen
- * layers. Results are cached on disk, keyed by the weights' hash, the word list and the settings, and
+ * extractWordFeatures: words of a story → a language model's hidden states (any architecture of the
+ * registry: GPT-2, Llama/Mistral, Qwen2) at each word's last token, for the chosen layers. Results are cached on disk, keyed by the weights' hash, the word list and the settings, and
  * written atomically; an identical second call is a cache hit.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors, writeSafetensors } from "../../io/safetensors.js";
-import { writeFileAtomic } from "../../io/atomic.js";
 import type { WordEvents } from "../../stimuli/words.js";
-import { readGpt2Config } from "./config.js";
+import { createLanguageModel, readModelInfo } from "./architectures.js";
+import { weightsSha256 as checkpointSha256 } from "./checkpoint.js";
 import { defaultCacheDir, resolveCheckpoint, type HubOptions } from "./hub.js";
-import { Gpt2Runtime, type EmbeddingVariant } from "./modelingGpt2.js";
+import type { EmbeddingVariant } from "./modelingGpt2.js";
 import { loadGpt2Tokenizer } from "./tokenizer.js";
-import { loadGpt2Weights } from "./weights.js";
 import { wordStates, type ContextMode } from "./wordStates.js";
 
 export interface ExtractOptions {
@@ -51,7 +50,7 @@ export interface WordFeatures {
 export async function extractWordFeatures(model: string, events: WordEvents, options: ExtractOptions = {}): Promise<WordFeatures> {
   if (events.words.length === 0) throw new Error(`${events.source}: the word list is empty`);
   const dir = await resolveCheckpoint(model, { cacheDir: options.cacheDir, ...options.hub });
-  const config = readGpt2Config(dir);
+  const config = readModelInfo(dir);
   const layers = options.layers ?? Array.from({ length: config.nLayer + 1 }, (_, i) => i);
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0 || l > config.nLayer) throw new Error(`layer ${l} does not exist in ${model} (0 … ${config.nLayer})`);
@@ -66,7 +65,7 @@ export async function extractWordFeatures(model: string, events: WordEvents, opt
   };
   const tokenizer = loadGpt2Tokenizer(dir);
   const tokens = tokenizer.encodeWords(events.words);
-  const weightsSha256 = await fileSha256(join(dir, "model.safetensors"), options.cacheDir);
+  const weightsSha256 = await checkpointSha256(dir, options.cacheDir);
   const cacheRoot = join(options.cacheDir ?? defaultCacheDir(), "features");
   const key = createHash("sha256")
     .update(JSON.stringify({ v: 1, weightsSha256, config: readFileSync(join(dir, "config.json"), "utf8"), ids: Array.from(tokens.ids), words: events.words, layers, settings }))
@@ -83,8 +82,7 @@ export async function extractWordFeatures(model: string, events: WordEvents, opt
       // An unreadable cache entry is recomputed and replaced.
     }
   }
-  const weights = loadGpt2Weights(dir, config);
-  const runtime = await Gpt2Runtime.create(config, weights, { layers, embedding: settings.embedding, executionProviders: options.executionProviders });
+  const runtime = await createLanguageModel(dir, { layers, embedding: settings.embedding, executionProviders: options.executionProviders });
   try {
     const out = await wordStates(runtime, tokens, {
       context,
@@ -110,20 +108,4 @@ export async function extractWordFeatures(model: string, events: WordEvents, opt
   }
 }
 
-/** sha256 of a file, remembered per (path, size, mtime) so multi-GB weights are hashed once. */
-export async function fileSha256(path: string, cacheDir?: string): Promise<string> {
-  const st = statSync(path);
-  const memo = join(cacheDir ?? defaultCacheDir(), "hashes", createHash("sha256").update(`${path}|${st.size}|${st.mtimeMs}`).digest("hex"));
-  if (existsSync(memo)) return readFileSync(memo, "utf8").trim();
-  const hash = createHash("sha256");
-  await new Promise<void>((res, rej) => {
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("end", () => res())
-      .on("error", rej);
-  });
-  const digest = hash.digest("hex");
-  mkdirSync(join(memo, ".."), { recursive: true });
-  writeFileAtomic(memo, [new TextEncoder().encode(digest)]);
-  return digest;
-}
+export { fileSha256 } from "./checkpoint.js";

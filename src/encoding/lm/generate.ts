@@ -15,8 +15,9 @@ import { join } from "node:path";
 import { readSafetensors, writeSafetensors } from "../../io/safetensors.js";
 import { mulberry32 } from "../../linalg/random.js";
 import type { WordEvents } from "../../stimuli/words.js";
+import { readModelInfo } from "./architectures.js";
 import { readGpt2Config } from "./config.js";
-import { fileSha256 } from "./extract.js";
+import { weightsSha256 as checkpointSha256 } from "./checkpoint.js";
 import { defaultCacheDir, resolveCheckpoint, type HubOptions } from "./hub.js";
 import { Gpt2Runtime, type KvCache } from "./modelingGpt2.js";
 import { loadGpt2Tokenizer, type Gpt2Tokenizer, type WordTokens } from "./tokenizer.js";
@@ -189,12 +190,14 @@ export interface GeneratedFeatureOptions extends Omit<GenerationOptions, "onProg
 export async function generatedFutureFeatures(model: string, events: WordEvents, options: GeneratedFeatureOptions): Promise<GeneratedFutures & { cacheHit: boolean }> {
   if (events.words.length === 0) throw new Error(`${events.source}: the word list is empty`);
   const dir = await resolveCheckpoint(model, { cacheDir: options.cacheDir, ...options.hub });
+  const info = readModelInfo(dir);
+  if (info.modelType !== "gpt2") throw new Error(`generated futures: decoding with a key/value cache is implemented for GPT-2 checkpoints; ${model} is model_type "${info.modelType}"`);
   const config = readGpt2Config(dir);
   if (!Number.isInteger(options.layer) || options.layer < 0 || options.layer > config.nLayer) throw new Error(`layer ${options.layer} does not exist in ${model} (0 … ${config.nLayer})`);
   const tokenizer = loadGpt2Tokenizer(dir);
   const tokens = tokenizer.encodeWords(events.words);
   const settings = { strategy: options.strategy ?? "greedy", seed: options.seed ?? 0, temperature: options.temperature ?? 1, topK: options.topK ?? 0, words: options.words, context: options.context, maxTokens: options.maxTokens ?? null, layer: options.layer };
-  const weightsSha256 = await fileSha256(join(dir, "model.safetensors"), options.cacheDir);
+  const weightsSha256 = await checkpointSha256(dir, options.cacheDir);
   const key = createHash("sha256").update(JSON.stringify({ v: 1, weightsSha256, config: readFileSync(join(dir, "config.json"), "utf8"), ids: Array.from(tokens.ids), words: events.words, settings })).digest("hex");
   const cachePath = join(options.cacheDir ?? defaultCacheDir(), "generated", `${key}.safetensors`);
   const W = events.words.length;

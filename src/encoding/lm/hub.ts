@@ -5,7 +5,7 @@
  * Offline (BRAINSCORE_OFFLINE=1 or HF_HUB_OFFLINE=1, or no network) a clear error says which files to
  * fetch and where to put them.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../../io/atomic.js";
@@ -37,8 +37,23 @@ export function snapshotDir(id: string, options: HubOptions = {}): string {
   return join(options.cacheDir ?? defaultCacheDir(), "models", `models--${id.replace(/\//g, "--")}`, "snapshots", revision);
 }
 
+const SHARD_INDEX = "model.safetensors.index.json";
+
+/** Shard files named by an index's weight_map (the hub's layout for large checkpoints). */
+function shardsOf(indexPath: string): string[] {
+  try {
+    const map = (JSON.parse(readFileSync(indexPath, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    return [...new Set(Object.values(map))].filter((f) => typeof f === "string" && /^[\w.-]+$/.test(f));
+  } catch {
+    return [];
+  }
+}
+
+/** config.json, the weights (model.safetensors, or an index with all its shards) and tokenizer files. */
 function hasCheckpoint(dir: string): boolean {
-  return REQUIRED_FILES.every((f) => existsSync(join(dir, f))) && TOKENIZER_FILES.some((set) => set.every((f) => existsSync(join(dir, f))));
+  const index = join(dir, SHARD_INDEX);
+  const weights = existsSync(join(dir, "model.safetensors")) || (existsSync(index) && shardsOf(index).length > 0 && shardsOf(index).every((f) => existsSync(join(dir, f))));
+  return existsSync(join(dir, "config.json")) && weights && TOKENIZER_FILES.some((set) => set.every((f) => existsSync(join(dir, f))));
 }
 
 /** Returns a local directory holding the checkpoint, downloading it when needed. */
@@ -46,7 +61,7 @@ export async function resolveCheckpoint(spec: string, options: HubOptions = {}):
   if (existsSync(spec)) {
     if (!statSync(spec).isDirectory()) throw new Error(`${spec}: a model must be a directory (config.json, model.safetensors, tokenizer files)`);
     if (!hasCheckpoint(spec)) {
-      throw new Error(`${spec}: incomplete checkpoint; expected ${REQUIRED_FILES.join(", ")} and tokenizer.json (or vocab.json + merges.txt)`);
+      throw new Error(`${spec}: incomplete checkpoint; expected config.json, model.safetensors (or ${SHARD_INDEX} and its shards) and tokenizer.json (or vocab.json + merges.txt)`);
     }
     return resolve(spec);
   }
@@ -72,14 +87,19 @@ export async function resolveCheckpoint(spec: string, options: HubOptions = {}):
       throw new Error(`model "${spec}": cannot reach ${endpoint} (${(e as Error).message}); ${manual()}`);
     }
     if (res.status === 404) {
-      if (required) throw new Error(`model "${spec}": ${base}/${file} not found (404): is "${spec}" a GPT-2 model on the hub?`);
+      if (required) throw new Error(`model "${spec}": ${base}/${file} not found (404): is "${spec}" a model on the hub with safetensors weights?`);
       return false;
     }
     if (!res.ok) throw new Error(`model "${spec}": ${base}/${file} answered HTTP ${res.status}; ${manual()}`);
     writeFileAtomic(target, [new Uint8Array(await res.arrayBuffer())]);
     return true;
   };
-  for (const f of REQUIRED_FILES) await download(f, true);
+  await download("config.json", true);
+  // One weights file, or (large checkpoints) an index and the shards its weight_map names.
+  if (!(await download("model.safetensors", false))) {
+    await download(SHARD_INDEX, true);
+    for (const f of shardsOf(join(dir, SHARD_INDEX))) await download(f, true);
+  }
   if (!(await download("tokenizer.json", false))) {
     for (const f of TOKENIZER_FILES[1]) await download(f, true);
   }

@@ -17,6 +17,9 @@ import * as ort from "onnxruntime-node";
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
 import type { Gpt2Config } from "./config.js";
 import type { Gpt2Weights } from "./weights.js";
+import { causalBias, createSession, readHidden, tokenTensors, type ForwardResult, type LanguageModelRuntime, type SessionOptions } from "./runtime.js";
+
+export type { ForwardResult } from "./runtime.js";
 
 /** The paper's layer-0 variant: token embedding only, without position embeddings. */
 export type EmbeddingVariant = "token+position" | "token";
@@ -29,12 +32,13 @@ export interface Gpt2GraphOptions {
   cache?: boolean;
 }
 
-export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2GraphOptions = {}): Uint8Array {
+export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2GraphOptions = {}): GraphBuilder {
   const { nLayer: L, nHead: H, nEmbd: E, nInner: I } = config;
   const D = E / H;
   const layers = options.layers ?? Array.from({ length: L + 1 }, (_, i) => i);
   const g = new GraphBuilder("gpt2");
-  const f32 = (dims: number[], data: Float32Array | number[]) => g.constant("float32", dims, data);
+  // Weights are shared with the checkpoint's buffers, not copied (they are never mutated).
+  const f32 = (dims: number[], data: Float32Array | number[]) => g.constant("float32", dims, data, undefined, true);
   const scalar = (v: number) => f32([], [v]);
   const shape = (dims: number[]) => g.constant("int64", [dims.length], dims);
   g.input("input_ids", "int64", ["batch", "tokens"]);
@@ -96,7 +100,7 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     g.op("Identity", [name], {}, `hidden_${layer}`);
     g.output(`hidden_${layer}`, "float32", ["batch", "tokens", E]);
   }
-  return g.toModel();
+  return g;
 }
 
 /** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's activation. */
@@ -113,13 +117,6 @@ function geluErf(g: GraphBuilder, x: string): string {
   return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Erf", [g.op("Mul", [x, c(Math.SQRT1_2)])]), c(1)])]);
 }
 
-/** Causal mask of T new tokens after P cached ones: query i sees keys 0 … P + i. */
-function causalBias(T: number, P: number): ort.Tensor {
-  const bias = new Float32Array(T * (P + T));
-  for (let i = 0; i < T; i++) for (let j = P + i + 1; j < P + T; j++) bias[i * (P + T) + j] = -1e9;
-  return new ort.Tensor("float32", bias, [T, P + T]);
-}
-
 /** Keys and values of every block for the tokens seen so far ([B, H, length, D] each). */
 export interface KvCache {
   batch: number;
@@ -128,15 +125,8 @@ export interface KvCache {
   value: ort.Tensor[];
 }
 
-export interface ForwardResult {
-  /** hidden[layer] = Float32Array [B × T × E] */
-  hidden: Map<number, Float32Array>;
-  batch: number;
-  tokens: number;
-}
-
 /** A compiled GPT-2 on onnxruntime. */
-export class Gpt2Runtime {
+export class Gpt2Runtime implements LanguageModelRuntime {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly config: Gpt2Config,
@@ -146,28 +136,22 @@ export class Gpt2Runtime {
 
   static async create(
     config: Gpt2Config,
-    weights: Gpt2Weights,
-    options: Gpt2GraphOptions & { executionProviders?: string[]; intraOpNumThreads?: number } = {},
+    weights: Gpt2Weights | (() => Gpt2Weights),
+    options: Gpt2GraphOptions & SessionOptions = {},
   ): Promise<Gpt2Runtime> {
     const layers = options.layers ?? Array.from({ length: config.nLayer + 1 }, (_, i) => i);
-    const model = buildGpt2Graph(config, weights, { ...options, layers });
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: options.executionProviders ?? ["cpu"],
-      intraOpNumThreads: options.intraOpNumThreads ?? 0,
-      graphOptimizationLevel: "all",
-      extra: { session: { intra_op: { allow_spinning: "0" } } },
-    });
+    // Given a loader, nothing here keeps the weights once they are in the graph (or its external file).
+    const model = buildGpt2Graph(config, typeof weights === "function" ? weights() : weights, { ...options, layers });
+    const session = await createSession(model, options);
     return new Gpt2Runtime(session, config, layers, options.cache === true);
   }
 
   /** Runs a batch of equally long token sequences (positions 0 … T−1 each). */
   async forward(batch: ArrayLike<number>[]): Promise<ForwardResult> {
     if (this.cached) throw new Error("GPT-2 forward: this runtime was built for incremental decoding; use step()");
-    const { ids, pos, B, T } = this.tokenTensors(batch, 0);
+    const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
     const out = await this.session.run({ input_ids: ids, position_ids: pos, attention_bias: causalBias(T, 0) });
-    const hidden = new Map<number, Float32Array>();
-    for (const l of this.layers) hidden.set(l, out[`hidden_${l}`].data as Float32Array);
-    return { hidden, batch: B, tokens: T };
+    return { hidden: readHidden(out, this.layers), batch: B, tokens: T };
   }
 
   /**
@@ -178,7 +162,7 @@ export class Gpt2Runtime {
   async step(batch: ArrayLike<number>[], past: KvCache | null): Promise<ForwardResult & { logits: Float32Array; cache: KvCache }> {
     if (!this.cached) throw new Error("GPT-2 step: this runtime was built without a key/value cache (create it with cache: true)");
     const P = past?.length ?? 0;
-    const { ids, pos, B, T } = this.tokenTensors(batch, P);
+    const { ids, pos, B, T } = tokenTensors(batch, P, this.config);
     if (past && past.batch !== B) throw new Error(`GPT-2 step: ${B} sequences for a cache of ${past.batch}`);
     const { nLayer: L, nHead: H, nEmbd: E } = this.config;
     const feeds: Record<string, ort.Tensor> = { input_ids: ids, position_ids: pos, attention_bias: causalBias(T, P) };
@@ -188,33 +172,13 @@ export class Gpt2Runtime {
       feeds[`past_value_${l}`] = past?.value[l] ?? empty();
     }
     const out = await this.session.run(feeds);
-    const hidden = new Map<number, Float32Array>();
-    for (const l of this.layers) hidden.set(l, out[`hidden_${l}`].data as Float32Array);
+    const hidden = readHidden(out, this.layers);
     const cache: KvCache = { batch: B, length: P + T, key: [], value: [] };
     for (let l = 0; l < L; l++) {
       cache.key.push(out[`present_key_${l}`]);
       cache.value.push(out[`present_value_${l}`]);
     }
     return { hidden, batch: B, tokens: T, logits: out.logits.data as Float32Array, cache };
-  }
-
-  private tokenTensors(batch: ArrayLike<number>[], start: number) {
-    const B = batch.length;
-    const T = batch[0]?.length ?? 0;
-    if (B === 0 || T === 0) throw new Error("GPT-2 forward: empty batch");
-    if (start + T > this.config.nPositions) throw new Error(`GPT-2 forward: ${start + T} tokens exceed the model's ${this.config.nPositions} positions`);
-    const ids = new BigInt64Array(B * T);
-    const pos = new BigInt64Array(B * T);
-    batch.forEach((seq, b) => {
-      if (seq.length !== T) throw new Error("GPT-2 forward: sequences in a batch must have equal length");
-      for (let t = 0; t < T; t++) {
-        const id = seq[t];
-        if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`GPT-2 forward: token id ${id} outside the vocabulary (0 … ${this.config.vocabSize - 1})`);
-        ids[b * T + t] = BigInt(id);
-        pos[b * T + t] = BigInt(start + t);
-      }
-    });
-    return { ids: new ort.Tensor("int64", ids, [B, T]), pos: new ort.Tensor("int64", pos, [B, T]), B, T };
   }
 
   release(): Promise<void> {

@@ -1,10 +1,10 @@
 /**
- * GPT-2 weights from `model.safetensors` in the Hugging Face layout: Conv1D matrices stored in × out,
- * names with or without the "transformer." prefix (GPT2Model vs GPT2LMHeadModel checkpoints). Buffers
- * (attn.bias, attn.masked_bias) and the tied LM head are ignored. Every shape is checked against config.json.
+ * GPT-2 weights in the Hugging Face layout (one file or shards; F32, BF16 or F16 read as float32): Conv1D
+ * matrices stored in × out, names with or without the "transformer." prefix (GPT2Model vs GPT2LMHeadModel
+ * checkpoints). Buffers (attn.bias, attn.masked_bias) and the tied LM head are ignored. Every shape is
+ * checked against config.json and every weight is finite (src/encoding/lm/checkpoint.ts).
  */
-import { join } from "node:path";
-import { readSafetensors, type Tensor } from "../../io/safetensors.js";
+import { readCheckpointTensors } from "./checkpoint.js";
 import type { Gpt2Config } from "./config.js";
 
 export interface Gpt2Block {
@@ -28,19 +28,11 @@ export interface Gpt2Weights {
 }
 
 export function loadGpt2Weights(dir: string, config: Gpt2Config): Gpt2Weights {
-  const path = join(dir, "model.safetensors");
-  const { tensors } = readSafetensors(path);
+  const tensors = readCheckpointTensors(dir);
   const prefix = tensors.has("transformer.wte.weight") ? "transformer." : "";
   const { nEmbd: E, nInner: I, vocabSize, nPositions } = config;
-  const get = (name: string, shape: number[]): Float32Array => {
-    const t: Tensor | undefined = tensors.get(prefix + name);
-    if (!t) throw new Error(`${path}: missing tensor "${prefix + name}" (is this a GPT-2 checkpoint?)`);
-    if (t.dtype !== "F32") throw new Error(`${path}: tensor "${prefix + name}" is ${t.dtype}; only F32 weights are supported`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${path}: tensor "${prefix + name}" has shape [${t.shape}] but config.json implies [${shape}]`);
-    }
-    return t.data as Float32Array;
-  };
+  if (!tensors.has(`${prefix}wte.weight`)) throw new Error(`${tensors.files.join(", ")}: missing tensor "wte.weight" (is this a GPT-2 checkpoint?)`);
+  const get = (name: string, shape: number[]): Float32Array => tensors.get(prefix + name, shape);
   const ln = (name: string) => ({ weight: get(`${name}.weight`, [E]), bias: get(`${name}.bias`, [E]) });
   const wte = get("wte.weight", [vocabSize, E]);
   const wpe = get("wpe.weight", [nPositions, E]);
@@ -61,7 +53,7 @@ export function loadGpt2Weights(dir: string, config: Gpt2Config): Gpt2Weights {
     });
   }
   if (tensors.has(`${prefix}h.${config.nLayer}.ln_1.weight`)) {
-    throw new Error(`${path}: holds more layers than config.json's n_layer = ${config.nLayer}`);
+    throw new Error(`${tensors.files.join(", ")}: holds more layers than config.json's n_layer = ${config.nLayer}`);
   }
   return { wte, wpe, blocks, lnF: ln("ln_f") };
 }

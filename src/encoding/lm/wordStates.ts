@@ -10,7 +10,7 @@
  *   each word is read from the window that gives it the most context, so every word has at least
  *   context − stride + 1 tokens. Far cheaper: about T/stride passes instead of one per word.
  */
-import type { Gpt2Runtime } from "./modelingGpt2.js";
+import type { LanguageModelRuntime } from "./runtime.js";
 import type { WordTokens } from "./tokenizer.js";
 
 export type ContextMode = "exact" | "strided";
@@ -77,7 +77,7 @@ export function planWindows(tokens: WordTokens, context: number, mode: ContextMo
   return windows.filter((win) => win.words.length > 0);
 }
 
-export async function wordStates(runtime: Gpt2Runtime, tokens: WordTokens, options: WordStateOptions = {}): Promise<WordStates> {
+export async function wordStates(runtime: LanguageModelRuntime, tokens: WordTokens, options: WordStateOptions = {}): Promise<WordStates> {
   const W = tokens.wordEnd.length;
   if (W === 0) throw new Error("word states: the word list is empty");
   const E = runtime.config.nEmbd;

@@ -16,6 +16,7 @@ export const DEFAULT_ALPHAS: Readonly<Float64Array> = logspace(-1, 8, 10);
  */
 export function parseAlphas(spec: string): Float64Array {
   const s = spec.trim();
+  if (s === "") throw new Error(`alphas: the alpha grid is empty (give "0.1,1,10" or "logspace:-1:8:10")`);
   let values: Float64Array;
   if (s.startsWith("logspace:")) {
     const parts = s.slice("logspace:".length).split(":").map(Number);

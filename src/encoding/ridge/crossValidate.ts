@@ -38,7 +38,7 @@ export interface BrainScoreOptions {
   /** Targets with NaN/Inf values: "error" (default) throws; "mask" scores them NaN and reports them. */
   invalidTargets?: "error" | "mask";
   /** Names the data in error messages (a file path, typically). */
-  source?: { x?: string; y?: string };
+  source?: { x?: string; y?: string; groups?: string };
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
 }
 
@@ -106,7 +106,7 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
         `remove them, or use invalidTargets: "mask" (CLI: --mask-invalid-targets) to score them NaN`,
     );
   }
-  const folds = options.groups ? groupFolds(checkGroups(options.groups, n, src.x)) : contiguousFolds(n, options.folds ?? 5);
+  const folds = options.groups ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups")) : contiguousFolds(n, options.folds ?? 5);
   for (const f of folds) {
     if (f.train.length < 2) throw new Error(`${src.x}: a training fold has ${f.train.length} sample(s); need at least 2`);
   }
@@ -308,8 +308,10 @@ function findNonFiniteTargets(y: Matrix): number[] {
   return out;
 }
 
-function checkGroups(groups: ArrayLike<number>, n: number, src: string): ArrayLike<number> {
-  if (groups.length !== n) throw new Error(`groups has ${groups.length} labels but ${src} has ${n} rows`);
+function checkGroups(groups: ArrayLike<number>, n: number, src: string, groupSource: string): ArrayLike<number> {
+  if (groups.length !== n) throw new Error(`${groupSource}: ${groups.length} group labels but ${src} has ${n} rows`);
+  // A NaN label matches no fold: its samples would never be tested and every score would be NaN.
+  for (let i = 0; i < n; i++) if (!Number.isFinite(groups[i])) throw new Error(`${groupSource}: group label ${i} is ${groups[i]}; labels must be finite numbers`);
   return groups;
 }
 

@@ -18,6 +18,7 @@ import { readGiftiTimeSeries } from "../formats/gifti.js";
 import { readNifti } from "../formats/nifti.js";
 import { wordsOutsideTRs } from "../design/wordsPerTR.js";
 import { wordsOnScanClock, type ClockOverride, type ResolvedClock } from "./narrativesClock.js";
+import { validateEventMeta, validateScanExclude } from "./narrativesMeta.js";
 
 export const NARRATIVES_TR = 1.5;
 
@@ -75,8 +76,10 @@ export class NarrativesDataset {
     this.pipeline = options.pipeline ?? "afni-nosmooth";
     this.space = options.space ?? "fsaverage6";
     this.wordClock = options.wordClock ?? {};
-    this.eventMeta = options.eventMeta ?? readJsonFile(join(root, "code", "event_meta.json"));
-    this.scanExclude = options.scanExclude ?? (existsSync(join(root, "code", "scan_exclude.json")) ? readJsonFile(join(root, "code", "scan_exclude.json")) : {});
+    const metaFile = join(root, "code", "event_meta.json");
+    const excludeFile = join(root, "code", "scan_exclude.json");
+    this.eventMeta = options.eventMeta ? validateEventMeta(options.eventMeta, "eventMeta option") : validateEventMeta(readJsonFile(metaFile), metaFile);
+    this.scanExclude = options.scanExclude ? validateScanExclude(options.scanExclude, "scanExclude option") : existsSync(excludeFile) ? validateScanExclude(readJsonFile(excludeFile), excludeFile) : {};
   }
 
   /** Stories of a task with their windows (most tasks hold one story named like the task). */
