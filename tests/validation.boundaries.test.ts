@@ -80,6 +80,21 @@ describe("checkpoint weights", () => {
   });
 });
 
+describe("tokenizer and weights from different models", () => {
+  it("token ids beyond config.json's vocab_size are refused, naming both files", async () => {
+    const dir = tmp("vocab-");
+    const src = sharedPath("reference/lm-families/qwen2");
+    for (const f of readdirSync(src)) copyFileSync(join(src, f), join(dir, f));
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, vocab_size: 1000 }));
+    const { extractWordFeatures } = await import("../src/encoding/lm/extract.js");
+    const { untimedWords } = await import("../src/stimuli/words.js");
+    await expect(extractWordFeatures(dir, untimedWords(["I", "began", "my", "illustrious", "career"], "words.txt"), { cache: false })).rejects.toThrow(
+      /tokenizer\.json: gives token id \d+ \(in ".*"\), but .*config\.json has vocab_size 1000: the tokenizer and the weights belong to different models/,
+    );
+  });
+});
+
 describe("word timings", () => {
   const csv = (rows: string[]) => {
     const path = join(tmp("words-"), "align.csv");

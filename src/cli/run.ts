@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../config/validate.js";
 import { readRunConfig } from "../pipeline/config.js";
 import { mergeResults, parseShard, runPipeline } from "../pipeline/run.js";
+import { runScalingSweep } from "../pipeline/scaling.js";
 import { parseSimulationConfig, simulateDataset } from "../simulate/simulate.js";
 import { progressBar } from "./progress.js";
 import { UsageError } from "./usage.js";
@@ -49,6 +50,19 @@ export async function runCommand(argv: string[]): Promise<void> {
     throw new UsageError((e as Error).message, RUN_HELP);
   }
   const bar = progressBar(`run ${c.name}`, process.stderr, values.quiet);
+  if (c.models) {
+    if (shard) throw new UsageError("a scaling sweep (\"models\") cannot be sharded yet: run each model's configuration as its own sharded run", RUN_HELP);
+    const sweep = await runScalingSweep(c, { subjects: values.subjects?.split(",").map((s) => s.trim()), onProgress: (d, t, s) => bar.update(d, t, s) });
+    bar.finish();
+    const lines: string[] = [];
+    for (const r of sweep.runs) {
+      lines.push(`${r.model}: ${r.report.computed.length} scan(s) computed, ${r.report.skipped.length} already done, ${r.report.failed.length} failed`);
+      for (const f of r.report.failed) lines.push(`  failed: ${f.key}: ${f.error}`);
+    }
+    lines.push(...sweep.summary, `outputs: ${c.outDir}/${c.name}/ (tables/scaling, figures/scaling_*.png; each model under its own folder)`);
+    console.log(lines.join("\n"));
+    return;
+  }
   const report = await runPipeline(c, { shard, subjects: values.subjects?.split(",").map((s) => s.trim()), onProgress: (d, t, s) => bar.update(d, t, s) });
   bar.finish();
   const lines = [`${report.computed.length} scan(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`];

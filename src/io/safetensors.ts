@@ -68,6 +68,23 @@ export function readSafetensors(path: string): SafetensorsFile {
   }
 }
 
+/** Names, dtypes and shapes of a safetensors file's tensors, from its header alone (no tensor data read). */
+export function readSafetensorsHeader(path: string): { name: string; dtype: SafetensorsDType; shape: number[] }[] {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 8) throw new Error(`${path}: file is ${size} bytes, too short for a safetensors header`);
+    const first = new Uint8Array(8);
+    readSync(fd, first, 0, 8, 0);
+    const hl = headerLength(first, size, path);
+    const header = new Uint8Array(hl);
+    readSync(fd, header, 0, hl, 8);
+    return parseHeader(header, size - 8 - hl, path).entries.map(({ name, dtype, shape }) => ({ name, dtype, shape }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function headerLength(first8: Uint8Array, total: number, source: string): number {
   const headerLen = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (headerLen > BigInt(total - 8)) {

@@ -26,6 +26,8 @@ export interface RunConfig {
   pipeline: string;
   model: string;
   layers: number[];
+  /** A scaling sweep: several checkpoints, each with its layers or relative depths (0 = embeddings, 1 = last). */
+  models?: { model: string; layers?: number[]; depths?: number[] }[];
   context: number;
   contextMode: "exact" | "strided";
   embedding: "token+position" | "token";
@@ -64,12 +66,34 @@ export interface RunConfig {
   cacheDir?: string;
 }
 
-const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
+const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays"];
 const REGIONS = ["annot", "hemi", "labels", "maxVertices", "axis"];
 const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "generation", "depthLayers", "dTest", "dRef", "vertexLevel"];
 const GENERATION = ["strategy", "seed", "temperature", "topK", "context", "maxTokens", "batchSize"];
 const STATS = ["alpha", "bootstrap"];
+
+/** "models": [{"model": id, "layers": [...]} or {"model": id, "depths": [0, 0.5, 1]}], exclusive with "model"/"layers". */
+function modelList(c: Record<string, unknown>, source: string): RunConfig["models"] {
+  if (c.models === undefined) return undefined;
+  const where = `${source}.models`;
+  if (c.model !== undefined || c.layers !== undefined) throw new ConfigError(`${where}: give either "models" (a sweep) or "model" and "layers", not both`);
+  if (!Array.isArray(c.models) || c.models.length === 0) throw new ConfigError(`${where}: expected a non-empty list of {"model", "layers" or "depths"}`);
+  return c.models.map((entry, i) => {
+    const e = expectObject(entry, `${where}[${i}]`);
+    expectKeys(e, ["model", "layers", "depths"], `${where}[${i}]`);
+    const model = optionalString(e, "model", `${where}[${i}]`);
+    if (!model) throw new ConfigError(`${where}[${i}].model: required (a hub id, a folder or "tiny")`);
+    if (e.layers !== undefined && e.depths !== undefined) throw new ConfigError(`${where}[${i}]: give "layers" or "depths", not both`);
+    const layers = e.layers === undefined ? undefined : intList(e.layers, `${where}[${i}].layers`, []);
+    if (layers?.some((l) => l < 0)) throw new ConfigError(`${where}[${i}].layers: layer indices are ≥ 0`);
+    const depths = e.depths;
+    if (depths !== undefined && (!Array.isArray(depths) || depths.length === 0 || depths.some((d) => typeof d !== "number" || !(d >= 0 && d <= 1)))) {
+      throw new ConfigError(`${where}[${i}].depths: expected a non-empty list of relative depths in [0, 1], got ${JSON.stringify(depths)}`);
+    }
+    return { model, layers, depths: depths as number[] | undefined };
+  });
+}
 
 function intList(v: unknown, where: string, fallback: number[]): number[] {
   if (v === undefined) return fallback;
@@ -178,6 +202,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
     pipeline: optionalString(c, "pipeline", source) ?? "afni-nosmooth",
     model: optionalString(c, "model", source) ?? "gpt2",
     layers,
+    models: modelList(c, source),
     context: optionalNumber(c, "context", source, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 1024,
     contextMode: optionalString(c, "contextMode", source, ["exact", "strided"] as const) ?? "exact",
     embedding: optionalString(c, "embedding", source, ["token+position", "token"] as const) ?? "token+position",

@@ -104,6 +104,19 @@ export async function runIdentity(c: RunConfig): Promise<{ model: string; hash: 
  * summary and in left_out.json, never silently skipped.
  */
 export async function mergeResults(c: RunConfig): Promise<GroupOutputs> {
+  const { results, leftOut, dir } = await collectResults(c);
+  const leftOutPath = join(c.outDir, c.name, "left_out.json");
+  if (leftOut.length > 0 || existsSync(leftOutPath)) writeFileAtomic(leftOutPath, [new TextEncoder().encode(JSON.stringify(leftOut, null, 2))]);
+  const notes = leftOut.map((l) => `left out: ${l.file}: ${l.reason}`);
+  if (results.length === 0) {
+    throw new Error(`${dir}: no subject results for this configuration${leftOut.length ? `; ${leftOut.length} left out:\n${notes.join("\n")}` : ' (run "brainscore run" first)'}`);
+  }
+  const out = await groupStage(c, results);
+  return { ...out, summary: [...notes, ...out.summary] };
+}
+
+/** Every stored subject result of this configuration, and the stored files it cannot use with the reason. */
+export async function collectResults(c: RunConfig): Promise<{ results: SubjectResult[]; leftOut: { file: string; reason: string }[]; dir: string }> {
   const { hash } = await runIdentity(c);
   const dir = join(c.outDir, c.name, "subjects");
   const results: SubjectResult[] = [];
@@ -118,12 +131,5 @@ export async function mergeResults(c: RunConfig): Promise<GroupOutputs> {
       }
     }
   }
-  const leftOutPath = join(c.outDir, c.name, "left_out.json");
-  if (leftOut.length > 0 || existsSync(leftOutPath)) writeFileAtomic(leftOutPath, [new TextEncoder().encode(JSON.stringify(leftOut, null, 2))]);
-  const notes = leftOut.map((l) => `left out: ${l.file}: ${l.reason}`);
-  if (results.length === 0) {
-    throw new Error(`${dir}: no subject results for this configuration${leftOut.length ? `; ${leftOut.length} left out:\n${notes.join("\n")}` : ' (run "brainscore run" first)'}`);
-  }
-  const out = await groupStage(c, results);
-  return { ...out, summary: [...notes, ...out.summary] };
+  return { results, leftOut, dir };
 }

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readJsonFile } from "../../io/files.js";
-import { readSafetensors, type Tensor } from "../../io/safetensors.js";
+import { readSafetensors, readSafetensorsHeader, type Tensor } from "../../io/safetensors.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { defaultCacheDir } from "./hub.js";
 
@@ -50,6 +50,18 @@ export async function weightsSha256(dir: string, cacheDir?: string): Promise<str
   h.update(await fileSha256(join(dir, SHARD_INDEX), cacheDir));
   for (const f of files) h.update(await fileSha256(f, cacheDir));
   return h.digest("hex");
+}
+
+/** Parameters of a checkpoint, from the safetensors headers (buffers such as GPT-2's causal masks excluded). */
+export function countParameters(dir: string): number {
+  let n = 0;
+  for (const f of weightFiles(dir)) {
+    for (const t of readSafetensorsHeader(f)) {
+      if (/\.attn\.(masked_)?bias$|rotary_emb\.inv_freq$/.test(t.name)) continue;
+      n += t.shape.reduce((a, b) => a * b, 1);
+    }
+  }
+  return n;
 }
 
 export function readCheckpointTensors(dir: string): CheckpointTensors {

@@ -65,6 +65,13 @@ export async function extractWordFeatures(model: string, events: WordEvents, opt
   };
   const tokenizer = loadGpt2Tokenizer(dir);
   const tokens = tokenizer.encodeWords(events.words);
+  // A tokenizer from another model gives ids the embedding table does not have: say which files disagree.
+  let maxId = -1;
+  for (const id of tokens.ids) maxId = Math.max(maxId, id);
+  if (maxId >= config.vocabSize) {
+    const w = tokens.ids.indexOf(maxId);
+    throw new Error(`${tokenizer.source}: gives token id ${maxId} (in "${events.words[tokens.wordEnd.findIndex((e) => e >= w)]}"), but ${join(dir, "config.json")} has vocab_size ${config.vocabSize}: the tokenizer and the weights belong to different models`);
+  }
   const weightsSha256 = await checkpointSha256(dir, options.cacheDir);
   const cacheRoot = join(options.cacheDir ?? defaultCacheDir(), "features");
   const key = createHash("sha256")

@@ -23,6 +23,8 @@ export interface LineChartSpec {
   vline?: number;
   /** Mark each series' maximum. */
   markPeaks?: boolean;
+  /** A dot at every point (series of one or a few points, e.g. one model per family). */
+  markers?: boolean;
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -44,7 +46,12 @@ export function lineChartSvg(spec: LineChartSpec): string {
   const m = { left: 72, right: 280, top: 48, bottom: 58 };
   const xs = spec.series.flatMap((s) => s.x);
   const ys = spec.series.flatMap((s) => [...s.y, ...(s.band?.low ?? []), ...(s.band?.high ?? [])]).filter(Number.isFinite);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  if (spec.markers) {
+    // Dots at the ends must not sit on the frame.
+    const xp = (x1 - x0 || 1) * 0.05;
+    [x0, x1] = [x0 - xp, x1 + xp];
+  }
   let [y0, y1] = ys.length ? [Math.min(...ys, 0), Math.max(...ys, 0)] : [0, 1];
   if (y1 - y0 < 1e-12) y1 = y0 + 1;
   const pad = (y1 - y0) * 0.06;
@@ -77,6 +84,7 @@ export function lineChartSvg(spec: LineChartSpec): string {
     }
     const pts = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `${px(x)},${py(s.y[k])}` : null)).filter(Boolean);
     out.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="2.2"/>`);
+    if (spec.markers) s.x.forEach((x, k) => Number.isFinite(s.y[k]) && out.push(`<circle cx="${px(x)}" cy="${py(s.y[k])}" r="4" fill="${color}" stroke="white"/>`));
     if (spec.markPeaks) {
       let k = 0;
       s.y.forEach((v, j) => (v > s.y[k] ? (k = j) : 0));
