@@ -110,3 +110,65 @@ describe("checkpoints and configs of other families", () => {
     expect(() => parseLlamaConfig({ ...base, rope_scaling: { rope_type: "yarn", factor: 2 } }, "c.json")).toThrow(/c\.json: rope_scaling type "yarn" is not supported/);
   });
 });
+
+describe("SentencePiece-style tokenizers and BOS tokens (Llama-2, Mistral)", () => {
+  // A tiny Llama-2-style tokenizer.json: "▁" prepended by the normalizer, spaces → "▁", BPE with byte fallback,
+  // <s> added by the post-processor; tokenizer_config.json asks for the BOS token.
+  const vocab: Record<string, number> = { "<unk>": 0, "<s>": 1, "</s>": 2, "▁": 3, a: 4, b: 5, c: 6, "▁a": 7, "▁b": 8, ab: 9, "▁ab": 10, "▁c": 11, "<0x21>": 12 };
+  const tokenizerJson = {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: [0, 1, 2].map((id) => ({ id, content: ["<unk>", "<s>", "</s>"][id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "▁" }, { type: "Replace", pattern: { String: " " }, content: "▁" }] },
+    pre_tokenizer: null,
+    post_processor: { type: "TemplateProcessing", single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }], pair: [], special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] } } },
+    decoder: { type: "Sequence", decoders: [{ type: "Replace", pattern: { String: "▁" }, content: " " }, { type: "ByteFallback" }, { type: "Fuse" }, { type: "Strip", content: " ", start: 1, stop: 0 }] },
+    model: { type: "BPE", dropout: null, unk_token: "<unk>", continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: ["▁ a", "▁ b", "a b", "▁a b", "▁ c"] },
+  };
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), "sp-"));
+    const llama = sharedPath("reference/lm-families/llama");
+    for (const f of ["config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"]) writeFileSync(join(dir, f), readFileSync(join(llama, f)));
+    writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizerJson));
+    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ add_bos_token: true, add_eos_token: false, bos_token: "<s>", eos_token: "</s>", unk_token: "<unk>" }));
+    return dir;
+  };
+
+  it("encodes words without an added space (the tokenizer marks word starts) and finds the BOS token", async () => {
+    const { loadGpt2Tokenizer } = await import("../src/encoding/lm/tokenizer.js");
+    const tok = loadGpt2Tokenizer(folder());
+    expect(tok.wordPrefix).toBe("");
+    expect(tok.bosId).toBe(1);
+    const words = ["ab", "b", "a", "ab", "c", "abc", "a!"];
+    const spans = tok.encodeWords(words);
+    expect(Array.from(spans.ids)).toEqual(tok.encode(words.join(" ")));
+    expect(tok.decode(Array.from(spans.ids))).toBe(words.join(" "));
+    // Byte-level BPE (GPT-2's files) keeps the leading space and has no BOS.
+    const gpt2 = loadGpt2Tokenizer(sharedPath("reference/gpt2"));
+    expect([gpt2.wordPrefix, gpt2.bosId]).toEqual([" ", undefined]);
+  });
+
+  it("puts the BOS token before every window and reads each word's state after it", async () => {
+    const dir = folder();
+    const words = Array.from({ length: 40 }, (_, i) => ["ab", "b", "a", "c", "abc"][(i * 7) % 5]);
+    const feats = await extractWordFeatures(dir, untimedWords(words, "words.txt"), { layers: [1, 3], context: 16, mode: "exact", cache: false });
+    expect(feats.settings.bos).toBe(1);
+    const { loadGpt2Tokenizer } = await import("../src/encoding/lm/tokenizer.js");
+    const tokens = loadGpt2Tokenizer(dir).encodeWords(words);
+    const runtime = await createLanguageModel(dir, { layers: [1, 3] });
+    try {
+      for (const w of [0, 9, 39]) {
+        const end = tokens.wordEnd[w];
+        const window = [1, ...Array.from(tokens.ids.subarray(Math.max(0, end - 14), end + 1))]; // BOS + up to 15 text tokens
+        const out = await runtime.forward([window]);
+        const E = 48;
+        const last = window.length - 1;
+        expect(maxAbsDiff(feats.hiddenStates.subarray((1 * 40 + w) * E, (1 * 40 + w + 1) * E), out.hidden.get(3)!.subarray(last * E, (last + 1) * E))).toBeLessThan(1e-5);
+        expect(feats.contextTokens[w]).toBe(Math.min(end + 1, 15));
+      }
+    } finally {
+      await runtime.release();
+    }
+  });
+});

@@ -103,6 +103,7 @@ function intList(v: unknown, where: string, fallback: number[]): number[] {
   if (v && typeof v === "object" && Number.isInteger((v as { from?: number }).from) && Number.isInteger((v as { to?: number }).to)) {
     const { from, to } = v as { from: number; to: number };
     if (to < from) throw new ConfigError(`${where}: empty range`);
+    if (to - from >= 10_000) throw new ConfigError(`${where}: range {"from": ${from}, "to": ${to}} has ${to - from + 1} values; at most 10,000`);
     return Array.from({ length: to - from + 1 }, (_, i) => from + i);
   }
   throw new ConfigError(`${where}: expected a list of integers or {"from": a, "to": b}`);
@@ -112,7 +113,7 @@ function intList(v: unknown, where: string, fallback: number[]): number[] {
 function annotations(regions: Record<string, unknown>, where: string, path: (p: string) => string): RunConfig["regions"]["annot"] {
   const a = regions.annot;
   const hemi = optionalString(regions, "hemi", where, ["L", "R"] as const);
-  if (a === undefined) {
+  if (a === undefined || a === "default") {
     if (hemi) throw new ConfigError(`${where}.hemi: only meaningful with one "annot" file`);
     return "default";
   }

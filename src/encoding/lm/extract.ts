@@ -42,7 +42,8 @@ export interface WordFeatures {
   contextTokens: Int32Array;
   model: string;
   weightsSha256: string;
-  settings: { context: number; mode: ContextMode; stride: number | null; embedding: EmbeddingVariant };
+  /** bos: the token put before every window (models trained with one), null when none. */
+  settings: { context: number; mode: ContextMode; stride: number | null; embedding: EmbeddingVariant; bos: number | null };
   cacheHit: boolean;
   cachePath?: string;
 }
@@ -57,14 +58,15 @@ export async function extractWordFeatures(model: string, events: WordEvents, opt
   }
   const context = Math.min(options.context ?? config.nPositions, config.nPositions);
   const mode = options.mode ?? "exact";
+  const tokenizer = loadGpt2Tokenizer(dir);
+  const tokens = tokenizer.encodeWords(events.words);
   const settings = {
     context,
     mode,
     stride: mode === "strided" ? (options.stride ?? Math.max(1, Math.floor(context / 2))) : null,
     embedding: options.embedding ?? "token+position",
+    bos: tokenizer.bosId ?? null,
   };
-  const tokenizer = loadGpt2Tokenizer(dir);
-  const tokens = tokenizer.encodeWords(events.words);
   // A tokenizer from another model gives ids the embedding table does not have: say which files disagree.
   let maxId = -1;
   for (const id of tokens.ids) maxId = Math.max(maxId, id);
@@ -95,6 +97,7 @@ export async function extractWordFeatures(model: string, events: WordEvents, opt
       context,
       mode,
       stride: settings.stride ?? undefined,
+      bos: settings.bos ?? undefined,
       batchSize: options.batchSize,
       onProgress: (d, t) => options.onProgress?.("windows", d, t),
     });

@@ -25,6 +25,14 @@ export class Gpt2Tokenizer {
     readonly source: string,
     /** Ids of special tokens (tokenizer.json's added_tokens marked special, e.g. <|endoftext|>). */
     readonly specialIds: ReadonlySet<number> = new Set(),
+    /**
+     * How a later word is encoded so the pieces concatenate to the text's encoding: with a leading space
+     * (byte-level BPE: GPT-2, Pythia, Llama-3, Qwen2), or as is when the tokenizer marks word starts itself
+     * (SentencePiece-style "▁" from a Prepend normalizer or a Metaspace pre-tokenizer: Llama-2, Mistral).
+     */
+    readonly wordPrefix: " " | "" = " ",
+    /** The beginning-of-sequence token the model expects before its input, if any (Llama-2/3, Mistral). */
+    readonly bosId?: number,
   ) {}
 
   encode(text: string): number[] {
@@ -41,7 +49,7 @@ export class Gpt2Tokenizer {
     const wordEnd = new Int32Array(words.length);
     words.forEach((word, w) => {
       if (word.length === 0 || /\s/.test(word)) throw new Error(`word ${w} ("${word}") is empty or contains whitespace`);
-      const piece = w === 0 ? word : ` ${word}`;
+      const piece = w === 0 ? word : `${this.wordPrefix}${word}`;
       let tokens = this.cache.get(piece);
       if (!tokens) {
         tokens = this.encode(piece);
@@ -63,7 +71,8 @@ export function loadGpt2Tokenizer(dir: string): Gpt2Tokenizer {
   const specials = (json: Record<string, unknown>) => new Set(((json.added_tokens ?? []) as { id: number; special?: boolean }[]).filter((t) => t.special).map((t) => t.id));
   if (existsSync(tokenizerPath)) {
     const json = readJsonFile<Record<string, unknown>>(tokenizerPath);
-    return new Gpt2Tokenizer(new Tokenizer(json, config), tokenizerPath, specials(json));
+    const tokenizer = new Tokenizer(json, config);
+    return new Gpt2Tokenizer(tokenizer, tokenizerPath, specials(json), marksWordStarts(json) ? "" : " ", bosTokenId(json, config, tokenizer, tokenizerPath));
   }
   const vocabPath = join(dir, "vocab.json");
   const mergesPath = join(dir, "merges.txt");
@@ -95,4 +104,37 @@ function readMerges(path: string): string[] {
   const lines = readFileSync(path, "utf8").split("\n");
   // First line is "#version: 0.2"; blank trailing line.
   return lines.filter((l, i) => !(i === 0 && l.startsWith("#version")) && l.trim().length > 0);
+}
+
+/** Whether the tokenizer puts "▁" before words itself (SentencePiece-style: Prepend normalizer or Metaspace pre-tokenizer). */
+function marksWordStarts(json: Record<string, unknown>): boolean {
+  const found = (node: unknown): boolean => {
+    if (!node || typeof node !== "object") return false;
+    const o = node as Record<string, unknown>;
+    if (o.type === "Prepend" && o.prepend === "\u2581") return true;
+    if (o.type === "Metaspace" && o.prepend_scheme !== "never" && o.add_prefix_space !== false) return true;
+    return Object.values(o).some((v) => (Array.isArray(v) ? v.some(found) : found(v)));
+  };
+  return found(json.normalizer) || found(json.pre_tokenizer);
+}
+
+/**
+ * The BOS token a model expects first: tokenizer_config.json's add_bos_token with its bos_token, or a
+ * post-processor template that starts with a special token (Llama-3). None for GPT-2-style tokenizers.
+ */
+function bosTokenId(json: Record<string, unknown>, config: Record<string, unknown>, tokenizer: Tokenizer, source: string): number | undefined {
+  let name: string | undefined;
+  if (config.add_bos_token === true) {
+    const b = config.bos_token as string | { content?: string } | undefined;
+    name = typeof b === "string" ? b : b?.content;
+    if (!name) throw new Error(`${source}: tokenizer_config.json sets add_bos_token but names no bos_token`);
+  } else if (config.add_bos_token === undefined) {
+    const post = json.post_processor as { type?: string; single?: { SpecialToken?: { id: string } }[]; processors?: unknown[] } | null | undefined;
+    const template = post?.type === "TemplateProcessing" ? post : ((post?.processors ?? []) as (typeof post)[]).find((p) => p?.type === "TemplateProcessing");
+    name = template?.single?.[0]?.SpecialToken?.id;
+  }
+  if (name === undefined) return undefined;
+  const id = tokenizer.token_to_id(name);
+  if (id === undefined) throw new Error(`${source}: the BOS token "${name}" is not in the vocabulary`);
+  return id;
 }

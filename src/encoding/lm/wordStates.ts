@@ -23,6 +23,8 @@ export interface WordStateOptions {
   stride?: number;
   /** Windows per forward pass (default 1). */
   batchSize?: number;
+  /** A beginning-of-sequence token put before every window, as models trained with one expect (Llama-2, Mistral). */
+  bos?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -81,7 +83,10 @@ export async function wordStates(runtime: LanguageModelRuntime, tokens: WordToke
   const W = tokens.wordEnd.length;
   if (W === 0) throw new Error("word states: the word list is empty");
   const E = runtime.config.nEmbd;
-  const context = Math.min(options.context ?? runtime.config.nPositions, runtime.config.nPositions);
+  const bos = options.bos;
+  const lead = bos === undefined ? 0 : 1;
+  // With a BOS token each window holds one text token less (the model's positions are the limit).
+  const context = Math.min(options.context ?? runtime.config.nPositions, runtime.config.nPositions) - lead;
   const mode = options.mode ?? "exact";
   const windows = planWindows(tokens, context, mode, options.stride ?? Math.max(1, Math.floor(context / 2)));
   const layers = runtime.layers;
@@ -100,16 +105,18 @@ export async function wordStates(runtime: LanguageModelRuntime, tokens: WordToke
   for (const [len, group] of byLength) {
     for (let b0 = 0; b0 < group.length; b0 += batchSize) {
       const batch = group.slice(b0, b0 + batchSize);
-      const out = await runtime.forward(batch.map((win) => tokens.ids.subarray(win.start, win.end + 1)));
+      const seqs = batch.map((win) => tokens.ids.subarray(win.start, win.end + 1));
+      const out = await runtime.forward(bos === undefined ? seqs : seqs.map((ids) => [bos, ...ids]));
+      const T = len + lead;
       passes++;
-      tokensProcessed += batch.length * len;
+      tokensProcessed += batch.length * T;
       batch.forEach((win, b) => {
         for (const w of win.words) {
-          const t = tokens.wordEnd[w] - win.start;
-          contextTokens[w] = t + 1;
+          const t = tokens.wordEnd[w] - win.start + lead;
+          contextTokens[w] = t + 1 - lead;
           layers.forEach((layer, li) => {
             const h = out.hidden.get(layer)!;
-            states.set(h.subarray((b * len + t) * E, (b * len + t + 1) * E), (li * W + w) * E);
+            states.set(h.subarray((b * T + t) * E, (b * T + t + 1) * E), (li * W + w) * E);
           });
         }
       });
