@@ -122,6 +122,21 @@ describe("ridge options", () => {
   });
 });
 
+describe("degenerate but valid designs", () => {
+  it("constant columns of X are listed and change nothing", async () => {
+    const rand = gaussian(mulberry32(2));
+    const n = 60;
+    const x = { rows: n, cols: 4, data: Float64Array.from({ length: n * 4 }, (_, i) => (i % 4 === 1 ? 5 : i % 4 === 3 ? 0 : rand())) };
+    const reduced = { rows: n, cols: 2, data: Float64Array.from({ length: n * 2 }, (_, i) => x.data[Math.floor(i / 2) * 4 + (i % 2) * 2]) };
+    const y = { rows: n, cols: 3, data: Float64Array.from({ length: n * 3 }, (_, i) => reduced.data[Math.floor(i / 3) * 2] * (i % 3) + rand()) };
+    const full = await brainScore(x, y, { alphaSelection: "gcv" });
+    expect(full.constantFeatures).toEqual([1, 3]);
+    const without = await brainScore(reduced, y, { alphaSelection: "gcv" });
+    expect(without.constantFeatures).toEqual([]);
+    for (let t = 0; t < 3; t++) expect(full.r[t]).toBeCloseTo(without.r[t], 8);
+  });
+});
+
 describe("run configurations and failing runs", () => {
   it("empty lists are refused up front", () => {
     expect(() => parseRunConfig({ dataset: "x", layers: [] }, "run.json")).toThrow(/run\.json\.layers: the list is empty/);

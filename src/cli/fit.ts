@@ -146,6 +146,10 @@ function summary(res: BrainScoreResult, out: string): string {
       `warning: ${bad} target(s) scored NaN: ${res.invalidTargets.nonFinite.length} with NaN/Inf values, ${res.invalidTargets.constant.length} constant (see target_status)`,
     );
   }
+  if (res.constantFeatures.length > 0) {
+    const shown = res.constantFeatures.slice(0, 20).join(", ");
+    lines.push(`note: ${res.constantFeatures.length} constant column(s) of X carry no information: ${shown}${res.constantFeatures.length > 20 ? ", …" : ""}`);
+  }
   lines.push(`wrote ${out}`);
   return lines.join("\n");
 }

@@ -65,6 +65,8 @@ export interface BrainScoreResult {
   criteria?: Float64Array;
   /** Targets scored NaN and why. */
   invalidTargets: { nonFinite: number[]; constant: number[] };
+  /** Design columns constant over every sample (of any per-fold design): they carry no information. */
+  constantFeatures: number[];
   settings: { alphaSelection: AlphaSelection; dtype: DType; backend: string; innerFolds: number; forms: string[] };
 }
 
@@ -139,6 +141,7 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
       predictions: options.savePredictions ? zeros(dtype, n, V) : undefined,
       criteria: options.keepCriteria ? new Float64Array(K * alphas.length * V) : undefined,
       invalidTargets: { nonFinite, constant: [] },
+      constantFeatures: constantColumns(designs),
       settings: { alphaSelection, dtype, backend: backend.name, innerFolds, forms: plans.map((p) => p.dec.form) },
     };
     const invalid = new Uint8Array(V);
@@ -315,3 +318,16 @@ function checkGroups(groups: ArrayLike<number>, n: number, src: string, groupSou
   return groups;
 }
 
+/** Columns constant over all samples in any of the designs (reported, not fatal: centring removes them). */
+function constantColumns(designs: Matrix[]): number[] {
+  const out = new Set<number>();
+  for (const x of designs) {
+    for (let j = 0; j < x.cols; j++) {
+      const first = x.data[j];
+      let i = 1;
+      while (i < x.rows && x.data[i * x.cols + j] === first) i++;
+      if (i === x.rows) out.add(j);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
