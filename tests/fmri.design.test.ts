@@ -1,6 +1,7 @@
 /** HRFs and event regressors against nilearn 0.9.2 (../shared/reference/hrf); the paper's word design. */
 import { describe, expect, it } from "vitest";
-import { gloverHrf, lgamma, spmHrf } from "../src/fmri/design/hrf.js";
+import { gloverHrf, spmHrf } from "../src/fmri/design/hrf.js";
+import { lgamma } from "../src/stats/distributions.js";
 import { computeRegressor, eventResponses, highResolutionGrid } from "../src/fmri/design/regressors.js";
 import { wordDesign } from "../src/fmri/design/wordDesign.js";
 import { sumWordsIntoTRs, trIndexOfOnset } from "../src/fmri/design/wordsPerTR.js";

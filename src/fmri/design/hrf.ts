@@ -4,6 +4,8 @@
  * normalised to sum 1.
  */
 
+import { lgamma } from "../../stats/distributions.js";
+
 export interface GammaDifferenceParams {
   delay: number;
   undershoot: number;
@@ -14,20 +16,6 @@ export interface GammaDifferenceParams {
 
 export const GLOVER: GammaDifferenceParams = { delay: 6, undershoot: 12, dispersion: 0.9, uDispersion: 0.9, ratio: 0.35 };
 export const SPM: GammaDifferenceParams = { delay: 6, undershoot: 16, dispersion: 1, uDispersion: 1, ratio: 0.167 };
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: ~1e-15 relative). */
-export function lgamma(x: number): number {
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
-  const z = x - 1;
-  let a = c[0];
-  const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i] / (z + i);
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
-}
 
 /** scipy.stats.gamma.pdf(t, shape, loc, scale). */
 export function gammaPdf(t: number, shape: number, loc: number, scale: number): number {
