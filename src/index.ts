@@ -1,9 +1,11 @@
 /** Library entry point: everything a script needs, one import away. */
 export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
-export { contiguousFolds, groupFolds, foldIds, type Fold } from "./encoding/ridge/folds.js";
+export { RidgeCV, type RidgeCVOptions } from "./encoding/ridge/estimator.js";
+export { pearsonScore, r2Score, r2ScoreSplit, SCORING_NAMES, type Scorer, type Scoring, type ScoringName } from "./encoding/ridge/scoring.js";
+export { contiguousFolds, groupFolds, foldIds, resolveFolds, type CrossValidation, type Fold } from "./encoding/ridge/folds.js";
 export { DEFAULT_ALPHAS, logspace, parseAlphas } from "./encoding/ridge/alphas.js";
 export { ALPHA_SELECTIONS, type AlphaSelection } from "./encoding/ridge/criteria.js";
-export { createBackend, JsBackend, OrtBackend, type BackendName, type ComputeBackend } from "./backend/index.js";
+export { createBackend, withBackends, JsBackend, OrtBackend, type BackendName, type BackendSpec, type ComputeBackend } from "./backend/index.js";
 export { readNpy, writeNpy, parseNpy } from "./io/npy.js";
 export { readSafetensors, writeSafetensors, parseSafetensors } from "./io/safetensors.js";
 export { loadMatrix } from "./io/arrays.js";

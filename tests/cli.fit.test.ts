@@ -76,3 +76,41 @@ describe("brainscore fit", () => {
     expect(await main(["--help"])).toBe(0);
   });
 });
+
+describe("brainscore fit --save-model / predict", () => {
+  it("a model fitted on one part of the data predicts another part as RidgeCV does, and scores it", async () => {
+    const ref = sharedPath("reference/ridge/reference.safetensors");
+    const t = readSafetensors(ref).tensors;
+    const X = t.get("X")!.data as Float64Array;
+    const Y = t.get("Y")!.data as Float64Array;
+    // "Story A" = rows 0..179, "story B" = rows 180..239.
+    writeNpy(join(dir, "XA.npy"), { shape: [180, 30], data: X.slice(0, 180 * 30) });
+    writeNpy(join(dir, "YA.npy"), { shape: [180, 400], data: Y.slice(0, 180 * 400) });
+    writeNpy(join(dir, "XB.npy"), { shape: [60, 30], data: X.slice(180 * 30) });
+    writeNpy(join(dir, "YB.npy"), { shape: [60, 400], data: Y.slice(180 * 400) });
+    const modelPath = join(dir, "model.safetensors");
+    const fitArgs = ["fit", "--x", join(dir, "XA.npy"), "--y", join(dir, "YA.npy"), "--dtype", "float64", "--out", join(dir, "cv.safetensors"), "--save-model", modelPath, "--quiet"];
+    expect(await main(fitArgs)).toBe(0);
+    expect(out.join("\n")).toMatch(/model refitted on all 180 samples \(loo\); wrote/);
+    const predPath = join(dir, "predB.safetensors");
+    expect(await main(["predict", "--model", modelPath, "--x", join(dir, "XB.npy"), "--y", join(dir, "YB.npy"), "--out", predPath])).toBe(0);
+    expect(out.join("\n")).toMatch(/predicted 60 samples × 400 targets; pearson mean 0\.\d+ over 400 targets/);
+    const { RidgeCV } = await import("../src/encoding/ridge/estimator.js");
+    const model = await new RidgeCV({ alphas: t.get("alphas")!.data as Float64Array, dtype: "float64" }).fit(
+      { rows: 180, cols: 30, data: X.slice(0, 180 * 30) },
+      { rows: 180, cols: 400, data: Y.slice(0, 180 * 400) },
+    );
+    const expected = await model.predict({ rows: 60, cols: 30, data: X.slice(180 * 30) });
+    const got = readSafetensors(predPath).tensors;
+    const pred = got.get("predictions")!.data as Float64Array;
+    let worst = 0;
+    pred.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.data[i]))));
+    expect(worst).toBeLessThan(1e-9);
+    expect(got.get("score")!.shape).toEqual([400]);
+    // Wrong feature count, and a file that is not a model, are named.
+    expect(await main(["predict", "--model", modelPath, "--x", join(dir, "YB.npy"), "--out", join(dir, "bad.npy")])).toBe(1);
+    expect(err.join("\n")).toMatch(/YB\.npy: 400 columns, but .*model\.safetensors was fitted on 30 features/);
+    expect(await main(["predict", "--model", join(dir, "cv.safetensors"), "--x", join(dir, "XB.npy"), "--out", join(dir, "bad.npy")])).toBe(1);
+    expect(err.join("\n")).toMatch(/cv\.safetensors: not a brainscore ridge model/);
+  });
+});

@@ -42,16 +42,16 @@ describe.each(["onnxruntime", "js"] as const)("ridge parity, float64, %s backend
     expect(Array.from(loo.foldId)).toEqual(i64("fold_id"));
   });
 
-  it("loo picks scikit-learn's alphas (≥ 98%) and matches its r to 1e-6 where they agree", () => {
+  it("loo picks scikit-learn's alpha for every fold and target and matches its r to 1e-12", () => {
     const { agreement, maxDiff } = compare(loo, "sklearn");
-    expect(agreement).toBeGreaterThanOrEqual(0.98);
-    expect(maxDiff).toBeLessThanOrEqual(1e-6);
+    expect(agreement).toBe(1);
+    expect(maxDiff).toBeLessThanOrEqual(1e-12);
   });
 
-  it("kfold picks himalaya's alphas (≥ 98%) and matches its r to 1e-6 where they agree", () => {
+  it("kfold picks himalaya's alpha for every fold and target and matches its r to 1e-12", () => {
     const { agreement, maxDiff } = compare(kfold, "himalaya");
-    expect(agreement).toBeGreaterThanOrEqual(0.98);
-    expect(maxDiff).toBeLessThanOrEqual(1e-6);
+    expect(agreement).toBe(1);
+    expect(maxDiff).toBeLessThanOrEqual(1e-12);
   });
 
   it("held-out predictions equal scikit-learn's (converted to Y's units) where alphas agree", () => {
@@ -82,9 +82,9 @@ describe.each(["onnxruntime", "js"] as const)("ridge parity, float64, %s backend
       for (let k = 0; k < K; k++) all &&= alphas.indexOf(loo.alphas[k * V + t]) === refIndex[k * V + t];
       if (!all) continue;
       checked++;
-      expect(Math.abs(loo.r[t] - rMean[t])).toBeLessThanOrEqual(1e-6);
+      expect(Math.abs(loo.r[t] - rMean[t])).toBeLessThanOrEqual(1e-12);
     }
-    expect(checked).toBeGreaterThan(0.9 * V);
+    expect(checked).toBe(V);
   });
 });
 

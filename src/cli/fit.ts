@@ -1,12 +1,13 @@
 /**
  * `brainscore fit`: the ridge engine on plain arrays, for users coming from numpy.
  *   brainscore fit --x X.npy --y Y.npy [--alphas ...] [--folds 5 | --groups g.npy] [--alpha-selection loo|kfold|gcv]
- *                  [--dtype float32|float64] [--save-predictions] --out result.safetensors
+ *                  [--dtype float32|float64] [--save-predictions] [--save-model model.safetensors] --out result.safetensors
  */
 import { parseArgs } from "node:util";
 import { BACKEND_NAMES, type BackendName } from "../backend/index.js";
 import { brainScore, type BrainScoreResult } from "../encoding/ridge/crossValidate.js";
 import { parseAlphas } from "../encoding/ridge/alphas.js";
+import { RidgeCV } from "../encoding/ridge/estimator.js";
 import { ALPHA_SELECTIONS, type AlphaSelection } from "../encoding/ridge/criteria.js";
 import { loadMatrix } from "../io/arrays.js";
 import { writeSafetensors, type TensorInput } from "../io/safetensors.js";
@@ -33,6 +34,8 @@ Options:
   --chunk N                targets per chunk (default: sized to keep ~64 MB intermediates)
   --mask-invalid-targets   score targets containing NaN/Inf as NaN instead of failing
   --save-predictions       also write held-out predictions [n, V] in Y's units
+  --save-model FILE        also refit on all samples (same alpha selection) and write the model
+                           (coef [p,V] in X's and Y's units, intercept, best_alphas) for "brainscore predict"
   --quiet                  no progress bar
 Output (safetensors): r [V], r_folds [K,V], r2 [V], r2_folds [K,V], alphas [K,V], alpha_grid [A],
   fold_id [n], target_status [V] (0 ok, 1 NaN/Inf, 2 constant), predictions [n,V] if asked.`;
@@ -55,6 +58,7 @@ export async function fitCommand(argv: string[]): Promise<void> {
       chunk: { type: "string" },
       "mask-invalid-targets": { type: "boolean" },
       "save-predictions": { type: "boolean" },
+      "save-model": { type: "string" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -75,6 +79,8 @@ export async function fitCommand(argv: string[]): Promise<void> {
   const innerFolds = numberOption(values["inner-folds"], "--inner-folds", FIT_HELP, 5, positive);
   const chunk = numberOption(values.chunk, "--chunk", FIT_HELP, undefined, positive);
   if (!values.out.endsWith(".safetensors")) throw new UsageError(`--out must be a .safetensors file, got ${values.out}`, FIT_HELP);
+  const modelPath = values["save-model"];
+  if (modelPath !== undefined && !modelPath.endsWith(".safetensors")) throw new UsageError(`--save-model must be a .safetensors file, got ${modelPath}`, FIT_HELP);
 
   const x = loadMatrix(values.x);
   const y = loadMatrix(values.y);
@@ -102,6 +108,20 @@ export async function fitCommand(argv: string[]): Promise<void> {
     settings: JSON.stringify({ ...result.settings, folds: result.nFolds, groups: values.groups ?? null }),
   });
   console.log(summary(result, values.out));
+  if (modelPath !== undefined) {
+    const model = await new RidgeCV({
+      alphas: result.alphaGrid,
+      alphaSelection: mode,
+      cv: mode === "kfold" ? innerFolds : undefined,
+      dtype,
+      backend,
+      targetChunkSize: chunk,
+      invalidTargets: values["mask-invalid-targets"] ? "mask" : "error",
+      source: { x: values.x, y: values.y },
+    }).fit(x, y);
+    model.save(modelPath, { x: values.x, y: values.y });
+    console.log(`model refitted on all ${x.rows} samples (${mode}); wrote ${modelPath}`);
+  }
 }
 
 export function resultTensors(res: BrainScoreResult): Record<string, TensorInput> {

@@ -3,6 +3,7 @@ import { demoCommand, DEMO_HELP } from "./demo.js";
 import { extractCommand, EXTRACT_HELP } from "./extract.js";
 import { fitCommand, FIT_HELP } from "./fit.js";
 import { forecastCommand, FORECAST_HELP } from "./forecast.js";
+import { predictCommand, PREDICT_HELP } from "./predict.js";
 import { mergeCommand, MERGE_HELP, runCommand, RUN_HELP, simulateCommand, SIMULATE_HELP } from "./run.js";
 import { UsageError } from "./usage.js";
 
@@ -12,6 +13,7 @@ Commands:
   demo    real-fMRI demo on embedded data (Alice in Wonderland ROIs); writes results/demo
   extract GPT-2 hidden states for every word of a story (Hugging Face checkpoints)
   fit     cross-validated ridge brain scores on plain arrays (.npy / .safetensors)
+  predict apply a model saved by "fit --save-model" to another design, optionally scoring it
   forecast forecast scores F(d), controls and the syntactic/semantic decomposition
   run     the whole pipeline from a configuration (resumable, shardable)
   merge   combine sharded run results into group tables, maps and figures
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   demo: { run: demoCommand, help: DEMO_HELP },
   extract: { run: extractCommand, help: EXTRACT_HELP },
   fit: { run: fitCommand, help: FIT_HELP },
+  predict: { run: predictCommand, help: PREDICT_HELP },
   forecast: { run: forecastCommand, help: FORECAST_HELP },
   run: { run: runCommand, help: RUN_HELP },
   merge: { run: mergeCommand, help: MERGE_HELP },

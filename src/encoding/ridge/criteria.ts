@@ -152,17 +152,17 @@ interface InnerFold {
   predictors: MatrixStack; // Xval_c · V · diag(s/(s²+α)) per alpha
 }
 
-/** Inner K-fold over the outer-training rows (himalaya's RidgeCV(cv=K)). */
+/** Inner K-fold (or the given folds) over the outer-training rows (himalaya's RidgeCV(cv=K)). */
 export async function kfoldPlan(
   xTrain: Matrix,
   alphas: ArrayLike<number>,
-  innerFolds: number,
+  innerFolds: number | Fold[],
   dtype: DType,
   gram: ComputeBackend,
 ): Promise<SelectionPlan> {
   const A = alphas.length;
   const inner: InnerFold[] = [];
-  for (const fold of contiguousFolds(xTrain.rows, innerFolds)) {
+  for (const fold of typeof innerFolds === "number" ? contiguousFolds(xTrain.rows, innerFolds) : innerFolds) {
     const xi = takeRows(xTrain, fold.train, "float64");
     const mean = centerColumns(xi);
     const xv = takeRows(xTrain, fold.test, "float64");
@@ -205,4 +205,19 @@ export async function kfoldPlan(
       return { best: argminPerTarget(tieBroken, A, c, variance), criterion: mse };
     },
   };
+}
+
+/** The plan of one selection mode on one (standardised) training design and its decomposition. */
+export async function selectionPlan(
+  mode: AlphaSelection,
+  xTrain: Matrix,
+  dec: Decomposition,
+  alphas: Float64Array,
+  innerFolds: number | Fold[],
+  dtype: DType,
+  gram: ComputeBackend,
+): Promise<SelectionPlan> {
+  if (mode === "gcv") return gcvPlan(dec, xTrain.rows, alphas);
+  if (mode === "loo") return looPlan(dec, alphas, dtype);
+  return kfoldPlan(xTrain, alphas, innerFolds, dtype, gram);
 }

@@ -6,15 +6,16 @@
  * score them with Pearson r. The brain score is r averaged over folds. Targets are processed in chunks so
  * memory stays bounded whatever their number; everything that depends only on X is computed once per fold.
  */
-import { createBackend, type BackendName } from "../../backend/index.js";
+import { withBackends, type BackendSpec } from "../../backend/index.js";
 import type { ComputeBackend, GraphTensor } from "../../backend/types.js";
 import { castArray, castMatrix, takeRows, transpose, zeros, type DType, type Matrix } from "../../linalg/dense.js";
 import { DEFAULT_ALPHAS, validateAlphas } from "./alphas.js";
-import { gcvPlan, kfoldPlan, looPlan, ALPHA_SELECTIONS, type AlphaSelection, type SelectionPlan } from "./criteria.js";
+import { selectionPlan, ALPHA_SELECTIONS, type AlphaSelection, type SelectionPlan } from "./criteria.js";
 import { applyStandardizer, decompose, fitStandardizer, type Decomposition } from "./design.js";
-import { contiguousFolds, foldIds, groupFolds, type Fold } from "./folds.js";
+import { contiguousFolds, foldIds, groupFolds, resolveFolds, type CrossValidation, type Fold } from "./folds.js";
 import { FusedFold, type FusedFoldOutput } from "./fusedFold.js";
 import { centeredBlock, columnMoments, filteredProjections, heldOutScores } from "./targets.js";
+import { findNonFiniteTargets, validateDesign } from "./checks.js";
 
 export interface BrainScoreOptions {
   /** Penalty grid (default: 10 values log-spaced from 1e-1 to 1e8). */
@@ -23,12 +24,18 @@ export interface BrainScoreOptions {
   folds?: number;
   /** One outer fold per distinct label (run, story), instead of contiguous folds. */
   groups?: ArrayLike<number>;
+  /**
+   * The outer folds as scikit-learn's `cv`: K contiguous folds, `{ groups }`, or explicit `{ train, test }`
+   * index lists. Overrides `folds` and `groups`. Samples in no test set get NaN predictions.
+   */
+  cv?: CrossValidation;
   alphaSelection?: AlphaSelection;
   /** Inner folds of the `kfold` selection (default 5). */
   innerFolds?: number;
   /** Precision of the heavy products (default float32). Decompositions are always float64. */
   dtype?: DType;
-  backend?: BackendName | ComputeBackend;
+  /** A backend name (created and disposed here) or a handle the caller owns and reuses across calls. */
+  backend?: BackendSpec;
   /** Targets per chunk; default keeps the largest intermediate near 32 MB. */
   targetChunkSize?: number;
   /** Keep the held-out predictions (n × V, original units of Y). */
@@ -108,7 +115,9 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
         `remove them, or use invalidTargets: "mask" (CLI: --mask-invalid-targets) to score them NaN`,
     );
   }
-  const folds = options.groups ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups")) : contiguousFolds(n, options.folds ?? 5);
+  const folds = options.cv !== undefined
+    ? resolveFolds(options.cv, n, `${src.x} (cv)`)
+    : options.groups ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups")) : contiguousFolds(n, options.folds ?? 5);
   for (const f of folds) {
     if (f.train.length < 2) throw new Error(`${src.x}: a training fold has ${f.train.length} sample(s); need at least 2`);
   }
@@ -116,12 +125,7 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
     throw new Error(`${src.x}: ${designs.length} per-fold designs for ${folds.length} folds`);
   }
 
-  const ownsBackend = typeof options.backend !== "object";
-  const backendName = typeof options.backend === "string" ? options.backend : "onnxruntime";
-  const backend = typeof options.backend === "object" ? options.backend : createBackend(backendName, dtype);
-  if (backend.dtype !== dtype) throw new Error(`backend precision ${backend.dtype} differs from dtype ${dtype}`);
-  const gram = createBackend(backend.name === "js" ? "js" : "onnxruntime", "float64");
-  try {
+  return withBackends(options.backend, dtype, async (backend, gram) => {
     const plans: FoldPlan[] = [];
     for (const [k, fold] of folds.entries()) {
       options.onProgress?.({ stage: "decompose", done: k, total: folds.length });
@@ -138,7 +142,7 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
       foldId: foldIds(folds, n),
       nFolds: K,
       nTargets: V,
-      predictions: options.savePredictions ? zeros(dtype, n, V) : undefined,
+      predictions: options.savePredictions ? untestedAsNaN(zeros(dtype, n, V), folds) : undefined,
       criteria: options.keepCriteria ? new Float64Array(K * alphas.length * V) : undefined,
       invalidTargets: { nonFinite, constant: [] },
       constantFeatures: constantColumns(designs),
@@ -171,10 +175,7 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
       if (invalid[t] === 2) result.invalidTargets.constant.push(t);
     }
     return result;
-  } finally {
-    await gram.dispose();
-    if (ownsBackend) await backend.dispose();
-  }
+  });
 }
 
 async function planFold(
@@ -193,12 +194,7 @@ async function planFold(
   const xTest = applyStandardizer(x, fold.test, st);
   const dec = await decompose(xTrain, gram);
   const testDesign = await gram.matmul(transpose(xTest), dec.V, true);
-  const selection =
-    mode === "gcv"
-      ? gcvPlan(dec, fold.train.length, alphas)
-      : mode === "loo"
-        ? looPlan(dec, alphas, dtype)
-        : await kfoldPlan(xTrain, alphas, innerFolds, dtype, gram);
+  const selection = await selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram);
   const testDesign64 = { ...testDesign, data: castArray(testDesign.data, "float64") };
   const fused =
     backend.graphs && mode !== "kfold" && dec.s.length > 0
@@ -287,30 +283,6 @@ function defaultChunkSize(n: number, nAlphas: number, dtype: DType): number {
   return Math.max(64, Math.min(8192, Math.floor(budget / (bytes * n * Math.max(nAlphas, 4)))));
 }
 
-function validateDesign(x: Matrix, y: Matrix, src: { x: string; y: string }): void {
-  if (x.rows === 0 || x.cols === 0) throw new Error(`${src.x}: the design matrix is empty (${x.rows} × ${x.cols})`);
-  if (y.rows === 0 || y.cols === 0) throw new Error(`${src.y}: the target matrix is empty (${y.rows} × ${y.cols})`);
-  if (x.data.length !== x.rows * x.cols) throw new Error(`${src.x}: data length ${x.data.length} ≠ ${x.rows} × ${x.cols}`);
-  if (y.data.length !== y.rows * y.cols) throw new Error(`${src.y}: data length ${y.data.length} ≠ ${y.rows} × ${y.cols}`);
-  if (x.rows !== y.rows) {
-    throw new Error(`${src.x} has ${x.rows} rows (samples) but ${src.y} has ${y.rows}: they must have one row per time point each`);
-  }
-  for (let i = 0; i < x.data.length; i++) {
-    if (!Number.isFinite(x.data[i])) {
-      const row = Math.floor(i / x.cols);
-      throw new Error(`${src.x}: non-finite value ${x.data[i]} at row ${row}, column ${i - row * x.cols}`);
-    }
-  }
-}
-
-function findNonFiniteTargets(y: Matrix): number[] {
-  const bad = new Uint8Array(y.cols);
-  for (let i = 0; i < y.data.length; i++) if (!Number.isFinite(y.data[i])) bad[i % y.cols] = 1;
-  const out: number[] = [];
-  bad.forEach((b, t) => b && out.push(t));
-  return out;
-}
-
 function checkGroups(groups: ArrayLike<number>, n: number, src: string, groupSource: string): ArrayLike<number> {
   if (groups.length !== n) throw new Error(`${groupSource}: ${groups.length} group labels but ${src} has ${n} rows`);
   // A NaN label matches no fold: its samples would never be tested and every score would be NaN.
@@ -330,4 +302,11 @@ function constantColumns(designs: Matrix[]): number[] {
     }
   }
   return [...out].sort((a, b) => a - b);
+}
+
+/** Rows that no fold tests (possible with explicit folds) keep NaN predictions rather than zeros. */
+function untestedAsNaN(m: Matrix, folds: Fold[]): Matrix {
+  const ids = foldIds(folds, m.rows);
+  ids.forEach((k, i) => k < 0 && m.data.fill(NaN, i * m.cols, (i + 1) * m.cols));
+  return m;
 }
