@@ -1,6 +1,7 @@
 /** Library entry point: everything a script needs, one import away. */
 export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
 export { RidgeCV, type RidgeCVOptions } from "./encoding/ridge/estimator.js";
+export { BandedRidgeCV, type BandedRidgeCVOptions } from "./encoding/ridge/bandedRidge.js";
 export { pearsonScore, r2Score, r2ScoreSplit, SCORING_NAMES, type Scorer, type Scoring, type ScoringName } from "./encoding/ridge/scoring.js";
 export { contiguousFolds, groupFolds, foldIds, resolveFolds, type CrossValidation, type Fold } from "./encoding/ridge/folds.js";
 export { DEFAULT_ALPHAS, logspace, parseAlphas } from "./encoding/ridge/alphas.js";
@@ -40,3 +41,4 @@ export { syntaxSemantics } from "./forecast/decomposition.js";
 export { tagWords, tagsFromParses, readConllu, syntacticAlternatives } from "./forecast/syntax.js";
 export { wilcoxon, pearsonr, fdrBh, bootstrapMeanCi } from "./stats/tests.js";
 export { plantedSignal, withNoise } from "./simulate/plant.js";
+export { dirichletCandidates, mulberry32 } from "./linalg/random.js";
