@@ -2,6 +2,7 @@
 export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
 export { RidgeCV, type RidgeCVOptions } from "./encoding/ridge/estimator.js";
 export { BandedRidgeCV, type BandedRidgeCVOptions } from "./encoding/ridge/bandedRidge.js";
+export { bandedBrainScore, type BandedBrainScoreOptions, type BandedBrainScoreResult } from "./encoding/ridge/bandedBrainScore.js";
 export { pearsonScore, r2Score, r2ScoreSplit, SCORING_NAMES, type Scorer, type Scoring, type ScoringName } from "./encoding/ridge/scoring.js";
 export { contiguousFolds, groupFolds, foldIds, resolveFolds, type CrossValidation, type Fold } from "./encoding/ridge/folds.js";
 export { DEFAULT_ALPHAS, logspace, parseAlphas } from "./encoding/ridge/alphas.js";

@@ -120,6 +120,34 @@ describe("forecast sweeps", () => {
     await expect(forecastSweep(X, onsets, bold, { ...opts, distances: [8], control: "generated", generated: { states: truth, words: G, nEmbd: E } })).rejects.toThrow(/distance 8 needs 8 generated words per context, 6 were generated/);
   });
 
+  it("banded ridge removes the negative F(d) of an uninformative window; a planted future still shows", async () => {
+    const W = 1000;
+    const X = randomFeatures(W, 6, 3);
+    const onsets = Float64Array.from({ length: W }, (_, n) => 0.4 * n);
+    const nTRs = Math.ceil((0.4 * W) / 1.5) + 3;
+    // Targets 0, 1: current word only (any window is uninformative); target 2: the word 6 ahead.
+    const plants = [
+      { d: 0, seed: 0 },
+      { d: 0, seed: 1 },
+      { d: 6, seed: 2 },
+    ];
+    const bold = { rows: nTRs, cols: 3, data: new Float64Array(nTRs * 3) };
+    plants.forEach((p, v) => withNoise(plantedSignal(X, onsets, { tr: 1.5, nTRs, d: p.d, windowLength: 1, seed: p.seed }), 2, 10 + v).forEach((x, t) => (bold.data[t * 3 + v] = x)));
+    const opts = { tr: 1.5, distances: [6, 25], nComponents: 12, windowLength: 3 };
+    const single = await forecastSweep(X, onsets, bold, opts);
+    const banded = await forecastSweep(X, onsets, bold, { ...opts, ridgeKind: "banded" });
+    const at = (res: typeof single, d: number, v: number) => res.forecast[opts.distances.indexOf(d) * 3 + v];
+    for (const v of [0, 1]) {
+      expect(at(single, 25, v)).toBeLessThan(-0.02);
+      expect(Math.abs(at(banded, 25, v))).toBeLessThan(0.01);
+      expect(Math.abs(at(banded, 6, v))).toBeLessThan(0.01);
+    }
+    expect(at(banded, 6, 2)).toBeGreaterThan(0.1);
+    expect(Math.abs(at(banded, 6, 2) - at(single, 6, 2))).toBeLessThan(0.05);
+    // The baseline is the banded solver on the current words alone: close to the single-penalty one.
+    for (let v = 0; v < 3; v++) expect(Math.abs(banded.baseline[v] - single.baseline[v])).toBeLessThan(0.02);
+  });
+
   it("refuses distances wider than the story and windows longer than it", async () => {
     const X = randomFeatures(20, 2, 1);
     const onsets = Float64Array.from({ length: 20 }, (_, n) => n);

@@ -10,6 +10,7 @@
 import type { ComputeBackend } from "../backend/types.js";
 import { createBackend } from "../backend/index.js";
 import { brainScore, type BrainScoreOptions } from "../encoding/ridge/crossValidate.js";
+import { bandedBrainScore, type BandedBrainScoreOptions } from "../encoding/ridge/bandedBrainScore.js";
 import { contiguousFolds } from "../encoding/ridge/folds.js";
 import { firDelays } from "../fmri/design/fir.js";
 import { PAPER_FIR_DELAYS } from "../fmri/design/wordDesign.js";
@@ -41,6 +42,15 @@ export interface ForecastSweepOptions {
   /** R(X) from an earlier sweep on the same features and BOLD, to skip recomputing it. */
   baseline?: Float64Array;
   ridge?: Omit<BrainScoreOptions, "folds" | "groups" | "savePredictions">;
+  /**
+   * "single" (default): one penalty for the current words and the window together, as the paper.
+   * "banded": one weight per feature space (current words, window) and one alpha per target, chosen by
+   * inner CV (BandedRidgeCV), so an uninformative window can be switched off instead of dragging the
+   * current words' penalty; the baseline R(X) is then the same solver on the current words alone.
+   */
+  ridgeKind?: "single" | "banded";
+  /** Options of the banded solver (default: window weight 0, 0.1, …, 1; the ridge alpha grid; 5 inner folds). */
+  banded?: Pick<BandedBrainScoreOptions, "gammas" | "alphas" | "cv" | "selectionScore" | "dtype">;
   onProgress?: (done: number, total: number, d: number) => void;
 }
 
@@ -105,20 +115,30 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
       return { design: firDelays(design, delays), dropped };
     };
     const ridge = { ...options.ridge, folds: options.folds ?? 5, invalidTargets: options.ridge?.invalidTargets ?? "mask" };
+    const banded = options.ridgeKind === "banded";
+    const bandedOptions = { alphas: options.ridge?.alphas, ...options.banded, outerCv: options.folds ?? 5, backend: "onnxruntime" as const };
+    const windowWeights = Array.from({ length: 11 }, (_, i) => [1 - i / 10, i / 10]);
     const baseDesigns = baseScores.map((s) => toDesign([s]));
-    const baseline = options.baseline ?? (await brainScore(baseDesigns.map((b) => b.design), bold, ridge)).r;
+    const baseline =
+      options.baseline ??
+      (banded
+        ? (await bandedBrainScore(baseDesigns.map((b) => [b.design]), bold, { ...bandedOptions, gammas: [[1]] })).r
+        : (await brainScore(baseDesigns.map((b) => b.design), bold, ridge)).r);
     const V = bold.cols;
     const scores = new Float64Array(distances.length * V);
     for (const [i, d] of distances.entries()) {
       const designs: Matrix[] = [];
+      const spaces: Matrix[][] = [];
       const generatedGram = generatedWindows ? await generatedWindows.at(d) : undefined;
       for (const [k, tw] of trainWords.entries()) {
         const future = generatedGram
           ? await windowPcaScoresFromGram(generatedGram, W, { trainWords: tw, nComponents: nComp, seed: options.seed }, backend)
           : await windowPcaScores(windowGram, { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed }, backend);
-        designs.push(toDesign([baseScores[k], future]).design);
+        if (banded) spaces.push([baseDesigns[k].design, toDesign([future]).design]);
+        else designs.push(toDesign([baseScores[k], future]).design);
       }
-      scores.set((await brainScore(designs, bold, ridge)).r, i * V);
+      const r = banded ? (await bandedBrainScore(spaces, bold, { gammas: windowWeights, ...bandedOptions })).r : (await brainScore(designs, bold, ridge)).r;
+      scores.set(r, i * V);
       options.onProgress?.(i + 1, distances.length, d);
     }
     const forecast = scores.map((s, q) => s - baseline[q % V]);

@@ -59,6 +59,11 @@ export interface RunConfig {
     dRef: number;
     /** F(d) at every vertex too (full, syntax, semantics), for the paper's maps. */
     vertexLevel: boolean;
+    /**
+     * "single": one penalty for current words and window (the paper). "banded": the region-level analyses
+     * (full, syntax, semantics) are also computed with one weight per feature space (banded_full, …).
+     */
+    ridge: "single" | "banded";
   };
   noiseCeiling: boolean;
   statistics: { alpha: number; bootstrap: number };
@@ -69,7 +74,7 @@ export interface RunConfig {
 const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays"];
 const REGIONS = ["annot", "hemi", "labels", "maxVertices", "axis"];
-const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "generation", "depthLayers", "dTest", "dRef", "vertexLevel"];
+const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "generation", "depthLayers", "dTest", "dRef", "vertexLevel", "ridge"];
 const GENERATION = ["strategy", "seed", "temperature", "topK", "context", "maxTokens", "batchSize"];
 const STATS = ["alpha", "bootstrap"];
 
@@ -181,6 +186,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       dTest: optionalNumber(f, "dTest", `${source}.forecast`, Number.isInteger, "an integer") ?? 8,
       dRef: optionalNumber(f, "dRef", `${source}.forecast`, Number.isInteger, "an integer") ?? 0,
       vertexLevel: optionalBoolean(f, "vertexLevel", `${source}.forecast`) ?? true,
+      ridge: optionalString(f, "ridge", `${source}.forecast`, ["single", "banded"] as const) ?? "single",
     };
     if (!forecast.distances.includes(forecast.dTest) || !forecast.distances.includes(forecast.dRef)) {
       throw new ConfigError(`${source}.forecast.distances: must include dTest (${forecast.dTest}) and dRef (${forecast.dRef})`);

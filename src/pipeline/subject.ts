@@ -223,6 +223,17 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
       await sweepAll("syntax", { windowFeatures: story.decomposition.syntax });
       await sweepAll("semantics", { windowFeatures: story.decomposition.semantics });
     }
+    if (f.ridge === "banded") {
+      // The same analyses with one weight per feature space (regions only: the inner search is costly).
+      let bandedBaseline: Float64Array | undefined;
+      const windows: [string, object][] = [["full", {}]];
+      if (story.decomposition) windows.push(["syntax", { windowFeatures: story.decomposition.syntax }], ["semantics", { windowFeatures: story.decomposition.semantics }]);
+      for (const [name, extra] of windows) {
+        const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, ...extra, ridgeKind: "banded", baseline: bandedBaseline });
+        bandedBaseline = res.baseline;
+        analyses[`banded_${name}`] = { forecast: res.forecast, baseline: res.baseline };
+      }
+    }
     const depth = new Float64Array(f.depthLayers.length * R);
     for (const [i, layer] of f.depthLayers.entries()) {
       const res = await forecastSweep(story.layers.get(layer)!, words.onsets, regionBold, { ...common, distances: [f.dTest] });
