@@ -1,6 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so the command works from a plain checkout.
-import { register } from "tsx/esm/api";
-register();
-const { main } = await import("../src/cli/main.ts");
+// In a checkout the TypeScript sources run directly through tsx; an installed package (no src/) runs the
+// compiled JavaScript in dist/.
+import { existsSync } from "node:fs";
+
+const source = new URL("../src/cli/main.ts", import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import(new URL("../dist/src/cli/main.js", import.meta.url).href));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Executes every notebook in notebooks/ headlessly with the TypeScript kernel tslab (from npm) under
-# Jupyter (Debian's jupyter-nbconvert + python3-ipykernel). The notebooks import the compiled library
+# Jupyter (Debian's jupyter-nbconvert + python3-ipykernel). The notebooks import the compiled library by name
 # from dist/, so the project is built first. Executed copies go to results/notebooks/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,10 @@ if ! "$PY" -c "import nbconvert, ipykernel" >/dev/null 2>&1; then
     exit 1
   fi
 fi
-npm run build --silent
+npm run build:lib --silent
+# tslab type-checks with classic (node10) module resolution, which ignores a package's self-reference:
+# link the package into its own node_modules so `import("brainscore")` resolves as it does for a user.
+ln -sfn .. node_modules/brainscore
 KERNELS="$(mktemp -d)"
 npx tslab install --python="$PY" --binary="$PWD/node_modules/.bin/tslab" --prefix="$KERNELS" >/dev/null
 mkdir -p results/notebooks

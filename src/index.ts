@@ -43,3 +43,10 @@ export { tagWords, tagsFromParses, readConllu, syntacticAlternatives } from "./f
 export { wilcoxon, pearsonr, fdrBh, bootstrapMeanCi } from "./stats/tests.js";
 export { plantedSignal, withNoise } from "./simulate/plant.js";
 export { dirichletCandidates, mulberry32 } from "./linalg/random.js";
+export { parseRunConfig, readRunConfig, type RunConfig } from "./pipeline/config.js";
+export { runPipeline, mergeResults, type RunReport } from "./pipeline/run.js";
+export { parseSimulationConfig, simulateDataset, type SimulationConfig } from "./simulate/simulate.js";
+export { runAliceDemo, type AliceDemoResult } from "./pipeline/aliceDemo.js";
+export { lineChartSvg, type LineChartSpec } from "./report/figures/lineChart.js";
+export { brainMapSvg, type BrainMapSpec } from "./report/figures/brainMap.js";
+export { svgToPng, writeSvgAsPng } from "./report/figures/png.js";

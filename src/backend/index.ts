@@ -6,6 +6,7 @@ import type { ComputeBackend } from "./types.js";
 export type BackendName = "onnxruntime" | "js";
 export const BACKEND_NAMES: readonly BackendName[] = ["onnxruntime", "js"];
 
+/** A compute backend by name and precision; the caller disposes it. */
 export function createBackend(name: BackendName, dtype: DType): ComputeBackend {
   if (name === "js") return new JsBackend(dtype);
   if (name === "onnxruntime") return new OrtBackend({ dtype });

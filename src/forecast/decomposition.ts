@@ -26,6 +26,7 @@ export interface Decomposition {
   k: number;
 }
 
+/** Syntactic (mean over syntax-matched alternative stories) and semantic (the rest) components of a layer's activations. */
 export async function syntaxSemantics(model: string, events: WordEvents, options: DecompositionOptions = {}): Promise<Decomposition> {
   const layer = options.layer ?? 8;
   const k = options.k ?? 10;

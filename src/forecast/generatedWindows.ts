@@ -18,6 +18,7 @@ export interface GeneratedStates {
   nEmbd: number;
 }
 
+/** Window Gram matrices built from generated futures, per distance (the paper's generated control). */
 export class GeneratedWindowGram {
   private readonly W: number;
   private readonly sum: Float64Array;

@@ -68,10 +68,12 @@ export interface ForecastSweepResult {
   droppedWords: number;
 }
 
+/** The paper's distances, −10 … 30 words. */
 export function defaultDistances(): number[] {
   return Array.from({ length: 41 }, (_, i) => i - 10);
 }
 
+/** Forecast scores F(d) for every distance and target (see the module comment). */
 export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>, bold: Matrix, options: ForecastSweepOptions): Promise<ForecastSweepResult> {
   const W = features.rows;
   if (onsets.length !== W) throw new Error(`forecast: ${W} feature rows for ${onsets.length} word onsets`);

@@ -21,6 +21,7 @@ export interface WordGram {
   W: number;
 }
 
+/** The Gram matrix of the word features, from which every forecast window's PCA is computed. */
 export async function wordGram(features: Matrix, backend?: ComputeBackend): Promise<WordGram> {
   const be = backend ?? createBackend("onnxruntime", "float64");
   const W = features.rows;

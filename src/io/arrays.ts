@@ -7,6 +7,7 @@ import type { Matrix } from "../linalg/dense.js";
 import { readNpy } from "./npy.js";
 import { readSafetensors } from "./safetensors.js";
 
+/** A 2-D float array from `file.npy` or `file.safetensors:tensor` (1-D arrays become one column). */
 export function loadMatrix(spec: string): Matrix {
   const { path, tensor } = splitSpec(spec);
   if (extname(path) === ".npy") {

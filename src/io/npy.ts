@@ -12,6 +12,7 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/** Parses .npy bytes; `source` names the data in error messages. */
 export function parseNpy(bytes: Uint8Array, source = "npy data"): NpyArray {
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
     throw new Error(`${source}: not a .npy file (missing the \\x93NUMPY magic string)`);
@@ -74,6 +75,7 @@ export function parseNpy(bytes: Uint8Array, source = "npy data"): NpyArray {
   return { shape, data: out };
 }
 
+/** Reads a numpy .npy file (float32/float64, C order, either byte order). */
 export function readNpy(path: string): NpyArray {
   const bytes = readBytes(path);
   return parseNpy(bytes, path);
@@ -95,6 +97,7 @@ export function encodeNpy(arr: NpyArray): Uint8Array[] {
   return [head, new TextEncoder().encode(header), body];
 }
 
+/** Writes a .npy file atomically. */
 export function writeNpy(path: string, arr: NpyArray): void {
   writeFileAtomic(path, encodeNpy(arr));
 }

@@ -23,6 +23,7 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
+/** Parses safetensors bytes, checking the header; `source` names the data in error messages. */
 export function parseSafetensors(bytes: Uint8Array, source = "safetensors data"): SafetensorsFile {
   if (bytes.length < 8) throw new Error(`${source}: file is ${bytes.length} bytes, too short for a safetensors header`);
   const hl = headerLength(bytes.subarray(0, 8), bytes.length, source);
@@ -219,6 +220,7 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
   return [head, new TextEncoder().encode(json), ...parts];
 }
 
+/** Writes named tensors (and string metadata) as one safetensors file, atomically. */
 export function writeSafetensors(path: string, tensors: Record<string, TensorInput>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

@@ -33,6 +33,7 @@ export interface AliceDemoResult {
   excluded: { subject: string; roi: string; reason: string }[];
 }
 
+/** The real-fMRI demo: word-rate and sound-power brain scores on the Alice ROI data, with a circular-shift null. */
 export async function runAliceDemo(options: AliceDemoOptions = {}): Promise<AliceDemoResult> {
   const root = options.root ?? EMBEDDED_ALICE;
   const nShifts = options.shifts ?? 200;

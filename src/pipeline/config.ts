@@ -139,6 +139,7 @@ function annotations(regions: Record<string, unknown>, where: string, path: (p: 
   return out;
 }
 
+/** A run configuration from parsed JSON, every key checked; `source` names the file in errors. */
 export function parseRunConfig(json: unknown, source: string): RunConfig {
   const c = expectObject(json, source);
   expectKeys(c, TOP, source);
@@ -238,6 +239,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
   };
 }
 
+/** Reads and checks a run configuration file. */
 export function readRunConfig(path: string): RunConfig {
   let json: unknown;
   try {

@@ -49,6 +49,7 @@ export function listRunScans(c: RunConfig, subjects?: string[]): { ds: Narrative
   return { ds, scans, excluded };
 }
 
+/** Runs (or resumes) every scan of a configuration, then the group stage: tables, maps and figures. */
 export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promise<RunReport> {
   const { ds, scans, excluded } = listRunScans(c, options.subjects);
   if (scans.length === 0) throw new Error(`${c.dataset}: no scans found for tasks ${c.tasks?.join(", ") ?? "(all)"}`);

@@ -67,6 +67,7 @@ export interface SimulationConfig {
 const TOP_KEYS = ["seed", "stories", "alignDir", "eventMeta", "subjects", "surface", "model", "context", "contextMode", "hrf", "k", "excludeSubjects", "regions"];
 const REGION_KEYS = ["name", "label", "hemi", "layer", "snr", "d", "windowLength", "component", "components"];
 
+/** A simulation configuration from parsed JSON, every key checked. */
 export function parseSimulationConfig(json: unknown, source: string): SimulationConfig {
   const c = expectObject(json, source);
   expectKeys(c, TOP_KEYS, source);
@@ -136,6 +137,7 @@ export interface SimulationTruth {
   subjects: Record<string, string[]>;
 }
 
+/** Writes a Narratives-layout dataset with planted encoding models and returns what was planted. */
 export async function simulateDataset(config: SimulationConfig, root: string, options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SimulationTruth> {
   const model = config.model === "tiny" ? tinyModelDir(options.cacheDir) : config.model;
   const V = SURFACE_VERTICES[config.surface];

@@ -6,6 +6,7 @@ import { basename, extname } from "node:path";
 import { readText } from "../io/files.js";
 import { untimedWords, withInterpolatedTimings, type WordEvents } from "./words.js";
 
+/** Word events (text, onset, offset) from a Gentle alignment (json/csv), a TextGrid, a BIDS events.tsv or plain text. */
 export function readWords(path: string, options: { wordColumn?: string } = {}): WordEvents {
   const text = readText(path);
   const name = basename(path).toLowerCase();

@@ -15,6 +15,7 @@ import { buildOptGraph, parseOptConfig, type OptConfig } from "./modelingOpt.js"
 import { GraphRuntime, type LanguageModelRuntime, type ModelShape, type SessionOptions } from "./runtime.js";
 import { loadGpt2Weights } from "./weights.js";
 
+/** The config.json model_type values the toolkit can run. */
 export const SUPPORTED_MODEL_TYPES = ["gpt2", "gpt_neox", "opt", "llama", "mistral", "qwen2"] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];
 
@@ -60,6 +61,7 @@ export interface LanguageModelOptions extends SessionOptions {
   embedding?: EmbeddingVariant;
 }
 
+/** Loads a checkpoint folder as the runtime of its config.json's model_type (gpt2, gpt_neox, opt, llama, mistral, qwen2). */
 export async function createLanguageModel(dir: string, options: LanguageModelOptions): Promise<LanguageModelRuntime> {
   const { json, path, modelType } = readConfigJson(dir);
   if (modelType === "gpt2") {

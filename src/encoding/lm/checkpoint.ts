@@ -64,6 +64,7 @@ export function countParameters(dir: string): number {
   return n;
 }
 
+/** Every tensor of a checkpoint folder (single or sharded safetensors; bf16/f16 upcast to float32). */
 export function readCheckpointTensors(dir: string): CheckpointTensors {
   const files = weightFiles(dir);
   const where = new Map<string, string>();

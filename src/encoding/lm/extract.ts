@@ -48,6 +48,7 @@ export interface WordFeatures {
   cachePath?: string;
 }
 
+/** Hidden states of every layer for every word (its last token), with up to `context` tokens of left context. */
 export async function extractWordFeatures(model: string, events: WordEvents, options: ExtractOptions = {}): Promise<WordFeatures> {
   if (events.words.length === 0) throw new Error(`${events.source}: the word list is empty`);
   const dir = await resolveCheckpoint(model, { cacheDir: options.cacheDir, ...options.hub });

@@ -58,6 +58,7 @@ export interface GeneratedFutures {
 /** Where a token sits in a word: starts a new word, continues the current one, or only separates. */
 type TokenRole = "start" | "continue" | "space";
 
+/** Continues the context after every word with the model itself (greedy or seeded sampling) and returns the generated words. */
 export async function generateFutures(runtime: Gpt2Runtime, tokenizer: Gpt2Tokenizer, tokens: WordTokens, options: GenerationOptions): Promise<GeneratedFutures> {
   const { config } = runtime;
   const E = config.nEmbd;

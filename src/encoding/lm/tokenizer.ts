@@ -17,11 +17,22 @@ export interface WordTokens {
   wordEnd: Int32Array;
 }
 
+/**
+ * What the toolkit uses of a Hugging Face tokenizer. Typed here rather than by the library's own class so
+ * the published declarations do not depend on @huggingface/tokenizers' type files (which do not compile
+ * under a consumer's strict NodeNext settings).
+ */
+export interface TokenizerBackend {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  token_to_id(token: string): number | undefined;
+}
+
 export class Gpt2Tokenizer {
   private cache = new Map<string, number[]>();
 
   constructor(
-    private readonly tokenizer: Tokenizer,
+    private readonly tokenizer: TokenizerBackend,
     readonly source: string,
     /** Ids of special tokens (tokenizer.json's added_tokens marked special, e.g. <|endoftext|>). */
     readonly specialIds: ReadonlySet<number> = new Set(),
@@ -122,7 +133,7 @@ function marksWordStarts(json: Record<string, unknown>): boolean {
  * The BOS token a model expects first: tokenizer_config.json's add_bos_token with its bos_token, or a
  * post-processor template that starts with a special token (Llama-3). None for GPT-2-style tokenizers.
  */
-function bosTokenId(json: Record<string, unknown>, config: Record<string, unknown>, tokenizer: Tokenizer, source: string): number | undefined {
+function bosTokenId(json: Record<string, unknown>, config: Record<string, unknown>, tokenizer: TokenizerBackend, source: string): number | undefined {
   let name: string | undefined;
   if (config.add_bos_token === true) {
     const b = config.bos_token as string | { content?: string } | undefined;

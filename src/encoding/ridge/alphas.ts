@@ -9,6 +9,7 @@ export function logspace(startExp: number, stopExp: number, count: number): Floa
   return out;
 }
 
+/** The default penalty grid: 10 values log-spaced from 1e-1 to 1e8. */
 export const DEFAULT_ALPHAS: Readonly<Float64Array> = logspace(-1, 8, 10);
 
 /**

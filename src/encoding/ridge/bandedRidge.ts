@@ -50,6 +50,7 @@ interface InnerPlan {
   fold: Fold;
 }
 
+/** Banded ridge: one weight per feature space and one alpha per target, chosen by inner CV over candidate weights × alphas. */
 export class BandedRidgeCV {
   readonly options: BandedRidgeCVOptions;
   gammas: number[][] = [];

@@ -17,6 +17,7 @@ import { centerColumns, decompose, type Decomposition } from "./design.js";
 import { contiguousFolds, type Fold } from "./folds.js";
 
 export type AlphaSelection = "loo" | "gcv" | "kfold";
+/** The penalty selection modes: loo, gcv, kfold. */
 export const ALPHA_SELECTIONS: readonly AlphaSelection[] = ["loo", "gcv", "kfold"];
 
 /** h[a*r + i] = s_i² / (s_i² + alpha_a): the ridge shrinkage of each singular direction. */

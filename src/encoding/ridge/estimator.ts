@@ -37,6 +37,7 @@ export interface RidgeCVOptions {
   source?: { x?: string; y?: string };
 }
 
+/** Ridge regression with one penalty per target chosen on the fitting rows (loo, gcv or inner K-fold); fit / predict / score. */
 export class RidgeCV {
   readonly options: RidgeCVOptions;
   /** p × V coefficients in X's and Y's units. */

@@ -9,6 +9,7 @@ export interface Fold {
   test: Int32Array;
 }
 
+/** K contiguous folds over n samples (scikit-learn's KFold(k), no shuffling). */
 export function contiguousFolds(n: number, k: number): Fold[] {
   if (!Number.isInteger(k) || k < 2) throw new Error(`folds must be an integer ≥ 2, got ${k}`);
   if (k > n) throw new Error(`cannot split ${n} samples into ${k} folds`);

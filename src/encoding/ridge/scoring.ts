@@ -9,6 +9,7 @@ export type ScoringName = "pearson" | "r2";
 /** A scorer returns one value per target (column), higher is better. */
 export type Scorer = (yTrue: Matrix, yPred: Matrix) => Float64Array;
 export type Scoring = ScoringName | Scorer;
+/** Names of the built-in scorers. */
 export const SCORING_NAMES: readonly ScoringName[] = ["pearson", "r2"];
 
 function checkShapes(yTrue: Matrix, yPred: Matrix, what: string): void {

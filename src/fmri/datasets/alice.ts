@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Matrix } from "../../linalg/dense.js";
 import { readNumericTable } from "../text.js";
 
+/** The six Alice regions of interest. */
 export const ALICE_ROIS = ["LATL", "RATL", "LPTL", "LIPL", "LPreM", "LIFG"] as const;
 export const ALICE_TR = 2;
 export const ALICE_DISCARDED_VOLUMES = 10;
@@ -23,6 +24,7 @@ export interface AliceSubject {
   motion?: Matrix;
 }
 
+/** Subject ids of the Alice ROI data. */
 export function listAliceSubjects(root: string, radius: "6mm" | "10mm" = "6mm"): string[] {
   const dir = join(root, radius);
   if (!existsSync(dir)) throw new Error(`${dir}: no such folder (expected the Alice ROI release with ${radius}/s##-timecourses.txt)`);
@@ -32,6 +34,7 @@ export function listAliceSubjects(root: string, radius: "6mm" | "10mm" = "6mm"):
     .sort();
 }
 
+/** One subject of the embedded Alice in Wonderland ROI data (Brennan et al. 2016). */
 export function loadAliceSubject(root: string, id: string, radius: "6mm" | "10mm" = "6mm"): AliceSubject {
   const bold = readNumericTable(join(root, radius, `${id}-timecourses.txt`), ALICE_ROIS.length);
   const column = (file: string) => {

@@ -14,6 +14,7 @@ export interface BidsRun {
   words: WordEvents;
 }
 
+/** One BIDS run: BOLD (GIfTI hemispheres or NIfTI) and its word events. */
 export function loadBidsRun(options: { bold: string | [string, string]; events: string; wordColumn?: string; tr?: number }): BidsRun {
   let bold: Matrix;
   let tr = options.tr;

@@ -20,6 +20,7 @@ import { wordsOutsideTRs } from "../design/wordsPerTR.js";
 import { wordsOnScanClock, type ClockOverride, type ResolvedClock } from "./narrativesClock.js";
 import { validateEventMeta, validateScanExclude } from "./narrativesMeta.js";
 
+/** Narratives' repetition time, in seconds. */
 export const NARRATIVES_TR = 1.5;
 
 export type EventMeta = Record<string, Record<string, { onset: number; duration: number }>>;
@@ -61,6 +62,7 @@ export interface LoadedScan {
   volume?: { shape: number[]; affine: number[][] };
 }
 
+/** The Narratives dataset (OpenNeuro ds002345) on disk: scans, stories, word alignments and exclusions. */
 export class NarrativesDataset {
   readonly eventMeta: EventMeta;
   readonly scanExclude: ScanExclude;

@@ -31,6 +31,7 @@ export interface LayoutSpec {
   surface?: "fsaverage5" | "fsaverage6";
 }
 
+/** Writes a dataset in the Narratives layout (derivatives, stimuli, metadata), e.g. for simulations. */
 export function writeNarrativesLayout(root: string, spec: LayoutSpec): void {
   const tr = spec.tr ?? NARRATIVES_TR;
   mkdirSync(join(root, "code"), { recursive: true });

@@ -43,5 +43,7 @@ export function gammaDifferenceHrf(tr: number, p: GammaDifferenceParams, oversam
   return h.map((v) => v / sum);
 }
 
+/** Glover's HRF sampled at tr / oversampling (nilearn's glover_hrf). */
 export const gloverHrf = (tr: number, oversampling = 50, timeLength = 32) => gammaDifferenceHrf(tr, GLOVER, oversampling, timeLength);
+/** SPM's canonical HRF sampled at tr / oversampling (nilearn's spm_hrf). */
 export const spmHrf = (tr: number, oversampling = 50, timeLength = 32) => gammaDifferenceHrf(tr, SPM, oversampling, timeLength);

@@ -21,6 +21,7 @@ export interface WordDesign {
 /** Default FIR: 6 delays (0 … 7.5 s at TR 1.5 s), as the paper. */
 export const PAPER_FIR_DELAYS = [0, 1, 2, 3, 4, 5];
 
+/** Word features summed into TRs and expanded with FIR delays or convolved with an HRF: the ridge design. */
 export function wordDesign(features: Matrix, onsets: ArrayLike<number>, options: WordDesignOptions): WordDesign {
   if (options.kind === "fir") {
     const delays = options.delays ?? PAPER_FIR_DELAYS;

@@ -13,6 +13,7 @@ export interface Annotation {
   ctab: Int32Array;
 }
 
+/** Reads a FreeSurfer .annot surface labelling (labels per vertex and the colour table). */
 export function readAnnot(path: string): Annotation {
   const bytes = readBytes(path);
   return parseAnnot(bytes, path);

@@ -226,6 +226,7 @@ export function giftiTimeSeries(img: GiftiImage, source: string): { bold: Matrix
   return { bold, tr };
 }
 
+/** A GIfTI functional file as a time × vertex matrix, with its TR when the file records one. */
 export function readGiftiTimeSeries(path: string): { bold: Matrix; tr?: number } {
   return giftiTimeSeries(readGifti(path), path);
 }

@@ -47,6 +47,7 @@ const DATATYPES: Record<number, { bytes: number; name: string; read: (v: DataVie
   768: { bytes: 4, name: "uint32", read: (v, o, le) => v.getUint32(o, le) },
 };
 
+/** Reads a NIfTI-1 or NIfTI-2 image (.nii or .nii.gz): header, scaled voxel data and nibabel's best affine. */
 export function readNifti(path: string): NiftiImage {
   const bytes = readBytes(path);
   return parseNifti(bytes, path);
@@ -205,6 +206,7 @@ export function encodeNifti(o: NiftiWriteOptions, gzip: boolean): Uint8Array {
   return gzip ? gzipSync(file) : file;
 }
 
+/** Writes a NIfTI-1 image (.nii or .nii.gz) atomically. */
 export function writeNifti(path: string, o: NiftiWriteOptions): void {
   writeFileAtomic(path, [encodeNifti(o, path.endsWith(".gz"))]);
 }

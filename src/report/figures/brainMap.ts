@@ -34,6 +34,7 @@ export interface BrainMapSpec {
   meshes?: { L: HemisphereMesh; R: HemisphereMesh };
 }
 
+/** Lateral and medial views of both fsaverage5 hemispheres coloured by per-vertex values, as SVG. */
 export function brainMapSvg(spec: BrainMapSpec): string {
   const meshes = spec.meshes ?? loadFsaverage5();
   const take = (v: ArrayLike<number>) => Float64Array.from({ length: FSAVERAGE5_VERTICES }, (_, i) => (i < v.length ? v[i] : NaN));

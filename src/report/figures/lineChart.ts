@@ -40,6 +40,7 @@ export function niceTicks(lo: number, hi: number, target = 6): number[] {
   return ticks;
 }
 
+/** A line chart (series, optional bands and peak markers) as SVG. */
 export function lineChartSvg(spec: LineChartSpec): string {
   const W = spec.width ?? 800;
   const H = spec.height ?? 420;

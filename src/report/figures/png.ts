@@ -67,6 +67,7 @@ function fontFiles(): string[] {
   return ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"].map((f) => join(dirname(pkg), "ttf", f));
 }
 
+/** Renders SVG to PNG bytes (resvg, embedded DejaVu fonts). */
 export function svgToPng(svg: string, scale = 1): Uint8Array {
   const resvg = new Resvg(svg, {
     background: "white",
@@ -76,6 +77,7 @@ export function svgToPng(svg: string, scale = 1): Uint8Array {
   return resvg.render().asPng();
 }
 
+/** Renders SVG to a PNG file, atomically. */
 export function writeSvgAsPng(path: string, svg: string, scale = 1): void {
   writeFileAtomic(path, [svgToPng(svg, scale)]);
 }
