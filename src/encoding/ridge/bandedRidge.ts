@@ -18,6 +18,7 @@ import { DEFAULT_ALPHAS, validateAlphas } from "./alphas.js";
 import { findNonFiniteTargets, validateDesign } from "./checks.js";
 import { scaledStack } from "./criteria.js";
 import { decompose, fitStandardizer, type Decomposition } from "./design.js";
+import { ridgeFilter } from "./formulas.js";
 import { resolveFolds, type CrossValidation, type Fold } from "./folds.js";
 import { r2ScoreSplit, resolveScorer, type Scoring } from "./scoring.js";
 import { filteredProjections } from "./targets.js";
@@ -270,10 +271,8 @@ function scaleBands(x: Matrix, bandOf: Int32Array, g: number[]): Matrix {
 
 async function innerPlan(z: Matrix, fold: Fold, alphas: Float64Array, dtype: DType, gram: ComputeBackend): Promise<InnerPlan> {
   const dec = await decompose(takeRows(z, fold.train, "float64"), gram);
-  const r = dec.s.length;
   const xv = await gram.matmul(takeRows(z, fold.test, "float64"), dec.V);
-  const filt = new Float64Array(alphas.length * r);
-  for (let a = 0; a < alphas.length; a++) for (let i = 0; i < r; i++) filt[a * r + i] = dec.s[i] / (dec.s[i] ** 2 + alphas[a]);
+  const filt = ridgeFilter(dec.s, alphas);
   return { U: castMatrix(dec.U, dtype), predictors: scaledStack(castMatrix(xv, "float64"), filt, alphas.length, dtype), fold };
 }
 

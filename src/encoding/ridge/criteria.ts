@@ -14,21 +14,12 @@
 import type { ComputeBackend } from "../../backend/types.js";
 import { allocate, castArray, castMatrix, takeRows, transpose, type DType, type Matrix, type MatrixStack } from "../../linalg/dense.js";
 import { centerColumns, decompose, type Decomposition } from "./design.js";
+import { gcvTerms, looTerms, ridgeFilter } from "./formulas.js";
 import { contiguousFolds, type Fold } from "./folds.js";
 
 export type AlphaSelection = "loo" | "gcv" | "kfold";
 /** The penalty selection modes: loo, gcv, kfold. */
 export const ALPHA_SELECTIONS: readonly AlphaSelection[] = ["loo", "gcv", "kfold"];
-
-/** h[a*r + i] = s_i² / (s_i² + alpha_a): the ridge shrinkage of each singular direction. */
-export function shrinkage(s: Float64Array, alphas: ArrayLike<number>): Float64Array {
-  const r = s.length;
-  const h = new Float64Array(alphas.length * r);
-  for (let a = 0; a < alphas.length; a++) {
-    for (let i = 0; i < r; i++) h[a * r + i] = (s[i] * s[i]) / (s[i] * s[i] + alphas[a]);
-  }
-  return h;
-}
 
 /** Stack of M·diag(f_a) over alphas, where f = factors[a*r + i], in the backend's precision. */
 export function scaledStack(m: Matrix, factors: Float64Array, count: number, dtype: DType): MatrixStack {
@@ -88,18 +79,7 @@ function argminPerTarget(curves: Float64Array, count: number, c: number, varianc
 export function gcvPlan(dec: Decomposition, nTrain: number, alphas: ArrayLike<number>): SelectionPlan {
   const A = alphas.length;
   const r = dec.s.length;
-  const h = shrinkage(dec.s, alphas);
-  const gain = new Float64Array(A * r); // 2h − h²: how much of ||Uᵀy||² the fit removes
-  const denom = new Float64Array(A);
-  for (let a = 0; a < A; a++) {
-    let df = 1; // the intercept
-    for (let i = 0; i < r; i++) {
-      const v = h[a * r + i];
-      gain[a * r + i] = 2 * v - v * v;
-      df += v;
-    }
-    denom[a] = (1 - df / nTrain) ** 2;
-  }
+  const { gain, denom } = gcvTerms(dec.s, alphas, nTrain);
   const gainMat = { rows: A, cols: r, data: gain };
   return {
     async select({ projections, variance }, backend) {
@@ -125,17 +105,9 @@ export function looPlan(dec: Decomposition, alphas: ArrayLike<number>, dtype: DT
   const { U } = dec;
   const n = U.rows;
   const r = U.cols;
-  const h = shrinkage(dec.s, alphas);
-  const stack = scaledStack(U, h, A, dtype);
-  // 1/(1 − H_jj): H_jj = 1/n (intercept) + Σ_i h_i U_ji², the leverage of sample j.
-  const weights = new Float64Array(A * n);
-  for (let a = 0; a < A; a++) {
-    for (let j = 0; j < n; j++) {
-      let lev = 1 / n;
-      for (let i = 0; i < r; i++) lev += h[a * r + i] * U.data[j * r + i] ** 2;
-      weights[a * n + j] = 1 / (1 - lev);
-    }
-  }
+  const terms = looTerms(U, dec.s, alphas);
+  const stack: MatrixStack = { count: A, rows: n, cols: r, data: castArray(terms.stack, dtype) };
+  const weights = terms.weights;
   return {
     async select({ rows, mean, projections, variance }, backend) {
       const c = rows.cols;
@@ -171,8 +143,7 @@ export async function kfoldPlan(
     const dec = await decompose(xi, gram);
     const r = dec.s.length;
     const mv = await gram.matmul(transpose(xv), dec.V, true);
-    const filt = new Float64Array(A * r);
-    for (let a = 0; a < A; a++) for (let i = 0; i < r; i++) filt[a * r + i] = dec.s[i] / (dec.s[i] ** 2 + alphas[a]);
+    const filt = ridgeFilter(dec.s, alphas);
     inner.push({
       fold,
       U: castMatrix(dec.U, dtype),

@@ -11,7 +11,7 @@ import type { GraphRunner, GraphSession, GraphTensor } from "../../backend/types
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
 import { allocate, transpose, type DType, type Matrix } from "../../linalg/dense.js";
 import type { Decomposition } from "./design.js";
-import { shrinkage } from "./criteria.js";
+import { flooredVariance, gcvTerms, looTerms, ridgeFilter } from "./formulas.js";
 import type { Fold } from "./folds.js";
 
 export type FusedMode = "loo" | "gcv";
@@ -61,10 +61,7 @@ export class FusedFold {
     const f64 = (name: string) => Float64Array.from(out[name].data as Float32Array | Float64Array);
     const nTrain = this.spec.fold.train.length;
     const globalMean = f64("global_mean");
-    const variance = f64("train_ss").map((ss, t) => {
-      const v = ss / nTrain;
-      return v > (1e-6 * Math.abs(globalMean[t])) ** 2 && v > 1e-30 ? v : 0;
-    });
+    const variance = f64("train_ss").map((ss, t) => flooredVariance(ss / nTrain, globalMean[t]));
     return {
       best: Int32Array.from(out.best.data as BigInt64Array, Number),
       criterion: f64("criterion"),
@@ -109,38 +106,14 @@ export function buildGraph(spec: FusedFoldSpec): Uint8Array {
   // Uᵀ·y on the raw training rows: U ⊥ 1, so the training mean drops out.
   const z = g.op("MatMul", [mat(r, nTr, transpose(dec.U).data), yTrain]);
 
-  const h = shrinkage(dec.s, alphas);
   let criterion: string;
   if (mode === "gcv") {
-    const gain = new Float64Array(A * r);
-    const denom = new Float64Array(A);
-    for (let a = 0; a < A; a++) {
-      let df = 1;
-      for (let i = 0; i < r; i++) {
-        const v = h[a * r + i];
-        gain[a * r + i] = 2 * v - v * v;
-        df += v;
-      }
-      denom[a] = (1 - df / nTr) ** 2;
-    }
+    const { gain, denom } = gcvTerms(dec.s, alphas, nTr);
     const explained = g.op("MatMul", [mat(A, r, gain), g.op("Mul", [z, z])]);
     const rssRatio = g.op("Div", [g.op("Sub", [trainSS, explained]), trainSS]);
     criterion = g.op("Div", [rssRatio, mat(A, 1, denom)], {}, "criterion");
   } else {
-    const U = dec.U.data;
-    const stack = new Float64Array(A * nTr * r);
-    const weights = new Float64Array(A * nTr);
-    for (let a = 0; a < A; a++) {
-      for (let j = 0; j < nTr; j++) {
-        let lev = 1 / nTr;
-        for (let i = 0; i < r; i++) {
-          const u = U[j * r + i];
-          stack[(a * nTr + j) * r + i] = u * h[a * r + i];
-          lev += h[a * r + i] * u * u;
-        }
-        weights[a * nTr + j] = 1 / (1 - lev);
-      }
-    }
+    const { stack, weights } = looTerms(dec.U, dec.s, alphas);
     const fitted = g.op("MatMul", [g.constant(dtype, [A, nTr, r], castTo(stack, dtype)), z]);
     const loo = g.op("Mul", [g.op("Sub", [dTrain, fitted]), g.constant(dtype, [A, nTr, 1], castTo(weights, dtype))]);
     const rss = g.op("ReduceSumSquare", [loo], { axes: attr.ints([1]), keepdims: attr.int(0) });
@@ -148,8 +121,7 @@ export function buildGraph(spec: FusedFoldSpec): Uint8Array {
   }
   // First minimum, as scikit-learn's strict comparison.
   g.op("ArgMin", [criterion], { axis: attr.int(0), keepdims: attr.int(0), select_last_index: attr.int(0) }, "best");
-  const filt = new Float64Array(A * r);
-  for (let a = 0; a < A; a++) for (let i = 0; i < r; i++) filt[a * r + i] = dec.s[i] / (dec.s[i] ** 2 + alphas[a]);
+  const filt = ridgeFilter(dec.s, alphas);
   const gains = g.op("Transpose", [g.op("Gather", [mat(A, r, filt), "best"], { axis: attr.int(0) })], { perm: attr.ints([1, 0]) });
   const coef = g.op("Mul", [gains, z]);
   const pred = g.op("MatMul", [mat(nTe, r, spec.testDesign.data), coef], {}, "pred");

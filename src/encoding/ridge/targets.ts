@@ -4,6 +4,7 @@
  * contiguous memory with float64 accumulators.
  */
 import { allocate, type DType, type Matrix } from "../../linalg/dense.js";
+import { flooredVariance, ridgeFilter } from "./formulas.js";
 
 /**
  * Columns [c0, c1) of y in the given precision, each centred on its whole-series mean (returned). Centring
@@ -53,9 +54,7 @@ export function columnMoments(m: Matrix, baseline: Float64Array): { mean: Float6
   const variance = new Float64Array(c);
   for (let t = 0; t < c; t++) {
     mean[t] = s1[t] / rows;
-    const v = s2[t] / rows - mean[t] * mean[t];
-    const floor = (1e-6 * Math.abs(baseline[t])) ** 2;
-    variance[t] = v > floor && v > 1e-30 ? v : 0;
+    variance[t] = flooredVariance(s2[t] / rows - mean[t] * mean[t], baseline[t]);
   }
   return { mean, variance };
 }
@@ -74,9 +73,7 @@ export function filteredProjections(
 ): Matrix {
   const r = s.length;
   const c = projections.cols;
-  const A = alphas.length;
-  const filt = new Float64Array(A * r);
-  for (let a = 0; a < A; a++) for (let i = 0; i < r; i++) filt[a * r + i] = s[i] / (s[i] * s[i] + alphas[a]);
+  const filt = ridgeFilter(s, alphas);
   const gain = new Float64Array(c);
   const coef = allocate(dtype, r * c);
   const z = projections.data;
