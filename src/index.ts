@@ -13,7 +13,7 @@ export { readSafetensors, writeSafetensors, parseSafetensors } from "./io/safete
 export { loadMatrix } from "./io/arrays.js";
 export type { DType, Matrix } from "./linalg/dense.js";
 export { extractWordFeatures, type ExtractOptions, type WordFeatures } from "./encoding/lm/extract.js";
-export { resolveCheckpoint } from "./encoding/lm/hub.js";
+export { resolveCheckpoint, resolveModel } from "./encoding/lm/hub.js";
 export { generateFutures, generatedFutureFeatures, type GenerationOptions, type GeneratedFutures } from "./encoding/lm/generate.js";
 export { Gpt2Runtime, type KvCache } from "./encoding/lm/modelingGpt2.js";
 export { createLanguageModel, readModelInfo, SUPPORTED_MODEL_TYPES, type ModelInfo, type ModelType } from "./encoding/lm/architectures.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { extractWordFeatures } from "../src/encoding/lm/extract.js";
 import { readSafetensors, writeSafetensors, type TensorInput } from "../src/io/safetensors.js";
-import { tinyModelDir } from "../src/simulate/simulate.js";
+import { tinyModelDir } from "../src/encoding/lm/tinyCheckpoint.js";
 import { untimedWords } from "../src/stimuli/words.js";
 
 const cache = mkdtempSync(join(tmpdir(), "flags-cache-"));

@@ -17,18 +17,50 @@ export type { ComputeBackend } from "./types.js";
 export { JsBackend } from "./js.js";
 export { OrtBackend } from "./ort.js";
 
-/** A backend given by name is created (and later disposed) by the call; a handle is borrowed as is. */
-export type BackendSpec = BackendName | ComputeBackend;
+/** A compute backend with its float64 companion for decompositions (the same handle when it is float64). */
+export interface BackendPair {
+  compute: ComputeBackend;
+  gram: ComputeBackend;
+  dispose(): Promise<void>;
+}
 
 /**
- * Runs `fn` with a compute backend of precision `dtype` and a float64 companion for decompositions (the
- * same handle when it is already float64). Backends the call created are disposed when `fn` settles.
+ * Opens a backend pair to create once and pass down (to brainScore, forecastSweep, RidgeCV…), so the
+ * sessions of its kernels are compiled once per subject rather than once per call.
+ */
+export function openBackends(name: BackendName, dtype: DType): BackendPair {
+  const compute = createBackend(name, dtype);
+  const gram = dtype === "float64" ? compute : createBackend(name, "float64");
+  return {
+    compute,
+    gram,
+    async dispose() {
+      await compute.dispose();
+      if (gram !== compute) await gram.dispose();
+    },
+  };
+}
+
+/** A backend name (created and disposed by the call), a handle, or a pair the caller owns. */
+export type BackendSpec = BackendName | ComputeBackend | BackendPair;
+
+function isPair(spec: BackendSpec): spec is BackendPair {
+  return typeof spec === "object" && "compute" in spec && "gram" in spec;
+}
+
+/**
+ * Runs `fn` with a compute backend of precision `dtype` and a float64 companion for decompositions.
+ * Backends the call created are disposed when `fn` settles; handles and pairs are borrowed.
  */
 export async function withBackends<T>(
   spec: BackendSpec | undefined,
   dtype: DType,
   fn: (backend: ComputeBackend, gram: ComputeBackend) => Promise<T>,
 ): Promise<T> {
+  if (spec !== undefined && isPair(spec)) {
+    if (spec.compute.dtype !== dtype) throw new Error(`backend precision ${spec.compute.dtype} differs from dtype ${dtype}`);
+    return fn(spec.compute, spec.gram);
+  }
   const owned: ComputeBackend[] = [];
   const backend = typeof spec === "object" ? spec : createBackend(spec ?? "onnxruntime", dtype);
   if (typeof spec !== "object") owned.push(backend);

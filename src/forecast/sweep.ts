@@ -8,7 +8,7 @@
  * training words of each fold and the PCA of X.
  */
 import type { ComputeBackend } from "../backend/types.js";
-import { createBackend } from "../backend/index.js";
+import { withBackends, type BackendPair, type BackendSpec } from "../backend/index.js";
 import { brainScore, type BrainScoreOptions } from "../encoding/ridge/crossValidate.js";
 import { bandedBrainScore, type BandedBrainScoreOptions } from "../encoding/ridge/bandedBrainScore.js";
 import { contiguousFolds } from "../encoding/ridge/folds.js";
@@ -41,7 +41,9 @@ export interface ForecastSweepOptions {
   seed?: number;
   /** R(X) from an earlier sweep on the same features and BOLD, to skip recomputing it. */
   baseline?: Float64Array;
-  ridge?: Omit<BrainScoreOptions, "folds" | "groups" | "savePredictions">;
+  ridge?: Omit<BrainScoreOptions, "folds" | "groups" | "savePredictions" | "backend">;
+  /** Backends for the ridge and the window PCA: a name, or a pair opened once by the caller (openBackends) and reused. */
+  backend?: BackendSpec;
   /**
    * "single" (default): one penalty for the current words and the window together, as the paper.
    * "banded": one weight per feature space (current words, window) and one alpha per target, chosen by
@@ -96,8 +98,8 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     f.train.forEach((t) => (inTrain[t] = 1));
     return Int32Array.from(Array.from(wordTR.keys()).filter((w) => wordTR[w] >= 0 && wordTR[w] < T && inTrain[wordTR[w]] === 1));
   });
-  const backend = createBackend("onnxruntime", "float64");
-  try {
+  return withBackends(options.backend, options.ridge?.dtype ?? "float32", async (compute, backend) => {
+    const pair = { compute, gram: backend, dispose: async () => {} };
     const gram = await wordGram(features, backend);
     const windowGram = await controlGram(options.windowFeatures ?? features, control, options.seed ?? 0, gram, options.windowFeatures !== undefined, backend);
     const permutation = control === "shuffled" ? shuffledOrder(W, options.seed ?? 0) : undefined;
@@ -116,9 +118,9 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
       const { design, dropped } = sumWordsIntoTRs(words, onsets, T, options.tr);
       return { design: firDelays(design, delays), dropped };
     };
-    const ridge = { ...options.ridge, folds: options.folds ?? 5, invalidTargets: options.ridge?.invalidTargets ?? "mask" };
+    const ridge = { ...options.ridge, folds: options.folds ?? 5, invalidTargets: options.ridge?.invalidTargets ?? "mask", backend: pair };
     const banded = options.ridgeKind === "banded";
-    const bandedOptions = { alphas: options.ridge?.alphas, ...options.banded, outerCv: options.folds ?? 5, backend: "onnxruntime" as const };
+    const bandedOptions = { alphas: options.ridge?.alphas, dtype: "float64" as const, ...options.banded, outerCv: options.folds ?? 5, backend: (options.banded?.dtype ?? "float64") === "float64" ? openFloat64(pair) : ("onnxruntime" as const) };
     const windowWeights = Array.from({ length: 11 }, (_, i) => [1 - i / 10, i / 10]);
     const baseDesigns = baseScores.map((s) => toDesign([s]));
     const baseline =
@@ -145,9 +147,7 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     }
     const forecast = scores.map((s, q) => s - baseline[q % V]);
     return { distances, baseline, scores, forecast, nTargets: V, control, droppedWords: baseDesigns[0].dropped };
-  } finally {
-    await backend.dispose();
-  }
+  });
 }
 
 async function controlGram(features: Matrix, control: ForecastControl, seed: number, own: WordGram, separate: boolean, backend: ComputeBackend): Promise<WordGram> {
@@ -177,4 +177,9 @@ export function peakDistances(res: ForecastSweepResult): Float64Array {
     const b = argmaxFinite((i) => res.forecast[i * V + t], res.distances.length);
     return b < 0 ? NaN : res.distances[b];
   });
+}
+
+/** The pair's float64 side as a pair of its own (banded ridge runs in float64 unless told otherwise). */
+function openFloat64(pair: BackendPair): BackendPair {
+  return { compute: pair.gram, gram: pair.gram, dispose: async () => {} };
 }

@@ -7,10 +7,9 @@ import { mkdirSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { NarrativesDataset, type NarrativesScan } from "../fmri/datasets/narratives.js";
-import { tinyModelDir } from "../simulate/simulate.js";
 import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
-import { resolveCheckpoint } from "../encoding/lm/hub.js";
+import { resolveModel } from "../encoding/lm/hub.js";
 import { weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { inspectSubjectResult, loadSubjectResult, runSubject, saveSubjectResult, subjectConfigHash, subjectResultPath, type StoryFeatures, type SubjectResult } from "./subject.js";
 
@@ -94,7 +93,7 @@ export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promi
 
 /** The checkpoint folder and the hash that stored results must carry (configuration + weights' sha256). */
 export async function runIdentity(c: RunConfig): Promise<{ model: string; hash: string }> {
-  const model = c.model === "tiny" ? tinyModelDir(c.cacheDir) : await resolveCheckpoint(c.model, { cacheDir: c.cacheDir });
+  const model = await resolveModel(c.model, { cacheDir: c.cacheDir });
   const weights = await weightsSha256(model, c.cacheDir);
   return { model, hash: subjectConfigHash(c, weights) };
 }

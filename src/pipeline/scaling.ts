@@ -9,12 +9,11 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readModelInfo } from "../encoding/lm/architectures.js";
 import { countParameters } from "../encoding/lm/checkpoint.js";
-import { resolveCheckpoint } from "../encoding/lm/hub.js";
+import { resolveModel } from "../encoding/lm/hub.js";
 import { lineChartSvg, type Series } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
-import { tinyModelDir } from "../simulate/simulate.js";
 import type { RunConfig } from "./config.js";
 import { collectResults, runPipeline, type RunOptions, type RunReport } from "./run.js";
 
@@ -41,7 +40,7 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
   const rows: Row[] = [];
   const perModel: { model: string; family: string; parameters: number; meanBest: number; meanDepth: number }[] = [];
   for (const entry of c.models) {
-    const dir = entry.model === "tiny" ? tinyModelDir(c.cacheDir) : await resolveCheckpoint(entry.model, { cacheDir: c.cacheDir });
+    const dir = await resolveModel(entry.model, { cacheDir: c.cacheDir });
     const info = readModelInfo(dir);
     const layers = sweepLayers(entry, info.nLayer, c.layers);
     let name = join(c.name, slug(entry.model));

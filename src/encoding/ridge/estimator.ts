@@ -132,7 +132,7 @@ export class RidgeCV {
     const { coef, intercept } = this.fitted();
     if (x.cols !== coef.rows) throw new Error(`predict: X has ${x.cols} columns but the model was fitted on ${coef.rows}`);
     checkDesign(x, this.options.source?.x ?? "X");
-    const pred = await withBackends(this.options.backend === "js" ? "js" : "onnxruntime", "float64", (b) => b.matmul(castMatrix(x, "float64"), coef));
+    const pred = await withBackends(this.options.backend, this.options.dtype ?? "float32", (_, gram) => gram.matmul(castMatrix(x, "float64"), coef));
     const out = castArray(pred.data, "float64");
     const V = coef.cols;
     for (let i = 0; i < x.rows; i++) for (let t = 0; t < V; t++) out[i * V + t] += intercept[t];

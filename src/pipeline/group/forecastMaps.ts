@@ -1,0 +1,105 @@
+/**
+ * Forecast scores across subjects: tidy F(d) tables, d* and k* per region (the library's group statistics,
+ * one rule for every caller), their maps, the vertex-level maps of the paper's Figs. 2–4, and F(d) figures.
+ */
+import type { Row } from "../../report/csv.js";
+import { brainMapSvg } from "../../report/figures/brainMap.js";
+import { lineChartSvg } from "../../report/figures/lineChart.js";
+import type { ViewerMap } from "../../report/viewer.js";
+import { bootstrapMeanCi } from "../../stats/tests.js";
+import { groupForecastPeaks, kStarFromMeans, meanOverSubjects } from "../../forecast/group.js";
+import { runParcellation, vertexForecast } from "../subject.js";
+import { hemiOf, mean, type GroupContext } from "./context.js";
+
+/** Writes the forecast outputs (when the run has forecasts); returns the maps for the viewer. */
+export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
+  const { c, results, regions, R, space, layout, surface, nL, V, summary, writeHemiMaps, figure, table } = ctx;
+  const extraViewerMaps: ViewerMap[] = [];
+  const f = c.forecast;
+  const withForecast = results.filter((r) => r.forecast);
+  if (f && withForecast.length > 0) {
+    const D = f.distances.length;
+    const analyses = Object.keys(withForecast[0].forecast!.analyses);
+    const fRows: Row[] = [];
+    for (const r of withForecast) {
+      for (const a of analyses) {
+        const fc = r.forecast!.analyses[a].forecast;
+        f.distances.forEach((d, i) => regions.forEach((region, q) => fRows.push({ subject: r.subject, task: r.task, model: c.model, layer: f.layer, analysis: a, d, hemi: hemiOf(region), region, score: fc[i * R + q] })));
+      }
+    }
+    table("forecast", fRows);
+    // Per region: F(dTest) − F(dRef) > 0 across subjects, FDR; d* where significant; k* from the depth
+    // sweep — the library's group statistics (src/forecast/group.ts), one rule for every caller.
+    const asSweep = (a: string) => withForecast.map((r) => ({ distances: f.distances, forecast: r.forecast!.analyses[a].forecast, nTargets: R }));
+    const peaks = groupForecastPeaks(asSweep("full"), { dTest: f.dTest, dRef: f.dRef, alpha: c.statistics.alpha });
+    const meanF = (a: string) => (a === "full" ? peaks.meanForecast : meanOverSubjects(asSweep(a).map((s) => s.forecast), D * R).mean);
+    const depthLayers = withForecast[0].forecast!.depthLayers;
+    const kStarAll = kStarFromMeans(depthLayers, meanOverSubjects(withForecast.map((r) => r.forecast!.depth), depthLayers.length * R).mean, R);
+    const dStar = Array.from(peaks.dStarAll, (d) => (Number.isFinite(d) ? d : null));
+    const kStar = Array.from(kStarAll, (k) => (Number.isFinite(k) ? k : null));
+    const peakRows: Row[] = regions.map((region, q) => ({
+      hemi: hemiOf(region), region, n: peaks.nSubjects[q], d_star: dStar[q], k_star: kStar[q], p: peaks.p[q], p_fdr: peaks.pFdr[q], significant: peaks.significant[q] === 1, peak_forecast: peaks.peak[q],
+    }));
+    table("forecast_peaks", peakRows);
+    const significant = peakRows.filter((r) => r.significant).length;
+    summary.push(`forecast: ${significant} of ${R} regions with F(${f.dTest}) > F(${f.dRef}) (one-sided Wilcoxon, FDR < ${c.statistics.alpha}) and a positive peak; their d*: ${peakRows.filter((r) => r.significant).map((r) => `${r.region} ${r.d_star}`).join(", ") || "none"}`);
+    // Maps of d* and k* (region-painted; NaN where not significant).
+    const parc = runParcellation(c, layout);
+    const paint = (values: (number | null)[]) =>
+      Float32Array.from(parc.labels, (q) => (q >= 0 && peakRows[q].significant && values[q] !== null ? Number(values[q]) : NaN));
+    const dMap = paint(dStar);
+    const kMap = paint(kStar);
+    writeHemiMaps("forecast_dstar", dMap);
+    writeHemiMaps("forecast_kstar", kMap);
+    extraViewerMaps.push(
+      { name: "forecast distance d*", L: dMap.subarray(0, nL), R: dMap.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances) },
+      { name: "forecast depth k*", L: kMap.subarray(0, nL), R: kMap.subarray(nL), min: Math.min(...depthLayers), max: Math.max(...depthLayers) },
+    );
+    if (surface) figure("forecast_dstar_map.png", brainMapSvg({ title: `Forecast distance d* (significant regions)`, values: { L: dMap.subarray(0, nL), R: dMap.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
+    if (surface) figure("forecast_kstar_map.png", brainMapSvg({ title: `Forecast depth k* (significant regions)`, values: { L: kMap.subarray(0, nL), R: kMap.subarray(nL) }, label: "k* (layer)", colormap: "viridis", vmin: Math.min(...depthLayers), vmax: Math.max(...depthLayers) }));
+    // Vertex level (the paper's Figs. 2–4): the same statistics per vertex, subjects streamed from disk.
+    const mapped = withForecast[0].forecast!.vertexAnalyses ?? Object.keys(withForecast[0].forecast!.vertex ?? {});
+    if (mapped.includes("full") && withForecast.every((r) => (r.forecast!.vertexAnalyses ?? Object.keys(r.forecast!.vertex ?? {})).includes("full"))) {
+      const vRows: Row[] = [];
+      for (const a of mapped) {
+        const subjectsOf = function* () {
+          for (const r of withForecast) yield { distances: f.distances, forecast: space.expand(r, vertexForecast(r, a), D), nTargets: V };
+        };
+        const vp = groupForecastPeaks(subjectsOf(), { dTest: f.dTest, dRef: f.dRef, alpha: c.statistics.alpha });
+        const iT = f.distances.indexOf(f.dTest);
+        const fTest = Float32Array.from(vp.meanForecast.subarray(iT * V, (iT + 1) * V));
+        const dMapV = Float32Array.from(vp.dStar);
+        writeHemiMaps(`forecast_vertex_${a}_F${f.dTest}`, fTest);
+        writeHemiMaps(`forecast_vertex_${a}_dstar`, dMapV);
+        const sig = vp.significant.reduce((x, y) => x + y, 0);
+        const ds = Array.from(vp.dStar).filter(Number.isFinite).sort((x, y) => x - y);
+        vRows.push({ analysis: a, vertices: V, significant: sig, fraction: sig / V, median_d_star: ds.length ? ds[Math.floor(ds.length / 2)] : null, alpha: c.statistics.alpha, subjects: withForecast.length });
+        if (a === "full") {
+          summary.push(`vertex-level forecast: ${sig} of ${V} vertices with F(${f.dTest}) > F(${f.dRef}) (FDR < ${c.statistics.alpha}) and a positive peak; median d* ${ds.length ? ds[Math.floor(ds.length / 2)] : "–"}`);
+          extraViewerMaps.push({ name: `F(${f.dTest}) per vertex`, L: fTest.subarray(0, nL), R: fTest.subarray(nL), threshold: 0 }, { name: "d* per vertex", L: dMapV.subarray(0, nL), R: dMapV.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances) });
+        }
+        if (surface) {
+          figure(`forecast_vertex_${a}_F${f.dTest}_map.png`, brainMapSvg({ title: `F(${f.dTest}) per vertex (${a}, mean of ${withForecast.length} scans)`, values: { L: fTest.subarray(0, nL), R: fTest.subarray(nL) }, label: `F(${f.dTest})`, threshold: 0 }));
+          figure(`forecast_vertex_${a}_dstar_map.png`, brainMapSvg({ title: `d* per vertex (${a}, FDR-significant vertices)`, values: { L: dMapV.subarray(0, nL), R: dMapV.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
+        }
+      }
+      table("vertex_forecast", vRows);
+    }
+    // F(d) per region (the paper's Fig. 2 style): the regions with the largest peaks, with bootstrap bands.
+    const peakOf = (q: number) => (Number.isFinite(peaks.peak[q]) ? peaks.peak[q] : -Infinity);
+    const top = [...regions.keys()].sort((a, b) => peakOf(b) - peakOf(a)).slice(0, 6);
+    const band = (a: string, q: number) => {
+      const cis = f.distances.map((_, i) => bootstrapMeanCi(withForecast.map((r) => r.forecast!.analyses[a].forecast[i * R + q]), { samples: c.statistics.bootstrap, seed: i }));
+      return { y: cis.map((x) => x.mean), band: { low: cis.map((x) => x.low), high: cis.map((x) => x.high) } };
+    };
+    figure("forecast_by_region.png", lineChartSvg({ title: `Forecast score F(d), layer ${f.layer}`, xLabel: "d (words ahead)", yLabel: "F(d) = Δ brain score", vline: 0, markPeaks: true, series: top.map((q) => ({ name: regions[q], x: f.distances, ...band("full", q) })) }));
+    // Full vs syntax vs semantics vs controls, averaged over the significant (or all) regions.
+    const sel = peakRows.some((r) => r.significant) ? regions.map((_, q) => q).filter((q) => peakRows[q].significant) : regions.map((_, q) => q);
+    const avg = (a: string) => {
+      const m = meanF(a);
+      return f.distances.map((_, i) => mean(sel.map((q) => m[i * R + q])));
+    };
+    figure("forecast_components.png", lineChartSvg({ title: `F(d) by component (${sel.length} regions)`, xLabel: "d (words ahead)", yLabel: "F(d)", vline: 0, markPeaks: true, series: analyses.map((a) => ({ name: a, x: f.distances, y: avg(a) })) }));
+  }
+  return extraViewerMaps;
+}
