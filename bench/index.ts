@@ -1,17 +1,19 @@
 /**
- * `npm run bench -- [ridge|lm|lm-large|fmri|forecast|forecast-group] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
+ * `npm run bench -- [ridge|ridge-peers|lm|lm-large|fmri|forecast|forecast-group] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
  * Prints one JSON line per measurement. Each ridge mode runs in its own process so that its peak RSS is
  * its own.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { AlphaSelection } from "../src/encoding/ridge/criteria.js";
 import { benchFmri } from "./fmri.js";
 import { benchForecast } from "./forecast.js";
 import { benchForecastGroup } from "./forecastGroup.js";
 import { benchLm } from "./lm.js";
 import { benchLmLarge } from "./lmLarge.js";
 import { benchRidge } from "./ridge.js";
+import { benchRidgePeers } from "./ridgePeers.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,6 +37,11 @@ for (const name of which) {
     for (const r of await benchForecastGroup({ subjects: values.S ? Number(values.S) : undefined, vertices: values.V ? Number(values.V) : undefined })) console.log(JSON.stringify(r));
     continue;
   }
+  if (name === "ridge-peers") {
+    const num = (v?: string) => (v ? Number(v) : undefined);
+    for (const r of await benchRidgePeers({ n: num(values.n), p: num(values.p), V: num(values.V), modes: values.modes?.split(",") as AlphaSelection[] | undefined })) console.log(JSON.stringify(r));
+    continue;
+  }
   if (name === "lm-large") {
     for (const r of await benchLmLarge()) console.log(JSON.stringify(r));
     continue;
@@ -48,7 +55,7 @@ for (const name of which) {
     continue;
   }
   if (name !== "ridge") {
-    console.error(`unknown benchmark "${name}" (available: ridge, lm, lm-large, fmri, forecast, forecast-group)`);
+    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, lm, lm-large, fmri, forecast, forecast-group)`);
     process.exitCode = 2;
     continue;
   }
