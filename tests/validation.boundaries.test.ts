@@ -196,3 +196,54 @@ describe("run configurations and failing runs", () => {
     await expect(runPipeline(c)).rejects.toThrow(/sub-001_task-pieman_space-fsaverage5_hemi-L_desc-clean\.func\.gii: 12 vertices, but fsaverage5 has 10242 per hemisphere/);
   }, 120_000);
 });
+
+describe("labellings that label nothing where regions are scored", () => {
+  it("a label volume of zeros, or one whose labels all fall outside the brain mask, is refused naming the file", async () => {
+    const { writeNifti } = await import("../src/fmri/formats/nifti.js");
+    const { runParcellation } = await import("../src/pipeline/subject.js");
+    const root = tmp("labels-");
+    const shape = [4, 4, 4];
+    const affine = [[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]];
+    const layout = { kind: "volume" as const, shape, affine, maskIndices: Int32Array.from({ length: 20 }, (_, i) => i) };
+    const config = (labels: string) => parseRunConfig({ dataset: root, space: "MNI152NLin2009cAsym", regions: { labels } }, join(root, "run.json"));
+    const zeros = join(root, "zeros.nii.gz");
+    writeNifti(zeros, { shape, data: new Float32Array(64), affine, datatype: "int16" });
+    expect(() => runParcellation(config(zeros), layout)).toThrow(/zeros\.nii\.gz: the label volume labels no voxel \(every value is 0\)/);
+    const outside = join(root, "outside.nii.gz");
+    writeNifti(outside, { shape, data: Float32Array.from({ length: 64 }, (_, i) => (i >= 40 ? 3 : 0)), affine, datatype: "int16" });
+    expect(() => runParcellation(config(outside), layout)).toThrow(/outside\.nii\.gz: no labelled voxel inside the scan's brain mask \(20 voxels\)/);
+    const inside = join(root, "inside.nii.gz");
+    writeNifti(inside, { shape, data: Float32Array.from({ length: 64 }, (_, i) => (i < 10 ? 1 : i >= 40 ? 2 : 0)), affine, datatype: "int16" });
+    // A region outside this scan's mask stays (NaN for this scan, counted in n), as long as one is inside.
+    expect(runParcellation(config(inside), layout).names).toEqual(["label_1", "label_2"]);
+  });
+
+  it("surface labels that cover only vertices past the first 10,242 of each hemisphere are refused naming the files", async () => {
+    const { writeGifti } = await import("../src/fmri/formats/gifti.js");
+    const { hemisphereParcellation } = await import("../src/pipeline/subject.js");
+    const root = tmp("annot-");
+    const files = (["L", "R"] as const).map((h) => {
+      const path = join(root, `${h === "L" ? "lh" : "rh"}.far.label.gii`);
+      const keys = Int32Array.from({ length: 40962 }, (_, v) => (v >= 10242 ? 1 : 0));
+      writeGifti(path, [{ intent: "NIFTI_INTENT_LABEL", data: keys, dims: [40962] }], { labels: [{ key: 0, name: "???", rgba: [0, 0, 0, 0] }, { key: 1, name: "far", rgba: [1, 0, 0, 1] }] });
+      return path;
+    });
+    const c = parseRunConfig({ dataset: root, space: "fsaverage6", regions: { annot: { L: files[0], R: files[1] } } }, join(root, "run.json"));
+    expect(() => hemisphereParcellation(c, { L: 40962, R: 40962 })).toThrow(/lh\.far\.label\.gii and .*rh\.far\.label\.gii: no region has a vertex among each hemisphere's first 10,242 vertices/);
+  });
+});
+
+describe("GIfTI hemispheres", () => {
+  it("a left-hemisphere file that declares the right cortex (files swapped) is refused, in Narratives and BIDS runs", async () => {
+    const { writeGiftiTimeSeries } = await import("../src/fmri/formats/gifti.js");
+    const { loadBidsRun } = await import("../src/fmri/datasets/bids.js");
+    const root = tmp("swapped-");
+    const bold = { rows: 6, cols: 10242, data: new Float32Array(6 * 10242).map((_, i) => i % 7) };
+    writeGiftiTimeSeries(join(root, "left.func.gii"), bold, { tr: 1.5, hemi: "L" });
+    writeGiftiTimeSeries(join(root, "right.func.gii"), bold, { tr: 1.5, hemi: "R" });
+    writeFileSync(join(root, "events.tsv"), "onset\tduration\tword\n0.5\t0.3\thello\n");
+    const events = join(root, "events.tsv");
+    expect(loadBidsRun({ bold: [join(root, "left.func.gii"), join(root, "right.func.gii")], events }).bold.cols).toBe(20484);
+    expect(() => loadBidsRun({ bold: [join(root, "right.func.gii"), join(root, "left.func.gii")], events })).toThrow(/right\.func\.gii: used as the left hemisphere but its AnatomicalStructurePrimary is CortexRight/);
+  });
+});

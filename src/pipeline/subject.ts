@@ -91,14 +91,23 @@ export function runParcellation(c: RunConfig, layout: Layout): Parcellation {
   const nVox = layout.shape.slice(0, 3).reduce((a, b) => a * b, 1);
   if (img.data.length !== nVox) throw new Error(`${c.regions.labels}: label volume has ${img.data.length} voxels, the BOLD grid ${nVox}`);
   const all = parcellationFromLabelVolume(img);
-  return { labels: Int32Array.from(layout.maskIndices, (i) => all.labels[i]), names: all.names };
+  if (all.names.length === 0) throw new Error(`${c.regions.labels}: the label volume labels no voxel (every value is 0)`);
+  const labels = Int32Array.from(layout.maskIndices, (i) => all.labels[i]);
+  // A region outside one scan's mask scores NaN for that scan (counted in the tables' n); none inside is an error.
+  if (!labels.some((l) => l >= 0)) throw new Error(`${c.regions.labels}: no labelled voxel inside the scan's brain mask (${layout.maskIndices.length} voxels)`);
+  return { labels, names: all.names };
 }
 
 /** Parcellation of both hemispheres (names prefixed L_/R_) from the configured per-hemisphere labels. */
 export function hemisphereParcellation(c: RunConfig, hemiVertices: { L: number; R: number }): Parcellation {
   const a = c.regions.annot;
   const labels = a === "default" ? defaultHemisphereLabels() : { L: a.L ? readSurfaceLabels(a.L) : undefined, R: a.R ? readSurfaceLabels(a.R) : undefined };
-  return surfaceParcellation(labels, hemiVertices, { maxVertices: c.regions.maxVertices, axis: c.regions.axis });
+  const parc = surfaceParcellation(labels, hemiVertices, { maxVertices: c.regions.maxVertices, axis: c.regions.axis });
+  if (parc.names.length === 0) {
+    const files = [labels.L?.source, labels.R?.source].filter(Boolean).join(" and ");
+    throw new Error(`${files}: no region has a vertex among each hemisphere's first 10,242 vertices (where regions are scored)`);
+  }
+  return parc;
 }
 
 export interface StoryFeatures {

@@ -5,7 +5,7 @@
 import type { Matrix } from "../../linalg/dense.js";
 import { readWords } from "../../stimuli/readers.js";
 import type { WordEvents } from "../../stimuli/words.js";
-import { readGiftiTimeSeries } from "../formats/gifti.js";
+import { checkDeclaredHemisphere, readGiftiTimeSeries } from "../formats/gifti.js";
 import { readNifti } from "../formats/nifti.js";
 
 export interface BidsRun {
@@ -20,6 +20,8 @@ export function loadBidsRun(options: { bold: string | [string, string]; events: 
   let tr = options.tr;
   if (Array.isArray(options.bold)) {
     const [l, r] = options.bold.map((f) => ({ f, ...readGiftiTimeSeries(f) }));
+    checkDeclaredHemisphere(l.f, "L", l.hemi);
+    checkDeclaredHemisphere(r.f, "R", r.hemi);
     if (l.bold.rows !== r.bold.rows) throw new Error(`${l.f} has ${l.bold.rows} TRs but ${r.f} has ${r.bold.rows}: hemispheres must have the same TR count`);
     const V = l.bold.cols + r.bold.cols;
     const data = new Float32Array(l.bold.rows * V);

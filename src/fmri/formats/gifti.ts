@@ -226,9 +226,25 @@ export function giftiTimeSeries(img: GiftiImage, source: string): { bold: Matrix
   return { bold, tr };
 }
 
-/** A GIfTI functional file as a time × vertex matrix, with its TR when the file records one. */
-export function readGiftiTimeSeries(path: string): { bold: Matrix; tr?: number } {
-  return giftiTimeSeries(readGifti(path), path);
+/** A GIfTI functional file as a time × vertex matrix, with its TR and hemisphere when the file records them. */
+export function readGiftiTimeSeries(path: string): { bold: Matrix; tr?: number; hemi?: "L" | "R" } {
+  const img = readGifti(path);
+  return { ...giftiTimeSeries(img, path), hemi: giftiHemisphere(img) };
+}
+
+/** Refuses a file used as hemisphere `expected` that declares the other one (every map would land on the wrong side). */
+export function checkDeclaredHemisphere(file: string, expected: "L" | "R", declared: "L" | "R" | undefined): void {
+  if (declared !== undefined && declared !== expected) {
+    throw new Error(`${file}: used as the ${expected === "L" ? "left" : "right"} hemisphere but its AnatomicalStructurePrimary is ${declared === "L" ? "CortexLeft" : "CortexRight"}`);
+  }
+}
+
+/** The hemisphere a GIfTI file declares (AnatomicalStructurePrimary, file or first array), if any. */
+export function giftiHemisphere(img: GiftiImage): "L" | "R" | undefined {
+  const structure = img.meta.AnatomicalStructurePrimary ?? img.darrays[0]?.meta.AnatomicalStructurePrimary;
+  if (structure === "CortexLeft") return "L";
+  if (structure === "CortexRight") return "R";
+  return undefined;
 }
 
 /** A surf.gii mesh: vertex coordinates [V × 3] and triangles [F × 3] (0-based). */
