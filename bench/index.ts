@@ -12,6 +12,7 @@ import { benchForecast } from "./forecast.js";
 import { benchForecastGroup } from "./forecastGroup.js";
 import { benchLm } from "./lm.js";
 import { benchLmLarge } from "./lmLarge.js";
+import { benchLmExtract } from "./lmExtract.js";
 import { benchRidge } from "./ridge.js";
 import { benchRidgePeers } from "./ridgePeers.js";
 
@@ -25,6 +26,7 @@ const { values, positionals } = parseArgs({
     modes: { type: "string" },
     dtype: { type: "string" },
     child: { type: "boolean" },
+    shapes: { type: "string" },
   },
 });
 const which = positionals.length > 0 ? positionals : ["ridge", "lm", "fmri", "forecast", "forecast-group"];
@@ -42,6 +44,10 @@ for (const name of which) {
     for (const r of await benchRidgePeers({ n: num(values.n), p: num(values.p), V: num(values.V), modes: values.modes?.split(",") as AlphaSelection[] | undefined })) console.log(JSON.stringify(r));
     continue;
   }
+  if (name === "lm-extract") {
+    for (const r of await benchLmExtract({ shapes: values.shapes?.split(",") })) console.log(JSON.stringify(r));
+    continue;
+  }
   if (name === "lm-large") {
     for (const r of await benchLmLarge()) console.log(JSON.stringify(r));
     continue;
@@ -55,7 +61,7 @@ for (const name of which) {
     continue;
   }
   if (name !== "ridge") {
-    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, lm, lm-large, fmri, forecast, forecast-group)`);
+    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, lm, lm-large, lm-extract, fmri, forecast, forecast-group)`);
     process.exitCode = 2;
     continue;
   }

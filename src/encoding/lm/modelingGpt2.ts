@@ -32,6 +32,14 @@ export interface Gpt2GraphOptions {
   cache?: boolean;
 }
 
+/**
+ * Built outside the async create: a suspended async function keeps its register file, stale temporaries
+ * included, so weights loaded there would stay reachable (and in memory) while onnxruntime loads its copy.
+ */
+function graphFromLoader(config: Gpt2Config, weights: Gpt2Weights | (() => Gpt2Weights), options: Gpt2GraphOptions): GraphBuilder {
+  return buildGpt2Graph(config, typeof weights === "function" ? weights() : weights, options);
+}
+
 export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2GraphOptions = {}): GraphBuilder {
   const { nLayer: L, nHead: H, nEmbd: E, nInner: I } = config;
   const D = E / H;
@@ -140,8 +148,7 @@ export class Gpt2Runtime implements LanguageModelRuntime {
     options: Gpt2GraphOptions & SessionOptions = {},
   ): Promise<Gpt2Runtime> {
     const layers = options.layers ?? Array.from({ length: config.nLayer + 1 }, (_, i) => i);
-    // Given a loader, nothing here keeps the weights once they are in the graph (or its external file).
-    const model = buildGpt2Graph(config, typeof weights === "function" ? weights() : weights, { ...options, layers });
+    const model = graphFromLoader(config, weights, { ...options, layers });
     const session = await createSession(model, options);
     return new Gpt2Runtime(session, config, layers, options.cache === true);
   }

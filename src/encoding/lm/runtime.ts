@@ -3,6 +3,8 @@
  * long token sequences, run by onnxruntime from a graph its modeling file builds. The causal mask and the
  * token/position tensors are built here once for all architectures.
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,10 +74,21 @@ export async function createSession(graph: GraphBuilder, options: SessionOptions
     });
     closeSync(fd);
     writeFileSync(join(dir, "model.onnx"), model);
+    releaseCheckpointBuffers();
     return await ort.InferenceSession.create(join(dir, "model.onnx"), sessionOptions);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The checkpoint's buffers are garbage once their bytes are in the external file, but loading into
+ * onnxruntime allocates natively, which never prompts V8 to collect: collect now, so the weights are not
+ * held twice while onnxruntime reads its copy.
+ */
+function releaseCheckpointBuffers(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
 }
 
 /** Causal mask of T new tokens after P cached ones: query i sees keys 0 … P + i. */
