@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [ridge|ridge-peers|lm|lm-large|fmri|forecast|forecast-group] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
+ * `npm run bench -- [ridge|ridge-peers|lm|lm-large|lm-extract|fmri|forecast|forecast-group|finetune-brain|finetune-step] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
  * Prints one JSON line per measurement. Each ridge mode runs in its own process so that its peak RSS is
  * its own.
  */
@@ -7,6 +7,8 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { AlphaSelection } from "../src/encoding/ridge/criteria.js";
+import { benchFinetuneBrain } from "./finetuneBrain.js";
+import { benchFinetuneStep } from "./finetuneStep.js";
 import { benchFmri } from "./fmri.js";
 import { benchForecast } from "./forecast.js";
 import { benchForecastGroup } from "./forecastGroup.js";
@@ -46,6 +48,14 @@ for (const name of which) {
   }
   if (name === "lm-extract") {
     for (const r of await benchLmExtract({ shapes: values.shapes?.split(",") })) console.log(JSON.stringify(r));
+    continue;
+  }
+  if (name === "finetune-brain") {
+    for (const r of await benchFinetuneBrain({ subjects: values.S ? Number(values.S) : undefined })) console.log(JSON.stringify(r));
+    continue;
+  }
+  if (name === "finetune-step") {
+    for (const r of await benchFinetuneStep()) console.log(JSON.stringify(r));
     continue;
   }
   if (name === "lm-large") {

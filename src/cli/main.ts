@@ -1,6 +1,7 @@
 /** The `brainscore` command: a thin layer over the library; every subcommand has --help. */
 import { demoCommand, DEMO_HELP } from "./demo.js";
 import { extractCommand, EXTRACT_HELP } from "./extract.js";
+import { finetuneCommand, FINETUNE_HELP } from "./finetune.js";
 import { fitCommand, FIT_HELP } from "./fit.js";
 import { forecastCommand, FORECAST_HELP } from "./forecast.js";
 import { predictCommand, PREDICT_HELP } from "./predict.js";
@@ -18,6 +19,7 @@ Commands:
   run     the whole pipeline from a configuration (resumable, shardable)
   merge   combine sharded run results into group tables, maps and figures
   simulate write a Narratives-layout dataset with planted encoding models
+  finetune fine-tune GPT-2 with the predictive-coding objective (next token + frozen states ahead)
 
 Run "brainscore <command> --help" for a command's options.`;
 
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   run: { run: runCommand, help: RUN_HELP },
   merge: { run: mergeCommand, help: MERGE_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
+  finetune: { run: finetuneCommand, help: FINETUNE_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {

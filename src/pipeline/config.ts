@@ -28,6 +28,8 @@ export interface RunConfig {
   layers: number[];
   /** A scaling sweep: several checkpoints, each with its layers or relative depths (0 = embeddings, 1 = last). */
   models?: { model: string; layers?: number[]; depths?: number[] }[];
+  /** With "models": the model every other is compared with (brain-score gain per region, Wilcoxon, FDR). */
+  compareTo?: string;
   context: number;
   contextMode: "exact" | "strided";
   embedding: "token+position" | "token";
@@ -71,12 +73,21 @@ export interface RunConfig {
   cacheDir?: string;
 }
 
-const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
+const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "compareTo", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays"];
 const REGIONS = ["annot", "hemi", "labels", "maxVertices", "axis"];
 const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "generation", "depthLayers", "dTest", "dRef", "vertexLevel", "ridge"];
 const GENERATION = ["strategy", "seed", "temperature", "topK", "context", "maxTokens", "batchSize"];
 const STATS = ["alpha", "bootstrap"];
+
+/** "compareTo": one of the "models" entries' model. */
+function compareTo(c: Record<string, unknown>, source: string): string | undefined {
+  const ref = optionalString(c, "compareTo", source);
+  if (ref === undefined) return undefined;
+  const models = Array.isArray(c.models) ? c.models.map((m) => (m as { model?: unknown }).model) : [];
+  if (!models.includes(ref)) throw new ConfigError(`${source}.compareTo: "${ref}" is not one of the "models" (${models.map(String).join(", ") || "none given"})`);
+  return ref;
+}
 
 /** "models": [{"model": id, "layers": [...]} or {"model": id, "depths": [0, 0.5, 1]}], exclusive with "model"/"layers". */
 function modelList(c: Record<string, unknown>, source: string): RunConfig["models"] {
@@ -211,6 +222,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
     model: optionalString(c, "model", source) ?? "gpt2",
     layers,
     models: modelList(c, source),
+    compareTo: compareTo(c, source),
     context: optionalNumber(c, "context", source, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 1024,
     contextMode: optionalString(c, "contextMode", source, ["exact", "strided"] as const) ?? "exact",
     embedding: optionalString(c, "embedding", source, ["token+position", "token"] as const) ?? "token+position",

@@ -3,7 +3,8 @@
  * checkpoints — sizes and families — each as its own run under `<name>/<model>/`, then one table and two
  * figures: the best brain score per region against the parameter count (log axis), and the relative depth
  * of the best layer against size, per family (Antonello et al. 2023; Caucheteux & King's layer profiles).
- * Sub-runs score brain scores only (no forecast sweep), and resume like any run.
+ * Sub-runs score brain scores only (no forecast sweep), and resume like any run. With "compareTo", every
+ * model's brain scores are also compared with that model's, scan by scan (src/pipeline/modelComparison.ts).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -15,6 +16,7 @@ import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
 import type { RunConfig } from "./config.js";
+import { compareBrainScores, writeComparisonFigure, type ScoredModel } from "./modelComparison.js";
 import { collectResults, runPipeline, type RunOptions, type RunReport } from "./run.js";
 
 export interface ScalingReport {
@@ -38,6 +40,7 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
   const root = join(c.outDir, c.name);
   const runs: ScalingReport["runs"] = [];
   const rows: Row[] = [];
+  const scored: ScoredModel[] = [];
   const perModel: { model: string; family: string; parameters: number; meanBest: number; meanDepth: number }[] = [];
   for (const entry of c.models) {
     const dir = await resolveModel(entry.model, { cacheDir: c.cacheDir });
@@ -50,6 +53,7 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
     runs.push({ model: entry.model, name, report });
     // Group mean per region and layer over the scans, then the best layer per region.
     const { results } = await collectResults(sub);
+    scored.push({ model: entry.model, results });
     const regions = results[0]?.regions ?? [];
     const R = regions.length;
     const parameters = countParameters(dir);
@@ -87,6 +91,13 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
   ] as const) {
     const path = join(root, "figures", file);
     writeSvgAsPng(path, lineChartSvg({ title, xLabel: "parameters (log10)", yLabel, series: series(pick), markers: true }));
+    files.push(path);
+  }
+  if (c.compareTo) {
+    const comparison = compareBrainScores(scored, c.compareTo);
+    files.push(...writeTable(join(root, "tables", "comparison"), comparison));
+    const path = join(root, "figures", "comparison.png");
+    writeComparisonFigure(path, comparison, `Brain-score gain over ${c.compareTo} per region`);
     files.push(path);
   }
   const summary = perModel.map((m) => `${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(m.parameters < 1e7 ? 2 : 0)} M parameters): best brain score ${m.meanBest.toFixed(4)} (mean over regions), best layer at relative depth ${m.meanDepth.toFixed(2)}`);
