@@ -40,3 +40,13 @@ describe("model comparison", () => {
     expect(parseRunConfig({ dataset: "x", models: [{ model: "gpt2" }, { model: "ft" }], compareTo: "ft" }, "r.json").compareTo).toBe("ft");
   });
 });
+
+describe("model labels in the comparison figure", () => {
+  it("names hub ids as they are and fine-tuned folders by their run", async () => {
+    const { modelLabel } = await import("../src/pipeline/modelComparison.js");
+    expect(modelLabel("gpt2")).toBe("gpt2");
+    expect(modelLabel("EleutherAI/pythia-160m")).toBe("EleutherAI/pythia-160m");
+    expect(modelLabel("/tmp/x/ft-lm/model")).toBe("ft-lm");
+    expect(modelLabel("./checkpoints/mine/")).toBe("mine");
+  });
+});

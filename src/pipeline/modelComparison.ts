@@ -5,6 +5,7 @@
  * matched by subject and task), tested one-sided (gain > 0) with the Wilcoxon signed-rank test across
  * scans, and corrected for the number of regions (Benjamini–Hochberg), per model.
  */
+import { isAbsolute } from "node:path";
 import type { Row } from "../report/csv.js";
 import { hex, viridis } from "../report/figures/colormaps.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
@@ -78,6 +79,14 @@ export function compareBrainScores(models: ScoredModel[], reference: string, alp
   return rows;
 }
 
+/** A short name for a model: a hub id as is, a local folder by its name (its parent's for fine-tuning's "model/"). */
+export function modelLabel(model: string): string {
+  const parts = model.split(/[\\/]+/).filter((p) => p.length > 0);
+  if (!isAbsolute(model) && !model.startsWith(".")) return model;
+  const last = parts.at(-1) ?? model;
+  return last === "model" && parts.length > 1 ? parts.at(-2)! : last;
+}
+
 /** Horizontal bars: the gain of each model per region (FDR-significant bars marked with *). */
 export function writeComparisonFigure(path: string, rows: Row[], title: string): void {
   const models = [...new Set(rows.map((r) => String(r.model)))];
@@ -109,10 +118,10 @@ export function writeComparisonFigure(path: string, rows: Row[], title: string):
   const bottom = top + rowH * regions.length;
   parts.push(`<line x1="${x(0)}" y1="${top}" x2="${x(0)}" y2="${bottom}" stroke="#444"/>`);
   for (const v of [-lim, 0, lim]) parts.push(`<text x="${x(v)}" y="${bottom + 16}" font-size="11" text-anchor="middle">${v.toPrecision(2)}</text>`);
-  parts.push(`<text x="${x(0)}" y="${bottom + 32}" font-size="12" text-anchor="middle">brain-score gain over ${esc(String(rows[0]?.reference ?? ""))} (Pearson r; * FDR q &lt; 0.05)</text>`);
+  parts.push(`<text x="${x(0)}" y="${bottom + 32}" font-size="12" text-anchor="middle">gain in brain score (Pearson r; * FDR q &lt; 0.05)</text>`);
   models.forEach((m, i) => {
     const y = bottom + 44 + 18 * i;
-    parts.push(`<rect x="${left}" y="${y}" width="14" height="10" fill="${color(i)}"/><text x="${left + 20}" y="${y + 9}" font-size="11">${esc(m)}</text>`);
+    parts.push(`<rect x="${left}" y="${y}" width="14" height="10" fill="${color(i)}"/><text x="${left + 20}" y="${y + 9}" font-size="11">${esc(modelLabel(m))}</text>`);
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${left + plotW + 30}" height="${height}" font-family="DejaVu Sans">${parts.join("")}</svg>`;
   writeSvgAsPng(path, svg, 2);

@@ -16,7 +16,7 @@ import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
 import type { RunConfig } from "./config.js";
-import { compareBrainScores, writeComparisonFigure, type ScoredModel } from "./modelComparison.js";
+import { compareBrainScores, modelLabel, writeComparisonFigure, type ScoredModel } from "./modelComparison.js";
 import { collectResults, runPipeline, type RunOptions, type RunReport } from "./run.js";
 
 export interface ScalingReport {
@@ -97,7 +97,7 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
     const comparison = compareBrainScores(scored, c.compareTo);
     files.push(...writeTable(join(root, "tables", "comparison"), comparison));
     const path = join(root, "figures", "comparison.png");
-    writeComparisonFigure(path, comparison, `Brain-score gain over ${c.compareTo} per region`);
+    writeComparisonFigure(path, comparison, `Brain-score gain over ${modelLabel(c.compareTo)} per region`);
     files.push(path);
   }
   const summary = perModel.map((m) => `${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(m.parameters < 1e7 ? 2 : 0)} M parameters): best brain score ${m.meanBest.toFixed(4)} (mean over regions), best layer at relative depth ${m.meanDepth.toFixed(2)}`);
