@@ -17,7 +17,8 @@ import { initHead, loadGpt2Parameters } from "../src/finetune/parameters.js";
 import { TrainingSession } from "../src/finetune/trainingSession.js";
 
 const PEER = String.raw`
-import sys, time, math, json, torch
+import sys, time, math, json, os, torch
+torch.set_num_threads(os.cpu_count())
 L, H, E, V, P, B, T, steps = map(int, sys.argv[1:9])
 torch.manual_seed(0)
 class Block(torch.nn.Module):
