@@ -82,6 +82,26 @@ describe("ridge solutions", () => {
     }
   });
 
+  it.each([
+    ["dual, U spans the centred rows (triangular LOO form)", false],
+    ["dual, rank-deficient (duplicated rows: residual LOO form)", true],
+  ])("loo in %s: the fused graph's criteria equal the step-by-step residual form", async (_name, duplicate) => {
+    const { x, y } = problem(60, 140, 9, 21, 1.5);
+    // Rows 30..59 repeat rows 0..29: every training fold holds duplicated rows, so its kernel loses rank.
+    if (duplicate) for (let i = 30; i < 60; i++) x.data.copyWithin(i * 140, (i - 30) * 140, (i - 29) * 140);
+    const alphas = [0.01, 1, 30, 300, 1e4, 1e6];
+    const a = await brainScore(x, y, { dtype: "float64", alphas, backend: "js", keepCriteria: true });
+    const b = await brainScore(x, y, { dtype: "float64", alphas, backend: "onnxruntime", keepCriteria: true });
+    expect(b.settings.forms.every((f) => f === "dual")).toBe(true);
+    expect(Array.from(b.alphas)).toEqual(Array.from(a.alphas));
+    for (let k = 0; k < a.criteria!.length; k++) expect(Math.abs(b.criteria![k] - a.criteria![k])).toBeLessThan(1e-10 * Math.abs(a.criteria![k]));
+    for (let k = 0; k < a.rFolds.length; k++) expect(b.rFolds[k]).toBeCloseTo(a.rFolds[k], 10);
+    if (duplicate) return;
+    // The triangular form in float32 stays within float32 rounding of the float64 criteria.
+    const c = await brainScore(x, y, { dtype: "float32", alphas, backend: "onnxruntime", keepCriteria: true });
+    for (let k = 0; k < a.criteria!.length; k++) expect(Math.abs(c.criteria![k] - a.criteria![k])).toBeLessThan(1e-4 * Math.abs(a.criteria![k]));
+  });
+
   it("uses one outer fold per group label", async () => {
     const { x, y } = problem(90, 5, 2, 2);
     const groups = Array.from({ length: 90 }, (_, i) => (i < 30 ? 7 : i < 60 ? 3 : 9));

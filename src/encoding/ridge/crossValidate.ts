@@ -82,7 +82,8 @@ interface FoldPlan {
   dec: Decomposition;
   U: Matrix; // backend precision
   testDesign: Matrix; // Xte_std · V, backend precision
-  selection: SelectionPlan;
+  /** Built on first use: only backends without the fused graph score chunks step by step. */
+  selection: () => Promise<SelectionPlan>;
   /** The whole fold as one graph, on backends that run graphs (loo and gcv only). */
   fused?: FusedFold;
 }
@@ -194,13 +195,15 @@ async function planFold(
   const xTest = applyStandardizer(x, fold.test, st);
   const dec = await decompose(xTrain, gram);
   const testDesign = await gram.matmul(transpose(xTest), dec.V, true);
-  const selection = await selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram);
+  let selection: Promise<SelectionPlan> | undefined;
   const testDesign64 = { ...testDesign, data: castArray(testDesign.data, "float64") };
   const fused =
     backend.graphs && mode !== "kfold" && dec.s.length > 0
-      ? await FusedFold.compile({ mode, dtype, fold, dec, testDesign: testDesign64, alphas, withPredictions }, backend.graphs)
+      ? await FusedFold.compile({ mode, dtype, fold, dec, testDesign: testDesign64, alphas, withPredictions }, backend.graphs, gram)
       : undefined;
-  return { fold, dec, U: castMatrix(dec.U, dtype), testDesign: castMatrix(testDesign, dtype), selection, fused };
+  return { fold, dec, U: castMatrix(dec.U, dtype), testDesign: castMatrix(testDesign, dtype), fused,
+    selection: () => (selection ??= selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram)),
+  };
 }
 
 async function scoreChunk(
@@ -220,7 +223,7 @@ async function scoreChunk(
     const { mean: trainMean, variance } = columnMoments(train, globalMean);
     // Uᵀ·y needs no centring: the columns of U are orthogonal to the constant vector (X is centred).
     const projections = await backend.matmul(plan.U, train, true);
-    const { best, criterion } = await plan.selection.select({ rows: train, mean: trainMean, projections, variance }, backend);
+    const { best, criterion } = await (await plan.selection()).select({ rows: train, mean: trainMean, projections, variance }, backend);
     const coef = filteredProjections(dec.s, alphas, best, projections, variance, backend.dtype);
     const pred = await backend.matmul(plan.testDesign, coef);
     const { r: rf, r2 } = heldOutScores(block, fold.test, pred, trainMean);

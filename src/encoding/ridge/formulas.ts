@@ -3,6 +3,7 @@
  * fold (fusedFold.ts), the refits (targets.ts) and banded ridge — so each is written once. All are
  * diagonal filters of one thin SVD X = U·diag(s)·Vᵀ; arrays are laid out [alpha × component].
  */
+import { cholesky } from "../../linalg/cholesky.js";
 
 /** h[a*r + i] = s_i² / (s_i² + α_a): the ridge shrinkage of each singular direction. */
 export function shrinkage(s: Float64Array, alphas: ArrayLike<number>): Float64Array {
@@ -52,19 +53,64 @@ export function looTerms(U: { rows: number; cols: number; data: ArrayLike<number
   const { rows: n, cols: r, data } = U;
   const h = shrinkage(s, alphas);
   const stack = new Float64Array(A * n * r);
+  for (let a = 0; a < A; a++) {
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < r; i++) stack[(a * n + j) * r + i] = data[j * r + i] * h[a * r + i];
+    }
+  }
+  return { stack, weights: looWeights(U, s, alphas) };
+}
+
+/** The LOO weights 1/(1 − H_jj) of `looTerms` alone, [A × n]. */
+export function looWeights(U: { rows: number; cols: number; data: ArrayLike<number> }, s: Float64Array, alphas: ArrayLike<number>): Float64Array {
+  const A = alphas.length;
+  const { rows: n, cols: r, data } = U;
+  const h = shrinkage(s, alphas);
   const weights = new Float64Array(A * n);
   for (let a = 0; a < A; a++) {
     for (let j = 0; j < n; j++) {
       let lev = 1 / n;
       for (let i = 0; i < r; i++) {
         const u = data[j * r + i];
-        stack[(a * n + j) * r + i] = u * h[a * r + i];
         lev += h[a * r + i] * u * u;
       }
       weights[a * n + j] = 1 / (1 - lev);
     }
   }
-  return { stack, weights };
+  return weights;
+}
+
+/**
+ * The same LOO error as a quadratic form, for decompositions whose U spans every centred direction of the
+ * training rows (r = n − 1: kernel form, or a full-rank design as wide as the data). Then the training
+ * residual is U·diag(g_a)·z with g = 1 − h = α/(s² + α) and z = Uᵀy, so the weighted LOO error is
+ * ‖w_a ⊙ U g_a z‖² = ‖R_a·z‖² with R_a = L_aᵀ·diag(g_a), L_a the Cholesky factor of Uᵀ·diag(w_a²)·U.
+ * R_a is upper triangular, so scoring an alpha costs half the products of forming its residual.
+ * `gram` returns UᵀW²U for the weights of one alpha; returns null when a factorisation fails (then the
+ * residual form is used).
+ */
+export async function looTriangularFactors(
+  U: { rows: number; cols: number; data: ArrayLike<number> },
+  s: Float64Array,
+  alphas: ArrayLike<number>,
+  gram: (weights: Float64Array) => Promise<Float64Array>,
+): Promise<Float64Array[] | null> {
+  const { rows: n, cols: r } = U;
+  const weights = looWeights(U, s, alphas);
+  const factors: Float64Array[] = [];
+  for (let a = 0; a < alphas.length; a++) {
+    const l = cholesky(await gram(weights.subarray(a * n, (a + 1) * n)), r);
+    if (!l) return null;
+    const alpha = alphas[a];
+    const upper = new Float64Array(r * r);
+    for (let k = 0; k < r; k++) {
+      // g = α/(s² + α) directly: 1 − h loses its digits where h is near 1.
+      const g = alpha / (s[k] * s[k] + alpha);
+      for (let j = 0; j <= k; j++) upper[j * r + k] = l[k * r + j] * g;
+    }
+    factors.push(upper);
+  }
+  return factors;
 }
 
 /**

@@ -7,11 +7,11 @@
  * arithmetic is the same as the step-by-step path in crossValidate.ts/criteria.ts (which backends without
  * graph support use); tests hold the two to each other and to scikit-learn.
  */
-import type { GraphRunner, GraphSession, GraphTensor } from "../../backend/types.js";
+import type { ComputeBackend, GraphRunner, GraphSession, GraphTensor } from "../../backend/types.js";
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
-import { allocate, transpose, type DType, type Matrix } from "../../linalg/dense.js";
+import { allocate, castArray, transpose, type DType, type Matrix } from "../../linalg/dense.js";
 import type { Decomposition } from "./design.js";
-import { flooredVariance, gcvTerms, looTerms, ridgeFilter } from "./formulas.js";
+import { flooredVariance, gcvTerms, looTerms, looTriangularFactors, ridgeFilter } from "./formulas.js";
 import type { Fold } from "./folds.js";
 
 export type FusedMode = "loo" | "gcv";
@@ -25,7 +25,15 @@ export interface FusedFoldSpec {
   testDesign: Matrix;
   alphas: Float64Array;
   withPredictions: boolean;
+  /**
+   * loo only: the upper-triangular factors R_a of the quadratic-form LOO error (formulas.ts
+   * `looTriangularFactors`), when U spans the centred training rows; absent → the residual form.
+   */
+  looFactors?: Float64Array[];
 }
+
+/** Row blocks of the triangular LOO products: more blocks skip more zeros but make smaller products. */
+const LOO_ROW_BLOCKS = 8;
 
 export interface FusedFoldOutput {
   best: Int32Array;
@@ -47,8 +55,24 @@ export class FusedFold {
     private readonly spec: FusedFoldSpec,
   ) {}
 
-  static async compile(spec: FusedFoldSpec, runner: GraphRunner): Promise<FusedFold> {
-    return new FusedFold(await runner.load(buildGraph(spec)), spec);
+  /**
+   * `gram` (float64 op(A)·B) lets a loo fold whose U spans the centred training rows score alphas by the
+   * triangular quadratic form; without it the residual form is used.
+   */
+  static async compile(spec: FusedFoldSpec, runner: GraphRunner, gram?: ComputeBackend): Promise<FusedFold> {
+    let full = spec;
+    if (spec.mode === "loo" && gram && !spec.looFactors && spec.dec.s.length === spec.fold.train.length - 1) {
+      const { U, s } = spec.dec;
+      const weightedGram = async (w: Float64Array) => {
+        const wu = new Float64Array(U.data.length);
+        for (let j = 0; j < U.rows; j++) for (let i = 0; i < U.cols; i++) wu[j * U.cols + i] = U.data[j * U.cols + i] * w[j];
+        const m = { rows: U.rows, cols: U.cols, data: wu };
+        return castArray((await gram.matmul(m, m, true)).data, "float64") as Float64Array;
+      };
+      const looFactors = await looTriangularFactors(U, s, spec.alphas, weightedGram);
+      if (looFactors) full = { ...spec, looFactors };
+    }
+    return new FusedFold(await runner.load(buildGraph(full)), full);
   }
 
   /** Scores targets [c0, c1) of `y` (the whole n × V matrix as a graph tensor). */
@@ -112,6 +136,8 @@ export function buildGraph(spec: FusedFoldSpec): Uint8Array {
     const explained = g.op("MatMul", [mat(A, r, gain), g.op("Mul", [z, z])]);
     const rssRatio = g.op("Div", [g.op("Sub", [trainSS, explained]), trainSS]);
     criterion = g.op("Div", [rssRatio, mat(A, 1, denom)], {}, "criterion");
+  } else if (spec.looFactors) {
+    criterion = g.op("Div", [triangularLooError(g, z, spec.looFactors, r, dtype), trainSS], {}, "criterion");
   } else {
     const { stack, weights } = looTerms(dec.U, dec.s, alphas);
     const fitted = g.op("MatMul", [g.constant(dtype, [A, nTr, r], castTo(stack, dtype)), z]);
@@ -150,6 +176,36 @@ export function buildGraph(spec: FusedFoldSpec): Uint8Array {
     g.output("train_mean", dtype, ["c"]);
   }
   return g.toModel();
+}
+
+/**
+ * Σ over rows of (R_a·z)² for every alpha, R_a upper triangular (r × r): row block [j0, j1) of every R_a
+ * needs only z's rows from j0 on, so each block is one product of the alphas' stacked rows with a slice of z.
+ */
+function triangularLooError(g: GraphBuilder, z: string, factors: Float64Array[], r: number, dtype: DType): string {
+  const A = factors.length;
+  const ints = (v: number[]) => g.constant("int64", [v.length], v);
+  let total = "";
+  for (let b = 0; b < LOO_ROW_BLOCKS; b++) {
+    const j0 = Math.round((b * r) / LOO_ROW_BLOCKS);
+    const j1 = Math.round(((b + 1) * r) / LOO_ROW_BLOCKS);
+    if (j1 <= j0) continue;
+    const rows = j1 - j0;
+    const width = r - j0;
+    const stacked = allocate(dtype, A * rows * width);
+    for (let a = 0; a < A; a++) {
+      for (let j = j0; j < j1; j++) {
+        const dst = (a * rows + j - j0) * width;
+        for (let k = j0; k < r; k++) stacked[dst + k - j0] = factors[a][j * r + k];
+      }
+    }
+    const zTail = j0 === 0 ? z : g.op("Slice", [z, ints([j0]), ints([r]), ints([0])]);
+    const product = g.op("MatMul", [g.constant(dtype, [A * rows, width], stacked), zTail]);
+    const blocks = g.op("Reshape", [product, ints([A, rows, -1])]);
+    const part = g.op("ReduceSumSquare", [blocks], { axes: attr.ints([1]), keepdims: attr.int(0) });
+    total = total ? g.op("Add", [total, part]) : part;
+  }
+  return total;
 }
 
 function castTo(values: ArrayLike<number>, dtype: DType): Float32Array | Float64Array {
