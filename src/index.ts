@@ -29,7 +29,7 @@ export { writeNarrativesLayout } from "./fmri/datasets/narrativesWriter.js";
 export { loadBidsRun } from "./fmri/datasets/bids.js";
 export { loadAliceSubject, listAliceSubjects, ALICE_ROIS } from "./fmri/datasets/alice.js";
 export { cleanRun } from "./fmri/preprocess.js";
-export { wordDesign, PAPER_FIR_DELAYS } from "./fmri/design/wordDesign.js";
+export { wordDesign, wordDesigner, namedTrDesign, PAPER_FIR_DELAYS, type TrDesign, type WordDesignOptions } from "./fmri/design/wordDesign.js";
 export { firDelays } from "./fmri/design/fir.js";
 export { computeRegressor, eventResponses } from "./fmri/design/regressors.js";
 export { gloverHrf, spmHrf } from "./fmri/design/hrf.js";

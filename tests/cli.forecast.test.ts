@@ -33,10 +33,22 @@ describe("brainscore forecast", () => {
       "forecast", "--features", feats, "--layer", "2", "--bold", join(dir, "bold.npy"), "--tr", "1.5", "--onset-shift", "15",
       "--distances", "0,2,6", "--control", "all", "--decompose", "--model", model, "--k", "2", "--out", out, "--quiet",
     ]);
+    // The same sweep on an HRF design (TR sums convolved with Glover's HRF) is another design, and a bad name is refused.
+    const hrfOut = join(dir, "forecast_hrf.csv");
+    const base = ["forecast", "--features", feats, "--layer", "2", "--bold", join(dir, "bold.npy"), "--tr", "1.5", "--onset-shift", "15", "--distances", "0,2,6", "--quiet"];
+    expect(await main([...base, "--design", "glover", "--out", hrfOut])).toBe(0);
+    const errorLines: string[] = [];
+    errs.mockImplementation((...a) => void errorLines.push(a.join(" ")));
+    expect(await main([...base, "--design", "gamma", "--out", hrfOut])).not.toBe(0);
+    expect(errorLines.join("\n")).toMatch(/--design must be one of fir, glover, spm/);
     spy.mockRestore();
     errs.mockRestore();
     expect(code).toBe(0);
     const lines = readFileSync(out, "utf8").trim().split("\n");
+    const hrfLines = readFileSync(hrfOut, "utf8").trim().split("\n");
+    expect(hrfLines.length - 1).toBe(3 * 2);
+    const fullFir = lines.filter((l) => l.startsWith("full,"));
+    expect(hrfLines.slice(1)).not.toEqual(fullFir);
     expect(lines[0]).toBe("analysis,d,target,score,baseline,forecast");
     expect(lines.length - 1).toBe(5 * 3 * 2);
     expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(new Set(["full", "control_random", "control_shuffled", "syntax", "semantics"]));

@@ -74,4 +74,20 @@ describe("the paper's word design", () => {
     for (let d = 0; d < 6; d++) expect(design.data[(1 + d) * 6 + d]).toBe(5);
     expect(Array.from(design.data).reduce((a, b) => a + b, 0)).toBe(30);
   });
+  it("summedHrf: the same TR sums convolved with the HRF sampled at the TR (the simulator's planting rule)", () => {
+    // Two words in TR 1 and one in TR 3, two features: each column is the TR sums convolved with glover_hrf(tr, 1).
+    const x = { rows: 3, cols: 2, data: Float64Array.from([1, -2, 0.5, 4, 3, 1]) };
+    const T = 30;
+    const { design } = wordDesign(x, [0.2, 1.0, 3.4], { kind: "summedHrf", tr: 1.5, nTRs: T });
+    const h = gloverHrf(1.5, 1, 32); // the kernel itself is held to nilearn above
+    expect(h.length).toBeGreaterThan(15);
+    const sums = [[0, 1.5, 0, 3], [0, 2, 0, 1]]; // per feature, TRs 0..3
+    for (let j = 0; j < 2; j++) {
+      for (let t = 0; t < T; t++) {
+        let expected = 0;
+        for (let k = 0; k < sums[j].length; k++) if (t - k >= 0 && t - k < h.length) expected += sums[j][k] * h[t - k];
+        expect(design.data[t * 2 + j]).toBeCloseTo(expected, 14);
+      }
+    }
+  });
 });

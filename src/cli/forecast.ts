@@ -8,6 +8,7 @@ import { readConllu } from "../forecast/syntax.js";
 import { argmaxFinite } from "../forecast/group.js";
 import { defaultDistances, forecastSweep, peakDistances, type ForecastControl, type ForecastSweepResult } from "../forecast/sweep.js";
 import { loadMatrix } from "../io/arrays.js";
+import { namedTrDesign, TR_DESIGN_NAMES, type TrDesignName } from "../fmri/design/wordDesign.js";
 import { readSafetensors } from "../io/safetensors.js";
 import type { Matrix } from "../linalg/dense.js";
 import { writeCsv, type Row } from "../report/csv.js";
@@ -31,6 +32,7 @@ Forecast scores F(d) = R(X ⊕ X̃(d)) − R(X) for every target (vertex or regi
   --components N        PCA components for X and for X̃(d) (default 20)
   --folds K             contiguous outer folds (default 5)
   --alpha-selection M   loo | gcv | kfold (default loo)
+  --design D            fir (default: TR sums, FIR delays 0–5 TRs) | glover | spm (TR sums convolved with that HRF)
   --control C           none (default) | random (random vectors) | shuffled (shuffled future words) | all
   --decompose           also syntactic and semantic sweeps (needs --model, the features' checkpoint)
   --model DIR|ID        checkpoint for --decompose; --k N alternatives (default 10); --parses FILE.conllu
@@ -66,6 +68,7 @@ export async function forecastCommand(argv: string[]): Promise<void> {
       components: { type: "string" },
       folds: { type: "string" },
       "alpha-selection": { type: "string" },
+      design: { type: "string" },
       control: { type: "string" },
       decompose: { type: "boolean" },
       model: { type: "string" },
@@ -87,6 +90,8 @@ export async function forecastCommand(argv: string[]): Promise<void> {
   if (!(tr > 0)) throw new UsageError("--tr must be > 0", FORECAST_HELP);
   const mode = (values["alpha-selection"] ?? "loo") as AlphaSelection;
   if (!ALPHA_SELECTIONS.includes(mode)) throw new UsageError(`--alpha-selection must be one of ${ALPHA_SELECTIONS.join(", ")}`, FORECAST_HELP);
+  const designName = (values.design ?? "fir") as TrDesignName;
+  if (!TR_DESIGN_NAMES.includes(designName)) throw new UsageError(`--design must be one of ${TR_DESIGN_NAMES.join(", ")}`, FORECAST_HELP);
   const controlArg = values.control ?? "none";
   if (!["none", "random", "shuffled", "all"].includes(controlArg)) throw new UsageError(`--control must be none, random, shuffled or all`, FORECAST_HELP);
   if (values.decompose && !values.model) throw new UsageError("--decompose needs --model (the checkpoint the features came from)", FORECAST_HELP);
@@ -101,6 +106,7 @@ export async function forecastCommand(argv: string[]): Promise<void> {
     folds: num(values.folds, "--folds", 5),
     seed: num(values.seed, "--seed", 0),
     ridge: { alphaSelection: mode },
+    design: namedTrDesign(designName),
   };
   const analyses: { name: string; control: ForecastControl; windowFeatures?: Matrix }[] = [{ name: "full", control: "none" }];
   if (controlArg === "random" || controlArg === "all") analyses.push({ name: "control_random", control: "random" });

@@ -12,9 +12,8 @@ import { withBackends, type BackendPair, type BackendSpec } from "../backend/ind
 import { brainScore, type BrainScoreOptions } from "../encoding/ridge/crossValidate.js";
 import { bandedBrainScore, type BandedBrainScoreOptions } from "../encoding/ridge/bandedBrainScore.js";
 import { contiguousFolds } from "../encoding/ridge/folds.js";
-import { firDelays } from "../fmri/design/fir.js";
-import { PAPER_FIR_DELAYS } from "../fmri/design/wordDesign.js";
-import { sumWordsIntoTRs, trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
+import { PAPER_FIR_DELAYS, wordDesigner, type TrDesign } from "../fmri/design/wordDesign.js";
+import { trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
@@ -31,6 +30,8 @@ export interface ForecastSweepOptions {
   windowLength?: number;
   nComponents?: number;
   firDelays?: number[];
+  /** TR design of X and the windows (default: FIR with `firDelays`); an HRF convolution fixes the response's timing. */
+  design?: TrDesign;
   folds?: number;
   /** Replace the future windows by random vectors or by shuffled words (controls). */
   control?: ForecastControl;
@@ -82,7 +83,7 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
   const distances = options.distances ?? defaultDistances();
   const L = options.windowLength ?? 7;
   const nComp = options.nComponents ?? 20;
-  const delays = options.firDelays ?? PAPER_FIR_DELAYS;
+  const trDesign: TrDesign = options.design ?? { kind: "fir", delays: options.firDelays ?? PAPER_FIR_DELAYS };
   const control = options.control ?? "none";
   if (L > W) throw new Error(`forecast: the window (${L} words) is longer than the story (${W} words)`);
   for (const d of distances) {
@@ -105,6 +106,7 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     const permutation = control === "shuffled" ? shuffledOrder(W, options.seed ?? 0) : undefined;
     const generatedWindows = control === "generated" ? new GeneratedWindowGram(windowGram, options.generated!, L, backend) : undefined;
     const baseScores = await Promise.all(trainWords.map((tw) => windowPcaScores(gram, { offsets: [0], trainWords: tw, nComponents: nComp }, backend)));
+    const trDesigner = wordDesigner(onsets, { ...trDesign, tr: options.tr, nTRs: T });
     const toDesign = (parts: Matrix[]) => {
       const cols = parts.reduce((a, p) => a + p.cols, 0);
       const words = { rows: W, cols, data: new Float64Array(W * cols) };
@@ -115,8 +117,8 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
           off += p.cols;
         }
       }
-      const { design, dropped } = sumWordsIntoTRs(words, onsets, T, options.tr);
-      return { design: firDelays(design, delays), dropped };
+      const { design, droppedWords } = trDesigner(words);
+      return { design, dropped: droppedWords };
     };
     const ridge = { ...options.ridge, folds: options.folds ?? 5, invalidTargets: options.ridge?.invalidTargets ?? "mask", backend: pair };
     const banded = options.ridgeKind === "banded";

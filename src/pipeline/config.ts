@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString } from "../config/validate.js";
 import type { AlphaSelection } from "../encoding/ridge/criteria.js";
 import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
+import { namedTrDesign, TR_DESIGN_NAMES, type TrDesign, type TrDesignName } from "../fmri/design/wordDesign.js";
 
 function wordClocks(v: unknown, where: string): Record<string, ClockOverride> {
   const o = expectObject(v ?? {}, where);
@@ -33,7 +34,8 @@ export interface RunConfig {
   context: number;
   contextMode: "exact" | "strided";
   embedding: "token+position" | "token";
-  ridge: { alphaSelection: AlphaSelection; folds: number; firDelays: number[] };
+  /** `design`: "fir" (the paper: TR sums with `firDelays`) or the TR sums convolved with an HRF ("glover", "spm"), a fixed response. */
+  ridge: { alphaSelection: AlphaSelection; folds: number; firDelays: number[]; design: TrDesignName };
   detrendOrder: number;
   /** Per-story word clock overrides: "scan", "story" or the audio's onset in the scan in seconds. */
   wordClock: Record<string, ClockOverride>;
@@ -74,7 +76,7 @@ export interface RunConfig {
 }
 
 const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "compareTo", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
-const RIDGE = ["alphaSelection", "folds", "firDelays"];
+const RIDGE = ["alphaSelection", "folds", "firDelays", "design"];
 const REGIONS = ["annot", "hemi", "labels", "maxVertices", "axis"];
 const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "generation", "depthLayers", "dTest", "dRef", "vertexLevel", "ridge"];
 const GENERATION = ["strategy", "seed", "temperature", "topK", "context", "maxTokens", "batchSize"];
@@ -148,6 +150,11 @@ function annotations(regions: Record<string, unknown>, where: string, path: (p: 
   for (const h of ["L", "R"] as const) if (o[h] !== undefined) out[h] = path(optionalString(o, h, `${where}.annot`)!);
   if (!out.L && !out.R) throw new ConfigError(`${where}.annot: expected {"L": file, "R": file} (at least one)`);
   return out;
+}
+
+/** The run's TR design rule, shared by brain scores and forecast sweeps. */
+export function trDesignOf(c: RunConfig): TrDesign {
+  return namedTrDesign(c.ridge.design, c.ridge.firDelays);
 }
 
 /** A run configuration from parsed JSON, every key checked; `source` names the file in errors. */
@@ -230,6 +237,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       alphaSelection: optionalString(ridge, "alphaSelection", `${source}.ridge`, ["loo", "gcv", "kfold"] as const) ?? "loo",
       folds: optionalNumber(ridge, "folds", `${source}.ridge`, (n) => Number.isInteger(n) && n >= 2, "an integer ≥ 2") ?? 5,
       firDelays: intList(ridge.firDelays, `${source}.ridge.firDelays`, [0, 1, 2, 3, 4, 5]),
+      design: optionalString(ridge, "design", `${source}.ridge`, TR_DESIGN_NAMES) ?? "fir",
     },
     detrendOrder: optionalNumber(c, "detrendOrder", source, (n) => Number.isInteger(n) && n >= 0, "an integer ≥ 0") ?? 1,
     wordClock: wordClocks(c.wordClock, `${source}.wordClock`),

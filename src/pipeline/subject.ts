@@ -23,7 +23,7 @@ import { forecastSweep } from "../forecast/sweep.js";
 import { readSafetensors, writeSafetensors, type TensorInput } from "../io/safetensors.js";
 import type { Matrix } from "../linalg/dense.js";
 import type { WordEvents } from "../stimuli/words.js";
-import type { RunConfig } from "./config.js";
+import { trDesignOf, type RunConfig } from "./config.js";
 
 /** Where the columns of a scan's BOLD live: two hemispheres' vertices, or voxels inside a volume mask. */
 export type Layout = { kind: "surface"; L: number; R: number } | { kind: "volume"; shape: number[]; affine: number[][]; maskIndices: Int32Array };
@@ -195,7 +195,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
       for (let q = 0; q < R; q++) both.data[t * (V + R) + V + q] = Number.isFinite(regionBold.data[t * R + q]) ? regionBold.data[t * R + q] : 0;
     }
     for (const [i, layer] of c.layers.entries()) {
-      const { design } = wordDesign(story.layers.get(layer)!, words.onsets, { kind: "fir", tr: loaded.tr, nTRs: T, delays: c.ridge.firDelays });
+      const { design } = wordDesign(story.layers.get(layer)!, words.onsets, { ...trDesignOf(c), tr: loaded.tr, nTRs: T });
       const r = (await brainScore(design, both, ridge)).r;
       vertexScores.set(r.subarray(0, V), i * V);
       regionScores.set(r.subarray(V), i * R);
@@ -203,7 +203,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     let forecast: SubjectResult["forecast"];
     if (c.forecast) {
       const f = c.forecast;
-      const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, firDelays: c.ridge.firDelays, folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection }, backend: backends };
+      const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, design: trDesignOf(c), folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection }, backend: backends };
       const X = story.layers.get(f.layer)!;
       const analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }> = {};
       const vertex: Record<string, Float32Array> = {};

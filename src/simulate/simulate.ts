@@ -15,8 +15,7 @@ import { ConfigError, expectKeys, expectObject, optionalNumber, optionalString }
 import { writeNarrativesLayout, type LayoutScan } from "../fmri/datasets/narrativesWriter.js";
 import { readAnnot } from "../fmri/formats/annot.js";
 import { defaultHemisphereLabels } from "../fmri/surfaceLabels.js";
-import { gammaDifferenceHrf, GLOVER, SPM } from "../fmri/design/hrf.js";
-import { sumWordsIntoTRs } from "../fmri/design/wordsPerTR.js";
+import { wordDesign } from "../fmri/design/wordDesign.js";
 import type { EventMeta } from "../fmri/datasets/narratives.js";
 import { validateEventMeta } from "../fmri/datasets/narrativesMeta.js";
 import type { Matrix } from "../linalg/dense.js";
@@ -152,15 +151,10 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
     const scanTRs = onset + duration + 5;
     // The planted per-word values are summed into TRs as the analysis does (TR floor(t/TR) + 1), then
     // convolved with the HRF sampled at the TR: the analysis' FIR delays can represent that response.
-    const hrf = gammaDifferenceHrf(1.5, config.hrf === "spm" ? SPM : GLOVER, 1, 32);
-    const toBold = (perWord: Float64Array) => {
-      const perTR = sumWordsIntoTRs({ rows: perWord.length, cols: 1, data: perWord }, events.onsets, scanTRs, 1.5).design.data;
-      return Float64Array.from({ length: scanTRs }, (_, t) => {
-        let s = 0;
-        for (let k = 0; k < hrf.length && k <= t; k++) s += hrf[k] * perTR[t - k];
-        return s;
-      });
-    };
+    // The planted per-word values are summed into TRs as the analysis does (TR floor(t/TR) + 1), then
+    // convolved with the HRF sampled at the TR: the run's "glover"/"spm" design is this same rule.
+    const toBold = (perWord: Float64Array) =>
+      wordDesign({ rows: perWord.length, cols: 1, data: perWord }, events.onsets, { kind: "summedHrf", model: config.hrf, tr: 1.5, nTRs: scanTRs }).design.data as Float64Array;
     // One planted time course per region (shared by subjects), from that region's features.
     const signals = new Map<string, Float64Array>();
     for (const [ri, r] of config.regions.entries()) {

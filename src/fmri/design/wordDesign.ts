@@ -5,12 +5,29 @@
 import type { Matrix } from "../../linalg/dense.js";
 import { matmulJs } from "../../linalg/dense.js";
 import { firDelays } from "./fir.js";
+import { gammaDifferenceHrf, GLOVER, SPM } from "./hrf.js";
 import { eventResponses, type HrfModel } from "./regressors.js";
 import { sumWordsIntoTRs } from "./wordsPerTR.js";
 
-export type WordDesignOptions =
-  | { kind: "fir"; tr: number; nTRs: number; delays?: number[] }
-  | { kind: "hrf"; tr: number; nTRs: number; model?: Exclude<HrfModel, "fir">; oversampling?: number };
+/**
+ * How word features become TR regressors: "fir", the paper's TR sums with FIR delays; "summedHrf", the same
+ * TR sums convolved with an HRF sampled at the TR (a fixed response instead of free delays); "hrf", one
+ * regressor per feature from the words' own onsets (nilearn's compute_regressor).
+ */
+export type TrDesign =
+  | { kind: "fir"; delays?: number[] }
+  | { kind: "summedHrf"; model?: Exclude<HrfModel, "fir"> }
+  | { kind: "hrf"; model?: Exclude<HrfModel, "fir">; oversampling?: number };
+
+export type WordDesignOptions = TrDesign & { tr: number; nTRs: number };
+
+/** The designs a run configuration or the CLI names: "fir" (with its delays), "glover" or "spm" (summed-TR HRF). */
+export const TR_DESIGN_NAMES = ["fir", "glover", "spm"] as const;
+export type TrDesignName = (typeof TR_DESIGN_NAMES)[number];
+
+export function namedTrDesign(name: TrDesignName, firDelays: number[] = PAPER_FIR_DELAYS): TrDesign {
+  return name === "fir" ? { kind: "fir", delays: firDelays } : { kind: "summedHrf", model: name };
+}
 
 export interface WordDesign {
   design: Matrix;
@@ -23,14 +40,46 @@ export const PAPER_FIR_DELAYS = [0, 1, 2, 3, 4, 5];
 
 /** Word features summed into TRs and expanded with FIR delays or convolved with an HRF: the ridge design. */
 export function wordDesign(features: Matrix, onsets: ArrayLike<number>, options: WordDesignOptions): WordDesign {
+  return wordDesigner(onsets, options)(features);
+}
+
+/**
+ * The same rule for many feature sets on one word timing (a forecast sweep builds one design per distance
+ * and fold): the HRF responses of the words are computed once.
+ */
+export function wordDesigner(onsets: ArrayLike<number>, options: WordDesignOptions): (features: Matrix) => WordDesign {
   if (options.kind === "fir") {
     const delays = options.delays ?? PAPER_FIR_DELAYS;
-    const { design, dropped } = sumWordsIntoTRs(features, onsets, options.nTRs, options.tr);
-    return { design: firDelays(design, delays), droppedWords: dropped, description: `words summed per TR (floor(t/TR)+1), FIR delays ${delays.join(",")} TRs` };
+    return (features) => {
+      const { design, dropped } = sumWordsIntoTRs(features, onsets, options.nTRs, options.tr);
+      return { design: firDelays(design, delays), droppedWords: dropped, description: `words summed per TR (floor(t/TR)+1), FIR delays ${delays.join(",")} TRs` };
+    };
+  }
+  if (options.kind === "summedHrf") {
+    const model = options.model ?? "glover";
+    const hrf = gammaDifferenceHrf(options.tr, model === "spm" ? SPM : GLOVER, 1, 32);
+    return (features) => {
+      const { design, dropped } = sumWordsIntoTRs(features, onsets, options.nTRs, options.tr);
+      return { design: convolveColumns(design, hrf), droppedWords: dropped, description: `words summed per TR (floor(t/TR)+1), convolved with the ${model} HRF sampled at the TR` };
+    };
   }
   const frameTimes = Float64Array.from({ length: options.nTRs }, (_, i) => i * options.tr);
   const model = options.model ?? "glover";
   const [R] = eventResponses(onsets, new Float64Array(onsets.length), frameTimes, { model, oversampling: options.oversampling });
   const late = Array.from(onsets).filter((t) => t > frameTimes[frameTimes.length - 1]).length;
-  return { design: matmulJs(R, features, false, "float64"), droppedWords: late, description: `${model} HRF convolution (nilearn compute_regressor)` };
+  return (features) => ({ design: matmulJs(R, features, false, "float64"), droppedWords: late, description: `${model} HRF convolution (nilearn compute_regressor)` });
+}
+
+/** Causal convolution of every column with `kernel` (kernel[k] weighs the value k rows earlier). */
+export function convolveColumns(m: Matrix, kernel: Float64Array): Matrix {
+  const { rows, cols, data } = m;
+  const out = new Float64Array(rows * cols);
+  for (let t = 0; t < rows; t++) {
+    for (let k = 0; k < kernel.length && k <= t; k++) {
+      const w = kernel[k];
+      const src = (t - k) * cols;
+      for (let j = 0; j < cols; j++) out[t * cols + j] += w * data[src + j];
+    }
+  }
+  return { rows, cols, data: out };
 }
