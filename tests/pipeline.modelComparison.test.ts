@@ -1,6 +1,7 @@
 /** Model comparison (run configs with "compareTo"): per-scan gains at each model's best layer, Wilcoxon, FDR. */
 import { describe, expect, it } from "vitest";
 import { parseRunConfig } from "../src/pipeline/config.js";
+import { bestLayerPerRegion } from "../src/pipeline/bestLayer.js";
 import { compareBrainScores } from "../src/pipeline/modelComparison.js";
 import type { SubjectResult } from "../src/pipeline/subject.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
@@ -33,6 +34,21 @@ describe("model comparison", () => {
     expect(rows[0].significant).toBe(false);
     expect(rows[1].scans).toBe(12);
     expect(() => compareBrainScores([{ model: "ft", results: cand }], "base")).toThrow(/reference "base" is not among/);
+  });
+
+  it("one best-layer rule for comparison and scaling: NaN scans skipped, ties to the shallower layer, unscored regions left empty", () => {
+    // Region 0: layer 1 best once scan 0's NaN is skipped; region 1: tie → layer 0; region 2: never finite.
+    const scores = (s: number, l: number, q: number) => (q === 2 ? NaN : q === 1 ? 0.3 : s === 0 && l === 1 ? NaN : l === 1 ? 0.5 : 0.4);
+    const res = results(scores, [0, 6], 4);
+    expect(bestLayerPerRegion(res)).toEqual([
+      { layer: 1, mean: 0.5 },
+      { layer: 0, mean: 0.3 },
+      { layer: -1, mean: NaN },
+    ]);
+    const rows = compareBrainScores([{ model: "a", results: res }, { model: "b", results: results((s, l, q) => scores(s, l, q) + 0.01, [0, 6], 4) }], "a");
+    expect(rows.map((r) => r.layer)).toEqual([6, 0, null]);
+    expect(rows[2].scans).toBe(0);
+    expect(rows[0].scans).toBe(3);
   });
 
   it("refuses a compareTo outside the models", () => {

@@ -10,27 +10,12 @@ import type { Row } from "../report/csv.js";
 import { hex, viridis } from "../report/figures/colormaps.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import { fdrBh, wilcoxon } from "../stats/tests.js";
+import { bestLayerPerRegion } from "./bestLayer.js";
 import type { SubjectResult } from "./subject.js";
 
 export interface ScoredModel {
   model: string;
   results: SubjectResult[];
-}
-
-/** The layer index (into results' layers) with the highest group-mean score per region. */
-function bestLayers(results: SubjectResult[]): number[] {
-  const R = results[0].regions.length;
-  const L = results[0].layers.length;
-  return Array.from({ length: R }, (_, q) => {
-    let best = 0;
-    let bestMean = -Infinity;
-    for (let li = 0; li < L; li++) {
-      const xs = results.map((r) => r.regionScores[li * R + q]).filter(Number.isFinite);
-      const m = xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-      if (m > bestMean) (bestMean = m), (best = li);
-    }
-    return best;
-  });
 }
 
 /** One row per (model ≠ reference, region): mean scores, mean gain, Wilcoxon p and its FDR q. */
@@ -39,21 +24,22 @@ export function compareBrainScores(models: ScoredModel[], reference: string, alp
   if (!ref) throw new Error(`model comparison: reference "${reference}" is not among the scored models (${models.map((m) => m.model).join(", ")})`);
   const scanKey = (r: SubjectResult) => `${r.subject}|${r.task}`;
   const regions = ref.results[0]?.regions ?? [];
-  const refBest = bestLayers(ref.results);
+  const refBest = bestLayerPerRegion(ref.results).map((b) => b.layer);
   const R = regions.length;
   const refByScan = new Map(ref.results.map((r) => [scanKey(r), r]));
   const rows: Row[] = [];
   for (const m of models) {
     if (m === ref) continue;
     if (m.results[0]?.regions.join() !== regions.join()) throw new Error(`model comparison: ${m.model} was scored on other regions than ${reference}`);
-    const best = bestLayers(m.results);
+    const best = bestLayerPerRegion(m.results).map((b) => b.layer);
     const block: Row[] = [];
     const pvals: number[] = [];
     regions.forEach((region, q) => {
       const gains: number[] = [];
       const a: number[] = [];
       const b: number[] = [];
-      for (const r of m.results) {
+      // A region without any finite score in either model (best layer −1) gets an empty row.
+      for (const r of best[q] < 0 || refBest[q] < 0 ? [] : m.results) {
         const base = refByScan.get(scanKey(r));
         if (!base) continue;
         const x = r.regionScores[best[q] * R + q];
@@ -67,7 +53,7 @@ export function compareBrainScores(models: ScoredModel[], reference: string, alp
       // Identical scores on every scan (e.g. a model compared with a copy of itself): no evidence of a gain.
       const p = gains.length === 0 ? NaN : gains.every((g) => g === 0) ? 1 : wilcoxon(gains, "greater").pvalue;
       pvals.push(Number.isFinite(p) ? p : 1);
-      block.push({ model: m.model, reference, hemi: /^[LR]_/.test(region) ? region[0] : null, region, layer: m.results[0].layers[best[q]], reference_layer: ref.results[0].layers[refBest[q]], score: mean(a), reference_score: mean(b), gain: mean(gains), relative_gain: mean(gains) / Math.abs(mean(b)), scans: gains.length, p_wilcoxon: p });
+      block.push({ model: m.model, reference, hemi: /^[LR]_/.test(region) ? region[0] : null, region, layer: m.results[0].layers[best[q]] ?? null, reference_layer: ref.results[0].layers[refBest[q]] ?? null, score: mean(a), reference_score: mean(b), gain: mean(gains), relative_gain: mean(gains) / Math.abs(mean(b)), scans: gains.length, p_wilcoxon: p });
     });
     const qvals = fdrBh(pvals);
     block.forEach((row, i) => {

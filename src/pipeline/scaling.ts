@@ -17,6 +17,7 @@ import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
 import type { RunConfig } from "./config.js";
 import { compareBrainScores, modelLabel, writeComparisonFigure, type ScoredModel } from "./modelComparison.js";
+import { bestLayerPerRegion } from "./bestLayer.js";
 import { collectResults, runPipeline, type RunOptions, type RunReport } from "./run.js";
 
 export interface ScalingReport {
@@ -55,19 +56,12 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
     const { results } = await collectResults(sub);
     scored.push({ model: entry.model, results });
     const regions = results[0]?.regions ?? [];
-    const R = regions.length;
     const parameters = countParameters(dir);
     const bests: number[] = [];
     const depths: number[] = [];
-    regions.forEach((region, q) => {
-      let best = -1;
-      let bestScore = -Infinity;
-      layers.forEach((_, li) => {
-        const xs = results.map((r) => r.regionScores[li * R + q]).filter(Number.isFinite);
-        const m = xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-        if (Number.isFinite(m) && m > bestScore) (bestScore = m), (best = li);
-      });
+    bestLayerPerRegion(results).forEach(({ layer: best, mean: bestScore }, q) => {
       if (best < 0) return;
+      const region = regions[q];
       bests.push(bestScore);
       depths.push(layers[best] / info.nLayer);
       rows.push({ model: entry.model, family: info.modelType, parameters, n_layer: info.nLayer, hemi: /^[LR]_/.test(region) ? region[0] : null, region, best_layer: layers[best], relative_depth: layers[best] / info.nLayer, best_score: bestScore, subjects: results.length });
