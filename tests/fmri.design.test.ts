@@ -1,9 +1,9 @@
 /** HRFs and event regressors against nilearn 0.9.2 (../shared/reference/hrf); the paper's word design. */
 import { describe, expect, it } from "vitest";
-import { gloverHrf, spmHrf } from "../src/fmri/design/hrf.js";
+import { gammaDifferenceHrf, GLOVER, gloverHrf, spmHrf } from "../src/fmri/design/hrf.js";
 import { lgamma } from "../src/stats/distributions.js";
 import { computeRegressor, eventResponses, highResolutionGrid } from "../src/fmri/design/regressors.js";
-import { wordDesign } from "../src/fmri/design/wordDesign.js";
+import { namedTrDesign, wordDesign } from "../src/fmri/design/wordDesign.js";
 import { sumWordsIntoTRs, trIndexOfOnset } from "../src/fmri/design/wordsPerTR.js";
 import { referenceTensors } from "./helpers/shared.js";
 
@@ -89,5 +89,29 @@ describe("the paper's word design", () => {
         expect(design.data[t * 2 + j]).toBeCloseTo(expected, 14);
       }
     }
+  });
+  it("glover+derivative: the summed-TR HRF block, then the block of its time derivative (nilearn's δ = 0.1 s)", () => {
+    const x = { rows: 3, cols: 2, data: Float64Array.from([1, -2, 0.5, 4, 3, 1]) };
+    const onsets = [0.2, 1.0, 3.4];
+    const plain = wordDesign(x, onsets, { kind: "summedHrf", tr: 1.5, nTRs: 30 }).design;
+    const both = wordDesign(x, onsets, { ...namedTrDesign("glover+derivative"), tr: 1.5, nTRs: 30 }).design;
+    expect(both.cols).toBe(4);
+    const h = gloverHrf(1.5, 1, 32);
+    const later = gammaDifferenceHrf(1.5, GLOVER, 1, 32, 0.1);
+    const dh = h.map((v, k) => (v - later[k]) / 0.1);
+    // The derivative kernel is positive before the peak and negative after it: a response shifted earlier.
+    expect(dh[2]).toBeGreaterThan(0);
+    expect(dh[6]).toBeLessThan(0);
+    const sums = [[0, 1.5, 0, 3], [0, 2, 0, 1]];
+    for (let t = 0; t < 30; t++) {
+      for (let j = 0; j < 2; j++) {
+        expect(both.data[t * 4 + j]).toBe(plain.data[t * 2 + j]);
+        let expected = 0;
+        for (let k = 0; k < 4; k++) if (t - k >= 0 && t - k < dh.length) expected += sums[j][k] * dh[t - k];
+        expect(both.data[t * 4 + 2 + j]).toBeCloseTo(expected, 12);
+      }
+    }
+    expect(namedTrDesign("fir", [0, 2])).toEqual({ kind: "fir", delays: [0, 2] });
+    expect(namedTrDesign("spm")).toEqual({ kind: "summedHrf", model: "spm", derivative: false });
   });
 });

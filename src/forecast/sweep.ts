@@ -14,7 +14,7 @@ import { bandedBrainScore, type BandedBrainScoreOptions } from "../encoding/ridg
 import { contiguousFolds } from "../encoding/ridge/folds.js";
 import { PAPER_FIR_DELAYS, wordDesigner, type TrDesign } from "../fmri/design/wordDesign.js";
 import { trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
-import type { Matrix } from "../linalg/dense.js";
+import { concatColumns, type Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
 import { forecastOffsets, windowPcaScores, windowPcaScoresFromGram, wordGram, type WordGram } from "./windowPca.js";
@@ -108,16 +108,7 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     const baseScores = await Promise.all(trainWords.map((tw) => windowPcaScores(gram, { offsets: [0], trainWords: tw, nComponents: nComp }, backend)));
     const trDesigner = wordDesigner(onsets, { ...trDesign, tr: options.tr, nTRs: T });
     const toDesign = (parts: Matrix[]) => {
-      const cols = parts.reduce((a, p) => a + p.cols, 0);
-      const words = { rows: W, cols, data: new Float64Array(W * cols) };
-      for (let w = 0; w < W; w++) {
-        let off = 0;
-        for (const p of parts) {
-          words.data.set(p.data.subarray(w * p.cols, (w + 1) * p.cols), w * cols + off);
-          off += p.cols;
-        }
-      }
-      const { design, droppedWords } = trDesigner(words);
+      const { design, droppedWords } = trDesigner(concatColumns(parts));
       return { design, dropped: droppedWords };
     };
     const ridge = { ...options.ridge, folds: options.folds ?? 5, invalidTargets: options.ridge?.invalidTargets ?? "mask", backend: pair };

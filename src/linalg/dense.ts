@@ -88,3 +88,19 @@ export function matmulJs(a: Matrix, b: Matrix, transA = false, dtype: DType = dt
   }
   return out;
 }
+
+/** Side-by-side column blocks of matrices with the same rows, in float64 (block k = ms[k]). */
+export function concatColumns(ms: Matrix[]): Matrix {
+  const rows = ms[0].rows;
+  if (ms.some((m) => m.rows !== rows)) throw new Error(`concatColumns: row counts differ (${ms.map((m) => m.rows).join(", ")})`);
+  const cols = ms.reduce((a, m) => a + m.cols, 0);
+  const data = new Float64Array(rows * cols);
+  for (let t = 0; t < rows; t++) {
+    let off = 0;
+    for (const m of ms) {
+      for (let j = 0; j < m.cols; j++) data[t * cols + off + j] = m.data[t * m.cols + j];
+      off += m.cols;
+    }
+  }
+  return { rows, cols, data };
+}

@@ -3,7 +3,7 @@
  * convolution (glover/spm, as nilearn's compute_regressor, one regressor per feature).
  */
 import type { Matrix } from "../../linalg/dense.js";
-import { matmulJs } from "../../linalg/dense.js";
+import { concatColumns, matmulJs } from "../../linalg/dense.js";
 import { firDelays } from "./fir.js";
 import { gammaDifferenceHrf, GLOVER, SPM } from "./hrf.js";
 import { eventResponses, type HrfModel } from "./regressors.js";
@@ -16,17 +16,23 @@ import { sumWordsIntoTRs } from "./wordsPerTR.js";
  */
 export type TrDesign =
   | { kind: "fir"; delays?: number[] }
-  | { kind: "summedHrf"; model?: Exclude<HrfModel, "fir"> }
+  | { kind: "summedHrf"; model?: Exclude<HrfModel, "fir">; derivative?: boolean }
   | { kind: "hrf"; model?: Exclude<HrfModel, "fir">; oversampling?: number };
 
 export type WordDesignOptions = TrDesign & { tr: number; nTRs: number };
 
-/** The designs a run configuration or the CLI names: "fir" (with its delays), "glover" or "spm" (summed-TR HRF). */
-export const TR_DESIGN_NAMES = ["fir", "glover", "spm"] as const;
+/**
+ * The designs a run configuration or the CLI names: "fir" (with its delays), "glover" or "spm" (summed-TR
+ * HRF), and "+derivative" (the HRF and its time derivative, as nilearn's "glover + derivative": a response
+ * that may come up to about a second earlier or later).
+ */
+export const TR_DESIGN_NAMES = ["fir", "glover", "spm", "glover+derivative", "spm+derivative"] as const;
 export type TrDesignName = (typeof TR_DESIGN_NAMES)[number];
 
+/** The design a name stands for; `firDelays` only serve "fir". */
 export function namedTrDesign(name: TrDesignName, firDelays: number[] = PAPER_FIR_DELAYS): TrDesign {
-  return name === "fir" ? { kind: "fir", delays: firDelays } : { kind: "summedHrf", model: name };
+  if (name === "fir") return { kind: "fir", delays: firDelays };
+  return { kind: "summedHrf", model: name.startsWith("spm") ? "spm" : "glover", derivative: name.endsWith("+derivative") };
 }
 
 export interface WordDesign {
@@ -57,10 +63,19 @@ export function wordDesigner(onsets: ArrayLike<number>, options: WordDesignOptio
   }
   if (options.kind === "summedHrf") {
     const model = options.model ?? "glover";
-    const hrf = gammaDifferenceHrf(options.tr, model === "spm" ? SPM : GLOVER, 1, 32);
+    const params = model === "spm" ? SPM : GLOVER;
+    const hrf = gammaDifferenceHrf(options.tr, params, 1, 32);
+    // nilearn's time derivative: (h(t) − h(t − δ)) / δ with δ = 0.1 s.
+    const later = gammaDifferenceHrf(options.tr, params, 1, 32, 0.1);
+    const kernels = options.derivative ? [hrf, hrf.map((v, k) => (v - later[k]) / 0.1)] : [hrf];
     return (features) => {
       const { design, dropped } = sumWordsIntoTRs(features, onsets, options.nTRs, options.tr);
-      return { design: convolveColumns(design, hrf), droppedWords: dropped, description: `words summed per TR (floor(t/TR)+1), convolved with the ${model} HRF sampled at the TR` };
+      const blocks = kernels.map((k) => convolveColumns(design, k));
+      return {
+        design: blocks.length === 1 ? blocks[0] : concatColumns(blocks),
+        droppedWords: dropped,
+        description: `words summed per TR (floor(t/TR)+1), convolved with the ${model} HRF${options.derivative ? " and its time derivative" : ""} sampled at the TR`,
+      };
     };
   }
   const frameTimes = Float64Array.from({ length: options.nTRs }, (_, i) => i * options.tr);
@@ -83,3 +98,4 @@ export function convolveColumns(m: Matrix, kernel: Float64Array): Matrix {
   }
   return { rows, cols, data: out };
 }
+
