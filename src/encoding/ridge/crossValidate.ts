@@ -201,9 +201,8 @@ async function planFold(
     backend.graphs && mode !== "kfold" && dec.s.length > 0
       ? await FusedFold.compile({ mode, dtype, fold, dec, testDesign: testDesign64, alphas, withPredictions }, backend.graphs, gram)
       : undefined;
-  return { fold, dec, U: castMatrix(dec.U, dtype), testDesign: castMatrix(testDesign, dtype), fused,
-    selection: () => (selection ??= selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram)),
-  };
+  const selectionOnce = () => (selection ??= selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram));
+  return { fold, dec, U: castMatrix(dec.U, dtype), testDesign: castMatrix(testDesign, dtype), fused, selection: selectionOnce };
 }
 
 async function scoreChunk(
