@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { AlphaSelection } from "../src/encoding/ridge/criteria.js";
+
 import { benchFinetuneBrain } from "./finetuneBrain.js";
 import { benchFinetuneStep } from "./finetuneStep.js";
 import { benchFmri } from "./fmri.js";
@@ -29,6 +29,7 @@ const { values, positionals } = parseArgs({
     dtype: { type: "string" },
     child: { type: "boolean" },
     shapes: { type: "string" },
+    peers: { type: "string" },
   },
 });
 const which = positionals.length > 0 ? positionals : ["ridge", "lm", "fmri", "forecast", "forecast-group"];
@@ -42,8 +43,9 @@ for (const name of which) {
     continue;
   }
   if (name === "ridge-peers") {
-    const num = (v?: string) => (v ? Number(v) : undefined);
-    for (const r of await benchRidgePeers({ n: num(values.n), p: num(values.p), V: num(values.V), modes: values.modes?.split(",") as AlphaSelection[] | undefined })) console.log(JSON.stringify(r));
+    const list = (v?: string) => v?.split(",");
+    const Vs = list(values.V)?.map(Number);
+    for (const r of await benchRidgePeers({ shapes: list(values.shapes), V: Vs, peers: list(values.peers), modes: list(values.modes) })) console.log(JSON.stringify(r));
     continue;
   }
   if (name === "lm-extract") {

@@ -1,73 +1,112 @@
 /**
- * Ridge brain scores on the paper's problem shape against the Python peers, same data, same folds, same
- * run: `npm run bench -- ridge-peers [--n 1000] [--p 4608] [--V 81924] [--modes loo,gcv]`.
- * n TRs × (768 features × 6 FIR delays) is wider than tall, so every solver works in kernel (dual) form.
+ * Ridge brain scores against the Python peers, same data, same folds, same run, each solver in its own
+ * process (so its peak RSS is its own): `npm run bench -- ridge-peers [--shapes paper,primal] [--V 20480,81924]
+ * [--peers himalaya,sklearn] [--modes loo,gcv]`.
  *
- * Peer (Debian's /usr/bin/python3 with numpy and scikit-learn): per outer fold, StandardScaler on the
- * training rows, RidgeCV(alphas, alpha_per_target=True) (efficient LOO; its "eigen" mode on the n×n kernel)
- * and Pearson r on the held-out rows. himalaya is not installable on this offline machine, so it is not run.
- * Prints one JSON line per solver, with seconds, peak RSS and, for the peer, max |Δr| against our loo.
+ * Shapes: "paper" = n 1,000 TRs × p 4,608 (768 features × 6 FIR delays), wider than tall, so solved in kernel
+ * form (the peer: himalaya KernelRidgeCV); "primal" = n 1,040 × p 240 (the peer: himalaya RidgeCV). Both with
+ * scikit-learn RidgeCV(alpha_per_target) (efficient LOO). Peers run on Debian's python3 with the BLAS at its
+ * best: the environment's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE guard is unset in the peer's command only
+ * (../shared/peers/README.md), and the kernel OpenBLAS then runs is printed. Ratios are peer seconds over ours.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { brainScore } from "../src/encoding/ridge/crossValidate.js";
-import type { AlphaSelection } from "../src/encoding/ridge/criteria.js";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { readNpy, writeNpy } from "../src/io/npy.js";
 import { syntheticEncodingProblem } from "./ridge.js";
 
-const PEER = String.raw`
-import sys, time, resource, json
-import numpy as np
-from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import KFold
-xf, yf, out = sys.argv[1:4]
-alphas = np.array(json.loads(sys.argv[4]))
-X = np.load(xf).astype(np.float64); Y = np.load(yf).astype(np.float64)
-t = time.perf_counter()
-r = np.zeros((5, Y.shape[1]))
-for k, (tr, te) in enumerate(KFold(5, shuffle=False).split(X)):
-    mx, sx = X[tr].mean(0), X[tr].std(0); sx[sx == 0] = 1
-    my, sy = Y[tr].mean(0), Y[tr].std(0); sy[sy == 0] = 1
-    m = RidgeCV(alphas=alphas, alpha_per_target=True, fit_intercept=True).fit((X[tr] - mx) / sx, (Y[tr] - my) / sy)
-    p = m.predict((X[te] - mx) / sx)
-    yt = (Y[te] - my) / sy
-    yt = yt - yt.mean(0); p = p - p.mean(0)
-    r[k] = (yt * p).sum(0) / np.sqrt((yt ** 2).sum(0) * (p ** 2).sum(0))
-seconds = time.perf_counter() - t
-np.save(out, r.mean(0))
-print(json.dumps({"seconds": seconds, "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "numpy": np.__version__}))
-`;
+const HERE = dirname(fileURLToPath(import.meta.url));
+const HIMALAYA = resolve(HERE, "../../shared/peers/himalaya-0.4.11");
+const SHAPES: Record<string, { n: number; p: number; peer: string }> = {
+  paper: { n: 1000, p: 4608, peer: "himalaya-kernel" },
+  primal: { n: 1040, p: 240, peer: "himalaya-primal" },
+};
+export const PEER_ALPHAS = Array.from({ length: 10 }, (_, i) => 10 ** (i - 1));
 
-export async function benchRidgePeers(opts: { n?: number; p?: number; V?: number; modes?: AlphaSelection[] } = {}): Promise<object[]> {
-  const n = opts.n ?? 1000;
-  const p = opts.p ?? 4608;
-  const V = opts.V ?? 81924;
-  const { x, y } = syntheticEncodingProblem(n, p, V, 1);
-  const dir = mkdtempSync(join(tmpdir(), "ridge-peers-"));
+export interface RidgePeersOptions {
+  shapes?: string[];
+  V?: number[];
+  peers?: string[];
+  modes?: string[];
+}
+
+interface Timing {
+  seconds: number;
+  peakRssMB: number;
+  r: Float64Array;
+  info: Record<string, unknown>;
+}
+
+function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, rPath: string): Timing | { error: string } {
+  const res = spawnSync(cmd, args, { encoding: "utf8", env, maxBuffer: 1 << 24 });
+  if (res.status !== 0) return { error: (res.stderr || String(res.error)).trim().split("\n").slice(-1)[0] };
+  const info = JSON.parse(res.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
+  return { seconds: info.seconds as number, peakRssMB: info.peakRssMB as number, r: Float64Array.from(readNpy(rPath).data), info };
+}
+
+function maxAbsDiff(a: Float64Array, b: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<object[]> {
+  const shapes = opts.shapes ?? ["paper", "primal"];
+  const Vs = opts.V ?? [20480, 81924];
+  const peers = opts.peers ?? ["himalaya", "sklearn"];
+  const modes = opts.modes ?? ["loo", "gcv"];
+  const peerEnv: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: HIMALAYA };
+  delete peerEnv.OPENBLAS_CORETYPE;
+  delete peerEnv.OPENBLAS_L2_SIZE;
   const rows: object[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "ridge-peers-"));
   try {
-    const alphas = Array.from({ length: 10 }, (_, i) => 10 ** (i - 1));
-    let looR: Float64Array | undefined;
-    for (const mode of opts.modes ?? (["loo", "gcv"] as AlphaSelection[])) {
-      const t = performance.now();
-      const res = await brainScore(x, y, { alphas, alphaSelection: mode, dtype: "float32" });
-      const seconds = (performance.now() - t) / 1000;
-      if (mode === "loo") looR = res.r;
-      rows.push({ benchmark: "ridge-peers", solver: `brainscore ${mode} float32`, n, p, V, form: res.settings.forms[0], seconds: +seconds.toFixed(2), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) });
-    }
-    writeNpy(join(dir, "X.npy"), { shape: [n, p], data: x.data as Float32Array });
-    writeNpy(join(dir, "Y.npy"), { shape: [n, V], data: y.data as Float32Array });
-    const py = spawnSync("/usr/bin/python3", ["-c", PEER, join(dir, "X.npy"), join(dir, "Y.npy"), join(dir, "r.npy"), JSON.stringify(alphas)], { encoding: "utf8", maxBuffer: 1 << 24 });
-    if (py.status !== 0) {
-      rows.push({ benchmark: "ridge-peers", solver: "scikit-learn RidgeCV", note: `not run: ${(py.stderr || String(py.error)).trim().split("\n").pop()}` });
-    } else {
-      const peer = JSON.parse(py.stdout.trim().split("\n").pop()!) as { seconds: number; peakRssMB: number; numpy: string };
-      const r = readNpy(join(dir, "r.npy")).data;
-      let maxDiff = 0;
-      if (looR) for (let t = 0; t < V; t++) if (Number.isFinite(looR[t]) && Number.isFinite(r[t])) maxDiff = Math.max(maxDiff, Math.abs(looR[t] - r[t]));
-      rows.push({ benchmark: "ridge-peers", solver: "scikit-learn 1.2.1 RidgeCV (float64, numpy " + peer.numpy + ")", n, p, V, seconds: +peer.seconds.toFixed(2), peakRssMB: peer.peakRssMB, maxAbsDiffRvsLoo: looR ? +maxDiff.toExponential(2) : null });
+    for (const shape of shapes) {
+      const s = SHAPES[shape];
+      if (!s) throw new Error(`ridge-peers: unknown shape "${shape}" (paper, primal)`);
+      const vMax = Math.max(...Vs);
+      const { x, y } = syntheticEncodingProblem(s.n, s.p, vMax, 1);
+      const xf = join(dir, `${shape}-X.npy`);
+      const yf = join(dir, `${shape}-Y.npy`);
+      writeNpy(xf, { shape: [s.n, s.p], data: x.data as Float32Array });
+      writeNpy(yf, { shape: [s.n, vMax], data: y.data as Float32Array });
+      for (const V of Vs) {
+        const results: Record<string, Timing> = {};
+        const record = (solver: string, t: Timing | { error: string }) => {
+          if ("error" in t) {
+            rows.push({ benchmark: "ridge-peers", shape, V, solver, note: `not run: ${t.error}` });
+            return;
+          }
+          results[solver] = t;
+        };
+        for (const mode of modes) {
+          const rPath = join(dir, `ours-${mode}.npy`);
+          const args = [...process.execArgv, join(HERE, "ridgePeersChild.ts"), xf, yf, String(V), mode, rPath, JSON.stringify(PEER_ALPHAS)];
+          record(`brainscore ${mode}`, runChild(process.execPath, args, process.env, rPath));
+        }
+        for (const peer of peers) {
+          const solver = peer === "himalaya" ? s.peer : "sklearn";
+          if (peer === "himalaya" && !existsSync(HIMALAYA)) {
+            record(solver, { error: `${HIMALAYA} not found` });
+            continue;
+          }
+          const rPath = join(dir, `${solver}.npy`);
+          const script = join(HERE, "peers", "ridge_peer.py");
+          record(solver, runChild("/usr/bin/python3", [script, solver, xf, yf, String(V), rPath, JSON.stringify(PEER_ALPHAS)], peerEnv, rPath));
+        }
+        const reference = results.sklearn?.r;
+        for (const [solver, t] of Object.entries(results)) {
+          const row: Record<string, unknown> = { benchmark: "ridge-peers", shape, n: s.n, p: s.p, V, solver, seconds: +t.seconds.toFixed(2), peakRssMB: t.peakRssMB };
+          for (const [k, v] of Object.entries(t.info)) if (!["seconds", "peakRssMB"].includes(k)) row[k] = v;
+          if (reference && solver !== "sklearn") row.maxAbsDiffRvsSklearn = +maxAbsDiff(t.r, reference).toExponential(2);
+          if (solver.startsWith("brainscore")) {
+            for (const peer of Object.keys(results).filter((k) => !k.startsWith("brainscore"))) row[`speedupVs_${peer}`] = +(results[peer].seconds / t.seconds).toFixed(2);
+          }
+          rows.push(row);
+        }
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 /** Cholesky factorisation of a symmetric positive definite matrix, in float64. */
+import { gemmJs, type Gemm } from "./tridiagonalEigen.js";
 
 /**
  * Lower-triangular L (row-major n × n, zeros above the diagonal) with A = L·Lᵀ, or null when a pivot is
@@ -29,4 +30,62 @@ export function cholesky(a: ArrayLike<number>, n: number): Float64Array | null {
     }
   }
   return l;
+}
+
+/** Below this size the row-by-row factorisation is faster than blocking. */
+const BLOCK = 64;
+
+/**
+ * The same factor by blocks of 64 columns, left-looking (LAPACK's dpotrf with the update ordered by block
+ * columns): block column k first takes A[k0.., k] −= L[k0.., 0:k0]·L[k, 0:k0]ᵀ, then its diagonal block is
+ * factored in JavaScript and the rows below become L21 = A21·L11⁻ᵀ. The O(n³) work is in the `gemm`
+ * products (onnxruntime's BLAS in the ridge solvers); each step writes only its own block column.
+ */
+export async function choleskyBlocked(a: ArrayLike<number>, n: number, gemm: Gemm = gemmJs): Promise<Float64Array | null> {
+  if (n <= 2 * BLOCK) return cholesky(a, n);
+  const l = new Float64Array(n * n);
+  for (let k0 = 0; k0 < n; k0 += BLOCK) {
+    const b = Math.min(BLOCK, n - k0);
+    const m = n - k0;
+    // Block column k0: rows k0.., columns k0..k0+b, updated by the finished columns 0..k0.
+    const panel = new Float64Array(m * b);
+    for (let i = 0; i < m; i++) {
+      const src = (k0 + i) * n + k0;
+      for (let j = 0; j < b; j++) panel[i * b + j] = a[src + j];
+    }
+    if (k0 > 0) {
+      const left = new Float64Array(m * k0);
+      for (let i = 0; i < m; i++) left.set(l.subarray((k0 + i) * n, (k0 + i) * n + k0), i * k0);
+      const top = new Float64Array(k0 * b);
+      for (let j = 0; j < b; j++) for (let q = 0; q < k0; q++) top[q * b + j] = l[(k0 + j) * n + q];
+      const upd = await gemm(left, top, m, k0, b);
+      for (let i = 0; i < m * b; i++) panel[i] -= upd[i];
+    }
+    const l11 = cholesky(panel.subarray(0, b * b), b);
+    if (!l11) return null;
+    for (let i = 0; i < b; i++) l.set(l11.subarray(i * b, i * b + i + 1), (k0 + i) * n + k0);
+    const rest = m - b;
+    if (rest === 0) break;
+    // L21 = A21 · (L11⁻¹)ᵀ
+    const inv = lowerInverse(l11, b);
+    const invT = new Float64Array(b * b);
+    for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) invT[j * b + i] = inv[i * b + j];
+    const l21 = await gemm(panel.subarray(b * b), invT, rest, b, b);
+    for (let i = 0; i < rest; i++) l.set(l21.subarray(i * b, i * b + b), (k0 + b + i) * n + k0);
+  }
+  return l;
+}
+
+/** Inverse of a lower-triangular b × b matrix (forward substitution on the identity). */
+function lowerInverse(l: Float64Array, b: number): Float64Array {
+  const inv = new Float64Array(b * b);
+  for (let j = 0; j < b; j++) {
+    inv[j * b + j] = 1 / l[j * b + j];
+    for (let i = j + 1; i < b; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s += l[i * b + k] * inv[k * b + j];
+      inv[i * b + j] = -s / l[i * b + i];
+    }
+  }
+  return inv;
 }

@@ -102,8 +102,8 @@ function tred2Transposed(V: Float64Array, d: Float64Array, e: Float64Array, n: n
   e[0] = 0;
 }
 
-/** Implicit QL on the tridiagonal (d, e); Vt holds the accumulated vectors as rows. */
-function tql2(Vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/** Implicit QL on the tridiagonal (d, e; EISPACK convention, e[i] couples i − 1 and i); Vt holds the accumulated vectors as rows. */
+export function tql2(Vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;

@@ -54,7 +54,7 @@ function shardsOf(indexPath: string): string[] {
 function hasCheckpoint(dir: string): boolean {
   const index = join(dir, SHARD_INDEX);
   const weights = existsSync(join(dir, "model.safetensors")) || (existsSync(index) && shardsOf(index).length > 0 && shardsOf(index).every((f) => existsSync(join(dir, f))));
-  return existsSync(join(dir, "config.json")) && weights && TOKENIZER_FILES.some((set) => set.every((f) => existsSync(join(dir, f))));
+  return existsSync(join(dir, "config.json")) && weights && (TOKENIZER_FILES as readonly (readonly string[])[]).some((set) => set.every((f) => existsSync(join(dir, f))));
 }
 
 /**

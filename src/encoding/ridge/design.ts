@@ -6,7 +6,7 @@
  */
 import type { ComputeBackend } from "../../backend/types.js";
 import { castArray, transpose, zeros, type Matrix } from "../../linalg/dense.js";
-import { eigh } from "../../linalg/eigh.js";
+import { backendGemm, eighBlocked } from "../../linalg/eighBlocked.js";
 
 export interface Standardizer {
   mean: Float64Array;
@@ -84,7 +84,7 @@ export async function decompose(x: Matrix, gram: ComputeBackend): Promise<Decomp
   const xt = transpose(x);
   const g = form === "primal" ? await gram.matmul(x, x, true) : await gram.matmul(xt, xt, true);
   const m = g.rows;
-  const { values, vectors } = eigh(castArray(g.data, "float64"), m);
+  const { values, vectors } = await eighBlocked(castArray(g.data, "float64"), m, backendGemm(gram));
   const maxEig = Math.max(values[m - 1], 0);
   const keep: number[] = [];
   for (let k = m - 1; k >= 0; k--) if (values[k] > RANK_TOLERANCE * maxEig && values[k] > 0) keep.push(k);

@@ -3,7 +3,8 @@
  * fold (fusedFold.ts), the refits (targets.ts) and banded ridge — so each is written once. All are
  * diagonal filters of one thin SVD X = U·diag(s)·Vᵀ; arrays are laid out [alpha × component].
  */
-import { cholesky } from "../../linalg/cholesky.js";
+import { choleskyBlocked } from "../../linalg/cholesky.js";
+import type { Gemm } from "../../linalg/tridiagonalEigen.js";
 
 /** h[a*r + i] = s_i² / (s_i² + α_a): the ridge shrinkage of each singular direction. */
 export function shrinkage(s: Float64Array, alphas: ArrayLike<number>): Float64Array {
@@ -86,20 +87,21 @@ export function looWeights(U: { rows: number; cols: number; data: ArrayLike<numb
  * residual is U·diag(g_a)·z with g = 1 − h = α/(s² + α) and z = Uᵀy, so the weighted LOO error is
  * ‖w_a ⊙ U g_a z‖² = ‖R_a·z‖² with R_a = L_aᵀ·diag(g_a), L_a the Cholesky factor of Uᵀ·diag(w_a²)·U.
  * R_a is upper triangular, so scoring an alpha costs half the products of forming its residual.
- * `gram` returns UᵀW²U for the weights of one alpha; returns null when a factorisation fails (then the
- * residual form is used).
+ * `gram` returns UᵀW²U for the weights of one alpha; `gemm` runs the blocked factorisation's products.
+ * Returns null when a factorisation fails (then the residual form is used).
  */
 export async function looTriangularFactors(
   U: { rows: number; cols: number; data: ArrayLike<number> },
   s: Float64Array,
   alphas: ArrayLike<number>,
   gram: (weights: Float64Array) => Promise<Float64Array>,
+  gemm?: Gemm,
 ): Promise<Float64Array[] | null> {
   const { rows: n, cols: r } = U;
   const weights = looWeights(U, s, alphas);
   const factors: Float64Array[] = [];
   for (let a = 0; a < alphas.length; a++) {
-    const l = cholesky(await gram(weights.subarray(a * n, (a + 1) * n)), r);
+    const l = await choleskyBlocked(await gram(weights.subarray(a * n, (a + 1) * n)), r, gemm);
     if (!l) return null;
     const alpha = alphas[a];
     const upper = new Float64Array(r * r);

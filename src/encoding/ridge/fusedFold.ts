@@ -10,6 +10,7 @@
 import type { ComputeBackend, GraphRunner, GraphSession, GraphTensor } from "../../backend/types.js";
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
 import { allocate, castArray, transpose, type DType, type Matrix } from "../../linalg/dense.js";
+import { backendGemm } from "../../linalg/eighBlocked.js";
 import type { Decomposition } from "./design.js";
 import { flooredVariance, gcvTerms, looTerms, looTriangularFactors, ridgeFilter } from "./formulas.js";
 import type { Fold } from "./folds.js";
@@ -69,7 +70,7 @@ export class FusedFold {
         const m = { rows: U.rows, cols: U.cols, data: wu };
         return castArray((await gram.matmul(m, m, true)).data, "float64") as Float64Array;
       };
-      const looFactors = await looTriangularFactors(U, s, spec.alphas, weightedGram);
+      const looFactors = await looTriangularFactors(U, s, spec.alphas, weightedGram, backendGemm(gram));
       if (looFactors) full = { ...spec, looFactors };
     }
     return new FusedFold(await runner.load(buildGraph(full)), full);
