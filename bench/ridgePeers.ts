@@ -55,7 +55,8 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<object[]> {
   const shapes = opts.shapes ?? ["paper", "primal"];
   const Vs = opts.V ?? [20480, 81924];
-  const peers = opts.peers ?? ["himalaya", "sklearn"];
+  const peers = (opts.peers ?? ["himalaya", "sklearn"]).filter((p) => p !== "none");
+  for (const p of peers) if (p !== "himalaya" && p !== "sklearn") throw new Error(`ridge-peers: unknown peer "${p}" (himalaya, sklearn, none)`);
   const modes = opts.modes ?? ["loo", "gcv"];
   const peerEnv: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: HIMALAYA };
   delete peerEnv.OPENBLAS_CORETYPE;

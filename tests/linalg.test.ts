@@ -3,7 +3,7 @@ import { EigenvalueDecomposition, Matrix as MlMatrix } from "ml-matrix";
 import { describe, expect, it } from "vitest";
 import { JsBackend } from "../src/backend/js.js";
 import { OrtBackend } from "../src/backend/ort.js";
-import { matmulJs } from "../src/linalg/dense.js";
+import { matmulJs, transpose } from "../src/linalg/dense.js";
 import { eigh } from "../src/linalg/eigh.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 
@@ -62,6 +62,16 @@ describe("compute backends", () => {
     const expected = matmulJs(a, c);
     const got = await be.matmul(a, c);
     got.data.forEach((v, i) => expect(Math.abs(v - expected.data[i])).toBeLessThan(tol * 10));
+    // op(B) = Bᵀ, alone and with op(A) = Aᵀ, against explicit transposes.
+    const aat = await be.matmul(a, a, false, true);
+    const expectedAat = matmulJs(a, transpose(a));
+    expect([aat.rows, aat.cols]).toEqual([13, 13]);
+    aat.data.forEach((v, i) => expect(Math.abs(v - expectedAat.data[i])).toBeLessThan(tol * 10));
+    const x = transpose(a); // 9 × 13
+    const both = await be.matmul(b, x, true, true);
+    const expectedBoth = matmulJs(b, transpose(x), true);
+    expect([both.rows, both.cols]).toEqual([6, 9]);
+    both.data.forEach((v, i) => expect(Math.abs(v - expectedBoth.data[i])).toBeLessThan(tol * 10));
     await be.dispose();
   });
 

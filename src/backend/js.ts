@@ -1,4 +1,4 @@
-import { castArray, castMatrix, matmulJs, zeros, type DType, type Matrix, type MatrixStack } from "../linalg/dense.js";
+import { castArray, castMatrix, matmulJs, transpose, zeros, type DType, type Matrix, type MatrixStack } from "../linalg/dense.js";
 import type { ComputeBackend } from "./types.js";
 
 /** Reference backend in plain JavaScript (float64 accumulation). Slow; for small problems and checks. */
@@ -6,8 +6,9 @@ export class JsBackend implements ComputeBackend {
   readonly name = "js";
   constructor(readonly dtype: DType = "float64") {}
 
-  async matmul(a: Matrix, b: Matrix, transA = false): Promise<Matrix> {
-    return matmulJs(castMatrix(a, this.dtype), castMatrix(b, this.dtype), transA, this.dtype);
+  async matmul(a: Matrix, b: Matrix, transA = false, transB = false): Promise<Matrix> {
+    const bb = castMatrix(b, this.dtype);
+    return matmulJs(castMatrix(a, this.dtype), transB ? transpose(bb) : bb, transA, this.dtype);
   }
 
   async residualSumSquares(m: MatrixStack, z: Matrix, t: Matrix, w: Float64Array | null, offset: Float64Array | null = null): Promise<Matrix> {

@@ -67,14 +67,15 @@ export class OrtBackend implements ComputeBackend {
     return new ort.Tensor(this.dtype, arr, dims);
   }
 
-  async matmul(a: Matrix, b: Matrix, transA = false): Promise<Matrix> {
+  async matmul(a: Matrix, b: Matrix, transA = false, transB = false): Promise<Matrix> {
     const k = transA ? a.rows : a.cols;
-    if (k !== b.rows) throw new Error(`matmul: inner dimensions differ (${k} vs ${b.rows})`);
-    const session = await this.session(`gemm:${transA}`, () => {
+    const kb = transB ? b.cols : b.rows;
+    if (k !== kb) throw new Error(`matmul: inner dimensions differ (${k} vs ${kb})`);
+    const session = await this.session(`gemm:${transA}:${transB}`, () => {
       const g = new GraphBuilder("gemm");
       g.input("A", this.dtype, transA ? ["k", "m"] : ["m", "k"]);
-      g.input("B", this.dtype, ["k", "n"]);
-      g.op("Gemm", ["A", "B"], { transA: attr.int(transA ? 1 : 0) }, "C");
+      g.input("B", this.dtype, transB ? ["n", "k"] : ["k", "n"]);
+      g.op("Gemm", ["A", "B"], { transA: attr.int(transA ? 1 : 0), transB: attr.int(transB ? 1 : 0) }, "C");
       g.output("C", this.dtype, ["m", "n"]);
       return g.toModel();
     });

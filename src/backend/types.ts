@@ -8,8 +8,8 @@ import type { DType, Matrix, MatrixStack } from "../linalg/dense.js";
 export interface ComputeBackend {
   readonly name: string;
   readonly dtype: DType;
-  /** op(A)·B with op(A) = A or Aᵀ, in the backend's precision. */
-  matmul(a: Matrix, b: Matrix, transA?: boolean): Promise<Matrix>;
+  /** op(A)·op(B) with op(M) = M or Mᵀ, in the backend's precision. */
+  matmul(a: Matrix, b: Matrix, transA?: boolean, transB?: boolean): Promise<Matrix>;
   /**
    * Weighted residual sums of squares of a batch of linear predictions:
    * out[a, c] = Σ_j ( w[a, j] · (t[j, c] − offset[c] − (M_a · Z)[j, c]) )², for a < M.count.

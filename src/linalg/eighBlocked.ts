@@ -22,7 +22,7 @@ export async function eighBlocked(a: ArrayLike<number>, n: number, gemm: Gemm = 
 }
 
 /** Products below this many multiply-adds stay in JavaScript: a session call costs more than they do. */
-const SMALL = 1 << 18;
+const SMALL = 1 << 16;
 
 /** A float64 Gemm over a backend's matmul (onnxruntime's BLAS), small products in JavaScript. */
 export function backendGemm(backend: ComputeBackend): Gemm {

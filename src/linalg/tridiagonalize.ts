@@ -42,61 +42,16 @@ export async function tridiagonalize(a: ArrayLike<number>, n: number, gemm: Gemm
     const hPad = new Float64Array(mb);
     for (let c = 0; c < cols; c++) {
       const j = k0 + c;
-      // Column j of the updated matrix, read from row j (A is kept symmetric).
-      const col = A.slice(j * n + j, j * n + n);
-      for (let p = 0; p < c; p++) {
-        const vp = v.subarray(p * n + j, p * n + n);
-        const wp = w.subarray(p * n + j, p * n + n);
-        const vj = vp[0];
-        const wj = wp[0];
-        for (let i = 0; i < col.length; i++) col[i] -= vp[i] * wj + wp[i] * vj;
-      }
-      d[j] = col[0];
-      // Householder reflector H = I − τ·h·hᵀ with H·col[1..] = β·e₁ (dlarfg).
-      const alpha = col[1];
-      const xnorm = norm2(col, 2);
-      const m0 = j + 1;
-      const h = v.subarray(c * n + m0, c * n + n);
-      h[0] = 1;
-      let t = 0;
-      let beta = alpha;
-      if (xnorm !== 0) {
-        beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
-        t = (beta - alpha) / beta;
-        const scale = 1 / (alpha - beta);
-        for (let i = 1; i < h.length; i++) h[i] = col[i + 1] * scale;
-      }
-      e[j] = beta;
-      tau[c] = t;
+      const t = reflector(A, v, w, d, e, tau, n, cols, j, c);
       if (t === 0) continue;
       // y = τ·(A − v·wᵀ − w·vᵀ)·h over rows/cols j+1.., then w = y − (τ/2)(yᵀh)·h. The product with the
       // panel-start matrix is the reduction's BLAS-2 half: one matrix–vector product through `gemm` over
       // the contiguous trailing block (h zero-padded to its width).
-      const len = n - m0;
       const r = j - k0;
       hPad.fill(0, 0, r);
-      hPad.set(h, r);
-      y.set(await gemm(trailing.subarray(r * mb, mb * mb), hPad, mb - r, mb, 1), m0);
-      const yb = y.subarray(m0, n);
-      for (let p = 0; p < c; p++) {
-        const vp = v.subarray(p * n + m0, p * n + n);
-        const wp = w.subarray(p * n + m0, p * n + n);
-        let wh = 0;
-        let vh = 0;
-        for (let i = 0; i < len; i++) {
-          wh += wp[i] * h[i];
-          vh += vp[i] * h[i];
-        }
-        for (let i = 0; i < len; i++) yb[i] -= vp[i] * wh + wp[i] * vh;
-      }
-      let yh = 0;
-      for (let i = 0; i < len; i++) {
-        yb[i] *= t;
-        yh += yb[i] * h[i];
-      }
-      const half = (t / 2) * yh;
-      const wc = w.subarray(c * n + m0, c * n + n);
-      for (let i = 0; i < len; i++) wc[i] = yb[i] - half * h[i];
+      hPad.set(v.subarray(c * n + j + 1, c * n + n), r);
+      y.set(await gemm(trailing.subarray(r * mb, mb * mb), hPad, mb - r, mb, 1), j + 1);
+      panelColumn(y, v, w, n, j, c, t);
     }
     // Trailing update A[k1.., k1..] −= v·wᵀ + w·vᵀ, as one product.
     const k1 = k0 + cols;
@@ -127,6 +82,64 @@ export async function tridiagonalize(a: ArrayLike<number>, n: number, gemm: Gemm
   for (let j = last; j < n; j++) d[j] = A[j * n + j];
   if (n >= 2) e[n - 2] = A[(n - 1) * n + n - 2];
   return { n, d, e, blocks };
+}
+
+/**
+ * Column j (panel column c) of the matrix the panel has reduced so far, its diagonal into d, its Householder
+ * reflector (dlarfg) into v's column c, β into e[j]; returns τ. Sync and separate from the async driver so
+ * that its loops run as optimised code.
+ */
+function reflector(A: Float64Array, v: Float64Array, w: Float64Array, d: Float64Array, e: Float64Array, tau: Float64Array, n: number, cols: number, j: number, c: number): number {
+  // Column j of the updated matrix, read from row j (A is kept symmetric).
+  const col = A.slice(j * n + j, j * n + n);
+  const len = col.length;
+  for (let p = 0; p < c; p++) {
+    const off = p * n + j;
+    const vj = v[off];
+    const wj = w[off];
+    for (let i = 0; i < len; i++) col[i] -= v[off + i] * wj + w[off + i] * vj;
+  }
+  d[j] = col[0];
+  const alpha = col[1];
+  const xnorm = norm2(col, 2);
+  const h0 = c * n + j + 1;
+  v[h0] = 1;
+  let t = 0;
+  let beta = alpha;
+  if (xnorm !== 0) {
+    beta = -Math.sign(alpha || 1) * Math.hypot(alpha, xnorm);
+    t = (beta - alpha) / beta;
+    const scale = 1 / (alpha - beta);
+    for (let i = 2; i < len; i++) v[h0 + i - 1] = col[i] * scale;
+  }
+  e[j] = beta;
+  tau[c] = t;
+  return t;
+}
+
+/** w's column c from y = A_start·h (rows j+1..): y −= v·(wᵀh) + w·(vᵀh), y *= τ, w = y − (τ/2)(yᵀh)·h. */
+function panelColumn(y: Float64Array, v: Float64Array, w: Float64Array, n: number, j: number, c: number, t: number): void {
+  const m0 = j + 1;
+  const len = n - m0;
+  const h0 = c * n + m0;
+  for (let p = 0; p < c; p++) {
+    const off = p * n + m0;
+    let wh = 0;
+    let vh = 0;
+    for (let i = 0; i < len; i++) {
+      const hi = v[h0 + i];
+      wh += w[off + i] * hi;
+      vh += v[off + i] * hi;
+    }
+    for (let i = 0; i < len; i++) y[m0 + i] -= v[off + i] * wh + w[off + i] * vh;
+  }
+  let yh = 0;
+  for (let i = 0; i < len; i++) {
+    y[m0 + i] *= t;
+    yh += y[m0 + i] * v[h0 + i];
+  }
+  const half = (t / 2) * yh;
+  for (let i = 0; i < len; i++) w[h0 + i] = y[m0 + i] - half * v[h0 + i];
 }
 
 /** Q·Z for Z (n × c, row-major): the block reflectors applied last block first (dormtr, left, no transpose). */

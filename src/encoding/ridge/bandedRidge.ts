@@ -17,7 +17,7 @@ import { dirichletCandidates } from "../../linalg/random.js";
 import { DEFAULT_ALPHAS, validateAlphas } from "./alphas.js";
 import { findNonFiniteTargets, validateDesign } from "./checks.js";
 import { scaledStack } from "./criteria.js";
-import { decompose, fitStandardizer, type Decomposition } from "./design.js";
+import { decompose, fitStandardizer, rightVectors, type Decomposition } from "./design.js";
 import { ridgeFilter } from "./formulas.js";
 import { resolveFolds, type CrossValidation, type Fold } from "./folds.js";
 import { r2ScoreSplit, resolveScorer, type Scoring } from "./scoring.js";
@@ -271,7 +271,7 @@ function scaleBands(x: Matrix, bandOf: Int32Array, g: number[]): Matrix {
 
 async function innerPlan(z: Matrix, fold: Fold, alphas: Float64Array, dtype: DType, gram: ComputeBackend): Promise<InnerPlan> {
   const dec = await decompose(takeRows(z, fold.train, "float64"), gram);
-  const xv = await gram.matmul(takeRows(z, fold.test, "float64"), dec.V);
+  const xv = await gram.matmul(takeRows(z, fold.test, "float64"), rightVectors(dec));
   const filt = ridgeFilter(dec.s, alphas);
   return { U: castMatrix(dec.U, dtype), predictors: scaledStack(castMatrix(xv, "float64"), filt, alphas.length, dtype), fold };
 }
@@ -338,7 +338,7 @@ async function refit(
     const projections = castMatrix(await gram.matmul(dec.U, sub, true), "float64");
     const best = Int32Array.from(targets, (t) => alphaIndex[c0 + t]);
     const inBasis = filteredProjections(dec.s, alphas, best, projections, new Float64Array(targets.length).fill(1), "float64");
-    const w = castArray((await gram.matmul(dec.V, inBasis)).data, "float64");
+    const w = castArray((await gram.matmul(rightVectors(dec), inBasis)).data, "float64");
     for (let j = 0; j < p; j++) {
       const root = Math.sqrt(gammas[gi][bandOf[j]]);
       targets.forEach((t, q) => (coef.data[j * V + c0 + t] = root * w[j * targets.length + q]));

@@ -13,7 +13,7 @@
  */
 import type { ComputeBackend } from "../../backend/types.js";
 import { allocate, castArray, castMatrix, takeRows, transpose, type DType, type Matrix, type MatrixStack } from "../../linalg/dense.js";
-import { centerColumns, decompose, type Decomposition } from "./design.js";
+import { centerColumns, decompose, rightVectors, type Decomposition } from "./design.js";
 import { gcvTerms, looTerms, ridgeFilter } from "./formulas.js";
 import { contiguousFolds, type Fold } from "./folds.js";
 
@@ -142,7 +142,7 @@ export async function kfoldPlan(
     for (let j = 0; j < xv.rows; j++) for (let k = 0; k < xv.cols; k++) xv.data[j * xv.cols + k] -= mean[k];
     const dec = await decompose(xi, gram);
     const r = dec.s.length;
-    const mv = await gram.matmul(transpose(xv), dec.V, true);
+    const mv = await gram.matmul(transpose(xv), rightVectors(dec), true);
     const filt = ridgeFilter(dec.s, alphas);
     inner.push({
       fold,

@@ -7,12 +7,13 @@
  * memory stays bounded whatever their number; everything that depends only on X is computed once per fold.
  */
 import { withBackends, type BackendSpec } from "../../backend/index.js";
-import type { ComputeBackend, GraphTensor } from "../../backend/types.js";
-import { castArray, castMatrix, takeRows, transpose, zeros, type DType, type Matrix } from "../../linalg/dense.js";
+import type { ComputeBackend } from "../../backend/types.js";
+import { castArray, castMatrix, takeRows, zeros, type DType, type Matrix } from "../../linalg/dense.js";
 import { DEFAULT_ALPHAS, validateAlphas } from "./alphas.js";
 import { selectionPlan, ALPHA_SELECTIONS, type AlphaSelection, type SelectionPlan } from "./criteria.js";
-import { applyStandardizer, decompose, fitStandardizer, type Decomposition } from "./design.js";
+import { applyStandardizer, decompose, fitStandardizer, projectRows, type Decomposition } from "./design.js";
 import { contiguousFolds, foldIds, groupFolds, resolveFolds, type CrossValidation, type Fold } from "./folds.js";
+import { prepareFolds } from "./foldPool.js";
 import { FusedFold, type FusedFoldOutput } from "./fusedFold.js";
 import { centeredBlock, columnMoments, filteredProjections, heldOutScores } from "./targets.js";
 import { findNonFiniteTargets, validateDesign } from "./checks.js";
@@ -77,15 +78,14 @@ export interface BrainScoreResult {
   settings: { alphaSelection: AlphaSelection; dtype: DType; backend: string; innerFolds: number; forms: string[] };
 }
 
+/** A fold of the step-by-step path (backends without graphs, and kfold selection). */
 interface FoldPlan {
   fold: Fold;
   dec: Decomposition;
   U: Matrix; // backend precision
   testDesign: Matrix; // Xte_std · V, backend precision
-  /** Built on first use: only backends without the fused graph score chunks step by step. */
+  /** Built on first use. */
   selection: () => Promise<SelectionPlan>;
-  /** The whole fold as one graph, on backends that run graphs (loo and gcv only). */
-  fused?: FusedFold;
 }
 
 /**
@@ -127,11 +127,6 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
   }
 
   return withBackends(options.backend, dtype, async (backend, gram) => {
-    const plans: FoldPlan[] = [];
-    for (const [k, fold] of folds.entries()) {
-      options.onProgress?.({ stage: "decompose", done: k, total: folds.length });
-      plans.push(await planFold(designs.length === 1 ? designs[0] : designs[k], fold, alphas, alphaSelection, innerFolds, dtype, gram, backend, options.savePredictions ?? false));
-    }
     const K = folds.length;
     const result: BrainScoreResult = {
       r: new Float64Array(V),
@@ -147,22 +142,47 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
       criteria: options.keepCriteria ? new Float64Array(K * alphas.length * V) : undefined,
       invalidTargets: { nonFinite, constant: [] },
       constantFeatures: constantColumns(designs),
-      settings: { alphaSelection, dtype, backend: backend.name, innerFolds, forms: plans.map((p) => p.dec.form) },
+      settings: { alphaSelection, dtype, backend: backend.name, innerFolds, forms: [] },
     };
     const invalid = new Uint8Array(V);
     for (const t of nonFinite) invalid[t] = 1;
     const chunk = options.targetChunkSize ?? defaultChunkSize(n, alphas.length, dtype);
-    // Graph path: Y goes to onnxruntime once, uncopied (cast once if its precision differs).
-    const yTensor = plans.every((p) => p.fused) ? { type: dtype, data: castArray(y.data, dtype), dims: [n, V] } : null;
-    try {
+    const withPredictions = options.savePredictions ?? false;
+    if (backend.graphs && alphaSelection !== "kfold") {
+      // Graph path, fold by fold: later folds are prepared in the background while this one's products
+      // run (foldPool.ts); Y goes to onnxruntime once, uncopied (cast once if its precision differs).
+      const yTensor = { type: dtype, data: castArray(y.data, dtype), dims: [n, V] };
+      const prepared = prepareFolds(designs, folds, { alphas, mode: alphaSelection, dtype }, gram, backend.graphs);
+      for (let k = 0; k < K; k++) {
+        options.onProgress?.({ stage: "decompose", done: k, total: K });
+        const prep = await prepared[k];
+        result.settings.forms.push(prep.dec.form);
+        // A design with no signal direction has no graph to run: its fold is scored step by step.
+        const fused = prep.dec.s.length > 0 ? await FusedFold.compile({ mode: alphaSelection, dtype, fold: folds[k], alphas, withPredictions, ...prep }, backend.graphs) : null;
+        const plan = fused ? null : await planFold(designs.length === 1 ? designs[0] : designs[k], folds[k], alphas, alphaSelection, innerFolds, dtype, gram);
+        try {
+          for (let c0 = 0; c0 < V; c0 += chunk) {
+            const c1 = Math.min(V, c0 + chunk);
+            if (fused) record(result, k, c0, await fused.run(yTensor, c0, c1), folds[k], alphas, invalid);
+            else await scoreChunk(y, c0, c1, [plan!], [k], alphas, backend, invalid, result);
+            options.onProgress?.({ stage: "targets", done: k * V + c1, total: K * V });
+          }
+        } finally {
+          await fused?.release();
+        }
+      }
+    } else {
+      const plans: FoldPlan[] = [];
+      for (const [k, fold] of folds.entries()) {
+        options.onProgress?.({ stage: "decompose", done: k, total: folds.length });
+        plans.push(await planFold(designs.length === 1 ? designs[0] : designs[k], fold, alphas, alphaSelection, innerFolds, dtype, gram));
+      }
+      result.settings.forms.push(...plans.map((p) => p.dec.form));
       for (let c0 = 0; c0 < V; c0 += chunk) {
         const c1 = Math.min(V, c0 + chunk);
-        if (yTensor) await scoreChunkFused(yTensor, c0, c1, plans, alphas, invalid, result);
-        else await scoreChunk(y, c0, c1, plans, alphas, backend, invalid, result);
+        await scoreChunk(y, c0, c1, plans, plans.map((_, k) => k), alphas, backend, invalid, result);
         options.onProgress?.({ stage: "targets", done: c1, total: V });
       }
-    } finally {
-      for (const p of plans) await p.fused?.release();
     }
     for (let t = 0; t < V; t++) {
       let sr = 0;
@@ -179,44 +199,32 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
   });
 }
 
-async function planFold(
-  x: Matrix,
-  fold: Fold,
-  alphas: Float64Array,
-  mode: AlphaSelection,
-  innerFolds: number,
-  dtype: DType,
-  gram: ComputeBackend,
-  backend: ComputeBackend,
-  withPredictions: boolean,
-): Promise<FoldPlan> {
+async function planFold(x: Matrix, fold: Fold, alphas: Float64Array, mode: AlphaSelection, innerFolds: number, dtype: DType, gram: ComputeBackend): Promise<FoldPlan> {
   const st = fitStandardizer(x, fold.train);
   const xTrain = applyStandardizer(x, fold.train, st);
   const xTest = applyStandardizer(x, fold.test, st);
-  const dec = await decompose(xTrain, gram);
-  const testDesign = await gram.matmul(transpose(xTest), dec.V, true);
+  const dec = await decompose(xTrain, gram, { rightVectors: false });
+  const testDesign = await projectRows(dec, xTrain, xTest, gram);
   let selection: Promise<SelectionPlan> | undefined;
-  const testDesign64 = { ...testDesign, data: castArray(testDesign.data, "float64") };
-  const fused =
-    backend.graphs && mode !== "kfold" && dec.s.length > 0
-      ? await FusedFold.compile({ mode, dtype, fold, dec, testDesign: testDesign64, alphas, withPredictions }, backend.graphs, gram)
-      : undefined;
   const selectionOnce = () => (selection ??= selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram));
-  return { fold, dec, U: castMatrix(dec.U, dtype), testDesign: castMatrix(testDesign, dtype), fused, selection: selectionOnce };
+  return { fold, dec, U: castMatrix(dec.U, dtype), testDesign: castMatrix(testDesign, dtype), selection: selectionOnce };
 }
 
+/** Targets [c0, c1) of the folds `ks` (plans[i] is fold ks[i]), step by step on the backend. */
 async function scoreChunk(
   y: Matrix,
   c0: number,
   c1: number,
   plans: FoldPlan[],
+  ks: number[],
   alphas: Float64Array,
   backend: ComputeBackend,
   invalid: Uint8Array,
   result: BrainScoreResult,
 ): Promise<void> {
   const { block, mean: globalMean } = centeredBlock(y, c0, c1, backend.dtype, invalid);
-  for (const [k, plan] of plans.entries()) {
+  for (const [i, plan] of plans.entries()) {
+    const k = ks[i];
     const { fold, dec } = plan;
     const train = takeRows(block, fold.train);
     const { mean: trainMean, variance } = columnMoments(train, globalMean);
@@ -227,21 +235,6 @@ async function scoreChunk(
     const pred = await backend.matmul(plan.testDesign, coef);
     const { r: rf, r2 } = heldOutScores(block, fold.test, pred, trainMean);
     record(result, k, c0, { best, criterion, r: rf, r2, variance, pred: pred.data, trainMean, globalMean }, fold, alphas, invalid);
-  }
-}
-
-async function scoreChunkFused(
-  y: GraphTensor,
-  c0: number,
-  c1: number,
-  plans: FoldPlan[],
-  alphas: Float64Array,
-  invalid: Uint8Array,
-  result: BrainScoreResult,
-): Promise<void> {
-  for (const [k, plan] of plans.entries()) {
-    const out = await plan.fused!.run(y, c0, c1);
-    record(result, k, c0, out, plan.fold, alphas, invalid);
   }
 }
 

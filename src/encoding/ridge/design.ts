@@ -5,7 +5,7 @@
  * solution and criterion below is a diagonal filter of this one decomposition.
  */
 import type { ComputeBackend } from "../../backend/types.js";
-import { castArray, transpose, zeros, type Matrix } from "../../linalg/dense.js";
+import { castArray, zeros, type Matrix } from "../../linalg/dense.js";
 import { backendGemm, eighBlocked } from "../../linalg/eighBlocked.js";
 
 export interface Standardizer {
@@ -65,8 +65,8 @@ export interface Decomposition {
   s: Float64Array;
   /** n × r left singular vectors (float64). */
   U: Matrix;
-  /** p × r right singular vectors (float64). */
-  V: Matrix;
+  /** p × r right singular vectors (float64); absent when `decompose` was told not to form them. */
+  V?: Matrix;
   form: "primal" | "dual";
 }
 
@@ -75,14 +75,14 @@ const RANK_TOLERANCE = 1e-13;
 
 /**
  * Thin SVD of a (centred or standardised) design. `gram` computes op(A)·B in float64; onnxruntime's
- * float64 GEMM makes the n×n kernel of wide designs cheap.
+ * float64 GEMM makes the n×n kernel of wide designs cheap. `rightVectors: false` skips V in kernel form
+ * (p × n × r products) for callers that only project other rows (`projectRows`).
  */
-export async function decompose(x: Matrix, gram: ComputeBackend): Promise<Decomposition> {
+export async function decompose(x: Matrix, gram: ComputeBackend, options: { rightVectors?: boolean } = {}): Promise<Decomposition> {
   if (gram.dtype !== "float64") throw new Error("decompose: the Gram backend must be float64");
   const { rows: n, cols: p } = x;
   const form = p <= n ? "primal" : "dual";
-  const xt = transpose(x);
-  const g = form === "primal" ? await gram.matmul(x, x, true) : await gram.matmul(xt, xt, true);
+  const g = form === "primal" ? await gram.matmul(x, x, true) : await gram.matmul(x, x, false, true);
   const m = g.rows;
   const { values, vectors } = await eighBlocked(castArray(g.data, "float64"), m, backendGemm(gram));
   const maxEig = Math.max(values[m - 1], 0);
@@ -95,10 +95,31 @@ export async function decompose(x: Matrix, gram: ComputeBackend): Promise<Decomp
   keep.forEach((k, c) => {
     for (let i = 0; i < m; i++) basis.data[i * r + c] = vectors[k * m + i];
   });
+  if (form === "dual" && options.rightVectors === false) return { s, U: basis, form };
   // The other factor follows from X·V = U·S (primal) or Xᵀ·U = V·S (dual).
-  const other = form === "primal" ? await gram.matmul(xt, basis, true) : await gram.matmul(x, basis, true);
+  const other = form === "primal" ? await gram.matmul(x, basis) : await gram.matmul(x, basis, true);
   const od = castArray(other.data, "float64");
   for (let i = 0; i < other.rows; i++) for (let c = 0; c < r; c++) od[i * r + c] /= s[c];
   const otherMat = { rows: other.rows, cols: r, data: od };
   return form === "primal" ? { s, U: otherMat, V: basis, form } : { s, U: basis, V: otherMat, form };
+}
+
+/** V of a decomposition, or an error naming what is missing. */
+export function rightVectors(dec: Decomposition): Matrix {
+  if (!dec.V) throw new Error("decompose was called with rightVectors: false; this solver needs V");
+  return dec.V;
+}
+
+/**
+ * rows · V for other rows standardised like the decomposed design `x`: in kernel form through
+ * (rows·xᵀ)·U·S⁻¹, which needs no V (n_rows × p × n instead of p × n × r products).
+ */
+export async function projectRows(dec: Decomposition, x: Matrix, rows: Matrix, gram: ComputeBackend): Promise<Matrix> {
+  if (dec.V) return gram.matmul(rows, dec.V);
+  const k = await gram.matmul(x, rows, false, true); // n × n_rows = x·rowsᵀ
+  const out = await gram.matmul(k, dec.U, true); // n_rows × r = (rows·xᵀ)·U
+  const od = castArray(out.data, "float64");
+  const r = dec.s.length;
+  for (let i = 0; i < out.rows; i++) for (let c = 0; c < r; c++) od[i * r + c] /= dec.s[c];
+  return { rows: out.rows, cols: r, data: od };
 }

@@ -12,7 +12,7 @@ import { readSafetensors, writeSafetensors, type TensorInput } from "../../io/sa
 import { DEFAULT_ALPHAS, validateAlphas } from "./alphas.js";
 import { checkDesign, findNonFiniteTargets, validateDesign } from "./checks.js";
 import { ALPHA_SELECTIONS, selectionPlan, type AlphaSelection } from "./criteria.js";
-import { applyStandardizer, decompose, fitStandardizer, type Standardizer } from "./design.js";
+import { applyStandardizer, decompose, fitStandardizer, rightVectors, type Standardizer } from "./design.js";
 import { resolveFolds, type CrossValidation } from "./folds.js";
 import { resolveScorer, type Scoring } from "./scoring.js";
 import { centeredBlock, columnMoments, filteredProjections } from "./targets.js";
@@ -106,7 +106,7 @@ export class RidgeCV {
         const projections = await backend.matmul(U, block, true);
         const { best, criterion } = await plan.select({ rows: block, mean, projections, variance }, backend);
         const inBasis = filteredProjections(dec.s, alphas, best, projections, variance, "float64");
-        const w = castArray((await gram.matmul(dec.V, inBasis)).data, "float64");
+        const w = castArray((await gram.matmul(rightVectors(dec), inBasis)).data, "float64");
         for (let t = 0; t < c; t++) {
           const target = c0 + t;
           if (invalid[target] === 0 && !(variance[t] > 0)) invalid[target] = 2;

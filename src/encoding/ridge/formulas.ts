@@ -87,21 +87,23 @@ export function looWeights(U: { rows: number; cols: number; data: ArrayLike<numb
  * residual is U·diag(g_a)·z with g = 1 − h = α/(s² + α) and z = Uᵀy, so the weighted LOO error is
  * ‖w_a ⊙ U g_a z‖² = ‖R_a·z‖² with R_a = L_aᵀ·diag(g_a), L_a the Cholesky factor of Uᵀ·diag(w_a²)·U.
  * R_a is upper triangular, so scoring an alpha costs half the products of forming its residual.
- * `gram` returns UᵀW²U for the weights of one alpha; `gemm` runs the blocked factorisation's products.
+ * `grams` returns UᵀW_a²U for the weights of every alpha (A × n); `gemm` runs the blocked factorisation's
+ * products.
  * Returns null when a factorisation fails (then the residual form is used).
  */
 export async function looTriangularFactors(
   U: { rows: number; cols: number; data: ArrayLike<number> },
   s: Float64Array,
   alphas: ArrayLike<number>,
-  gram: (weights: Float64Array) => Promise<Float64Array>,
+  grams: (weights: Float64Array) => Promise<Float64Array[]>,
   gemm?: Gemm,
 ): Promise<Float64Array[] | null> {
-  const { rows: n, cols: r } = U;
+  const { cols: r } = U;
   const weights = looWeights(U, s, alphas);
+  const gramOf = await grams(weights);
   const factors: Float64Array[] = [];
   for (let a = 0; a < alphas.length; a++) {
-    const l = await choleskyBlocked(await gram(weights.subarray(a * n, (a + 1) * n)), r, gemm);
+    const l = await choleskyBlocked(gramOf[a], r, gemm);
     if (!l) return null;
     const alpha = alphas[a];
     const upper = new Float64Array(r * r);

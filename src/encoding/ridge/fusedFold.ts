@@ -9,7 +9,7 @@
  */
 import type { ComputeBackend, GraphRunner, GraphSession, GraphTensor } from "../../backend/types.js";
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
-import { allocate, castArray, transpose, type DType, type Matrix } from "../../linalg/dense.js";
+import { allocate, transpose, type DType, type Matrix } from "../../linalg/dense.js";
 import { backendGemm } from "../../linalg/eighBlocked.js";
 import type { Decomposition } from "./design.js";
 import { flooredVariance, gcvTerms, looTerms, looTriangularFactors, ridgeFilter } from "./formulas.js";
@@ -54,6 +54,8 @@ export class FusedFold {
   private constructor(
     private readonly session: GraphSession,
     private readonly spec: FusedFoldSpec,
+    /** The triangular LOO factors, fed to every run rather than baked into the model as constants. */
+    private readonly factorFeeds: Record<string, GraphTensor>,
   ) {}
 
   /**
@@ -62,23 +64,18 @@ export class FusedFold {
    */
   static async compile(spec: FusedFoldSpec, runner: GraphRunner, gram?: ComputeBackend): Promise<FusedFold> {
     let full = spec;
-    if (spec.mode === "loo" && gram && !spec.looFactors && spec.dec.s.length === spec.fold.train.length - 1) {
-      const { U, s } = spec.dec;
-      const weightedGram = async (w: Float64Array) => {
-        const wu = new Float64Array(U.data.length);
-        for (let j = 0; j < U.rows; j++) for (let i = 0; i < U.cols; i++) wu[j * U.cols + i] = U.data[j * U.cols + i] * w[j];
-        const m = { rows: U.rows, cols: U.cols, data: wu };
-        return castArray((await gram.matmul(m, m, true)).data, "float64") as Float64Array;
-      };
-      const looFactors = await looTriangularFactors(U, s, spec.alphas, weightedGram, backendGemm(gram));
+    if (spec.mode === "loo" && gram && !spec.looFactors) {
+      const looFactors = await looFactorsFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, gram);
       if (looFactors) full = { ...spec, looFactors };
     }
-    return new FusedFold(await runner.load(buildGraph(full)), full);
+    const session = await runner.load(buildGraph(full));
+    return new FusedFold(session, full, full.looFactors ? stackTriangularBlocks(full.looFactors, spec.dec.s.length, spec.dtype) : {});
   }
 
   /** Scores targets [c0, c1) of `y` (the whole n × V matrix as a graph tensor). */
   async run(y: GraphTensor, c0: number, c1: number): Promise<FusedFoldOutput> {
     const out = await this.session.run({
+      ...this.factorFeeds,
       Y: y,
       starts: { type: "int64", data: BigInt64Array.of(BigInt(c0)), dims: [1] },
       ends: { type: "int64", data: BigInt64Array.of(BigInt(c1)), dims: [1] },
@@ -138,7 +135,7 @@ export function buildGraph(spec: FusedFoldSpec): Uint8Array {
     const rssRatio = g.op("Div", [g.op("Sub", [trainSS, explained]), trainSS]);
     criterion = g.op("Div", [rssRatio, mat(A, 1, denom)], {}, "criterion");
   } else if (spec.looFactors) {
-    criterion = g.op("Div", [triangularLooError(g, z, spec.looFactors, r, dtype), trainSS], {}, "criterion");
+    criterion = g.op("Div", [triangularLooError(g, z, spec.looFactors.length, r, dtype), trainSS], {}, "criterion");
   } else {
     const { stack, weights } = looTerms(dec.U, dec.s, alphas);
     const fitted = g.op("MatMul", [g.constant(dtype, [A, nTr, r], castTo(stack, dtype)), z]);
@@ -179,18 +176,22 @@ export function buildGraph(spec: FusedFoldSpec): Uint8Array {
   return g.toModel();
 }
 
-/**
- * Σ over rows of (R_a·z)² for every alpha, R_a upper triangular (r × r): row block [j0, j1) of every R_a
- * needs only z's rows from j0 on, so each block is one product of the alphas' stacked rows with a slice of z.
- */
-function triangularLooError(g: GraphBuilder, z: string, factors: Float64Array[], r: number, dtype: DType): string {
-  const A = factors.length;
-  const ints = (v: number[]) => g.constant("int64", [v.length], v);
-  let total = "";
+/** Row block b of the triangular LOO products: rows [j0, j1) of every R_a need z's rows from j0 on. */
+function rowBlocks(r: number): { j0: number; j1: number }[] {
+  const out: { j0: number; j1: number }[] = [];
   for (let b = 0; b < LOO_ROW_BLOCKS; b++) {
     const j0 = Math.round((b * r) / LOO_ROW_BLOCKS);
     const j1 = Math.round(((b + 1) * r) / LOO_ROW_BLOCKS);
-    if (j1 <= j0) continue;
+    if (j1 > j0) out.push({ j0, j1 });
+  }
+  return out;
+}
+
+/** The alphas' rows of each row block, stacked: input `loo_block_b` is [A·(j1 − j0) × (r − j0)]. */
+function stackTriangularBlocks(factors: Float64Array[], r: number, dtype: DType): Record<string, GraphTensor> {
+  const A = factors.length;
+  const feeds: Record<string, GraphTensor> = {};
+  rowBlocks(r).forEach(({ j0, j1 }, b) => {
     const rows = j1 - j0;
     const width = r - j0;
     const stacked = allocate(dtype, A * rows * width);
@@ -200,13 +201,56 @@ function triangularLooError(g: GraphBuilder, z: string, factors: Float64Array[],
         for (let k = j0; k < r; k++) stacked[dst + k - j0] = factors[a][j * r + k];
       }
     }
+    feeds[`loo_block_${b}`] = { type: dtype, data: stacked, dims: [A * rows, width] };
+  });
+  return feeds;
+}
+
+/**
+ * Σ over rows of (R_a·z)² for every alpha, R_a upper triangular (r × r): row block [j0, j1) of every R_a
+ * needs only z's rows from j0 on, so each block is one product of the alphas' stacked rows with a slice of z.
+ */
+function triangularLooError(g: GraphBuilder, z: string, A: number, r: number, dtype: DType): string {
+  const ints = (v: number[]) => g.constant("int64", [v.length], v);
+  let total = "";
+  rowBlocks(r).forEach(({ j0, j1 }, b) => {
+    const block = g.input(`loo_block_${b}`, dtype, [A * (j1 - j0), r - j0]);
     const zTail = j0 === 0 ? z : g.op("Slice", [z, ints([j0]), ints([r]), ints([0])]);
-    const product = g.op("MatMul", [g.constant(dtype, [A * rows, width], stacked), zTail]);
-    const blocks = g.op("Reshape", [product, ints([A, rows, -1])]);
+    const product = g.op("MatMul", [block, zTail]);
+    const blocks = g.op("Reshape", [product, ints([A, j1 - j0, -1])]);
     const part = g.op("ReduceSumSquare", [blocks], { axes: attr.ints([1]), keepdims: attr.int(0) });
     total = total ? g.op("Add", [total, part]) : part;
-  }
+  });
   return total;
+}
+
+/**
+ * The triangular LOO factors of a fold (formulas.ts `looTriangularFactors`), or null where they do not
+ * apply — U does not span the centred training rows — or a factorisation fails: then the residual form.
+ */
+export async function looFactorsFor(dec: Decomposition, fold: Fold, alphas: Float64Array, dtype: DType, runner: GraphRunner, gram: ComputeBackend): Promise<Float64Array[] | null> {
+  if (dec.s.length !== fold.train.length - 1) return null;
+  return looTriangularFactors(dec.U, dec.s, alphas, (w) => weightedGrams(dec.U, w, dtype, runner), backendGemm(gram));
+}
+
+/** UᵀW_a²U for every alpha's LOO weights w_a (A × n) in one graph run, in the fold's precision. */
+async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, runner: GraphRunner): Promise<Float64Array[]> {
+  const { rows: n, cols: r } = U;
+  const A = weights.length / n;
+  const g = new GraphBuilder("loo_weighted_grams");
+  g.input("U", dtype, [n, r]);
+  g.input("W", dtype, [A, n, 1]);
+  const wu = g.op("Mul", ["U", g.op("Mul", ["W", "W"])]);
+  g.op("MatMul", [g.op("Transpose", ["U"], { perm: attr.ints([1, 0]) }), wu], {}, "G");
+  g.output("G", dtype, [A, r, r]);
+  const session = await runner.load(g.toModel());
+  try {
+    const out = await session.run({ U: { type: dtype, data: castTo(U.data, dtype), dims: [n, r] }, W: { type: dtype, data: castTo(weights, dtype), dims: [A, n, 1] } });
+    const data = out.G.data as Float32Array | Float64Array;
+    return Array.from({ length: A }, (_, a) => Float64Array.from(data.subarray(a * r * r, (a + 1) * r * r)));
+  } finally {
+    await session.release();
+  }
 }
 
 function castTo(values: ArrayLike<number>, dtype: DType): Float32Array | Float64Array {
