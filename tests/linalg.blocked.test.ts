@@ -16,6 +16,7 @@ import { eigh, type Eigh } from "../src/linalg/eigh.js";
 import { backendGemm, eighBlocked } from "../src/linalg/eighBlocked.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 import { tridiagonalEigen, type Gemm } from "../src/linalg/tridiagonalEigen.js";
+import { randomSymmetric } from "./helpers/matrices.js";
 
 type Case = { name: string; n: number; a: Float64Array };
 
@@ -68,13 +69,6 @@ function centredKernel(n: number, p: number, seed: number): Float64Array {
   return k;
 }
 
-function randomSymmetric(n: number, seed: number): Float64Array {
-  const rand = gaussian(mulberry32(seed));
-  const a = Float64Array.from({ length: n * n }, rand);
-  const s = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = a[i * n + j] + a[j * n + i];
-  return s;
-}
 
 const cases: Case[] = [
   { name: "1 × 1", n: 1, a: Float64Array.of(3) },

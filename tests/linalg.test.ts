@@ -6,18 +6,12 @@ import { OrtBackend } from "../src/backend/ort.js";
 import { matmulJs, transpose } from "../src/linalg/dense.js";
 import { eigh } from "../src/linalg/eigh.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
+import { randomSymmetric } from "./helpers/matrices.js";
 
-function symmetric(n: number, seed: number): Float64Array {
-  const rand = gaussian(mulberry32(seed));
-  const a = Float64Array.from({ length: n * n }, rand);
-  const s = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = a[i * n + j] + a[j * n + i];
-  return s;
-}
 
 describe("eigh", () => {
   it.each([1, 2, 7, 64])("diagonalises a random symmetric %i×%i matrix like ml-matrix", (n) => {
-    const a = symmetric(n, n);
+    const a = randomSymmetric(n, n);
     const { values, vectors } = eigh(a, n);
     const ml = new EigenvalueDecomposition(new MlMatrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
     const mlValues = [...ml.realEigenvalues].sort((x, y) => x - y);
