@@ -198,11 +198,10 @@ function secularRoots(d: Float64Array, z: Float64Array, rho: number): Roots {
       }
     }
     for (let i = 0; i < k; i++) delta[i] = d[i] - d[o];
-    // Poles bounding the root, relative to the origin: the model keeps their terms exact.
-    const pLo = last ? j : j;
+    // Poles bounding the root (j and j + 1; the last root has only j): the model keeps their terms exact.
+    const pLo = j;
     const pHi = last ? -1 : j + 1;
-    let t = o === j ? lo + (hi - lo) / 2 : hi - (hi - lo) / 2;
-    if (last) t = Math.min(hi, (hi - lo) / 2);
+    let t = lo + (hi - lo) / 2;
     for (let iter = 0; iter < 100; iter++) {
       let psi = 0;
       let dpsi = 0;
