@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Executes every notebook in notebooks/ headlessly with the TypeScript kernel tslab (from npm) under
 # Jupyter (Debian's jupyter-nbconvert + python3-ipykernel). The notebooks import the compiled library by name
-# from dist/, so the project is built first. Executed copies go to results/notebooks/.
+# from dist/, so the project is built first. Executed copies go to results/notebooks/. The kernel is started through
+# scripts/tslab-kernel.cjs, which binds its sockets before serving (tslab races them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -18,7 +19,7 @@ npm run build:lib --silent
 # link the package into its own node_modules so `import("brainscore")` resolves as it does for a user.
 ln -sfn .. node_modules/brainscore
 KERNELS="$(mktemp -d)"
-npx tslab install --python="$PY" --binary="$PWD/node_modules/.bin/tslab" --prefix="$KERNELS" >/dev/null
+npx tslab install --python="$PY" --binary="$PWD/scripts/tslab-kernel.cjs" --prefix="$KERNELS" >/dev/null
 mkdir -p results/notebooks
 for nb in notebooks/*.ipynb; do
   echo "executing $nb"
