@@ -124,10 +124,26 @@ describe("per-hemisphere label files", () => {
     expect(() => readSurfaceLabels(path)).toThrow(/odd\.label\.gii: labels 5000 vertices, expected an fsaverage hemisphere \(10242, 40962, 163842 vertices\)/);
   });
 
-  it("refuses a labelling smaller than the run's hemisphere", () => {
+  it("serves an fsaverage5 labelling (and the embedded default) on fsaverage6 and fsaverage runs through the nested vertices", () => {
     const small = write("L", N5);
     const c = parseRunConfig({ dataset: "/data", regions: { annot: small, hemi: "L" } }, "run.json");
-    expect(() => hemisphereParcellation(c, { L: FSAVERAGE_VERTICES.fsaverage6, R: FSAVERAGE_VERTICES.fsaverage6 })).toThrow(/lh\.10242\.label\.gii: labels 10242 vertices but the run's left hemisphere has 40962/);
+    const five = hemisphereParcellation(c, { L: N5, R: N5 });
+    for (const n of [FSAVERAGE_VERTICES.fsaverage6, FSAVERAGE_VERTICES.fsaverage]) {
+      const big = hemisphereParcellation(c, { L: n, R: n });
+      expect(big.names).toEqual(five.names);
+      expect(Array.from(big.labels.subarray(0, N5))).toEqual(Array.from(five.labels.subarray(0, N5)));
+      // Vertices past the fsaverage5 subset carry no region.
+      expect(big.labels.subarray(N5).every((l) => l === -1)).toBe(true);
+    }
+    const d = parseRunConfig({ dataset: "/data" }, "run.json");
+    const six = hemisphereParcellation(d, { L: FSAVERAGE_VERTICES.fsaverage6, R: FSAVERAGE_VERTICES.fsaverage6 });
+    expect(six.names).toEqual(hemisphereParcellation(d, { L: N5, R: N5 }).names);
+    expect(six.names.some((x) => x.startsWith("R_"))).toBe(true);
+  });
+
+  it("refuses a run whose hemisphere is smaller than fsaverage5, naming the labelling", () => {
+    const c = parseRunConfig({ dataset: "/data", regions: { annot: lh, hemi: "L" } }, "run.json");
+    expect(() => hemisphereParcellation(c, { L: 642, R: 642 })).toThrow(/lh\.163842\.label\.gii: the run's left hemisphere has 642 vertices, fewer than fsaverage5's 10242/);
   });
 });
 

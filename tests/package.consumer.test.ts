@@ -1,10 +1,11 @@
 /**
  * The published package as a user gets it: `npm pack`, install the tarball into a fresh TypeScript project,
  * type-check (strict, no skipLibCheck) and run a program that imports "brainscore" by name, and run the
- * installed command. Dependencies come from npm's cache when `npm ci` has filled it.
+ * installed command. The install follows the README's consumer instructions as written, without this
+ * repository's .npmrc. Dependencies come from npm's cache when `npm ci` has filled it.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +16,20 @@ const repo = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
 const version = (pkg: string) => (JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), "utf8")) as { version: string }).version;
 
+// Nothing of this repository's npm configuration reaches the consumer: npm exports project settings
+// (the repository's .npmrc) to scripts as npm_config_* variables, which would hide a missing instruction.
+const consumerEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_onnxruntime|^ONNXRUNTIME_NODE_INSTALL$/i.test(k)));
+
+/** The README's consumer install block (bash), marked by its consumer-install comment. */
+function readmeInstallBlock(): string {
+  const readme = readFileSync(join(repo, "README.md"), "utf8");
+  const m = /<!-- consumer-install:[^>]*-->\s*```bash\n([\s\S]*?)```/.exec(readme);
+  if (!m) throw new Error("README.md: no consumer-install block");
+  return m[1];
+}
+
 function run(cmd: string, args: string[], cwd: string): string {
-  const res = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
+  const res = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...consumerEnv, npm_config_update_notifier: "false" } });
   if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
 }
@@ -51,12 +64,18 @@ describe("the npm package", () => {
 
     const app = join(work, "app");
     run("mkdir", ["-p", app], work);
-    copyFileSync(join(repo, ".npmrc"), join(app, ".npmrc"));
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    // The README's consumer instructions, run as written (the tarball's name is the one npm pack wrote).
+    run("cp", [tarball, app], work);
+    const steps = readmeInstallBlock();
+    expect(steps).toMatch(new RegExp(`npm install \\./${packed.replace(/\./g, "\\.")}`));
+    const help = run("bash", ["-euo", "pipefail", "-c", steps], app);
+    expect(help).toMatch(/Usage: brainscore <command>/);
     writeFileSync(join(app, "main.ts"), PROGRAM);
     const tsconfig = { compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir: "out", types: ["node"] }, include: ["main.ts"] };
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify(tsconfig));
-    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--silent", tarball, `typescript@${version("typescript")}`, `@types/node@${version("@types/node")}`], app);
+    // What the test needs on top (a compiler for the strict type-check), not what a user must install.
+    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--silent", `typescript@${version("typescript")}`, `@types/node@${version("@types/node")}`], app);
     run("node", ["node_modules/typescript/bin/tsc", "-p", "."], app);
     const out = JSON.parse(run("node", ["out/main.js"], app)) as { r: number[]; fit: number[]; same: boolean; firstSpace: number[] };
     for (const v of out.r) expect(v).toBeGreaterThan(0.8);

@@ -1,5 +1,5 @@
 /**
- * `brainscore extract`: GPT-2 hidden states at every word of a story.
+ * `brainscore extract`: a language model's hidden states at every word of a story.
  *   brainscore extract --model <dir|hub-id> --words <file> [--layers 0-12|all] [--context 1024]
  *                      [--mode exact|strided] [--stride N] --out feats.safetensors
  */
@@ -13,12 +13,13 @@ import { UsageError } from "./usage.js";
 
 export const EXTRACT_HELP = `Usage: brainscore extract --model <dir|hub-id> --words <file> --out feats.safetensors [options]
 
-Hidden states of a GPT-2-family model at the last token of every word, with up to --context previous
-tokens (the word's own included).
+Hidden states of a language model at the last token of every word, with up to --context previous
+tokens (the word's own included). Families: GPT-2, GPT-NeoX/Pythia, OPT, Llama/Mistral/Qwen2.
 
-  --model DIR|ID       local Hugging Face checkpoint (config.json, model.safetensors, tokenizer.json or
-                       vocab.json + merges.txt) or hub id (gpt2, gpt2-medium, distilgpt2, user/model),
-                       downloaded once into the cache
+  --model DIR|ID       local Hugging Face checkpoint (config.json, model.safetensors or sharded weights,
+                       tokenizer.json or vocab.json + merges.txt), hub id (gpt2, EleutherAI/pythia-160m,
+                       user/model; downloaded once into the cache), or tiny (the project's random 4 × 32
+                       GPT-2, for trying things out)
   --words FILE         Gentle align.json or align.csv, Praat .TextGrid, BIDS events.tsv (word column), .txt
   --word-column NAME   events.tsv column holding the words (default "word")
   --layers SPEC        "all" (default), "8", "0-12" or "0,4,8"

@@ -7,38 +7,39 @@ import { forecastCommand, FORECAST_HELP } from "./forecast.js";
 import { predictCommand, PREDICT_HELP } from "./predict.js";
 import { mergeCommand, MERGE_HELP, runCommand, RUN_HELP, simulateCommand, SIMULATE_HELP } from "./run.js";
 import { UsageError } from "./usage.js";
+import { packageVersion } from "../io/paths.js";
 
-const HELP = `Usage: brainscore <command> [options]
+/** Every command, its one-line summary and its implementation: the help table is generated from this list. */
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
+  demo: { run: demoCommand, help: DEMO_HELP, summary: "embedded real fMRI (Alice ROIs) and a simulated Narratives run; writes results/demo" },
+  extract: { run: extractCommand, help: EXTRACT_HELP, summary: "hidden states for every word of a story (GPT-2, Pythia, OPT, Llama/Mistral/Qwen2, tiny)" },
+  fit: { run: fitCommand, help: FIT_HELP, summary: "cross-validated ridge brain scores on plain arrays (.npy / .safetensors)" },
+  predict: { run: predictCommand, help: PREDICT_HELP, summary: 'apply a model saved by "fit --save-model" to another design, optionally scoring it' },
+  forecast: { run: forecastCommand, help: FORECAST_HELP, summary: "forecast scores F(d), controls and the syntactic/semantic decomposition" },
+  run: { run: runCommand, help: RUN_HELP, summary: "the whole pipeline from a configuration (checked first; resumable, shardable)" },
+  merge: { run: mergeCommand, help: MERGE_HELP, summary: "combine sharded run results into group tables, maps and figures" },
+  simulate: { run: simulateCommand, help: SIMULATE_HELP, summary: "write a Narratives-layout dataset with planted encoding models" },
+  finetune: { run: finetuneCommand, help: FINETUNE_HELP, summary: "fine-tune GPT-2 to predict the next token and frozen states ahead (Fig. 5)" },
+};
+
+const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+const HELP = `Usage: brainscore <command> [options]   (brainscore --version prints the version)
 
 Commands:
-  demo    real-fMRI demo on embedded data (Alice in Wonderland ROIs); writes results/demo
-  extract GPT-2 hidden states for every word of a story (Hugging Face checkpoints)
-  fit     cross-validated ridge brain scores on plain arrays (.npy / .safetensors)
-  predict apply a model saved by "fit --save-model" to another design, optionally scoring it
-  forecast forecast scores F(d), controls and the syntactic/semantic decomposition
-  run     the whole pipeline from a configuration (resumable, shardable)
-  merge   combine sharded run results into group tables, maps and figures
-  simulate write a Narratives-layout dataset with planted encoding models
-  finetune fine-tune GPT-2 with the predictive-coding objective (next token + frozen states ahead)
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join("\n")}
 
 Run "brainscore <command> --help" for a command's options.`;
-
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
-  demo: { run: demoCommand, help: DEMO_HELP },
-  extract: { run: extractCommand, help: EXTRACT_HELP },
-  fit: { run: fitCommand, help: FIT_HELP },
-  predict: { run: predictCommand, help: PREDICT_HELP },
-  forecast: { run: forecastCommand, help: FORECAST_HELP },
-  run: { run: runCommand, help: RUN_HELP },
-  merge: { run: mergeCommand, help: MERGE_HELP },
-  simulate: { run: simulateCommand, help: SIMULATE_HELP },
-  finetune: { run: finetuneCommand, help: FINETUNE_HELP },
-};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(HELP);
+    return 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    console.log(packageVersion());
     return 0;
   }
   const command = COMMANDS[name];

@@ -14,8 +14,17 @@ export const RUN_HELP = `Usage: brainscore run --config run.json [--subjects sub
 Dataset → GPT-2 features → brain scores per layer (vertices and regions) → forecast sweeps, controls and
 the syntactic/semantic decomposition (regions) → statistics → tables, maps and figures under
 <outDir>/<name>/. Finished scans are skipped on rerun. With --shard i/N only every N-th scan runs (one
-Slurm array task); combine the shards with "brainscore merge --config run.json". The configuration
-schema is in the README.`;
+Slurm array task); combine the shards with "brainscore merge --config run.json".
+
+Checked before anything is computed: the output folder is writable; subjects, tasks and space exist in the
+dataset; the model has the configured layers; the regions read and fit the space.
+
+Main keys (all in the README): dataset, space (fsaverage6), tasks, subjects, model (gpt2; a folder, hub id
+or tiny), layers (0, 4, 8, 12 on 12 layers; the same relative depths otherwise), context (1024), ridge
+{alphaSelection loo|gcv|kfold, folds 5, firDelays 0-5, design fir|glover|spm}, regions {annot, maxVertices},
+forecast (false to skip) {layer (8 of 12), distances (-10..30), windowLength 7, components 20, decompose,
+k 10, controls [random, shuffled, generated], depthLayers, dTest 8, dRef 0, vertexLevel, ridge
+single|banded}, noiseCeiling, statistics {alpha 0.01, bootstrap 2000}, outDir, cacheDir.`;
 
 export const MERGE_HELP = `Usage: brainscore merge --config run.json
 

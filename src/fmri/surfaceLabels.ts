@@ -51,7 +51,8 @@ export function defaultHemisphereLabels(): { L: HemisphereLabels; R: HemisphereL
 
 /**
  * One parcellation of a surface run's columns. Regions cover each hemisphere's first 10,242 vertices (the
- * fsaverage5 subset, whose meshes the split uses); a hemisphere without labels gets none.
+ * fsaverage5 subset, whose meshes the split uses), whatever the resolution of the labelling and of the run
+ * (fsaverage5, fsaverage6, fsaverage); a hemisphere without labels gets none.
  */
 export function surfaceParcellation(labels: Partial<Record<Hemi, HemisphereLabels>>, hemiVertices: Record<Hemi, number>, split: RegionSplit): Parcellation {
   const out = new Int32Array(hemiVertices.L + hemiVertices.R).fill(-1);
@@ -59,9 +60,11 @@ export function surfaceParcellation(labels: Partial<Record<Hemi, HemisphereLabel
   for (const h of ["L", "R"] as const) {
     const lab = labels[h];
     if (!lab) continue;
+    // Nested meshes: every fsaverage resolution's first 10,242 vertices are fsaverage5's, so a labelling of
+    // any resolution serves a run of any resolution there (and only there: the split uses fsaverage5's mesh).
     const n = Math.min(FSAVERAGE5_VERTICES, hemiVertices[h]);
-    if (hemiVertices[h] > lab.labels.length) {
-      throw new Error(`${lab.source}: labels ${lab.labels.length} vertices but the run's ${h === "L" ? "left" : "right"} hemisphere has ${hemiVertices[h]}`);
+    if (hemiVertices[h] < FSAVERAGE5_VERTICES) {
+      throw new Error(`${lab.source}: the run's ${h === "L" ? "left" : "right"} hemisphere has ${hemiVertices[h]} vertices, fewer than fsaverage5's ${FSAVERAGE5_VERTICES}: not an fsaverage surface`);
     }
     const first: Parcellation = { labels: lab.labels.slice(0, FSAVERAGE5_VERTICES), names: lab.names };
     const coords = fsaverage5Mesh("pial", h).coords;

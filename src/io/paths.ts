@@ -21,3 +21,8 @@ export function packageRoot(): string {
 export function embeddedData(...parts: string[]): string {
   return join(packageRoot(), "data", ...parts);
 }
+
+/** The installed package's version (package.json), for `brainscore --version` and provenance. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+}

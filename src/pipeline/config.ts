@@ -73,7 +73,17 @@ export interface RunConfig {
   statistics: { alpha: number; bootstrap: number };
   outDir: string;
   cacheDir?: string;
+  /**
+   * Keys left at their GPT-2-small defaults (layers 0, 4, 8, 12; forecast layer 8), which `resolveRun`
+   * rescales to the model's depth (the same relative depths: 0, ⅓, ⅔, 1) once the model is known.
+   */
+  depthDefaults: ("layers" | "forecast.layer" | "forecast.depthLayers")[];
+  /** The configuration file, named in errors found after parsing. */
+  source: string;
 }
+
+/** The paper's layers on GPT-2 small (12 layers); other depths get the same relative depths (`depthDefaults`). */
+export const GPT2_SMALL_DEFAULTS = { nLayer: 12, layers: [0, 4, 8, 12], forecastLayer: 8 } as const;
 
 const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "compareTo", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays", "design"];
@@ -171,7 +181,8 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
   expectKeys(regions, REGIONS, `${source}.regions`);
   const stats = expectObject(c.statistics ?? {}, `${source}.statistics`);
   expectKeys(stats, STATS, `${source}.statistics`);
-  const layers = intList(c.layers, `${source}.layers`, [0, 4, 8, 12]);
+  const layers = intList(c.layers, `${source}.layers`, [...GPT2_SMALL_DEFAULTS.layers]);
+  const depthDefaults: RunConfig["depthDefaults"] = c.layers === undefined ? ["layers"] : [];
   if (layers.some((l) => l < 0)) throw new ConfigError(`${source}.layers: layer indices are ≥ 0 (0 = embeddings), got ${JSON.stringify(layers)}`);
   let forecast: RunConfig["forecast"] = null;
   if (c.forecast !== false && c.forecast !== null) {
@@ -191,7 +202,9 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       maxTokens: optionalNumber(g, "maxTokens", gw, (n) => Number.isInteger(n) && n > 0, "a positive integer"),
       batchSize: optionalNumber(g, "batchSize", gw, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 8,
     };
-    const flayer = optionalNumber(f, "layer", `${source}.forecast`, Number.isInteger, "a layer index") ?? 8;
+    const flayer = optionalNumber(f, "layer", `${source}.forecast`, Number.isInteger, "a layer index") ?? GPT2_SMALL_DEFAULTS.forecastLayer;
+    if (f.layer === undefined) depthDefaults.push("forecast.layer");
+    if (f.depthLayers === undefined && c.layers === undefined) depthDefaults.push("forecast.depthLayers");
     forecast = {
       layer: flayer,
       distances: intList(f.distances, `${source}.forecast.distances`, Array.from({ length: 41 }, (_, i) => i - 10)),
@@ -256,6 +269,8 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
     },
     outDir: path(optionalString(c, "outDir", source) ?? "results"),
     cacheDir: c.cacheDir === undefined ? undefined : path(optionalString(c, "cacheDir", source)!),
+    depthDefaults,
+    source,
   };
 }
 

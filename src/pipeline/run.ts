@@ -3,14 +3,15 @@
  * then the group stage. `--shard i/N` runs every N-th scan only (a Slurm array task) and leaves the group
  * stage to `brainscore merge`. A failing scan is recorded and never costs the others their results.
  */
-import { mkdirSync, readdirSync, existsSync } from "node:fs";
+import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
+import { ensureWritableDir } from "../io/files.js";
 import { NarrativesDataset, type NarrativesScan } from "../fmri/datasets/narratives.js";
 import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
-import { resolveModel } from "../encoding/lm/hub.js";
 import { weightsSha256 } from "../encoding/lm/checkpoint.js";
+import { checkRegions, checkScansFound, resolveRun } from "./preflight.js";
 import { inspectSubjectResult, loadSubjectResult, runSubject, saveSubjectResult, subjectConfigHash, subjectResultPath, type StoryFeatures, type SubjectResult } from "./subject.js";
 
 export interface RunOptions {
@@ -49,13 +50,15 @@ export function listRunScans(c: RunConfig, subjects?: string[]): { ds: Narrative
 }
 
 /** Runs (or resumes) every scan of a configuration, then the group stage: tables, maps and figures. */
-export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promise<RunReport> {
-  const { ds, scans, excluded } = listRunScans(c, options.subjects);
-  if (scans.length === 0) throw new Error(`${c.dataset}: no scans found for tasks ${c.tasks?.join(", ") ?? "(all)"}`);
+export async function runPipeline(config: RunConfig, options: RunOptions = {}): Promise<RunReport> {
+  // Everything that can be checked before computing is checked first (preflight.ts).
+  const root = join(config.outDir, config.name);
+  ensureWritableDir(root, "output folder (outDir/name)");
+  const { ds, scans, excluded } = listRunScans(config, options.subjects);
+  checkScansFound(config, ds, scans, excluded, options.subjects ?? config.subjects);
+  const { config: c, model, hash } = await runIdentity(config);
+  checkRegions(c);
   const mine = options.shard ? scans.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : scans;
-  const { model, hash } = await runIdentity(c);
-  const root = join(c.outDir, c.name);
-  mkdirSync(root, { recursive: true });
   writeFileAtomic(join(root, "run.json"), [new TextEncoder().encode(JSON.stringify({ config: c, configHash: hash, excludedScans: excluded.map((s) => s.key) }, null, 2))]);
   const report: RunReport = { computed: [], skipped: [], failed: [], warnings: [] };
   const featureCache = new Map<string, StoryFeatures>();
@@ -91,11 +94,14 @@ export async function runPipeline(c: RunConfig, options: RunOptions = {}): Promi
   return report;
 }
 
-/** The checkpoint folder and the hash that stored results must carry (configuration + weights' sha256). */
-export async function runIdentity(c: RunConfig): Promise<{ model: string; hash: string }> {
-  const model = await resolveModel(c.model, { cacheDir: c.cacheDir });
+/**
+ * The configuration with its layers resolved against the model, the checkpoint folder, and the hash that
+ * stored results must carry (configuration + weights' sha256).
+ */
+export async function runIdentity(c: RunConfig): Promise<{ config: RunConfig; model: string; hash: string }> {
+  const { config, model } = await resolveRun(c);
   const weights = await weightsSha256(model, c.cacheDir);
-  return { model, hash: subjectConfigHash(c, weights) };
+  return { config, model, hash: subjectConfigHash(config, weights) };
 }
 
 /**
@@ -103,8 +109,8 @@ export async function runIdentity(c: RunConfig): Promise<{ model: string; hash: 
  * it cannot use (another configuration or other weights, unreadable) are listed with the reason in the
  * summary and in left_out.json, never silently skipped.
  */
-export async function mergeResults(c: RunConfig): Promise<GroupOutputs> {
-  const { results, leftOut, dir } = await collectResults(c);
+export async function mergeResults(config: RunConfig): Promise<GroupOutputs> {
+  const { results, leftOut, dir, config: c } = await collectResults(config);
   const leftOutPath = join(c.outDir, c.name, "left_out.json");
   if (leftOut.length > 0 || existsSync(leftOutPath)) writeFileAtomic(leftOutPath, [new TextEncoder().encode(JSON.stringify(leftOut, null, 2))]);
   const notes = leftOut.map((l) => `left out: ${l.file}: ${l.reason}`);
@@ -116,8 +122,8 @@ export async function mergeResults(c: RunConfig): Promise<GroupOutputs> {
 }
 
 /** Every stored subject result of this configuration, and the stored files it cannot use with the reason. */
-export async function collectResults(c: RunConfig): Promise<{ results: SubjectResult[]; leftOut: { file: string; reason: string }[]; dir: string }> {
-  const { hash } = await runIdentity(c);
+export async function collectResults(config: RunConfig): Promise<{ results: SubjectResult[]; leftOut: { file: string; reason: string }[]; dir: string; config: RunConfig }> {
+  const { hash, config: c } = await runIdentity(config);
   const dir = join(c.outDir, c.name, "subjects");
   const results: SubjectResult[] = [];
   const leftOut: { file: string; reason: string }[] = [];
@@ -131,5 +137,5 @@ export async function collectResults(c: RunConfig): Promise<{ results: SubjectRe
       }
     }
   }
-  return { results, leftOut, dir };
+  return { results, leftOut, dir, config: c };
 }

@@ -49,7 +49,7 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
     const layers = sweepLayers(entry, info.nLayer, c.layers);
     let name = join(c.name, slug(entry.model));
     while (runs.some((r) => r.name === name)) name += "_";
-    const sub: RunConfig = { ...c, models: undefined, model: entry.model, layers, name, forecast: null };
+    const sub: RunConfig = { ...c, models: undefined, model: entry.model, layers, name, forecast: null, depthDefaults: [] };
     const report = await runPipeline(sub, options);
     runs.push({ model: entry.model, name, report });
     // Group mean per region and layer over the scans, then the best layer per region.

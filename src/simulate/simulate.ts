@@ -8,8 +8,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { extractWordFeatures } from "../encoding/lm/extract.js";
-import { defaultCacheDir } from "../encoding/lm/hub.js";
-import { tinyModelDir } from "../encoding/lm/tinyCheckpoint.js";
+import { readModelInfo } from "../encoding/lm/architectures.js";
+import { resolveModel } from "../encoding/lm/hub.js";
+import { FSAVERAGE_VERTICES } from "../fmri/fsaverage.js";
 import { syntaxSemantics } from "../forecast/decomposition.js";
 import { ConfigError, expectKeys, expectObject, optionalNumber, optionalString } from "../config/validate.js";
 import { writeNarrativesLayout, type LayoutScan } from "../fmri/datasets/narrativesWriter.js";
@@ -29,7 +30,6 @@ import { embeddedData } from "../io/paths.js";
 
 export const EMBEDDED_NARRATIVES = embeddedData("narratives");
 const DESIKAN = embeddedData("fsaverage5", "desikan_test.annot");
-const SURFACE_VERTICES = { fsaverage5: 10242, fsaverage6: 40962 } as const;
 
 export interface PlantedRegion {
   name: string;
@@ -59,7 +59,10 @@ export interface SimulationConfig {
   hrf: "glover" | "spm";
   k: number;
   excludeSubjects: string[];
-  regions: PlantedRegion[];
+  /** `layer` absent: ⅔ of the model's depth (GPT-2 small's layer 8), resolved when the model is known. */
+  regions: (Omit<PlantedRegion, "layer"> & { layer?: number })[];
+  /** The configuration file, named in errors found after parsing. */
+  source: string;
 }
 
 const TOP_KEYS = ["seed", "stories", "alignDir", "eventMeta", "subjects", "surface", "model", "context", "contextMode", "hrf", "k", "excludeSubjects", "regions"];
@@ -80,7 +83,7 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
   const regionsRaw = c.regions;
   if (!Array.isArray(regionsRaw) || regionsRaw.length === 0) throw new ConfigError(`${source}.regions: expected a non-empty list of planted regions`);
   const annot = readAnnot(DESIKAN);
-  const regions = regionsRaw.map((r, i): PlantedRegion => {
+  const regions = regionsRaw.map((r, i): SimulationConfig["regions"][number] => {
     const where = `${source}.regions[${i}]`;
     const o = expectObject(r, where);
     expectKeys(o, REGION_KEYS, where);
@@ -92,7 +95,7 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
       name: optionalString(o, "name", where) ?? label,
       label,
       hemi: optionalString(o, "hemi", where, ["L", "R", "both"] as const) ?? "L",
-      layer: optionalNumber(o, "layer", where, (n) => Number.isInteger(n) && n >= 0, "a layer index ≥ 0") ?? 8,
+      layer: optionalNumber(o, "layer", where, (n) => Number.isInteger(n) && n >= 0, "a layer index ≥ 0"),
       snr: optionalNumber(o, "snr", where, (n) => n >= 0, "a signal-to-noise ratio ≥ 0") ?? 0.5,
       d: d as number | null | undefined,
       windowLength: optionalNumber(o, "windowLength", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? 7,
@@ -114,6 +117,7 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
     k: optionalNumber(c, "k", source, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? 10,
     excludeSubjects: Array.isArray(c.excludeSubjects) ? (c.excludeSubjects as string[]) : [],
     regions,
+    source,
   };
 }
 
@@ -126,8 +130,15 @@ export interface SimulationTruth {
 
 /** Writes a Narratives-layout dataset with planted encoding models and returns what was planted. */
 export async function simulateDataset(config: SimulationConfig, root: string, options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SimulationTruth> {
-  const model = config.model === "tiny" ? tinyModelDir(options.cacheDir ?? defaultCacheDir()) : config.model;
-  const V = SURFACE_VERTICES[config.surface];
+  const model = await resolveModel(config.model, { cacheDir: options.cacheDir });
+  // Layers checked (and defaulted) against the model before any feature is computed.
+  const { nLayer } = readModelInfo(model);
+  const planted: PlantedRegion[] = config.regions.map((r, i) => {
+    const layer = r.layer ?? Math.round((8 / 12) * nLayer);
+    if (layer > nLayer) throw new Error(`${config.source}: regions[${i}].layer: layer ${layer} does not exist; ${config.model} has layers 0 … ${nLayer} (0 = embeddings)`);
+    return { ...r, layer };
+  });
+  const V = FSAVERAGE_VERTICES[config.surface];
   // Planted with the same per-hemisphere labels the analysis uses (the right one mirrored through the sphere).
   const hemiLabels = defaultHemisphereLabels();
   const members = (h: "L" | "R", label: string) => {
@@ -135,7 +146,7 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
     return Array.from(labels.keys()).filter((v) => names[labels[v]] === label);
   };
   const truth: SimulationTruth = { surface: config.surface, verticesPerHemisphere: V, regions: [], subjects: {} };
-  for (const r of config.regions) {
+  for (const r of planted) {
     truth.regions.push({ ...r, vertices: { L: r.hemi === "R" ? [] : members("L", r.label), R: r.hemi === "L" ? [] : members("R", r.label) } });
   }
   const scans: LayoutScan[] = [];
@@ -150,14 +161,12 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
     const events = wordsOnScanClock(story, readWords(alignPath), { storyOnset: onset * 1.5, storyEnd: (onset + duration) * 1.5 }).words;
     const scanTRs = onset + duration + 5;
     // The planted per-word values are summed into TRs as the analysis does (TR floor(t/TR) + 1), then
-    // convolved with the HRF sampled at the TR: the analysis' FIR delays can represent that response.
-    // The planted per-word values are summed into TRs as the analysis does (TR floor(t/TR) + 1), then
     // convolved with the HRF sampled at the TR: the run's "glover"/"spm" design is this same rule.
     const toBold = (perWord: Float64Array) =>
       wordDesign({ rows: perWord.length, cols: 1, data: perWord }, events.onsets, { kind: "summedHrf", model: config.hrf, tr: 1.5, nTRs: scanTRs }).design.data as Float64Array;
     // One planted time course per region (shared by subjects), from that region's features.
     const signals = new Map<string, Float64Array>();
-    for (const [ri, r] of config.regions.entries()) {
+    for (const [ri, r] of planted.entries()) {
       const feats = await regionFeatures(model, events, r, config, options.cacheDir);
       signals.set(r.name, standardize(toBold(await plantedPerWord(feats, r, config.seed + 97 * ri + si))));
     }

