@@ -3,6 +3,7 @@
  *   brainscore fit --x X.npy --y Y.npy [--alphas ...] [--folds 5 | --groups g.npy] [--alpha-selection loo|kfold|gcv]
  *                  [--dtype float32|float64] [--save-predictions] [--save-model model.safetensors] --out result.safetensors
  */
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BACKEND_NAMES, type BackendName } from "../backend/index.js";
 import { brainScore, type BrainScoreResult } from "../encoding/ridge/crossValidate.js";
@@ -10,6 +11,7 @@ import { parseAlphas } from "../encoding/ridge/alphas.js";
 import { RidgeCV } from "../encoding/ridge/estimator.js";
 import { ALPHA_SELECTIONS, type AlphaSelection } from "../encoding/ridge/criteria.js";
 import { loadMatrix } from "../io/arrays.js";
+import { ensureWritableDir } from "../io/files.js";
 import { writeSafetensors, type TensorInput } from "../io/safetensors.js";
 import type { DType } from "../linalg/dense.js";
 import { progressBar } from "./progress.js";
@@ -82,6 +84,10 @@ export async function fitCommand(argv: string[]): Promise<void> {
   const modelPath = values["save-model"];
   if (modelPath !== undefined && !modelPath.endsWith(".safetensors")) throw new UsageError(`--save-model must be a .safetensors file, got ${modelPath}`, FIT_HELP);
 
+  // Output folders checked before the inputs are read and the ridge runs: a typo costs seconds, not the fit.
+  for (const [option, file] of [["--out", values.out], ["--save-model", modelPath]] as const) {
+    if (file !== undefined) ensureWritableDir(dirname(resolve(file)), `folder of ${option}`, { create: false });
+  }
   const x = loadMatrix(values.x);
   const y = loadMatrix(values.y);
   const groups = values.groups ? loadMatrix(values.groups).data : undefined;

@@ -14,6 +14,8 @@ import type { Matrix } from "../linalg/dense.js";
 import { writeCsv, type Row } from "../report/csv.js";
 import type { WordEvents } from "../stimuli/words.js";
 import { ALPHA_SELECTIONS, type AlphaSelection } from "../encoding/ridge/criteria.js";
+import { findConstantTargets, findNonFiniteTargets } from "../encoding/ridge/checks.js";
+import { storyScanMismatch } from "../fmri/design/wordsPerTR.js";
 import { progressBar } from "./progress.js";
 import { numberOption } from "./args.js";
 import { UsageError } from "./usage.js";
@@ -99,6 +101,13 @@ export async function forecastCommand(argv: string[]): Promise<void> {
   const layer = num(values.layer, "--layer", 0);
   const { features, events } = readFeatures(values.features!, layer, num(values["onset-shift"], "--onset-shift", 0, false));
   const bold = loadMatrix(values.bold!);
+  const mismatch = storyScanMismatch(events.onsets, bold.rows, tr);
+  if (mismatch) throw new Error(`${values.bold} with --tr ${values.tr} and ${values.features}: ${mismatch}`);
+  // NaN and constant targets are scored NaN (reported here, not fatal).
+  const invalid = { nonFinite: findNonFiniteTargets(bold), constant: findConstantTargets(bold) };
+  for (const [what, cols] of [["contain NaN or Inf", invalid.nonFinite], ["are constant", invalid.constant]] as const) {
+    if (cols.length > 0) console.error(`note: ${values.bold}: ${cols.length} of ${bold.cols} target(s) ${what} (first: column ${cols[0]}); they are scored NaN`);
+  }
   const common = {
     tr,
     distances: parseDistances(values.distances),

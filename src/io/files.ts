@@ -29,7 +29,7 @@ export function readJsonFile<T = unknown>(path: string): T {
  * for it. Errors name the folder and say what is wrong in words (read-only, a file in the way, no
  * permission) rather than the system call that failed.
  */
-export function ensureWritableDir(dir: string, what = "output folder"): void {
+export function ensureWritableDir(dir: string, what = "output folder", options: { create?: boolean } = {}): void {
   const reason = (e: NodeJS.ErrnoException): string => {
     switch (e.code) {
       case "EROFS":
@@ -42,12 +42,14 @@ export function ensureWritableDir(dir: string, what = "output folder"): void {
         return "cannot be created: a file (not a folder) is in the way";
       case "ENOSPC":
         return "is on a full disk";
+      case "ENOENT":
+        return "does not exist";
       default:
         return `cannot be written (${e.code ?? e.message})`;
     }
   };
   try {
-    mkdirSync(dir, { recursive: true });
+    if (options.create ?? true) mkdirSync(dir, { recursive: true });
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
   } catch (e) {
     throw new Error(`${dir}: ${what} ${reason(e as NodeJS.ErrnoException)}`);

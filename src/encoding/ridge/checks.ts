@@ -34,3 +34,19 @@ export function findNonFiniteTargets(y: Matrix): number[] {
   bad.forEach((b, t) => b && out.push(t));
   return out;
 }
+
+/** Columns whose finite values are all equal (no variance to explain; scored NaN). */
+export function findConstantTargets(y: Matrix): number[] {
+  const lo = new Float64Array(y.cols).fill(Infinity);
+  const hi = new Float64Array(y.cols).fill(-Infinity);
+  for (let i = 0; i < y.data.length; i++) {
+    const v = y.data[i];
+    if (!Number.isFinite(v)) continue;
+    const t = i % y.cols;
+    if (v < lo[t]) lo[t] = v;
+    if (v > hi[t]) hi[t] = v;
+  }
+  const out: number[] = [];
+  for (let t = 0; t < y.cols; t++) if (lo[t] === hi[t]) out.push(t);
+  return out;
+}

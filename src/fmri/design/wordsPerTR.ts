@@ -56,3 +56,29 @@ export function sumWordsIntoTRs(features: Matrix, onsets: ArrayLike<number>, nTR
   }
   return { design, dropped, counts };
 }
+
+/**
+ * Why a story's words cannot be modelled on nTRs volumes, or null when they can: more than
+ * `maxOutsideFraction` of the words fall outside the scan (BOLD shorter than the story, or not trimmed to
+ * it), or the words crowd into a few volumes of a long scan (a TR given in milliseconds, say).
+ */
+export function storyScanMismatch(onsets: ArrayLike<number>, nTRs: number, tr: number, maxOutsideFraction = 0.1): string | null {
+  const W = onsets.length;
+  if (W === 0) return "the story has no words";
+  const out = wordsOutsideTRs(onsets, nTRs, tr);
+  let first = Infinity;
+  let last = -Infinity;
+  for (let w = 0; w < W; w++) {
+    first = Math.min(first, onsets[w]);
+    last = Math.max(last, onsets[w]);
+  }
+  const seconds = (s: number) => `${Math.round(s * 10) / 10} s`;
+  if (out.after + out.before > maxOutsideFraction * W) {
+    return `${out.after + out.before} of ${W} words fall outside the ${nTRs} volumes (${seconds(nTRs * tr)} at TR ${tr} s; words from ${seconds(first)} to ${seconds(last)}): ${out.after > 0 ? "the BOLD is shorter than the story" : "the words start before the scan"}`;
+  }
+  const span = trIndexOfOnset(last, tr) - trIndexOfOnset(first, tr) + 1;
+  if (nTRs >= 20 && span < 0.1 * nTRs) {
+    return `the ${W} words fall in ${span} of the ${nTRs} volumes (words from ${seconds(first)} to ${seconds(last)} at TR ${tr} s): is the TR in seconds, and the BOLD trimmed to the story?`;
+  }
+  return null;
+}
