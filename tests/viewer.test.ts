@@ -36,4 +36,25 @@ describe.skipIf(!chromium)("NiiVue map viewer in headless Chromium", () => {
     expect(painted / (img.width * img.height)).toBeGreaterThan(0.1);
     expect(warm).toBeGreaterThan(1000);
   }, 180_000);
+
+  it("opens on the map it is told to, with its legend and note", () => {
+    const dir = mkdtempSync(join(tmpdir(), "viewer-"));
+    const m = loadFsaverage5();
+    const y = (h: "L" | "R", s: number) => Float64Array.from({ length: 10242 }, (_, i) => s * Math.max(0, m[h].coords[3 * i + 1]) / 100);
+    const html = writeMapViewer(
+      dir,
+      "two maps",
+      [
+        { name: "first", L: y("L", 1), R: y("R", 1), threshold: 0.05, label: "Pearson r" },
+        { name: "best layer, FDR", L: y("L", 0.5), R: y("R", 0.5), threshold: 0.02, label: "Pearson r", note: "123 of 20484 vertices FDR-significant" },
+      ],
+      { initial: 1 },
+    );
+    const profile = mkdtempSync(join(tmpdir(), "chromium-"));
+    const dom = execFileSync(chromium!, [...flags, `--user-data-dir=${profile}`, "--window-size=900,600", "--virtual-time-budget=20000", "--dump-dom", `file://${html}`], { timeout: 120_000, maxBuffer: 256 * 2 ** 20, stdio: ["ignore", "pipe", "pipe"] }).toString();
+    expect(dom).toMatch(/<title>ready: best layer, FDR<\/title>/);
+    expect(dom).toMatch(/<div id="legend">colour: Pearson r, 0\.020 … 0\.\d+ \(below 0\.020 not shown\)<\/div>/);
+    expect(dom).toMatch(/<div id="note">123 of 20484 vertices FDR-significant<\/div>/);
+    expect(() => writeMapViewer(dir, "x", [{ name: "a", L: y("L", 1), R: y("R", 1) }], { initial: 2 })).toThrow(/initial map 2 is not one of the 1 maps/);
+  }, 180_000);
 });

@@ -10,6 +10,7 @@ import { brainScoreOutputs } from "./group/brainScores.js";
 import { groupContext, mean } from "./group/context.js";
 import { forecastOutputs } from "./group/forecastMaps.js";
 import { noiseCeiling } from "./group/noiseCeiling.js";
+import { powerSummary, type TestFamily } from "./group/power.js";
 import type { SubjectResult } from "./subject.js";
 
 export interface GroupOutputs {
@@ -26,7 +27,14 @@ export async function groupStage(c: RunConfig, stored: SubjectResult[]): Promise
   for (const r of results) if (r.regions.join() !== results[0].regions.join()) throw new Error(`${r.key}: regions differ from ${results[0].key}`);
   const ctx = groupContext(c, results);
   for (const r of stored) if (!results.includes(r)) ctx.summary.push(`excluded from group statistics: ${r.key} (no valid target: every vertex NaN or constant)`);
-  const { layerMaps } = brainScoreOutputs(ctx);
+  const families: TestFamily[] = [
+    { name: `region brain scores (${ctx.R} regions × ${c.layers.length} layers)`, tests: ctx.R * c.layers.length },
+    { name: "vertex brain scores (per layer)", tests: ctx.V },
+  ];
+  if (c.forecast) families.push({ name: `forecast F(${c.forecast.dTest}) > F(${c.forecast.dRef}) (regions)`, tests: ctx.R });
+  if (c.forecast?.vertexLevel) families.push({ name: `forecast F(${c.forecast.dTest}) > F(${c.forecast.dRef}) (vertices, per analysis)`, tests: ctx.V });
+  ctx.summary.push(...powerSummary(results.length, families, c.statistics.alpha));
+  const { layerMaps, fdrMaps, best } = brainScoreOutputs(ctx);
   if (c.noiseCeiling) {
     const rows = await noiseCeiling(c, results);
     if (rows.length > 0) {
@@ -36,8 +44,16 @@ export async function groupStage(c: RunConfig, stored: SubjectResult[]): Promise
   }
   const forecastMaps = forecastOutputs(ctx);
   // Interactive viewer of every map (NiiVue, offline).
+  // It opens on the best layer's FDR-thresholded map (the unthresholded one, r > 0, when none survives).
   const { nL } = ctx;
-  const viewerMaps = c.layers.map((layer, li) => ({ name: `brain score, layer ${layer}`, L: layerMaps[li].subarray(0, nL), R: layerMaps[li].subarray(nL), threshold: 0 }));
-  if (ctx.surface) ctx.files.push(writeMapViewer(join(ctx.root, "viewer"), `brainscore: ${c.name}`, [...viewerMaps, ...forecastMaps]));
+  const half = (m: Float32Array) => ({ L: m.subarray(0, nL), R: m.subarray(nL) });
+  const alpha = c.statistics.alpha;
+  const sig = fdrMaps[best];
+  const bestLayer = c.layers[best];
+  const opening = sig.significant > 0
+    ? { name: `brain score, best layer ${bestLayer}, FDR < ${alpha}`, ...half(sig.map), threshold: 0, label: "Pearson r", note: `${sig.significant} of ${sig.map.length} vertices FDR-significant (one-sided Wilcoxon across ${results.length} scans)` }
+    : { name: `brain score, best layer ${bestLayer}`, ...half(layerMaps[best]), threshold: 0, label: "Pearson r", note: `no vertex FDR-significant at α ${alpha}: r > 0 shown, unthresholded` };
+  const viewerMaps = c.layers.map((layer, li) => ({ name: `brain score, layer ${layer} (unthresholded)`, ...half(layerMaps[li]), threshold: 0, label: "Pearson r" }));
+  if (ctx.surface) ctx.files.push(writeMapViewer(join(ctx.root, "viewer"), `brainscore: ${c.name}`, [opening, ...viewerMaps, ...forecastMaps], { initial: 0 }));
   return { files: ctx.files, summary: ctx.summary };
 }

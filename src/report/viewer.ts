@@ -1,7 +1,9 @@
 /**
  * An interactive cortical map viewer: a folder with index.html and NiiVue's browser bundle (@niivue/niivue),
  * the fsaverage5 inflated meshes and every map embedded as GIfTI data, so it opens offline from disk (no
- * server). A menu switches maps; NiiVue gives rotation, zoom and colour maps.
+ * server). A menu switches maps; NiiVue gives rotation, zoom and colour maps. It opens on the map the caller
+ * names (the run: the best layer's FDR-thresholded brain scores), with one colour bar and a legend that says
+ * what is shown, in which unit, and from which value on.
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,6 +20,24 @@ export interface ViewerMap {
   threshold?: number;
   min?: number;
   max?: number;
+  /** What the colours measure, e.g. "Pearson r" or "d* (words)", shown in the legend. */
+  label?: string;
+  /** Negative values coloured too (a second colour map); off for maps where only positive values mean something. */
+  signed?: boolean;
+  /** A line under the legend (e.g. "no vertex FDR-significant: r > 0 shown"). */
+  note?: string;
+}
+
+export interface ViewerOptions {
+  /** The map shown first (index into `maps`). */
+  initial?: number;
+}
+
+/** "colour: Pearson r, 0.02 … 0.31 (below 0.02 not shown)": what a colour bar alone does not say. */
+function legendOf(m: ViewerMap, min: number, max: number): string {
+  const f = (x: number) => (Math.abs(x) >= 100 || Number.isInteger(x) ? String(Math.round(x)) : x.toPrecision(2));
+  const range = m.signed ? `±${f(min)} … ±${f(max)} (|value| below ${f(min)} not shown)` : `${f(min)} … ${f(max)} (below ${f(min)} not shown)`;
+  return `colour: ${m.label ?? "value"}, ${range}`;
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -28,8 +48,10 @@ function valuesGifti(values: ArrayLike<number>): string {
 }
 
 /** Writes <dir>/index.html and <dir>/niivue.umd.js; returns the HTML path. */
-export function writeMapViewer(dir: string, title: string, maps: ViewerMap[]): string {
+export function writeMapViewer(dir: string, title: string, maps: ViewerMap[], options: ViewerOptions = {}): string {
   if (maps.length === 0) throw new Error("map viewer: no maps");
+  const initial = options.initial ?? 0;
+  if (!(Number.isInteger(initial) && initial >= 0 && initial < maps.length)) throw new Error(`map viewer: initial map ${initial} is not one of the ${maps.length} maps`);
   mkdirSync(dir, { recursive: true });
   // The package exports only its ES module entry (build/niivue/index.js); the browser bundle sits in dist/.
   const entry = fileURLToPath(import.meta.resolve("@niivue/niivue"));
@@ -56,14 +78,16 @@ export function writeMapViewer(dir: string, title: string, maps: ViewerMap[]): s
     maps: maps.map((m) => {
       const finite = [...Array.from(m.L), ...Array.from(m.R)].filter(Number.isFinite);
       const absMax = finite.length ? Math.max(...finite.map(Math.abs)) : 1;
-      return { name: m.name, L: valuesGifti(m.L), R: valuesGifti(m.R), min: m.min ?? m.threshold ?? 0, max: m.max ?? absMax };
+      const min = m.min ?? m.threshold ?? 0;
+      const max = m.max ?? absMax;
+      return { name: m.name, L: valuesGifti(m.L), R: valuesGifti(m.R), min, max, signed: m.signed ?? false, legend: legendOf(m, min, max), note: m.note ?? "" };
     }),
   };
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title.replace(/</g, "&lt;")}</title>
-<style>html,body{margin:0;height:100%;font-family:sans-serif;background:#fff}#bar{position:absolute;top:8px;left:8px;z-index:2;background:#ffffffd0;padding:6px 10px;border-radius:6px}#gl{width:100%;height:100%;display:block}</style>
+<style>html,body{margin:0;height:100%;font-family:sans-serif;background:#fff}#bar{position:absolute;top:8px;left:8px;z-index:2;background:#ffffffd0;padding:6px 10px;border-radius:6px}#legend{font-size:13px;margin-top:4px}#note{font-size:12px;color:#a33}#gl{width:100%;height:100%;display:block}</style>
 </head><body>
-<div id="bar"><b>${title.replace(/</g, "&lt;")}</b> &nbsp; <select id="map"></select> <span id="status">loading…</span></div>
+<div id="bar"><b>${title.replace(/</g, "&lt;")}</b> &nbsp; <select id="map"></select> <span id="status">loading…</span><div id="legend"></div><div id="note"></div></div>
 <canvas id="gl"></canvas>
 <script src="niivue.umd.js"></script>
 <script>
@@ -77,18 +101,22 @@ async function show(i) {
   const mesh = (h) => ({
     url: url(data.meshes[h]), name: (h === "L" ? "lh" : "rh") + ".inflated.gii",
     layers: [
-      { url: url(data.sulc[h]), name: "sulc.gii", colormap: "gray", cal_min: -2, cal_max: 2, opacity: 0.6 },
-      { url: url(m[h]), name: "map.gii", colormap: "warm", colormapNegative: "winter", cal_min: m.min, cal_max: m.max, opacity: 1 },
+      { url: url(data.sulc[h]), name: "sulc.gii", colormap: "gray", cal_min: -2, cal_max: 2, opacity: 0.6, colorbarVisible: false },
+      // One colour bar (both hemispheres share the scale); the legend above names it.
+      { url: url(m[h]), name: "map.gii", colormap: "warm", colormapNegative: m.signed ? "winter" : "", cal_min: m.min, cal_max: m.max, opacity: 1, colorbarVisible: h === "L" },
     ],
   });
   await nv.loadMeshes([mesh("L"), mesh("R")]);
   nv.setSliceType(nv.sliceTypeRender);
   nv.setRenderAzimuthElevation(270, 15);
   document.getElementById("status").textContent = "";
+  document.getElementById("legend").textContent = m.legend;
+  document.getElementById("note").textContent = m.note;
+  select.value = String(i);
   document.title = "ready: " + m.name;
 }
 select.onchange = () => show(Number(select.value));
-nv.attachTo("gl").then(() => show(0)).catch((e) => { document.getElementById("status").textContent = "error: " + e; document.title = "error: " + e; });
+nv.attachTo("gl").then(() => show(${initial})).catch((e) => { document.getElementById("status").textContent = "error: " + e; document.title = "error: " + e; });
 </script></body></html>
 `;
   const path = join(dir, "index.html");

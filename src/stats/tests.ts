@@ -59,6 +59,16 @@ function wilcoxonNullTails(n: number): { below: Float64Array; above: Float64Arra
 }
 
 /**
+ * The smallest p-value a one-sided Wilcoxon signed-rank test can return with n paired values (every
+ * difference positive): 2^−n in the exact range (n ≤ 50), smaller under the normal approximation beyond.
+ * Computed by the test itself, so it is the floor of what `wilcoxon` reports.
+ */
+export function wilcoxonFloor(n: number): number {
+  if (!(Number.isInteger(n) && n >= 1)) return 1;
+  return wilcoxon(Float64Array.from({ length: n }, (_, i) => i + 1), "greater").pvalue;
+}
+
+/**
  * One-sample Wilcoxon signed-rank test of d (e.g. per-subject score differences) against 0, as
  * scipy.stats.wilcoxon(d, zero_method="wilcox", correction=False, mode="auto") in scipy 1.10: exact null
  * distribution for n ≤ 50 without zeros, else the normal approximation on the non-zero values with the tie

@@ -6,10 +6,14 @@ import type { Row } from "../../report/csv.js";
 import { brainMapSvg } from "../../report/figures/brainMap.js";
 import { lineChartSvg, type Series } from "../../report/figures/lineChart.js";
 import { bootstrapMeanCi, fdrBh, wilcoxon } from "../../stats/tests.js";
+import { describeBestLayer, bestLayer } from "../bestLayer.js";
 import { hemiOf, mean, type GroupContext } from "./context.js";
 
-/** Writes the brain-score outputs; returns the subject-mean map per layer and the best layer's index. */
-export function brainScoreOutputs(ctx: GroupContext): { layerMaps: Float32Array[]; best: number } {
+/**
+ * Writes the brain-score outputs; returns the subject-mean map per layer, the same maps where vertices are
+ * FDR-significant (NaN elsewhere) with their counts, and the best layer's index.
+ */
+export function brainScoreOutputs(ctx: GroupContext): { layerMaps: Float32Array[]; fdrMaps: { map: Float32Array; significant: number }[]; best: number } {
   const { c, results, regions, R, space, layout, surface, nL, V, summary, writeHemiMaps, figure, table } = ctx;
   const layers = c.layers;
   // Brain scores per region and layer.
@@ -55,6 +59,7 @@ export function brainScoreOutputs(ctx: GroupContext): { layerMaps: Float32Array[
   }
   // Vertex-level significance of the brain score across subjects (one-sided Wilcoxon, FDR) per layer.
   const sigRows: Row[] = [];
+  const fdrMaps: { map: Float32Array; significant: number }[] = [];
   layers.forEach((layer, li) => {
     const p = Float64Array.from({ length: V }, (_, v) => {
       const xs = scores.map((s) => s[li * V + v]).filter(Number.isFinite);
@@ -63,23 +68,31 @@ export function brainScoreOutputs(ctx: GroupContext): { layerMaps: Float32Array[
     const q = fdrBh(p);
     const n = q.filter((x) => x < c.statistics.alpha).length;
     sigRows.push({ layer, vertices: V, significant: n, fraction: n / V, alpha: c.statistics.alpha, subjects: results.length });
-    writeHemiMaps(`brain_score_fdr_layer-${layer}`, Float32Array.from(layerMaps[li], (m, v) => (q[v] < c.statistics.alpha ? m : NaN)));
+    const fdrMap = Float32Array.from(layerMaps[li], (m, v) => (q[v] < c.statistics.alpha ? m : NaN));
+    fdrMaps.push({ map: fdrMap, significant: n });
+    writeHemiMaps(`brain_score_fdr_layer-${layer}`, fdrMap);
   });
+  // The best layer (bestLayer.ts): each scan's mean over its vertices, then the mean over scans. The
+  // console, the layer figure, vertex_significance and the map all name this one layer.
+  const scanMean = (s: Float32Array, li: number, from = 0, to = V) => mean(Array.from(s.subarray(li * V + from, li * V + to)));
+  const layerMeans = layers.map((_, li) => mean(scores.map((s) => scanMean(s, li))));
+  const best = bestLayer(layerMeans, layers);
+  sigRows.forEach((row, li) => Object.assign(row, { mean_score: layerMeans[li], best_layer: li === best.index }));
   table("vertex_significance", sigRows);
-  const layerMeans = layerMaps.map((m) => mean(Array.from(m)));
-  const best = Math.max(0, layerMeans.findIndex((m) => m === Math.max(...layerMeans.filter(Number.isFinite))));
-  if (!layerMeans.some(Number.isFinite)) summary.push("brain score: no finite vertex score in any layer (every vertex constant or masked)");
-  else summary.push(`brain score: mean over vertices and subjects peaks at layer ${layers[best]} (r = ${layerMeans[best].toFixed(4)}); ${results.length} scans; FDR-significant vertices at that layer: ${(100 * Number(sigRows[best].fraction)).toFixed(1)}%`);
+  if (best.index < 0) summary.push("brain score: no finite vertex score in any layer (every vertex constant or masked)");
+  else summary.push(`brain score: best ${describeBestLayer(best)} (mean over vertices, then scans: r = ${best.mean.toFixed(4)}); ${results.length} scans; FDR-significant vertices at that layer: ${(100 * Number(sigRows[best.index].fraction)).toFixed(1)}%`);
 
-  // Brain score per layer: mean over regions of each hemisphere, with bootstrap bands across subjects.
-  const perLayer: Series[] = (["L", "R"] as const).map((h) => {
-    const idx = regions.map((r, q) => (hemiOf(r) === h ? q : -1)).filter((q) => q >= 0);
-    const bySubject = (li: number) => results.map((r) => mean(idx.map((q) => r.regionScores[li * R + q])));
-    const cis = layers.map((_, li) => bootstrapMeanCi(bySubject(li), { samples: c.statistics.bootstrap, seed: li }));
-    return { name: h === "L" ? "left hemisphere" : "right hemisphere", x: layers, y: cis.map((x) => x.mean), band: { low: cis.map((x) => x.low), high: cis.map((x) => x.high) } };
+  // Brain score per layer, by the same average (over each hemisphere's vertices, then scans), with
+  // bootstrap bands across scans; the best layer is marked.
+  const halves = surface ? ([["left hemisphere", 0, nL], ["right hemisphere", nL, V]] as const) : ([["all voxels", 0, V]] as const);
+  const perLayer: Series[] = halves.map(([name, from, to]) => {
+    const cis = layers.map((_, li) => bootstrapMeanCi(scores.map((s) => scanMean(s, li, from, to)), { samples: c.statistics.bootstrap, seed: li }));
+    return { name, x: layers, y: cis.map((x) => x.mean), band: { low: cis.map((x) => x.low), high: cis.map((x) => x.high) } };
   });
-  figure("brain_score_by_layer.png", lineChartSvg({ title: `Brain score per layer (${c.model}, ${results.length} scans)`, xLabel: "layer", yLabel: "brain score (Pearson r)", series: perLayer, markPeaks: true }));
-  if (surface) figure("brain_score_map.png", brainMapSvg({ title: `Brain score, layer ${layers[best]} (mean of ${results.length} scans)`, values: { L: layerMaps[best].subarray(0, nL), R: layerMaps[best].subarray(nL) }, label: "Pearson r", threshold: 0 }));
+  const bestNote = best.index < 0 ? "no finite score" : `best ${describeBestLayer(best)}, mean over vertices`;
+  figure("brain_score_by_layer.png", lineChartSvg({ title: `Brain score per layer (${c.model}, ${results.length} scans; ${bestNote})`, xLabel: "layer", yLabel: "brain score (Pearson r, mean over vertices)", series: perLayer, vline: best.index < 0 ? undefined : best.layer }));
+  const shown = Math.max(0, best.index);
+  if (surface) figure("brain_score_map.png", brainMapSvg({ title: `Brain score, ${best.index < 0 ? `layer ${layers[0]}` : `best ${describeBestLayer(best)}`} (mean of ${results.length} scans)`, values: { L: layerMaps[shown].subarray(0, nL), R: layerMaps[shown].subarray(nL) }, label: "Pearson r", threshold: 0 }));
 
-  return { layerMaps, best };
+  return { layerMaps, fdrMaps, best: shown };
 }

@@ -51,12 +51,15 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
     const kMap = paint(kStar);
     writeHemiMaps("forecast_dstar", dMap);
     writeHemiMaps("forecast_kstar", kMap);
+    // Maps and figures say when nothing reached significance (a blank brain is otherwise unexplained).
+    const regionNote = significant === 0 ? `no region FDR-significant (α ${c.statistics.alpha}): nothing to paint` : `${significant} FDR-significant region(s) painted`;
     extraViewerMaps.push(
-      { name: "forecast distance d*", L: dMap.subarray(0, nL), R: dMap.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances) },
-      { name: "forecast depth k*", L: kMap.subarray(0, nL), R: kMap.subarray(nL), min: Math.min(...depthLayers), max: Math.max(...depthLayers) },
+      { name: "forecast distance d*", L: dMap.subarray(0, nL), R: dMap.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances), label: "d* (words ahead)", note: regionNote },
+      { name: "forecast depth k*", L: kMap.subarray(0, nL), R: kMap.subarray(nL), min: Math.min(...depthLayers), max: Math.max(...depthLayers), label: "k* (layer)", note: regionNote },
     );
-    if (surface) figure("forecast_dstar_map.png", brainMapSvg({ title: `Forecast distance d* (significant regions)`, values: { L: dMap.subarray(0, nL), R: dMap.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
-    if (surface) figure("forecast_kstar_map.png", brainMapSvg({ title: `Forecast depth k* (significant regions)`, values: { L: kMap.subarray(0, nL), R: kMap.subarray(nL) }, label: "k* (layer)", colormap: "viridis", vmin: Math.min(...depthLayers), vmax: Math.max(...depthLayers) }));
+    const regionTitle = significant === 0 ? `no region FDR-significant at α ${c.statistics.alpha}` : `${significant} significant regions`;
+    if (surface) figure("forecast_dstar_map.png", brainMapSvg({ title: `Forecast distance d* (${regionTitle})`, values: { L: dMap.subarray(0, nL), R: dMap.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
+    if (surface) figure("forecast_kstar_map.png", brainMapSvg({ title: `Forecast depth k* (${regionTitle})`, values: { L: kMap.subarray(0, nL), R: kMap.subarray(nL) }, label: "k* (layer)", colormap: "viridis", vmin: Math.min(...depthLayers), vmax: Math.max(...depthLayers) }));
     // Vertex level (the paper's Figs. 2–4): the same statistics per vertex, subjects streamed from disk.
     const mapped = withForecast[0].forecast!.vertexAnalyses ?? Object.keys(withForecast[0].forecast!.vertex ?? {});
     if (mapped.includes("full") && withForecast.every((r) => (r.forecast!.vertexAnalyses ?? Object.keys(r.forecast!.vertex ?? {})).includes("full"))) {
@@ -76,30 +79,37 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
         vRows.push({ analysis: a, vertices: V, significant: sig, fraction: sig / V, median_d_star: ds.length ? ds[Math.floor(ds.length / 2)] : null, alpha: c.statistics.alpha, subjects: withForecast.length });
         if (a === "full") {
           summary.push(`vertex-level forecast: ${sig} of ${V} vertices with F(${f.dTest}) > F(${f.dRef}) (FDR < ${c.statistics.alpha}) and a positive peak; median d* ${ds.length ? ds[Math.floor(ds.length / 2)] : "–"}`);
-          extraViewerMaps.push({ name: `F(${f.dTest}) per vertex`, L: fTest.subarray(0, nL), R: fTest.subarray(nL), threshold: 0 }, { name: "d* per vertex", L: dMapV.subarray(0, nL), R: dMapV.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances) });
+          const vertexNote = sig === 0 ? `no vertex FDR-significant (α ${c.statistics.alpha}): nothing to paint` : `${sig} of ${V} vertices FDR-significant`;
+          extraViewerMaps.push(
+            { name: `F(${f.dTest}) per vertex`, L: fTest.subarray(0, nL), R: fTest.subarray(nL), threshold: 0, label: `F(${f.dTest}) (Δ Pearson r, mean of scans)` },
+            { name: "d* per vertex", L: dMapV.subarray(0, nL), R: dMapV.subarray(nL), min: Math.min(...f.distances), max: Math.max(...f.distances), label: "d* (words ahead)", note: vertexNote },
+          );
         }
         if (surface) {
           figure(`forecast_vertex_${a}_F${f.dTest}_map.png`, brainMapSvg({ title: `F(${f.dTest}) per vertex (${a}, mean of ${withForecast.length} scans)`, values: { L: fTest.subarray(0, nL), R: fTest.subarray(nL) }, label: `F(${f.dTest})`, threshold: 0 }));
-          figure(`forecast_vertex_${a}_dstar_map.png`, brainMapSvg({ title: `d* per vertex (${a}, FDR-significant vertices)`, values: { L: dMapV.subarray(0, nL), R: dMapV.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
+          figure(`forecast_vertex_${a}_dstar_map.png`, brainMapSvg({ title: `d* per vertex (${a}; ${sig === 0 ? `no vertex FDR-significant at α ${c.statistics.alpha}` : `${sig} FDR-significant vertices`})`, values: { L: dMapV.subarray(0, nL), R: dMapV.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
         }
       }
       table("vertex_forecast", vRows);
     }
-    // F(d) per region (the paper's Fig. 2 style): the regions with the largest peaks, with bootstrap bands.
+    // F(d) per region (the paper's Fig. 2 style): the significant regions with the largest peaks (all
+    // regions' largest peaks when none is significant), with bootstrap bands; the title says which.
     const peakOf = (q: number) => (Number.isFinite(peaks.peak[q]) ? peaks.peak[q] : -Infinity);
-    const top = [...regions.keys()].sort((a, b) => peakOf(b) - peakOf(a)).slice(0, 6);
+    const pool = significant > 0 ? [...regions.keys()].filter((q) => peakRows[q].significant) : [...regions.keys()];
+    const top = pool.sort((a, b) => peakOf(b) - peakOf(a)).slice(0, 6);
+    const chosen = significant > 0 ? `${top.length} of ${significant} significant regions, largest peaks` : `largest peaks of all regions; none significant`;
     const band = (a: string, q: number) => {
       const cis = f.distances.map((_, i) => bootstrapMeanCi(withForecast.map((r) => r.forecast!.analyses[a].forecast[i * R + q]), { samples: c.statistics.bootstrap, seed: i }));
       return { y: cis.map((x) => x.mean), band: { low: cis.map((x) => x.low), high: cis.map((x) => x.high) } };
     };
-    figure("forecast_by_region.png", lineChartSvg({ title: `Forecast score F(d), layer ${f.layer}`, xLabel: "d (words ahead)", yLabel: "F(d) = Δ brain score", vline: 0, markPeaks: true, series: top.map((q) => ({ name: regions[q], x: f.distances, ...band("full", q) })) }));
+    figure("forecast_by_region.png", lineChartSvg({ title: `Forecast score F(d), layer ${f.layer} (${chosen})`, xLabel: "d (words ahead)", yLabel: "F(d) = Δ brain score", vline: 0, markPeaks: true, series: top.map((q) => ({ name: regions[q], x: f.distances, ...band("full", q) })) }));
     // Full vs syntax vs semantics vs controls, averaged over the significant (or all) regions.
     const sel = peakRows.some((r) => r.significant) ? regions.map((_, q) => q).filter((q) => peakRows[q].significant) : regions.map((_, q) => q);
     const avg = (a: string) => {
       const m = meanF(a);
       return f.distances.map((_, i) => mean(sel.map((q) => m[i * R + q])));
     };
-    figure("forecast_components.png", lineChartSvg({ title: `F(d) by component (${sel.length} regions)`, xLabel: "d (words ahead)", yLabel: "F(d)", vline: 0, markPeaks: true, series: analyses.map((a) => ({ name: a, x: f.distances, y: avg(a) })) }));
+    figure("forecast_components.png", lineChartSvg({ title: `F(d) by component (mean of ${sel.length} ${significant > 0 ? "significant" : "regions; none significant, all"})`, xLabel: "d (words ahead)", yLabel: "F(d)", vline: 0, markPeaks: true, series: analyses.map((a) => ({ name: a, x: f.distances, y: avg(a) })) }));
   }
   return extraViewerMaps;
 }
