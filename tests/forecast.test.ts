@@ -183,6 +183,18 @@ describe("group-level forecast maps", () => {
     expect(Number.isNaN(g.dStar[1])).toBe(true);
     expect(() => groupForecastPeaks(subjects, { dTest: 9 })).toThrow(/must include d = 9/);
   });
+  it("with dRef null tests F(dTest) > 0: a forecast as strong at d = 0 as at d = 8 passes it, and fails F(8) > F(0)", async () => {
+    const { groupForecastPeaks, forecastTestLabel } = await import("../src/forecast/group.js");
+    const rand = gaussian(mulberry32(4));
+    // Target 0: F ≈ 0.04 at every distance (a short-range forecast the FIR delays partly hold); target 1: noise.
+    const subjects = Array.from({ length: 16 }, () => fake([0, 4, 8].map(() => [0.04 + 0.01 * rand(), 0.01 * rand()]), [0, 4, 8]));
+    const vsZero = groupForecastPeaks(subjects, { alpha: 0.01, dRef: null });
+    expect(Array.from(vsZero.significant)).toEqual([1, 0]);
+    expect(groupForecastPeaks(subjects, { alpha: 0.01 }).significant[0]).toBe(0);
+    expect(() => groupForecastPeaks(subjects, { dTest: 9, dRef: null })).toThrow(/must include d = 9$/);
+    expect(forecastTestLabel(8, null)).toBe("F(8) > 0");
+    expect(forecastTestLabel(8, 0)).toBe("F(8) > F(0)");
+  });
   it("finds the forecast depth k* per target", async () => {
     const { forecastDepth } = await import("../src/forecast/group.js");
     const byLayer = new Map([

@@ -75,6 +75,11 @@ describe("layers resolved against the model", () => {
     expect(resolveLayers(given, info(4)).forecast?.layer).toBe(2);
     expect(resolveLayers(given, info(4)).forecast?.depthLayers).toEqual([1, 2]);
   });
+  it("reads forecast.dRef null (test F(dTest) > 0) without requiring a reference distance", () => {
+    const c = parseRunConfig({ dataset: "/d", forecast: { dRef: null, distances: [4, 8] } }, "r.json");
+    expect(c.forecast?.dRef).toBeNull();
+    expect(() => parseRunConfig({ dataset: "/d", forecast: { distances: [4, 8] } }, "r.json")).toThrow(/r\.json\.forecast\.distances: must include dTest \(8\) and dRef \(0\)/);
+  });
   it("refuses a configured layer the model does not have, naming the key and the model's range", () => {
     const info4 = info(4);
     expect(() => resolveLayers(parseRunConfig({ dataset: "/d", layers: [0, 9] }, "r.json"), info4, "tiny")).toThrow(/r\.json: layers: layer 9 does not exist; tiny has layers 0 … 4/);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { bestLayer, describeBestLayer } from "../src/pipeline/bestLayer.js";
 import { powerSummary } from "../src/pipeline/group/power.js";
+import { integerTicks } from "../src/report/figures/brainMap.js";
 import { wilcoxon, wilcoxonFloor } from "../src/stats/tests.js";
 
 describe("power reported up front", () => {
@@ -38,5 +39,14 @@ describe("one best-layer rule", () => {
     expect(bestLayer([0.2, 0.2], [3, 6])).toMatchObject({ layer: 3, ties: [6] });
     expect(bestLayer([NaN, NaN], [0, 1]).index).toBe(-1);
     expect(bestLayer([NaN, 0.1], [0, 1]).layer).toBe(1);
+  });
+});
+
+describe("colour bars of discrete maps", () => {
+  it("ticks whole words and layers only", () => {
+    expect(integerTicks(0, 12)).toEqual([0, 2, 4, 6, 8, 10, 12]);
+    expect(integerTicks(-10, 30)).toEqual([-10, 0, 10, 20, 30]);
+    expect(integerTicks(2, 4)).toEqual([2, 3, 4]);
+    for (const t of integerTicks(-3, 17)) expect(Number.isInteger(t)).toBe(true);
   });
 });

@@ -57,4 +57,25 @@ describe.skipIf(!chromium)("NiiVue map viewer in headless Chromium", () => {
     expect(dom).toMatch(/<div id="note">123 of 20484 vertices FDR-significant<\/div>/);
     expect(() => writeMapViewer(dir, "x", [{ name: "a", L: y("L", 1), R: y("R", 1) }], { initial: 2 })).toThrow(/initial map 2 is not one of the 1 maps/);
   }, 180_000);
+
+  it("leaves missing vertices unpainted (the sulcal grey shows) with a threshold of 0", () => {
+    const dir = mkdtempSync(join(tmpdir(), "viewer-"));
+    const m = loadFsaverage5();
+    // An FDR-thresholded map: NaN outside the "significant" anterior vertices, 0.3 inside.
+    const y = (h: "L" | "R") => Float64Array.from({ length: 10242 }, (_, i) => (m[h].coords[3 * i + 1] > 0 ? 0.3 : NaN));
+    const html = writeMapViewer(dir, "masked", [{ name: "masked", L: y("L"), R: y("R"), threshold: 0, label: "Pearson r" }]);
+    const profile = mkdtempSync(join(tmpdir(), "chromium-"));
+    const shot = join(dir, "shot.png");
+    execFileSync(chromium!, [...flags, `--user-data-dir=${profile}`, "--window-size=900,600", "--virtual-time-budget=20000", `--screenshot=${shot}`, `file://${html}`], { timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] });
+    const img = decodePng(readFileSync(shot));
+    let warm = 0;
+    let grey = 0;
+    for (let i = 0; i < img.width * img.height; i++) {
+      const [r, g, b] = [img.data[4 * i], img.data[4 * i + 1], img.data[4 * i + 2]];
+      if (r > 150 && b < 100 && r > g) warm++;
+      if (Math.abs(r - g) < 8 && Math.abs(g - b) < 8 && r > 40 && r < 220) grey++;
+    }
+    expect(warm).toBeGreaterThan(1000);
+    expect(grey).toBeGreaterThan(20_000);
+  }, 180_000);
 });

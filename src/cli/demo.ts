@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runAliceDemo } from "../pipeline/aliceDemo.js";
 import { DEMO_SIMULATION, runSimulatedDemo } from "../pipeline/demo.js";
+import { describeRecovery } from "../pipeline/demoRecovery.js";
 import { writeCsv } from "../report/csv.js";
 import { progressBar } from "./progress.js";
 import { numberOption } from "./args.js";
@@ -14,7 +15,7 @@ export const DEMO_HELP = `Usage: brainscore demo [--out results/demo] [--shifts 
    temporal and frontal ROIs, TR 2 s) with word-rate and sound-power regressors (FIR delays 0-6 s, ridge,
    5 contiguous folds, leave-one-out penalties), against a circular-shift null:
      <out>/alice_subject_scores.csv, <out>/alice_group_scores.csv
-2. Simulates a small Narratives subset (pieman's real word timing, 10 subjects, fsaverage5, the project's
+2. Simulates a small Narratives subset (pieman's real word timing, 14 subjects, fsaverage5, the project's
    tiny GPT-2, planted regions) and runs the whole pipeline on it (brain scores per layer, forecast sweeps,
    syntactic/semantic decomposition, statistics, noise ceiling):
      <out>/simulated/{tables,maps,figures}/`;
@@ -58,15 +59,16 @@ export async function demoCommand(argv: string[]): Promise<void> {
   console.log(lines.join("\n"));
   if (values["alice-only"]) return;
   const sim = progressBar("simulated Narratives", process.stderr, values.quiet);
-  const { report, config } = await runSimulatedDemo(out, { onProgress: (stage, d, t) => sim.update(d, t, stage) });
+  const { report, config, recovery } = await runSimulatedDemo(out, { onProgress: (stage, d, t) => sim.update(d, t, stage) });
   sim.finish();
   const planted = DEMO_SIMULATION.regions.map((r) => `  ${r.name}: ${r.label} (${r.hemi}), layer ${r.layer}${r.d === undefined ? "" : `, d = ${r.d}`}${r.component ? `, ${r.component}` : ""}`);
   console.log(
     [
       "",
-      "Simulated Narratives subset (pieman timing, 10 subjects, tiny GPT-2), planted:",
+      `Simulated Narratives subset (pieman timing, ${DEMO_SIMULATION.subjects} subjects, tiny GPT-2), planted:`,
       ...planted,
       ...(report.group?.summary ?? []),
+      ...describeRecovery(recovery, config.statistics.alpha),
       ...report.failed.map((f) => `failed: ${f.key}: ${f.error}`),
       `outputs: ${join(config.outDir, config.name)}/ (tables: Parquet + CSV; maps: GIfTI; figures: PNG)`,
     ].join("\n"),

@@ -1,6 +1,7 @@
 /**
  * Group-level forecast statistics, as the paper, in one implementation used by the library, the pipeline
- * and the CLI: across subjects, test F(dTest) − F(dRef) per target (Wilcoxon signed-rank, one-sided
+ * and the CLI: across subjects, test F(dTest) − F(dRef) per target, or F(dTest) itself with dRef null (the
+ * forecast window's gain over no window: F is already a difference of brain scores) (Wilcoxon signed-rank, one-sided
  * "greater", Benjamini–Hochberg FDR); d* = argmax over d of the subjects' mean F(d); a target is
  * significant when its FDR-corrected p < alpha and the forecast helps at its peak (mean F(d*) > 0).
  * k* = the layer whose mean F(dTest) is largest. NaN-safe (means and tests over each target's finite
@@ -35,10 +36,16 @@ export interface GroupPeaks {
 
 export interface GroupPeakOptions {
   dTest?: number;
-  dRef?: number;
+  /** The reference distance; null: no reference (test F(dTest) > 0). Default 0. */
+  dRef?: number | null;
   alpha?: number;
   /** Fewest subjects for a test (default 2). */
   minSubjects?: number;
+}
+
+/** How outputs name the test: "F(8) > F(0)", or "F(8) > 0" without a reference distance. */
+export function forecastTestLabel(dTest: number, dRef: number | null): string {
+  return dRef === null ? `F(${dTest}) > 0` : `F(${dTest}) > F(${dRef})`;
 }
 
 /** NaN-safe mean over subjects of [rows × V] arrays; counts per entry. */
@@ -75,7 +82,7 @@ export function argmaxFinite(get: (i: number) => number, n: number): number {
  */
 export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options: GroupPeakOptions = {}): GroupPeaks {
   const dTest = options.dTest ?? 8;
-  const dRef = options.dRef ?? 0;
+  const dRef = options.dRef === undefined ? 0 : options.dRef;
   let distances: number[] | undefined;
   let V = 0;
   let iTest = -1;
@@ -88,8 +95,8 @@ export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options:
       distances = s.distances;
       V = s.nTargets;
       iTest = distances.indexOf(dTest);
-      iRef = distances.indexOf(dRef);
-      if (iTest < 0 || iRef < 0) throw new Error(`group forecast: the sweep must include d = ${dTest} and d = ${dRef}`);
+      iRef = dRef === null ? -1 : distances.indexOf(dRef);
+      if (iTest < 0 || (dRef !== null && iRef < 0)) throw new Error(`group forecast: the sweep must include d = ${dTest}${dRef === null ? "" : ` and d = ${dRef}`}`);
       sum = new Float64Array(distances.length * V);
       count = new Int32Array(distances.length * V);
     } else if (s.nTargets !== V || s.distances.join() !== distances.join()) throw new Error("group forecast: subjects must share targets and distances");
@@ -102,7 +109,7 @@ export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options:
       }
     }
     const diff = new Float64Array(V);
-    for (let t = 0; t < V; t++) diff[t] = s.forecast[iTest * V + t] - s.forecast[iRef * V + t];
+    for (let t = 0; t < V; t++) diff[t] = s.forecast[iTest * V + t] - (iRef < 0 ? 0 : s.forecast[iRef * V + t]);
     diffRows.push(diff);
   }
   if (!distances) throw new Error("group forecast: no subject results");

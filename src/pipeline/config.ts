@@ -60,7 +60,8 @@ export interface RunConfig {
     /** Layers whose F(dDepth) − baseline is computed for the forecast depth k*. */
     depthLayers: number[];
     dTest: number;
-    dRef: number;
+    /** null: test F(dTest) > 0 (the forecast window's gain over none). */
+    dRef: number | null;
     /** F(d) at every vertex too (full, syntax, semantics), for the paper's maps. */
     vertexLevel: boolean;
     /**
@@ -216,12 +217,12 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       generation,
       depthLayers: intList(f.depthLayers, `${source}.forecast.depthLayers`, layers),
       dTest: optionalNumber(f, "dTest", `${source}.forecast`, Number.isInteger, "an integer") ?? 8,
-      dRef: optionalNumber(f, "dRef", `${source}.forecast`, Number.isInteger, "an integer") ?? 0,
+      dRef: f.dRef === null ? null : (optionalNumber(f, "dRef", `${source}.forecast`, Number.isInteger, "an integer or null") ?? 0),
       vertexLevel: optionalBoolean(f, "vertexLevel", `${source}.forecast`) ?? true,
       ridge: optionalString(f, "ridge", `${source}.forecast`, ["single", "banded"] as const) ?? "single",
     };
-    if (!forecast.distances.includes(forecast.dTest) || !forecast.distances.includes(forecast.dRef)) {
-      throw new ConfigError(`${source}.forecast.distances: must include dTest (${forecast.dTest}) and dRef (${forecast.dRef})`);
+    if (!forecast.distances.includes(forecast.dTest) || (forecast.dRef !== null && !forecast.distances.includes(forecast.dRef))) {
+      throw new ConfigError(`${source}.forecast.distances: must include dTest (${forecast.dTest})${forecast.dRef === null ? "" : ` and dRef (${forecast.dRef})`}`);
     }
   }
   const strings = (v: unknown, where: string) => {

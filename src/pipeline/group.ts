@@ -11,6 +11,7 @@ import { groupContext, mean } from "./group/context.js";
 import { forecastOutputs } from "./group/forecastMaps.js";
 import { noiseCeiling } from "./group/noiseCeiling.js";
 import { powerSummary, type TestFamily } from "./group/power.js";
+import { forecastTestLabel } from "../forecast/group.js";
 import type { SubjectResult } from "./subject.js";
 
 export interface GroupOutputs {
@@ -31,8 +32,8 @@ export async function groupStage(c: RunConfig, stored: SubjectResult[]): Promise
     { name: `region brain scores (${ctx.R} regions × ${c.layers.length} layers)`, tests: ctx.R * c.layers.length },
     { name: "vertex brain scores (per layer)", tests: ctx.V },
   ];
-  if (c.forecast) families.push({ name: `forecast F(${c.forecast.dTest}) > F(${c.forecast.dRef}) (regions)`, tests: ctx.R });
-  if (c.forecast?.vertexLevel) families.push({ name: `forecast F(${c.forecast.dTest}) > F(${c.forecast.dRef}) (vertices, per analysis)`, tests: ctx.V });
+  if (c.forecast) families.push({ name: `forecast ${forecastTestLabel(c.forecast.dTest, c.forecast.dRef)} (regions)`, tests: ctx.R });
+  if (c.forecast?.vertexLevel) families.push({ name: `forecast ${forecastTestLabel(c.forecast.dTest, c.forecast.dRef)} (vertices, per analysis)`, tests: ctx.V });
   ctx.summary.push(...powerSummary(results.length, families, c.statistics.alpha));
   const { layerMaps, fdrMaps, best } = brainScoreOutputs(ctx);
   if (c.noiseCeiling) {

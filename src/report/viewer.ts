@@ -42,8 +42,10 @@ function legendOf(m: ViewerMap, min: number, max: number): string {
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
-function valuesGifti(values: ArrayLike<number>): string {
-  const data = Float32Array.from({ length: FSAVERAGE5_VERTICES }, (_, i) => (i < values.length && Number.isFinite(values[i]) ? values[i] : 0));
+function valuesGifti(values: ArrayLike<number>, missing = 0): string {
+  // Missing map vertices get `missing`: below the colour scale's start, NiiVue leaves them transparent (a 0
+  // would be painted at cal_min, and a NaN breaks its colour lookup).
+  const data = Float32Array.from({ length: FSAVERAGE5_VERTICES }, (_, i) => (i < values.length && Number.isFinite(values[i]) ? values[i] : missing));
   return b64(encodeGifti([{ intent: "NIFTI_INTENT_NONE", data, dims: [FSAVERAGE5_VERTICES] }], { encoding: "Base64Binary" }));
 }
 
@@ -80,7 +82,11 @@ export function writeMapViewer(dir: string, title: string, maps: ViewerMap[], op
       const absMax = finite.length ? Math.max(...finite.map(Math.abs)) : 1;
       const min = m.min ?? m.threshold ?? 0;
       const max = m.max ?? absMax;
-      return { name: m.name, L: valuesGifti(m.L), R: valuesGifti(m.R), min, max, signed: m.signed ?? false, legend: legendOf(m, min, max), note: m.note ?? "" };
+      const missing = m.signed ? 0 : min - (max - min || 1);
+      // NiiVue reads a cal_min of 0 as "unset" and falls back to the data's minimum (a scale from the
+      // missing vertices up): a threshold of 0 is passed as the smallest positive step instead.
+      const calMin = min === 0 ? 1e-9 * (max || 1) : min;
+      return { name: m.name, L: valuesGifti(m.L, missing), R: valuesGifti(m.R, missing), min: calMin, max, signed: m.signed ?? false, legend: legendOf(m, min, max), note: m.note ?? "" };
     }),
   };
   const html = `<!doctype html>
@@ -101,12 +107,14 @@ async function show(i) {
   const mesh = (h) => ({
     url: url(data.meshes[h]), name: (h === "L" ? "lh" : "rh") + ".inflated.gii",
     layers: [
-      { url: url(data.sulc[h]), name: "sulc.gii", colormap: "gray", cal_min: -2, cal_max: 2, opacity: 0.6, colorbarVisible: false },
-      // One colour bar (both hemispheres share the scale); the legend above names it.
-      { url: url(m[h]), name: "map.gii", colormap: "warm", colormapNegative: m.signed ? "winter" : "", cal_min: m.min, cal_max: m.max, opacity: 1, colorbarVisible: h === "L" },
+      { url: url(data.sulc[h]), name: "sulc.gii", colormap: "gray", cal_min: -2, cal_max: 2, opacity: 0.6 },
+      { url: url(m[h]), name: "map.gii", colormap: "warm", ...(m.signed ? { colormapNegative: "winter", useNegativeCmap: true } : {}), cal_min: m.min, cal_max: m.max, opacity: 1 },
     ],
   });
   await nv.loadMeshes([mesh("L"), mesh("R")]);
+  // One colour bar: the map's, once (both hemispheres share its scale; the legend names it), no sulcal one.
+  nv.meshes.forEach((mesh, k) => mesh.layers.forEach((layer, j) => (layer.colorbarVisible = k === 0 && j === 1)));
+  nv.updateGLVolume();
   nv.setSliceType(nv.sliceTypeRender);
   nv.setRenderAzimuthElevation(270, 15);
   document.getElementById("status").textContent = "";

@@ -3,11 +3,11 @@
  * one rule for every caller), their maps, the vertex-level maps of the paper's Figs. 2–4, and F(d) figures.
  */
 import type { Row } from "../../report/csv.js";
-import { brainMapSvg } from "../../report/figures/brainMap.js";
+import { brainMapSvg, integerTicks } from "../../report/figures/brainMap.js";
 import { lineChartSvg } from "../../report/figures/lineChart.js";
 import type { ViewerMap } from "../../report/viewer.js";
 import { bootstrapMeanCi } from "../../stats/tests.js";
-import { groupForecastPeaks, kStarFromMeans, meanOverSubjects } from "../../forecast/group.js";
+import { forecastTestLabel, groupForecastPeaks, kStarFromMeans, meanOverSubjects } from "../../forecast/group.js";
 import { runParcellation, vertexForecast } from "../subject.js";
 import { hemiOf, mean, type GroupContext } from "./context.js";
 
@@ -41,8 +41,23 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
       hemi: hemiOf(region), region, n: peaks.nSubjects[q], d_star: dStar[q], k_star: kStar[q], p: peaks.p[q], p_fdr: peaks.pFdr[q], significant: peaks.significant[q] === 1, peak_forecast: peaks.peak[q],
     }));
     table("forecast_peaks", peakRows);
+    // The syntactic and semantic sweeps get the same test, FDR and d* (the paper's Fig. 4: d* per component).
+    const components = analyses.filter((a) => a === "syntax" || a === "semantics");
+    if (components.length > 0) {
+      const componentRows: Row[] = components.flatMap((a) => {
+        const cp = groupForecastPeaks(asSweep(a), { dTest: f.dTest, dRef: f.dRef, alpha: c.statistics.alpha });
+        return regions.map((region, q) => ({
+          analysis: a, hemi: hemiOf(region), region, n: cp.nSubjects[q], d_star: Number.isFinite(cp.dStarAll[q]) ? cp.dStarAll[q] : null, p: cp.p[q], p_fdr: cp.pFdr[q], significant: cp.significant[q] === 1, peak_forecast: cp.peak[q],
+        }));
+      });
+      table("forecast_peaks_components", componentRows);
+      for (const a of components) {
+        const sig = componentRows.filter((r) => r.analysis === a && r.significant);
+        summary.push(`forecast (${a}): ${sig.length} of ${R} regions with ${forecastTestLabel(f.dTest, f.dRef)} (FDR < ${c.statistics.alpha}); their d*: ${sig.map((r) => `${r.region} ${r.d_star}`).join(", ") || "none"}`);
+      }
+    }
     const significant = peakRows.filter((r) => r.significant).length;
-    summary.push(`forecast: ${significant} of ${R} regions with F(${f.dTest}) > F(${f.dRef}) (one-sided Wilcoxon, FDR < ${c.statistics.alpha}) and a positive peak; their d*: ${peakRows.filter((r) => r.significant).map((r) => `${r.region} ${r.d_star}`).join(", ") || "none"}`);
+    summary.push(`forecast: ${significant} of ${R} regions with ${forecastTestLabel(f.dTest, f.dRef)} (one-sided Wilcoxon, FDR < ${c.statistics.alpha}) and a positive peak; their d*: ${peakRows.filter((r) => r.significant).map((r) => `${r.region} ${r.d_star}`).join(", ") || "none"}`);
     // Maps of d* and k* (region-painted; NaN where not significant).
     const parc = runParcellation(c, layout);
     const paint = (values: (number | null)[]) =>
@@ -58,8 +73,8 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
       { name: "forecast depth k*", L: kMap.subarray(0, nL), R: kMap.subarray(nL), min: Math.min(...depthLayers), max: Math.max(...depthLayers), label: "k* (layer)", note: regionNote },
     );
     const regionTitle = significant === 0 ? `no region FDR-significant at α ${c.statistics.alpha}` : `${significant} significant regions`;
-    if (surface) figure("forecast_dstar_map.png", brainMapSvg({ title: `Forecast distance d* (${regionTitle})`, values: { L: dMap.subarray(0, nL), R: dMap.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
-    if (surface) figure("forecast_kstar_map.png", brainMapSvg({ title: `Forecast depth k* (${regionTitle})`, values: { L: kMap.subarray(0, nL), R: kMap.subarray(nL) }, label: "k* (layer)", colormap: "viridis", vmin: Math.min(...depthLayers), vmax: Math.max(...depthLayers) }));
+    if (surface) figure("forecast_dstar_map.png", brainMapSvg({ title: `Forecast distance d* (${regionTitle})`, values: { L: dMap.subarray(0, nL), R: dMap.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances), ticks: integerTicks(Math.min(...f.distances), Math.max(...f.distances)) }));
+    if (surface) figure("forecast_kstar_map.png", brainMapSvg({ title: `Forecast depth k* (${regionTitle})`, values: { L: kMap.subarray(0, nL), R: kMap.subarray(nL) }, label: "k* (layer)", colormap: "viridis", vmin: Math.min(...depthLayers), vmax: Math.max(...depthLayers), ticks: depthLayers }));
     // Vertex level (the paper's Figs. 2–4): the same statistics per vertex, subjects streamed from disk.
     const mapped = withForecast[0].forecast!.vertexAnalyses ?? Object.keys(withForecast[0].forecast!.vertex ?? {});
     if (mapped.includes("full") && withForecast.every((r) => (r.forecast!.vertexAnalyses ?? Object.keys(r.forecast!.vertex ?? {})).includes("full"))) {
@@ -78,7 +93,7 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
         const ds = Array.from(vp.dStar).filter(Number.isFinite).sort((x, y) => x - y);
         vRows.push({ analysis: a, vertices: V, significant: sig, fraction: sig / V, median_d_star: ds.length ? ds[Math.floor(ds.length / 2)] : null, alpha: c.statistics.alpha, subjects: withForecast.length });
         if (a === "full") {
-          summary.push(`vertex-level forecast: ${sig} of ${V} vertices with F(${f.dTest}) > F(${f.dRef}) (FDR < ${c.statistics.alpha}) and a positive peak; median d* ${ds.length ? ds[Math.floor(ds.length / 2)] : "–"}`);
+          summary.push(`vertex-level forecast: ${sig} of ${V} vertices with ${forecastTestLabel(f.dTest, f.dRef)} (FDR < ${c.statistics.alpha}) and a positive peak; median d* ${ds.length ? ds[Math.floor(ds.length / 2)] : "–"}`);
           const vertexNote = sig === 0 ? `no vertex FDR-significant (α ${c.statistics.alpha}): nothing to paint` : `${sig} of ${V} vertices FDR-significant`;
           extraViewerMaps.push(
             { name: `F(${f.dTest}) per vertex`, L: fTest.subarray(0, nL), R: fTest.subarray(nL), threshold: 0, label: `F(${f.dTest}) (Δ Pearson r, mean of scans)` },
@@ -87,7 +102,7 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
         }
         if (surface) {
           figure(`forecast_vertex_${a}_F${f.dTest}_map.png`, brainMapSvg({ title: `F(${f.dTest}) per vertex (${a}, mean of ${withForecast.length} scans)`, values: { L: fTest.subarray(0, nL), R: fTest.subarray(nL) }, label: `F(${f.dTest})`, threshold: 0 }));
-          figure(`forecast_vertex_${a}_dstar_map.png`, brainMapSvg({ title: `d* per vertex (${a}; ${sig === 0 ? `no vertex FDR-significant at α ${c.statistics.alpha}` : `${sig} FDR-significant vertices`})`, values: { L: dMapV.subarray(0, nL), R: dMapV.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances) }));
+          figure(`forecast_vertex_${a}_dstar_map.png`, brainMapSvg({ title: `d* per vertex (${a}; ${sig === 0 ? `no vertex FDR-significant at α ${c.statistics.alpha}` : `${sig} FDR-significant vertices`})`, values: { L: dMapV.subarray(0, nL), R: dMapV.subarray(nL) }, label: "d* (words)", colormap: "viridis", vmin: Math.min(...f.distances), vmax: Math.max(...f.distances), ticks: integerTicks(Math.min(...f.distances), Math.max(...f.distances)) }));
         }
       }
       table("vertex_forecast", vRows);
@@ -109,7 +124,7 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
       const m = meanF(a);
       return f.distances.map((_, i) => mean(sel.map((q) => m[i * R + q])));
     };
-    figure("forecast_components.png", lineChartSvg({ title: `F(d) by component (mean of ${sel.length} ${significant > 0 ? "significant" : "regions; none significant, all"})`, xLabel: "d (words ahead)", yLabel: "F(d)", vline: 0, markPeaks: true, series: analyses.map((a) => ({ name: a, x: f.distances, y: avg(a) })) }));
+    figure("forecast_components.png", lineChartSvg({ title: `F(d) by component (mean of ${sel.length} regions${significant > 0 ? " significant in the full sweep" : "; none significant, all shown"})`, xLabel: "d (words ahead)", yLabel: "F(d)", vline: 0, markPeaks: true, series: analyses.map((a) => ({ name: a, x: f.distances, y: avg(a) })) }));
   }
   return extraViewerMaps;
 }

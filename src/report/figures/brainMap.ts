@@ -31,7 +31,19 @@ export interface BrainMapSpec {
   vmin?: number;
   vmax?: number;
   threshold?: number;
+  /** Colour-bar ticks; default: round numbers. Discrete maps (layers, word distances) pass their own values. */
+  ticks?: number[];
   meshes?: { L: HemisphereMesh; R: HemisphereMesh };
+}
+
+/** Whole-number ticks from lo to hi, at most about `target` of them (for maps of layers or words ahead). */
+export function integerTicks(lo: number, hi: number, target = 6): number[] {
+  const raw = Math.max(1, (hi - lo) / target);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((x) => x >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(v);
+  return out;
 }
 
 /** Lateral and medial views of both fsaverage5 hemispheres coloured by per-vertex values, as SVG. */
@@ -74,7 +86,7 @@ export function brainMapSvg(spec: BrainMapSpec): string {
   out.push(`<defs><linearGradient id="cb" x1="0" y1="1" x2="0" y2="0">`);
   for (let k = 0; k <= 10; k++) out.push(`<stop offset="${k / 10}" stop-color="${hex(cmap(k / 10))}"/>`);
   out.push(`</linearGradient></defs><rect x="${bx}" y="${by}" width="18" height="${bh}" fill="url(#cb)" stroke="#333"/>`);
-  for (const t of niceTicks(vmin, vmax, 5)) {
+  for (const t of (spec.ticks ?? niceTicks(vmin, vmax, 5)).filter((t) => t >= vmin && t <= vmax)) {
     const ty = by + bh - ((t - vmin) / (vmax - vmin || 1)) * bh;
     out.push(`<line x1="${bx + 18}" x2="${bx + 23}" y1="${ty}" y2="${ty}" stroke="#333"/><text x="${bx + 26}" y="${ty + 4}" font-size="11">${+t.toPrecision(3)}</text>`);
   }
