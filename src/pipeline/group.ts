@@ -12,11 +12,14 @@ import { forecastOutputs } from "./group/forecastMaps.js";
 import { noiseCeiling } from "./group/noiseCeiling.js";
 import { powerSummary, type TestFamily } from "./group/power.js";
 import { forecastTestLabel } from "../forecast/group.js";
+import type { ScanStatus } from "./scanStatus.js";
 import type { SubjectResult } from "./subject.js";
 
 export interface GroupOutputs {
   files: string[];
   summary: string[];
+  /** After a merge: every expected scan and what became of it (scanStatus.ts). */
+  scans?: ScanStatus[];
 }
 
 /** Combines the scans' results: brain scores, noise ceiling, forecasts, and the interactive viewer. */

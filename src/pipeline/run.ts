@@ -3,7 +3,7 @@
  * then the group stage. `--shard i/N` runs every N-th scan only (a Slurm array task) and leaves the group
  * stage to `brainscore merge`. A failing scan is recorded and never costs the others their results.
  */
-import { readdirSync, existsSync } from "node:fs";
+import { readdirSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";
@@ -12,6 +12,8 @@ import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
 import { weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { checkRegions, checkScansFound, resolveRun } from "./preflight.js";
+import { describeScanStatuses, readFailures, scanStatuses } from "./scanStatus.js";
+import { writeTable } from "../report/table.js";
 import { inspectSubjectResult, loadSubjectResult, runSubject, saveSubjectResult, subjectConfigHash, subjectResultPath, type StoryFeatures, type SubjectResult } from "./subject.js";
 
 export interface RunOptions {
@@ -78,13 +80,13 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
     }
     options.onProgress?.(i + 1, mine.length, "subjects");
   }
-  if (report.failed.length > 0) {
-    const tag = options.shard ? `-${options.shard.index}of${options.shard.count}` : "";
-    writeFileAtomic(join(root, `failures${tag}.json`), [new TextEncoder().encode(JSON.stringify(report.failed, null, 2))]);
-  }
+  // This run's failures replace its earlier ones: a scan that now succeeded leaves no stale entry.
+  const failuresFile = join(root, `failures${options.shard ? `-${options.shard.index}of${options.shard.count}` : ""}.json`);
+  if (report.failed.length > 0) writeFileAtomic(failuresFile, [new TextEncoder().encode(JSON.stringify(report.failed, null, 2))]);
+  else rmSync(failuresFile, { force: true });
   if (!options.shard) {
     try {
-      report.group = await mergeResults(c);
+      report.group = await mergeResults(c, { subjects: options.subjects });
     } catch (e) {
       if (report.failed.length === 0) throw e;
       // Nothing to combine because scans failed: say why each failed, not "run brainscore run first".
@@ -109,8 +111,11 @@ export async function runIdentity(c: RunConfig): Promise<{ config: RunConfig; mo
  * it cannot use (another configuration or other weights, unreadable) are listed with the reason in the
  * summary and in left_out.json, never silently skipped.
  */
-export async function mergeResults(config: RunConfig): Promise<GroupOutputs> {
+export async function mergeResults(config: RunConfig, options: { subjects?: string[] } = {}): Promise<GroupOutputs> {
   const { results, leftOut, dir, config: c } = await collectResults(config);
+  // What the configuration expects (dataset, subjects, tasks, exclusions), against what is stored.
+  const expected = listRunScans(config, options.subjects).scans.map((s) => s.key);
+  const scans = scanStatuses(expected, results.map((r) => r.key), leftOut, readFailures(join(c.outDir, c.name)));
   const leftOutPath = join(c.outDir, c.name, "left_out.json");
   if (leftOut.length > 0 || existsSync(leftOutPath)) writeFileAtomic(leftOutPath, [new TextEncoder().encode(JSON.stringify(leftOut, null, 2))]);
   const notes = leftOut.map((l) => `left out: ${l.file}: ${l.reason}`);
@@ -118,7 +123,8 @@ export async function mergeResults(config: RunConfig): Promise<GroupOutputs> {
     throw new Error(`${dir}: no subject results for this configuration${leftOut.length ? `; ${leftOut.length} left out:\n${notes.join("\n")}` : ' (run "brainscore run" first)'}`);
   }
   const out = await groupStage(c, results);
-  return { ...out, summary: [...notes, ...out.summary] };
+  out.files.push(...writeTable(join(c.outDir, c.name, "tables", "scans"), scans.map((s) => ({ ...s })), ["key", "status", "reason"]));
+  return { ...out, summary: [...describeScanStatuses(scans), ...notes, ...out.summary], scans };
 }
 
 /** Every stored subject result of this configuration, and the stored files it cannot use with the reason. */
