@@ -5,23 +5,16 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import { resolveCheckpoint } from "../src/encoding/lm/hub.js";
 import { writeNpy } from "../src/io/npy.js";
 import { readSafetensors } from "../src/io/safetensors.js";
+import { captureConsole } from "./helpers/console.js";
 import { sharedPath } from "./helpers/shared.js";
 
 const dir = mkdtempSync(join(tmpdir(), "first-hour-"));
-let out: string[];
-let err: string[];
-beforeEach(() => {
-  out = [];
-  err = [];
-  vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-});
-afterEach(() => vi.restoreAllMocks());
+const { out, err } = captureConsole();
 
 describe("the command line", () => {
   it("prints the package version", async () => {

@@ -7,16 +7,16 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
+import { captureConsole } from "./helpers/console.js";
 
 const work = mkdtempSync(join(tmpdir(), "scheduler-"));
 const cacheDir = join(work, "cache");
 const dataset = join(work, "ds");
 const bad = join(dataset, "derivatives", "afni-nosmooth", "sub-002", "func", "sub-002_task-pieman_space-fsaverage5_hemi-L_desc-clean.func.gii");
-let out: string[];
-let err: string[];
+const { out, err } = captureConsole();
 
 const config = (name: string) => {
   const path = join(work, `${name}.json`);
@@ -30,13 +30,6 @@ beforeAll(async () => {
   const sim = parseSimulationConfig({ seed: 2, stories: ["pieman"], subjects: 3, context: 32, regions: [{ label: "superiortemporal", hemi: "both", layer: 2, snr: 1 }] }, "sim.json");
   await simulateDataset(sim, dataset, { cacheDir });
 }, 300_000);
-beforeEach(() => {
-  out = [];
-  err = [];
-  vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-});
-afterEach(() => vi.restoreAllMocks());
 
 describe("shards and merge under a scheduler", () => {
   it("fails the task of a failed scan, names failed and missing scans at merge, and recovers on rerun", async () => {
