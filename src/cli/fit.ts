@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BACKEND_NAMES, type BackendName } from "../backend/index.js";
 import { brainScore, type BrainScoreResult } from "../encoding/ridge/crossValidate.js";
+import { designVaries } from "../encoding/ridge/checks.js";
 import { parseAlphas } from "../encoding/ridge/alphas.js";
 import { RidgeCV } from "../encoding/ridge/estimator.js";
 import { ALPHA_SELECTIONS, type AlphaSelection } from "../encoding/ridge/criteria.js";
@@ -89,6 +90,7 @@ export async function fitCommand(argv: string[]): Promise<void> {
     if (file !== undefined) ensureWritableDir(dirname(resolve(file)), `folder of ${option}`, { create: false });
   }
   const x = loadMatrix(values.x);
+  if (!designVaries(x)) throw new Error(`${values.x}: every one of its ${x.cols} column(s) is constant over the ${x.rows} rows: the design carries no signal to fit`);
   const y = loadMatrix(values.y);
   const groups = values.groups ? loadMatrix(values.groups).data : undefined;
   const bar = progressBar("ridge", process.stderr, values.quiet);
@@ -164,7 +166,9 @@ function summary(res: BrainScoreResult, out: string): string {
   });
   const bad = res.invalidTargets.nonFinite.length + res.invalidTargets.constant.length;
   const lines = [
-    `brain score (Pearson r, mean over ${res.nFolds} folds): mean ${(sum / Math.max(count, 1)).toFixed(4)} over ${count} targets; max ${best.toFixed(4)} (target ${bestAt})`,
+    count > 0
+      ? `brain score (Pearson r, mean over ${res.nFolds} folds): mean ${(sum / count).toFixed(4)} over ${count} targets; max ${best.toFixed(4)} (target ${bestAt})`
+      : `brain score: no target has a finite score (all ${res.r.length} NaN: see the warnings below and target_status)`,
     `alpha selection ${res.settings.alphaSelection}, ${res.settings.dtype}, ${res.settings.backend}; design solved in ${[...new Set(res.settings.forms)].join("/")} form`,
   ];
   if (bad > 0) {

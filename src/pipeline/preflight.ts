@@ -77,20 +77,23 @@ export function checkRegions(c: RunConfig): void {
 }
 
 /** The subjects a derivatives folder holds and the spaces its func files are in, to explain "no scans". */
-function whatIsThere(ds: NarrativesDataset): { subjects: string[]; spaces: string[]; deriv: string } {
+function whatIsThere(ds: NarrativesDataset): { subjects: string[]; spaces: string[]; tasks: string[]; deriv: string } {
   const deriv = join(ds.root, "derivatives", ds.pipeline);
-  if (!existsSync(deriv)) return { subjects: [], spaces: [], deriv };
+  if (!existsSync(deriv)) return { subjects: [], spaces: [], tasks: [], deriv };
   const subjects = readdirSync(deriv).filter((s) => /^sub-[A-Za-z0-9]+$/.test(s)).sort();
   const spaces = new Set<string>();
+  const tasks = new Set<string>();
   for (const s of subjects) {
     const func = join(deriv, s, "func");
     if (!existsSync(func)) continue;
     for (const f of readdirSync(func)) {
       const m = /_space-([A-Za-z0-9]+)_/.exec(f);
       if (m) spaces.add(m[1]);
+      const t = /_task-([A-Za-z0-9]+)_/.exec(f);
+      if (t && m?.[1] === ds.space) tasks.add(t[1]);
     }
   }
-  return { subjects, spaces: [...spaces].sort(), deriv };
+  return { subjects, spaces: [...spaces].sort(), tasks: [...tasks].sort(), deriv };
 }
 
 const list = (xs: string[], most = 8) => (xs.length <= most ? xs.join(", ") : `${xs.slice(0, most).join(", ")}, … (${xs.length} in all)`);
@@ -110,5 +113,9 @@ export function checkScansFound(c: RunConfig, ds: NarrativesDataset, scans: Narr
   if (!there.spaces.includes(c.space)) {
     throw new Error(`${c.source}: space: no ${c.space} file in ${there.deriv}${there.spaces.length ? `; its files are in space ${there.spaces.join(", ")}` : " (no func file with a space- entity)"}`);
   }
-  throw new Error(`${c.source}: tasks: no ${c.space} scan of ${tasks} for ${subjects ? list(subjects) : `the ${there.subjects.length} subject(s)`} in ${there.deriv}`);
+  const unlisted = there.tasks.filter((t) => !(t in ds.eventMeta));
+  if (unlisted.length > 0 && !c.tasks) {
+    throw new Error(`${ds.eventMetaSource}: the scans in ${there.deriv} are of task(s) ${list(unlisted)}, which it does not list (it lists ${list(Object.keys(ds.eventMeta)) || "none"}): add their story windows`);
+  }
+  throw new Error(`${c.source}: tasks: no ${c.space} scan of ${tasks} for ${subjects ? list(subjects) : `the ${there.subjects.length} subject(s)`} in ${there.deriv}${there.tasks.length ? ` (its ${c.space} scans are of ${list(there.tasks)})` : ""}`);
 }

@@ -82,6 +82,7 @@ export function loadGpt2Tokenizer(dir: string): Gpt2Tokenizer {
   const specials = (json: Record<string, unknown>) => new Set(((json.added_tokens ?? []) as { id: number; special?: boolean }[]).filter((t) => t.special).map((t) => t.id));
   if (existsSync(tokenizerPath)) {
     const json = readJsonFile<Record<string, unknown>>(tokenizerPath);
+    checkTokenizerJson(json, tokenizerPath);
     const tokenizer = new Tokenizer(json, config);
     return new Gpt2Tokenizer(tokenizer, tokenizerPath, specials(json), marksWordStarts(json) ? "" : " ", bosTokenId(json, config, tokenizer, tokenizerPath));
   }
@@ -90,8 +91,28 @@ export function loadGpt2Tokenizer(dir: string): Gpt2Tokenizer {
   if (!existsSync(vocabPath) || !existsSync(mergesPath)) {
     throw new Error(`${dir}: no tokenizer files (need tokenizer.json, or vocab.json and merges.txt)`);
   }
-  const json = byteLevelBpeJson(readJsonFile<Record<string, number>>(vocabPath), readMerges(mergesPath)) as Record<string, unknown>;
+  const json = byteLevelBpeJson(checkVocab(readJsonFile(vocabPath), vocabPath), readMerges(mergesPath)) as Record<string, unknown>;
   return new Gpt2Tokenizer(new Tokenizer(json, config), `${vocabPath} + ${mergesPath}`, specials(json));
+}
+
+/** A tokenizer.json must hold a model with a vocabulary: an empty or foreign file is refused by name. */
+function checkTokenizerJson(json: unknown, path: string): void {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error(`${path}: not a tokenizer (expected a JSON object with a "model")`);
+  const model = (json as { model?: unknown }).model as { type?: unknown; vocab?: unknown } | undefined;
+  if (!model || typeof model !== "object") throw new Error(`${path}: no "model" entry: not a Hugging Face tokenizer.json`);
+  const vocab = model.vocab;
+  const size = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === "object" ? Object.keys(vocab).length : 0;
+  if (size === 0) throw new Error(`${path}: the model's vocabulary is empty or missing (model.vocab)`);
+}
+
+/** vocab.json maps token strings to ids: anything else (a list, an empty object) is refused by name. */
+function checkVocab(vocab: unknown, path: string): Record<string, number> {
+  if (vocab === null || typeof vocab !== "object" || Array.isArray(vocab)) throw new Error(`${path}: expected an object mapping tokens to ids, got ${Array.isArray(vocab) ? "a list" : typeof vocab}`);
+  const entries = Object.entries(vocab as Record<string, unknown>);
+  if (entries.length === 0) throw new Error(`${path}: the vocabulary is empty`);
+  const bad = entries.find(([, id]) => !Number.isInteger(id) || (id as number) < 0);
+  if (bad) throw new Error(`${path}: token ${JSON.stringify(bad[0])} has id ${JSON.stringify(bad[1])}; ids are integers ≥ 0`);
+  return vocab as Record<string, number>;
 }
 
 /** The tokenizer.json that Hugging Face's GPT2TokenizerFast builds from vocab.json + merges.txt. */

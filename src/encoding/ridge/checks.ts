@@ -27,6 +27,19 @@ export function checkDesign(x: Matrix, name: string): void {
   }
 }
 
+/**
+ * Whether any column of a design varies. The ridge itself scores an all-constant design NaN everywhere
+ * (reported, not fatal); commands that read a design from a file refuse it first, naming the file.
+ * Usually the first column varies within a few rows, so this stops early.
+ */
+export function designVaries(x: Matrix): boolean {
+  for (let c = 0; c < x.cols; c++) {
+    const v0 = x.data[c];
+    for (let r = 1; r < x.rows; r++) if (x.data[r * x.cols + c] !== v0) return true;
+  }
+  return false;
+}
+
 export function findNonFiniteTargets(y: Matrix): number[] {
   const bad = new Uint8Array(y.cols);
   for (let i = 0; i < y.data.length; i++) if (!Number.isFinite(y.data[i])) bad[i % y.cols] = 1;

@@ -282,6 +282,8 @@ function checkGroups(groups: ArrayLike<number>, n: number, src: string, groupSou
   if (groups.length !== n) throw new Error(`${groupSource}: ${groups.length} group labels but ${src} has ${n} rows`);
   // A NaN label matches no fold: its samples would never be tested and every score would be NaN.
   for (let i = 0; i < n; i++) if (!Number.isFinite(groups[i])) throw new Error(`${groupSource}: group label ${i} is ${groups[i]}; labels must be finite numbers`);
+  const labels = new Set(Array.from(groups));
+  if (labels.size < 2) throw new Error(`${groupSource}: every sample has group label ${groups[0]}; leave-one-group-out needs at least 2 distinct labels`);
   return groups;
 }
 
