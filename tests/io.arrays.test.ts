@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadMatrix } from "../src/io/arrays.js";
 import { encodeNpy, parseNpy, writeNpy } from "../src/io/npy.js";
-import { parseSafetensors, readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
+import { CHECKSUM_KEY, parseSafetensors, readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
 import { sharedPath } from "./helpers/shared.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "brainscore-io-"));
@@ -92,7 +92,16 @@ describe(".safetensors", () => {
     const back = readSafetensors(path);
     expect(Array.from(back.tensors.get("a")!.data as Float32Array)).toEqual([1, 2, 3, 4]);
     expect(back.tensors.get("b")!.dtype).toBe("U8");
-    expect(back.metadata).toEqual({ k: "v" });
+    expect(back.metadata).toEqual({ k: "v", [CHECKSUM_KEY]: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it("refuses a written file whose tensor bytes changed after writing (same size), naming it", () => {
+    const path = join(tmp, "c.safetensors");
+    writeSafetensors(path, { a: { shape: [4], data: new Float64Array([1, 2, 3, 4]) } });
+    const bytes = readFileSync(path);
+    bytes.writeDoubleLE(-3.7e238, bytes.length - 16);
+    writeFileSync(path, bytes);
+    expect(() => readSafetensors(path)).toThrow(/c\.safetensors: its tensor data does not match the checksum written with it/);
   });
 
   it("rejects truncated and corrupt files with the file name", () => {

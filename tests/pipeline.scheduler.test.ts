@@ -4,7 +4,7 @@
  * missing (never run) scans and exits non-zero; after the bad file is fixed, rerunning that shard and the
  * missing one gives tables identical to an unsharded run, and the stale failure entry is gone.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -76,5 +76,25 @@ describe("shards and merge under a scheduler", () => {
     } finally {
       copyFileSync(join(work, "good.gii"), bad);
     }
+  }, 300_000);
+
+  it("a result or a feature cache entry overwritten in place (same size, garbage) is recomputed, not trusted", async () => {
+    const c = config("damaged");
+    expect(await main(["run", "--config", c, "--quiet"])).toBe(0);
+    const clean = csv("damaged", "brain_scores");
+    const result = join(root("damaged"), "subjects", "pieman", "sub-001_task-pieman.safetensors");
+    const bytes = readFileSync(result);
+    for (let i = bytes.length - 4000; i < bytes.length - 8; i += 8) bytes.writeDoubleLE(-3.7e238, i);
+    writeFileSync(result, bytes);
+    const features = join(cacheDir, "features");
+    for (const f of readdirSync(features)) {
+      const b = readFileSync(join(features, f));
+      b.fill(7, b.length - 64);
+      writeFileSync(join(features, f), b);
+    }
+    out.length = 0;
+    expect(await main(["run", "--config", c, "--quiet"])).toBe(0);
+    expect(out.join("\n")).toMatch(/^1 scan\(s\) computed, 2 already done, 0 failed/);
+    expect(csv("damaged", "brain_scores")).toBe(clean);
   }, 300_000);
 });

@@ -4,8 +4,22 @@
  * format Hugging Face checkpoints and the toolkit's outputs use; it reads in numpy/PyTorch with
  * `safetensors.numpy.load_file`.
  */
+import { createHash } from "node:crypto";
 import { writeFileAtomic } from "./atomic.js";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+
+/**
+ * Metadata key of the sha256 of the tensor bytes, written by `writeSafetensors` and checked by
+ * `readSafetensors`: a stored result or cache entry changed after writing (overwritten in place, a bad
+ * disk) is refused by name instead of being read as numbers. Files without it (other writers) are read as is.
+ */
+export const CHECKSUM_KEY = "brainscore_data_sha256";
+
+function dataDigest(parts: Iterable<Uint8Array>): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
 
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 export type TensorData = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
@@ -62,7 +76,16 @@ export function readSafetensors(path: string): SafetensorsFile {
     const hl = headerLength(read(8, 0), size, path);
     const { entries, metadata } = parseHeader(read(hl, 8), size - 8 - hl, path);
     const tensors = new Map<string, Tensor>();
-    for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedArrayOf(e.dtype, read(e.end - e.begin, 8 + hl + e.begin)) });
+    const raw: { begin: number; bytes: Uint8Array }[] = [];
+    for (const e of entries) {
+      const bytes = read(e.end - e.begin, 8 + hl + e.begin);
+      raw.push({ begin: e.begin, bytes });
+      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedArrayOf(e.dtype, bytes) });
+    }
+    const expected = metadata[CHECKSUM_KEY];
+    if (expected !== undefined && dataDigest(raw.sort((a, b) => a.begin - b.begin).map((r) => r.bytes)) !== expected) {
+      throw new Error(`${path}: its tensor data does not match the checksum written with it (changed or damaged after writing); delete it, or rerun to recompute it`);
+    }
     return { tensors, metadata };
   } finally {
     closeSync(fd);
@@ -220,9 +243,10 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
   return [head, new TextEncoder().encode(json), ...parts];
 }
 
-/** Writes named tensors (and string metadata) as one safetensors file, atomically. */
+/** Writes named tensors (and string metadata, plus the data's checksum) as one safetensors file, atomically. */
 export function writeSafetensors(path: string, tensors: Record<string, TensorInput>, metadata: Record<string, string> = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  const bytes = Object.values(tensors).map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  writeFileAtomic(path, encodeSafetensors(tensors, { ...metadata, [CHECKSUM_KEY]: dataDigest(bytes) }));
 }
 
 /** The first key repeated at the top level of a JSON object text (which JSON.parse has accepted), if any. */
