@@ -15,15 +15,13 @@ import { resolveLayers } from "../src/pipeline/preflight.js";
 import { runPipeline } from "../src/pipeline/run.js";
 import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
 
+import { readCsvRows } from "./helpers/csv.js";
+
 const work = mkdtempSync(join(tmpdir(), "preflight-"));
 const cacheDir = join(work, "cache");
 const dataset = join(work, "ds");
 
-function csv(path: string): Record<string, string>[] {
-  const [head, ...lines] = readFileSync(path, "utf8").trim().split("\n");
-  const cols = head.split(",");
-  return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [cols[i], v])));
-}
+const csv = readCsvRows;
 
 const runConfig = (name: string, extra: Record<string, unknown> = {}) =>
   parseRunConfig(

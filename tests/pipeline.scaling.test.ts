@@ -10,13 +10,10 @@ import { describe, expect, it } from "vitest";
 import { parseRunConfig } from "../src/pipeline/config.js";
 import { runScalingSweep, sweepLayers } from "../src/pipeline/scaling.js";
 import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
+import { readCsvRows } from "./helpers/csv.js";
 import { sharedPath } from "./helpers/shared.js";
 
-function csv(path: string): Record<string, string>[] {
-  const [head, ...lines] = readFileSync(path, "utf8").trim().split("\n");
-  const cols = head.split(",");
-  return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [cols[i], v])));
-}
+const csv = readCsvRows;
 
 describe("scaling sweep", () => {
   it("scores every model on the same scans and tabulates best score, best layer depth and parameters", async () => {

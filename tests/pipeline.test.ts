@@ -14,15 +14,13 @@ import { readGifti } from "../src/fmri/formats/gifti.js";
 import { groupForecastPeaks } from "../src/forecast/group.js";
 import { loadSubjectResult, vertexForecast } from "../src/pipeline/subject.js";
 
+import { readCsvRows } from "./helpers/csv.js";
+
 const work = mkdtempSync(join(tmpdir(), "pipeline-"));
 const cacheDir = join(work, "cache");
 const dataset = join(work, "ds");
 
-function csv(path: string): Record<string, string>[] {
-  const [head, ...lines] = readFileSync(path, "utf8").trim().split("\n");
-  const cols = head.split(",");
-  return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [cols[i], v])));
-}
+const csv = readCsvRows;
 
 function runConfig(extra: Record<string, unknown> = {}) {
   return parseRunConfig(

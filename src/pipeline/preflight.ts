@@ -103,6 +103,8 @@ const list = (xs: string[], most = 8) => (xs.length <= most ? xs.join(", ") : `$
  * does hold (subjects, spaces) so the key to fix is plain.
  */
 export function checkScansFound(c: RunConfig, ds: NarrativesDataset, scans: NarrativesScan[], excluded: NarrativesScan[], subjects = c.subjects): void {
+  // The usual case (scans found, no subject list) needs no second walk of the derivatives folder.
+  if (scans.length > 0 && !subjects) return;
   const there = whatIsThere(ds);
   const key = subjects === c.subjects ? "subjects" : "--subjects";
   const absent = (subjects ?? []).filter((s) => !there.subjects.includes(s));
