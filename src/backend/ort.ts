@@ -18,6 +18,8 @@ export interface OrtBackendOptions {
 export class OrtBackend implements ComputeBackend {
   readonly name = "onnxruntime";
   readonly dtype: DType;
+  /** Whether every execution provider is the CPU (then solvers may split work across threads themselves). */
+  readonly onCpu: boolean;
   private readonly options: ort.InferenceSession.SessionOptions;
   private sessions = new Map<string, Promise<ort.InferenceSession>>();
   readonly graphs: GraphRunner = {
@@ -41,6 +43,7 @@ export class OrtBackend implements ComputeBackend {
 
   constructor(options: OrtBackendOptions = {}) {
     this.dtype = options.dtype ?? "float32";
+    this.onCpu = (options.executionProviders ?? ["cpu"]).every((ep) => ep === "cpu");
     this.options = {
       executionProviders: options.executionProviders ?? ["cpu"],
       intraOpNumThreads: options.intraOpNumThreads ?? 0,

@@ -53,7 +53,8 @@ export interface FusedFoldOutput {
 export class FusedFold {
   private constructor(
     private readonly session: GraphSession,
-    private readonly spec: FusedFoldSpec,
+    /** Only what run() needs: the spec's factors and designs live in the session, not here. */
+    private readonly spec: { nTrain: number; withPredictions: boolean },
     /** The triangular LOO factors, fed to every run rather than baked into the model as constants. */
     private readonly factorFeeds: Record<string, GraphTensor>,
   ) {}
@@ -69,7 +70,8 @@ export class FusedFold {
       if (looFactors) full = { ...spec, looFactors };
     }
     const session = await runner.load(buildGraph(full));
-    return new FusedFold(session, full, full.looFactors ? stackTriangularBlocks(full.looFactors, spec.dec.s.length, spec.dtype) : {});
+    const kept = { nTrain: spec.fold.train.length, withPredictions: spec.withPredictions };
+    return new FusedFold(session, kept, full.looFactors ? stackTriangularBlocks(full.looFactors, spec.dec.s.length, spec.dtype) : {});
   }
 
   /** Scores targets [c0, c1) of `y` (the whole n × V matrix as a graph tensor). */
@@ -81,7 +83,7 @@ export class FusedFold {
       ends: { type: "int64", data: BigInt64Array.of(BigInt(c1)), dims: [1] },
     });
     const f64 = (name: string) => Float64Array.from(out[name].data as Float32Array | Float64Array);
-    const nTrain = this.spec.fold.train.length;
+    const nTrain = this.spec.nTrain;
     const globalMean = f64("global_mean");
     const variance = f64("train_ss").map((ss, t) => flooredVariance(ss / nTrain, globalMean[t]));
     return {
