@@ -15,6 +15,23 @@ export interface OrtBackendOptions {
  * Backend on onnxruntime-node. Each kernel is a small ONNX graph with symbolic dimensions, built once
  * per precision and cached as a session, so any problem size reuses it.
  */
+/** A session behind the GraphSession interface: plain typed arrays in and out. */
+function wrap(session: ort.InferenceSession): GraphSession {
+  return {
+    async run(feeds) {
+      const inputs: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const out = await session.run(inputs);
+      const result: Record<string, GraphTensor> = {};
+      for (const [name, t] of Object.entries(out)) {
+        result[name] = { type: t.type as GraphTensor["type"], data: t.data as GraphTensor["data"], dims: [...t.dims] };
+      }
+      return result;
+    },
+    release: () => session.release(),
+  };
+}
+
 export class OrtBackend implements ComputeBackend {
   readonly name = "onnxruntime";
   readonly dtype: DType;
@@ -23,21 +40,10 @@ export class OrtBackend implements ComputeBackend {
   private readonly options: ort.InferenceSession.SessionOptions;
   private sessions = new Map<string, Promise<ort.InferenceSession>>();
   readonly graphs: GraphRunner = {
-    load: async (model: Uint8Array): Promise<GraphSession> => {
-      const session = await ort.InferenceSession.create(model, this.options);
-      return {
-        async run(feeds) {
-          const inputs: Record<string, ort.Tensor> = {};
-          for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor(t.type, t.data, t.dims);
-          const out = await session.run(inputs);
-          const result: Record<string, GraphTensor> = {};
-          for (const [name, t] of Object.entries(out)) {
-            result[name] = { type: t.type as GraphTensor["type"], data: t.data as GraphTensor["data"], dims: [...t.dims] };
-          }
-          return result;
-        },
-        release: () => session.release(),
-      };
+    load: async (model: Uint8Array): Promise<GraphSession> => wrap(await ort.InferenceSession.create(model, this.options)),
+    loadShared: async (key: string, build: () => Uint8Array): Promise<GraphSession> => {
+      const session = wrap(await this.session(`shared:${key}`, build));
+      return { run: session.run, release: async () => {} };
     },
   };
 

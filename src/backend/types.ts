@@ -33,6 +33,11 @@ export interface GraphTensor {
 /** Loads ONNX models (ModelProto bytes) into sessions bound to the backend's execution providers. */
 export interface GraphRunner {
   load(model: Uint8Array): Promise<GraphSession>;
+  /**
+   * The runner's session for `key`, built once (from `build()`) and kept until the backend is disposed:
+   * for models whose data are all inputs, shared by every call of one shape. Its release() does nothing.
+   */
+  loadShared(key: string, build: () => Uint8Array): Promise<GraphSession>;
 }
 
 export interface GraphSession {

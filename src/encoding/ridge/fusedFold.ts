@@ -53,15 +53,15 @@ export interface FusedFoldOutput {
 export class FusedFold {
   private constructor(
     private readonly session: GraphSession,
-    /** Only what run() needs: the spec's factors and designs live in the session, not here. */
+    /** Only what run() needs: the fold's arrays are graph inputs, fed to every run. */
     private readonly spec: { nTrain: number; withPredictions: boolean },
-    /** The triangular LOO factors, fed to every run rather than baked into the model as constants. */
-    private readonly factorFeeds: Record<string, GraphTensor>,
+    private readonly foldFeeds: Record<string, GraphTensor>,
   ) {}
 
   /**
    * `gram` (float64 op(A)·B) lets a loo fold whose U spans the centred training rows score alphas by the
-   * triangular quadratic form; without it the residual form is used.
+   * triangular quadratic form; without it the residual form is used. The model depends only on the mode,
+   * precision, alpha count and (triangular form) rank, so folds of one shape share one session of the runner.
    */
   static async compile(spec: FusedFoldSpec, runner: GraphRunner, gram?: ComputeBackend): Promise<FusedFold> {
     let full = spec;
@@ -69,15 +69,17 @@ export class FusedFold {
       const looFactors = await looFactorsFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, gram);
       if (looFactors) full = { ...spec, looFactors };
     }
-    const session = await runner.load(buildGraph(full));
+    const shape = graphShape(full);
+    const key = `ridge_fold:${shape.mode}:${shape.dtype}:${shape.A}:${shape.withPredictions}:${shape.triangularRank ?? "-"}`;
+    const session = await runner.loadShared(key, () => buildGraph(shape));
     const kept = { nTrain: spec.fold.train.length, withPredictions: spec.withPredictions };
-    return new FusedFold(session, kept, full.looFactors ? stackTriangularBlocks(full.looFactors, spec.dec.s.length, spec.dtype) : {});
+    return new FusedFold(session, kept, foldFeeds(full));
   }
 
   /** Scores targets [c0, c1) of `y` (the whole n × V matrix as a graph tensor). */
   async run(y: GraphTensor, c0: number, c1: number): Promise<FusedFoldOutput> {
     const out = await this.session.run({
-      ...this.factorFeeds,
+      ...this.foldFeeds,
       Y: y,
       starts: { type: "int64", data: BigInt64Array.of(BigInt(c0)), dims: [1] },
       ends: { type: "int64", data: BigInt64Array.of(BigInt(c1)), dims: [1] },
@@ -98,59 +100,110 @@ export class FusedFold {
     };
   }
 
-  release(): Promise<void> {
-    return this.session.release();
-  }
+  /** The session is the runner's (shared by folds of one shape, released with the backend): nothing to free. */
+  async release(): Promise<void> {}
 }
 
-/** The ONNX model of one fused fold (exported so it can be inspected, e.g. saved and opened in Netron). */
-export function buildGraph(spec: FusedFoldSpec): Uint8Array {
+/** What the model of a fold depends on; everything else about the fold is fed as inputs. */
+export interface FoldGraphShape {
+  mode: FusedMode;
+  dtype: DType;
+  /** Number of alphas. */
+  A: number;
+  withPredictions: boolean;
+  /** loo scored by the triangular factors: their rank r (the row blocks are cut at fixed rows). */
+  triangularRank?: number;
+}
+
+function graphShape(spec: FusedFoldSpec): FoldGraphShape {
+  return {
+    mode: spec.mode,
+    dtype: spec.dtype,
+    A: spec.alphas.length,
+    withPredictions: spec.withPredictions,
+    triangularRank: spec.looFactors ? spec.dec.s.length : undefined,
+  };
+}
+
+/** The inputs of one fold: its row indices, Uᵀ, the alpha filters, the test design, the LOO terms. */
+function foldFeeds(spec: FusedFoldSpec): Record<string, GraphTensor> {
   const { dtype, fold, dec, alphas, mode } = spec;
   const A = alphas.length;
   const r = dec.s.length;
   const nTr = fold.train.length;
   const nTe = fold.test.length;
+  const t = (data: ArrayLike<number>, dims: number[]): GraphTensor => ({ type: dtype, data: castTo(data, dtype), dims });
+  const feeds: Record<string, GraphTensor> = {
+    train_idx: { type: "int64", data: BigInt64Array.from(fold.train, BigInt), dims: [nTr] },
+    test_idx: { type: "int64", data: BigInt64Array.from(fold.test, BigInt), dims: [nTe] },
+    Ut: t(transpose(dec.U).data, [r, nTr]),
+    filt: t(ridgeFilter(dec.s, alphas), [A, r]),
+    test_design: t(spec.testDesign.data, [nTe, r]),
+  };
+  if (mode === "gcv") {
+    const { gain, denom } = gcvTerms(dec.s, alphas, nTr);
+    feeds.gain = t(gain, [A, r]);
+    feeds.denom = t(denom, [A, 1]);
+  } else if (spec.looFactors) {
+    Object.assign(feeds, stackTriangularBlocks(spec.looFactors, r, dtype));
+  } else {
+    const { stack, weights } = looTerms(dec.U, dec.s, alphas);
+    feeds.loo_stack = t(stack, [A, nTr, r]);
+    feeds.loo_weights = t(weights, [A, nTr, 1]);
+  }
+  return feeds;
+}
+
+/** The ONNX model of fused folds of one shape (exported so it can be inspected, e.g. opened in Netron). */
+export function buildGraph(shape: FoldGraphShape): Uint8Array {
+  const { dtype, A, mode } = shape;
   const g = new GraphBuilder(`ridge_fold_${mode}`);
   const ints = (v: number[]) => g.constant("int64", [v.length], v);
   const axis0 = attr.ints([0]);
   const keep = attr.int(1);
-  const mat = (rows: number, cols: number, values: ArrayLike<number>) => g.constant(dtype, [rows, cols], castTo(values, dtype));
+  const r = shape.triangularRank ?? "r";
 
   g.input("Y", dtype, ["n", "V"]);
   g.input("starts", "int64", [1]);
   g.input("ends", "int64", [1]);
+  g.input("train_idx", "int64", ["ntr"]);
+  g.input("test_idx", "int64", ["nte"]);
+  g.input("Ut", dtype, [r, "ntr"]);
+  g.input("filt", dtype, [A, r]);
+  g.input("test_design", dtype, ["nte", r]);
   const raw = g.op("Slice", ["Y", "starts", "ends", ints([1])]);
   const globalMean = g.op("ReduceMean", [raw], { axes: axis0, keepdims: keep }, "global_mean_2d");
   const block = g.op("Sub", [raw, globalMean]);
-  const yTrain = g.op("Gather", [block, g.constant("int64", [nTr], fold.train)], { axis: attr.int(0) });
-  const yTest = g.op("Gather", [block, g.constant("int64", [nTe], fold.test)], { axis: attr.int(0) });
+  const yTrain = g.op("Gather", [block, "train_idx"], { axis: attr.int(0) });
+  const yTest = g.op("Gather", [block, "test_idx"], { axis: attr.int(0) });
   const trainMean = g.op("ReduceMean", [yTrain], { axes: axis0, keepdims: keep });
   const dTrain = g.op("Sub", [yTrain, trainMean]);
   const trainSS = g.op("ReduceSumSquare", [dTrain], { axes: axis0, keepdims: keep });
   // Uᵀ·y on the raw training rows: U ⊥ 1, so the training mean drops out.
-  const z = g.op("MatMul", [mat(r, nTr, transpose(dec.U).data), yTrain]);
+  const z = g.op("MatMul", ["Ut", yTrain]);
 
   let criterion: string;
   if (mode === "gcv") {
-    const { gain, denom } = gcvTerms(dec.s, alphas, nTr);
-    const explained = g.op("MatMul", [mat(A, r, gain), g.op("Mul", [z, z])]);
+    g.input("gain", dtype, [A, r]);
+    g.input("denom", dtype, [A, 1]);
+    const explained = g.op("MatMul", ["gain", g.op("Mul", [z, z])]);
     const rssRatio = g.op("Div", [g.op("Sub", [trainSS, explained]), trainSS]);
-    criterion = g.op("Div", [rssRatio, mat(A, 1, denom)], {}, "criterion");
-  } else if (spec.looFactors) {
-    criterion = g.op("Div", [triangularLooError(g, z, spec.looFactors.length, r, dtype), trainSS], {}, "criterion");
+    criterion = g.op("Div", [rssRatio, "denom"], {}, "criterion");
+  } else if (shape.triangularRank !== undefined) {
+    criterion = g.op("Div", [triangularLooError(g, z, A, shape.triangularRank, dtype), trainSS], {}, "criterion");
   } else {
-    const { stack, weights } = looTerms(dec.U, dec.s, alphas);
-    const fitted = g.op("MatMul", [g.constant(dtype, [A, nTr, r], castTo(stack, dtype)), z]);
-    const loo = g.op("Mul", [g.op("Sub", [dTrain, fitted]), g.constant(dtype, [A, nTr, 1], castTo(weights, dtype))]);
+    g.input("loo_stack", dtype, [A, "ntr", r]);
+    g.input("loo_weights", dtype, [A, "ntr", 1]);
+    const fitted = g.op("MatMul", ["loo_stack", z]);
+    const loo = g.op("Mul", [g.op("Sub", [dTrain, fitted]), "loo_weights"]);
     const rss = g.op("ReduceSumSquare", [loo], { axes: attr.ints([1]), keepdims: attr.int(0) });
     criterion = g.op("Div", [rss, trainSS], {}, "criterion");
   }
   // First minimum, as scikit-learn's strict comparison.
   g.op("ArgMin", [criterion], { axis: attr.int(0), keepdims: attr.int(0), select_last_index: attr.int(0) }, "best");
-  const filt = ridgeFilter(dec.s, alphas);
-  const gains = g.op("Transpose", [g.op("Gather", [mat(A, r, filt), "best"], { axis: attr.int(0) })], { perm: attr.ints([1, 0]) });
+  const gains = g.op("Transpose", [g.op("Gather", ["filt", "best"], { axis: attr.int(0) })], { perm: attr.ints([1, 0]) });
   const coef = g.op("Mul", [gains, z]);
-  const pred = g.op("MatMul", [mat(nTe, r, spec.testDesign.data), coef], {}, "pred");
+  const pred = g.op("MatMul", ["test_design", coef], {}, "pred");
 
   const dy = g.op("Sub", [yTest, g.op("ReduceMean", [yTest], { axes: axis0, keepdims: keep })]);
   const dp = g.op("Sub", [pred, g.op("ReduceMean", [pred], { axes: axis0, keepdims: keep })]);
@@ -170,9 +223,9 @@ export function buildGraph(spec: FusedFoldSpec): Uint8Array {
   g.output("r2", dtype, ["c"]);
   g.output("train_ss", dtype, ["c"]);
   g.output("global_mean", dtype, ["c"]);
-  if (spec.withPredictions) {
+  if (shape.withPredictions) {
     g.op("Squeeze", [trainMean, ints([0])], {}, "train_mean");
-    g.output("pred", dtype, [nTe, "c"]);
+    g.output("pred", dtype, ["nte", "c"]);
     g.output("train_mean", dtype, ["c"]);
   }
   return g.toModel();
@@ -239,20 +292,18 @@ export async function looFactorsFor(dec: Decomposition, fold: Fold, alphas: Floa
 async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, runner: GraphRunner): Promise<Float64Array[]> {
   const { rows: n, cols: r } = U;
   const A = weights.length / n;
-  const g = new GraphBuilder("loo_weighted_grams");
-  g.input("U", dtype, [n, r]);
-  g.input("W", dtype, [A, n, 1]);
-  const wu = g.op("Mul", ["U", g.op("Mul", ["W", "W"])]);
-  g.op("MatMul", [g.op("Transpose", ["U"], { perm: attr.ints([1, 0]) }), wu], {}, "G");
-  g.output("G", dtype, [A, r, r]);
-  const session = await runner.load(g.toModel());
-  try {
-    const out = await session.run({ U: { type: dtype, data: castTo(U.data, dtype), dims: [n, r] }, W: { type: dtype, data: castTo(weights, dtype), dims: [A, n, 1] } });
-    const data = out.G.data as Float32Array | Float64Array;
-    return Array.from({ length: A }, (_, a) => Float64Array.from(data.subarray(a * r * r, (a + 1) * r * r)));
-  } finally {
-    await session.release();
-  }
+  const session = runner.loadShared(`loo_weighted_grams:${dtype}`, () => {
+    const g = new GraphBuilder("loo_weighted_grams");
+    g.input("U", dtype, ["n", "r"]);
+    g.input("W", dtype, ["a", "n", 1]);
+    const wu = g.op("Mul", ["U", g.op("Mul", ["W", "W"])]);
+    g.op("MatMul", [g.op("Transpose", ["U"], { perm: attr.ints([1, 0]) }), wu], {}, "G");
+    g.output("G", dtype, ["a", "r", "r"]);
+    return g.toModel();
+  });
+  const out = await (await session).run({ U: { type: dtype, data: castTo(U.data, dtype), dims: [n, r] }, W: { type: dtype, data: castTo(weights, dtype), dims: [A, n, 1] } });
+  const data = out.G.data as Float32Array | Float64Array;
+  return Array.from({ length: A }, (_, a) => Float64Array.from(data.subarray(a * r * r, (a + 1) * r * r)));
 }
 
 function castTo(values: ArrayLike<number>, dtype: DType): Float32Array | Float64Array {
