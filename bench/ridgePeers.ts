@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { takeColumns } from "../src/linalg/dense.js";
 import { readNpy, writeNpy } from "../src/io/npy.js";
 import { syntheticEncodingProblem } from "./ridge.js";
 
@@ -70,10 +71,11 @@ export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<obj
       const vMax = Math.max(...Vs);
       const { x, y } = syntheticEncodingProblem(s.n, s.p, vMax, 1);
       const xf = join(dir, `${shape}-X.npy`);
-      const yf = join(dir, `${shape}-Y.npy`);
       writeNpy(xf, { shape: [s.n, s.p], data: x.data as Float32Array });
-      writeNpy(yf, { shape: [s.n, vMax], data: y.data as Float32Array });
       for (const V of Vs) {
+        // Each V its own file, so no solver reads (and then frees, inside its timing) columns it does not use.
+        const yf = join(dir, `${shape}-Y-${V}.npy`);
+        writeNpy(yf, { shape: [s.n, V], data: takeColumns(y, 0, V).data as Float32Array });
         const results: Record<string, Timing> = {};
         const record = (solver: string, t: Timing | { error: string }) => {
           if ("error" in t) {
@@ -107,6 +109,7 @@ export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<obj
           }
           rows.push(row);
         }
+        rmSync(yf, { force: true });
       }
     }
   } finally {

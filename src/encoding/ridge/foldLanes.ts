@@ -78,6 +78,7 @@ export async function scoreFusedFolds(
   // 0 unclaimed, 1 this thread, 2 the worker (set by the worker itself).
   const claims = new Int32Array(channel ? new SharedArrayBuffer(4 * K) : new ArrayBuffer(4 * K));
   const preps: (PreparedFold | undefined)[] = new Array(K);
+  const isPrepared = new Uint8Array(K);
   const stepwise = new Set<number>();
   const nextChunk = new Int32Array(K);
   const doneChunks = new Int32Array(K);
@@ -98,13 +99,15 @@ export async function scoreFusedFolds(
 
   const markPrepared = (k: number, prep: PreparedFold) => {
     preps[k] = prep;
+    isPrepared[k] = 1;
     cb.prepared(k, prep);
     if (prep.dec.s.length === 0) {
       stepwise.add(k);
       if (workerHas[k] && workerAlive) channel!.post({ type: "release", call, k });
     }
   };
-  const foldDone = (k: number) => stepwise.has(k) || doneChunks[k] === nChunks;
+  // Every fold is prepared, even with no targets: its form is part of the result.
+  const foldDone = (k: number) => isPrepared[k] === 1 && (stepwise.has(k) || doneChunks[k] === nChunks);
   const chunkDone = async (k: number) => {
     doneChunks[k]++;
     if (doneChunks[k] !== nChunks) return;
