@@ -34,7 +34,7 @@ Options:
   --inner-folds K          inner folds of --alpha-selection kfold (default 5)
   --dtype float32|float64  precision of the heavy products (default float32)
   --backend NAME           onnxruntime | js (default onnxruntime)
-  --chunk N                targets per chunk (default: sized to keep ~10 MiB intermediates)
+  --chunk N                targets per chunk (default: sized to keep ~10 MiB (loo, gcv) or 32 MiB (kfold) intermediates)
   --mask-invalid-targets   score targets containing NaN/Inf as NaN instead of failing
   --save-predictions       also write held-out predictions [n, V] in Y's units
   --save-model FILE        also refit on all samples (same alpha selection) and write the model

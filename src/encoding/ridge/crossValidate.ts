@@ -37,7 +37,7 @@ export interface BrainScoreOptions {
   dtype?: DType;
   /** A backend name (created and disposed here) or a handle the caller owns and reuses across calls. */
   backend?: BackendSpec;
-  /** Targets per chunk; default keeps the largest intermediate near 10 MiB (cache-sized: see defaultChunkSize). */
+  /** Targets per chunk; default keeps the largest intermediate near 10 MiB (fused folds) or 32 MiB (see defaultChunkSize). */
   targetChunkSize?: number;
   /** Keep the held-out predictions (n × V, original units of Y). */
   savePredictions?: boolean;
@@ -154,9 +154,10 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
     };
     const invalid = new Uint8Array(V);
     for (const t of nonFinite) invalid[t] = 1;
-    const chunk = options.targetChunkSize ?? defaultChunkSize(n, alphas.length, dtype);
+    const fusedPath = backend.graphs !== undefined && alphaSelection !== "kfold";
+    const chunk = options.targetChunkSize ?? defaultChunkSize(n, alphas.length, dtype, fusedPath);
     const withPredictions = options.savePredictions ?? false;
-    if (backend.graphs && alphaSelection !== "kfold") {
+    if (fusedPath) {
       // Graph path: folds prepared and their target chunks scored on two lanes, this thread and a worker
       // (foldLanes.ts); a fold whose design has no signal direction has no graph and is scored step by step.
       const forms: string[] = new Array(K);
@@ -285,12 +286,13 @@ function record(
 }
 
 /**
- * Chunks whose A × n intermediates stay near 10 MiB: with both lanes computing, larger ones stream through
- * memory and slow both (measured at the paper's shape, loo: 838 targets per chunk 11.9 s, 256 targets 10.0 s).
+ * Fused folds: chunks whose A × n intermediates stay near 10 MiB — with both lanes computing, larger ones
+ * stream through memory and slow both (paper shape, loo: 838 targets per chunk 11.9 s, 256 targets 10.0 s).
+ * The step-by-step path pays a fixed cost per chunk and step, so it keeps 32 MiB chunks.
  */
-function defaultChunkSize(n: number, nAlphas: number, dtype: DType): number {
+function defaultChunkSize(n: number, nAlphas: number, dtype: DType, fused: boolean): number {
   const bytes = dtype === "float64" ? 8 : 4;
-  const budget = 10 * 2 ** 20;
+  const budget = (fused ? 10 : 32) * 2 ** 20;
   return Math.max(64, Math.min(8192, Math.floor(budget / (bytes * n * Math.max(nAlphas, 4)))));
 }
 

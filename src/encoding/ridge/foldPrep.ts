@@ -1,8 +1,7 @@
 /**
  * What one outer fold needs before any target is scored — standardised design, its decomposition, the test
  * rows' projection and (loo) the triangular LOO factors — computed once per fold from X alone. One
- * implementation for the scan's own thread and for the background worker (foldWorker.ts) that prepares
- * later folds while the products of earlier ones run (foldPool.ts).
+ * implementation for both lanes of foldLanes.ts: the calling thread and the worker (foldWorker.ts).
  */
 import type { ComputeBackend, GraphRunner } from "../../backend/types.js";
 import { castArray, type DType, type Matrix } from "../../linalg/dense.js";
