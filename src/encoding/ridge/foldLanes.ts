@@ -224,15 +224,8 @@ function onCpu(backend: ComputeBackend): boolean {
 }
 
 /** This thread's lane: single-threaded sessions, like the worker's (so either lane gives the same bits). */
-const laneCache = new Map<DType, { runner: GraphRunner; gram: ComputeBackend }>();
 function laneBackends(dtype: DType): { runner: GraphRunner; gram: ComputeBackend } {
-  let lane = laneCache.get(dtype);
-  if (!lane) {
-    const gram = singleThreaded("float64");
-    lane = { runner: singleThreaded(dtype).graphs, gram };
-    laneCache.set(dtype, lane);
-  }
-  return lane;
+  return { runner: singleThreaded(dtype).graphs, gram: singleThreaded("float64") };
 }
 const singles = new Map<DType, OrtBackend>();
 /** One single-threaded onnxruntime backend per precision and thread (also used by the worker). */
