@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [ridge|ridge-peers|lm|lm-large|lm-extract|fmri|forecast|forecast-group|finetune-brain|finetune-step] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
+ * `npm run bench -- [ridge|ridge-peers|scan|lm|lm-large|lm-extract|fmri|forecast|forecast-group|finetune-brain|finetune-step] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
  * Prints one JSON line per measurement. Each ridge mode runs in its own process so that its peak RSS is
  * its own.
  */
@@ -17,6 +17,7 @@ import { benchLmLarge } from "./lmLarge.js";
 import { benchLmExtract } from "./lmExtract.js";
 import { benchRidge } from "./ridge.js";
 import { benchRidgePeers } from "./ridgePeers.js";
+import { benchScan } from "./scan.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -48,6 +49,10 @@ for (const name of which) {
     for (const r of await benchRidgePeers({ shapes: list(values.shapes), V: Vs, peers: list(values.peers), modes: list(values.modes) })) console.log(JSON.stringify(r));
     continue;
   }
+  if (name === "scan") {
+    for (const r of await benchScan()) console.log(JSON.stringify(r));
+    continue;
+  }
   if (name === "lm-extract") {
     for (const r of await benchLmExtract({ shapes: values.shapes?.split(",") })) console.log(JSON.stringify(r));
     continue;
@@ -73,7 +78,7 @@ for (const name of which) {
     continue;
   }
   if (name !== "ridge") {
-    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, lm, lm-large, lm-extract, fmri, forecast, forecast-group)`);
+    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, scan, lm, lm-large, lm-extract, fmri, forecast, forecast-group)`);
     process.exitCode = 2;
     continue;
   }

@@ -67,5 +67,10 @@ describe("syntactic and semantic forecasts", () => {
     const sem = await forecastSweep(dec.full, onsets, bold, { ...common, windowFeatures: dec.semantics });
     expect(syn.forecast[0]).toBeGreaterThan(sem.forecast[0]);
     expect(syn.forecast[0]).toBeGreaterThan(0.05);
+    // States the caller already has (a run extracts every layer first) give the same decomposition.
+    const given = await syntaxSemantics(model, events, { layer: 2, k: 4, seed: 1, cacheDir, context: 64, mode: "strided", states: dec.full });
+    expect(Array.from(given.syntax.data)).toEqual(Array.from(dec.syntax.data));
+    expect(Array.from(given.semantics.data)).toEqual(Array.from(dec.semantics.data));
+    await expect(syntaxSemantics(model, events, { layer: 2, k: 4, states: { ...dec.full, rows: 10 } })).rejects.toThrow(/10 rows of states for 957 words/);
   });
 });

@@ -50,6 +50,21 @@ describe.each(["gpt_neox", "opt", "llama", "qwen2"])("%s against the PyTorch ref
     }
   });
 
+  it("a graph asked for a middle layer stops there: the same states, bit for bit", async () => {
+    const info = readModelInfo(dir);
+    const mid = Math.max(1, Math.floor(info.nLayer / 2));
+    const full = await createLanguageModel(dir, { layers: [mid, info.nLayer] });
+    const part = await createLanguageModel(dir, { layers: [mid] });
+    try {
+      const a = (await full.forward([ids])).hidden.get(mid)!;
+      const b = (await part.forward([ids])).hidden.get(mid)!;
+      expect(Array.from(b)).toEqual(Array.from(a));
+    } finally {
+      await full.release();
+      await part.release();
+    }
+  });
+
   it("word features through extractWordFeatures (last token of each word)", async () => {
     const feats = await extractWordFeatures(dir, untimedWords(meta.words, "reference.json"), { context: 128, mode: "exact", cache: false });
     const want = ref("word_hidden_states").data as Float32Array;

@@ -7,7 +7,7 @@ import { main } from "../src/cli/main.js";
 import { parseLayers } from "../src/cli/extract.js";
 import { readGpt2Config } from "../src/encoding/lm/config.js";
 import { extractWordFeatures } from "../src/encoding/lm/extract.js";
-import { Gpt2Runtime } from "../src/encoding/lm/modelingGpt2.js";
+import { buildGpt2Graph, Gpt2Runtime } from "../src/encoding/lm/modelingGpt2.js";
 import { loadGpt2Tokenizer } from "../src/encoding/lm/tokenizer.js";
 import { loadGpt2Weights } from "../src/encoding/lm/weights.js";
 import { planWindows, wordStates } from "../src/encoding/lm/wordStates.js";
@@ -49,6 +49,31 @@ describe("context windows", () => {
     await runtime.release();
   });
 
+  it("windows in pairs (the default) give the states of one window per pass, bit for bit", async () => {
+    const runtime = await runtimeFor(model);
+    const tokens = loadGpt2Tokenizer(model).encodeWords(words);
+    const one = await wordStates(runtime, tokens, { context: 16, mode: "exact", batchSize: 1 });
+    const paired = await wordStates(runtime, tokens, { context: 16, mode: "exact" });
+    expect(paired.passes).toBeLessThan(one.passes);
+    expect(Array.from(paired.states)).toEqual(Array.from(one.states));
+    await runtime.release();
+  });
+
+  it("a graph asked for layers up to 1 builds block 0 only (no weights of the later blocks), with the full graph's states", async () => {
+    const config = readGpt2Config(model);
+    const weights = loadGpt2Weights(model, config);
+    const modelBytes = (layers: number[]) => buildGpt2Graph(config, weights, { layers }).toModel().length;
+    expect(config.nLayer).toBeGreaterThan(1);
+    expect(modelBytes([0, 1])).toBeLessThan(modelBytes([0, config.nLayer]));
+    expect(() => buildGpt2Graph(config, weights, { layers: [config.nLayer + 1] })).toThrow(/layer .* does not exist/);
+    const full = await Gpt2Runtime.create(config, weights, { layers: [1, config.nLayer] });
+    const part = await Gpt2Runtime.create(config, weights, { layers: [1] });
+    const ids = [loadGpt2Tokenizer(model).encodeWords(words).ids.subarray(0, 40)];
+    expect(Array.from((await part.forward(ids)).hidden.get(1)!)).toEqual(Array.from((await full.forward(ids)).hidden.get(1)!));
+    await full.release();
+    await part.release();
+  });
+
   it("a story shorter than the context needs one pass, identical in both modes", async () => {
     const runtime = await runtimeFor(model);
     const tokens = loadGpt2Tokenizer(model).encodeWords(words.slice(0, 30));
@@ -62,8 +87,9 @@ describe("context windows", () => {
   it("strided windows give every word at least context − stride + 1 tokens and cost far fewer passes", async () => {
     const runtime = await runtimeFor(model);
     const tokens = loadGpt2Tokenizer(model).encodeWords(words);
-    const strided = await wordStates(runtime, tokens, { context: 32, mode: "strided", stride: 8 });
-    const exact = await wordStates(runtime, tokens, { context: 32, mode: "exact" });
+    // One window per pass, so that passes count windows.
+    const strided = await wordStates(runtime, tokens, { context: 32, mode: "strided", stride: 8, batchSize: 1 });
+    const exact = await wordStates(runtime, tokens, { context: 32, mode: "exact", batchSize: 1 });
     tokens.wordEnd.forEach((e, w) => expect(strided.contextTokens[w]).toBeGreaterThanOrEqual(Math.min(e + 1, 32 - 8 + 1)));
     expect(strided.passes).toBeLessThan(exact.passes / 3);
     await runtime.release();

@@ -27,7 +27,7 @@ tokens (the word's own included). Families: GPT-2, GPT-NeoX/Pythia, OPT, Llama/M
   --mode exact|strided exact per-word context (default) or windows every --stride tokens (cheaper)
   --stride N           strided mode: tokens between windows (default context/2)
   --embedding V        layer 0 as "token+position" (Hugging Face, default) or "token" (the paper's variant)
-  --batch N            windows per forward pass (default 1)
+  --batch N            windows per forward pass (default 2)
   --cache-dir DIR      model and feature cache (default $BRAINSCORE_CACHE or ~/.cache/brainscore)
   --no-cache           recompute even if cached
   --offline            never download

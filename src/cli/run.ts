@@ -5,6 +5,7 @@ import { ConfigError } from "../config/validate.js";
 import { readRunConfig } from "../pipeline/config.js";
 import { mergeResults, parseShard, runPipeline } from "../pipeline/run.js";
 import { runScalingSweep } from "../pipeline/scaling.js";
+import { describeStages } from "../pipeline/stageClock.js";
 import { parseSimulationConfig, simulateDataset } from "../simulate/simulate.js";
 import { progressBar } from "./progress.js";
 import { UsageError } from "./usage.js";
@@ -85,6 +86,8 @@ export async function runCommand(argv: string[]): Promise<void> {
   const lines = [`${report.computed.length} scan(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`];
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
+  for (const t of report.stageSeconds) lines.push(`time ${t.key}: ${describeStages(t.stages)}`);
+  if (report.groupSeconds !== undefined) lines.push(`time group stage: ${report.groupSeconds.toFixed(1)} s`);
   if (report.group) lines.push(...report.group.summary, `outputs: ${c.outDir}/${c.name}/ (tables, maps, figures)`);
   else lines.push(`shard ${values.shard} done; run "brainscore merge --config ${values.config}" after every shard`);
   console.log(lines.join("\n"));

@@ -12,6 +12,11 @@ export interface DecompositionOptions extends Omit<ExtractOptions, "layers">, Al
   layer?: number;
   /** Dependency parses (CoNLL-U tokens) of the story, if available. */
   parses?: ConlluToken[];
+  /**
+   * The story's own states at `layer` (W × E), when the caller extracted them already (a run extracts
+   * every layer first): not computed a second time.
+   */
+  states?: Matrix;
 }
 
 export interface Decomposition {
@@ -34,16 +39,16 @@ export async function syntaxSemantics(model: string, events: WordEvents, options
   const tags = options.parses ? tagsFromParses(events.words, options.parses) : tagWords(events.words);
   const { stories, unchanged } = syntacticAlternatives(events.words, tags, { k, seed: options.seed, vocabulary: options.vocabulary });
   const extract = (ev: WordEvents) => extractWordFeatures(model, ev, { ...options, layers: [layer] });
-  const full = await extract(events);
   const W = events.words.length;
-  const E = full.nEmbd;
+  if (options.states && options.states.rows !== W) throw new Error(`${events.source}: ${options.states.rows} rows of states for ${W} words`);
+  const fullData = options.states ? Float64Array.from(options.states.data) : Float64Array.from((await extract(events)).hiddenStates);
+  const E = options.states ? options.states.cols : fullData.length / W;
   const syntax = new Float64Array(W * E);
   for (const [i, story] of stories.entries()) {
     const alt = await extract({ ...events, words: story, source: `${events.source} (syntactic alternative ${i + 1})` });
     for (let q = 0; q < W * E; q++) syntax[q] += alt.hiddenStates[q] / k;
     options.onProgress?.("alternatives", i + 1, k);
   }
-  const fullData = Float64Array.from(full.hiddenStates);
   return {
     full: { rows: W, cols: E, data: fullData },
     syntax: { rows: W, cols: E, data: syntax },

@@ -123,7 +123,8 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
         : (await brainScore(baseDesigns.map((b) => b.design), bold, ridge)).r);
     const V = bold.cols;
     const scores = new Float64Array(distances.length * V);
-    for (const [i, d] of distances.entries()) {
+    // Each fold's design at distance d: the window PCA (fitted on the fold's training words) beside X's.
+    const designsAt = async (d: number) => {
       const designs: Matrix[] = [];
       const spaces: Matrix[][] = [];
       const generatedGram = generatedWindows ? await generatedWindows.at(d) : undefined;
@@ -133,6 +134,17 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
           : await windowPcaScores(windowGram, { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed }, backend);
         if (banded) spaces.push([baseDesigns[k].design, toDesign([future]).design]);
         else designs.push(toDesign([baseScores[k], future]).design);
+      }
+      return { designs, spaces };
+    };
+    // The next distance's window PCAs (JavaScript on this thread) run while this distance's ridge waits on
+    // onnxruntime, so the core they need is not left idle; neither depends on the other's timing.
+    let next = designsAt(distances[0]);
+    for (const [i, d] of distances.entries()) {
+      const { designs, spaces } = await next;
+      if (i + 1 < distances.length) {
+        next = designsAt(distances[i + 1]);
+        next.catch(() => {}); // awaited (and rethrown) at the next distance
       }
       const r = banded ? (await bandedBrainScore(spaces, bold, { gammas: windowWeights, ...bandedOptions })).r : (await brainScore(designs, bold, ridge)).r;
       scores.set(r, i * V);

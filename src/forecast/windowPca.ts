@@ -60,17 +60,22 @@ export async function windowPcaScores(gram: WordGram, options: WindowPcaOptions,
   if (T < 2) throw new Error(`window PCA needs at least 2 training words, got ${T}`);
   const perm = options.permutation;
   const at = (i: number) => (perm ? perm[i] : i);
-  // Gw(a, b) for every word a and training word b.
+  // Gw(a, b) for every word a and training word b, offset by offset (the order of the sums is fixed).
   const G = new Float64Array(W * T);
+  const column = new Int32Array(T); // K's column of training word j at this offset, −1 past the story's ends
   for (const o of options.offsets) {
+    for (let j = 0; j < T; j++) {
+      const bo = tr[j] + o;
+      column[j] = bo >= 0 && bo < W ? at(bo) : -1;
+    }
     for (let a = 0; a < W; a++) {
       const ao = a + o;
       if (ao < 0 || ao >= W) continue;
       const rowK = at(ao) * W;
       const rowG = a * T;
       for (let j = 0; j < T; j++) {
-        const bo = tr[j] + o;
-        if (bo >= 0 && bo < W) G[rowG + j] += K[rowK + at(bo)];
+        const c = column[j];
+        if (c >= 0) G[rowG + j] += K[rowK + c];
       }
     }
   }

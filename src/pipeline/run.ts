@@ -10,6 +10,7 @@ import { ensureWritableDir } from "../io/files.js";
 import { NarrativesDataset, type NarrativesScan } from "../fmri/datasets/narratives.js";
 import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
+import type { StageSeconds } from "./stageClock.js";
 import { weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { checkRegions, checkScansFound, resolveRun } from "./preflight.js";
 import { describeScanStatuses, readFailures, scanStatuses } from "./scanStatus.js";
@@ -28,7 +29,11 @@ export interface RunReport {
   failed: { key: string; error: string }[];
   /** Word-clock warnings (stories whose clock was inferred), once each. */
   warnings: string[];
+  /** Seconds per stage of each scan computed by this run (load, features, brain scores, sweeps, write). */
+  stageSeconds: { key: string; stages: StageSeconds }[];
   group?: GroupOutputs;
+  /** Seconds of the group stage (tables, maps, figures), when this run did it. */
+  groupSeconds?: number;
 }
 
 export function parseShard(spec: string): { index: number; count: number } {
@@ -62,7 +67,7 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   checkRegions(c);
   const mine = options.shard ? scans.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : scans;
   writeFileAtomic(join(root, "run.json"), [new TextEncoder().encode(JSON.stringify({ config: c, configHash: hash, excludedScans: excluded.map((s) => s.key) }, null, 2))]);
-  const report: RunReport = { computed: [], skipped: [], failed: [], warnings: [] };
+  const report: RunReport = { computed: [], skipped: [], failed: [], warnings: [], stageSeconds: [] };
   const featureCache = new Map<string, StoryFeatures>();
   for (const [i, scan] of mine.entries()) {
     const path = subjectResultPath(c, scan);
@@ -72,7 +77,9 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
       try {
         const result = await runSubject(c, ds, scan, model, featureCache);
         for (const w of result.words.warnings) if (!report.warnings.includes(w)) report.warnings.push(w);
+        const written = performance.now();
         saveSubjectResult(path, result, hash);
+        report.stageSeconds.push({ key: scan.key, stages: { ...result.stageSeconds, write: (performance.now() - written) / 1000 } });
         report.computed.push(scan.key);
       } catch (e) {
         report.failed.push({ key: scan.key, error: (e as Error).message });
@@ -86,7 +93,9 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   else rmSync(failuresFile, { force: true });
   if (!options.shard) {
     try {
+      const merged = performance.now();
       report.group = await mergeResults(c, { subjects: options.subjects });
+      report.groupSeconds = (performance.now() - merged) / 1000;
     } catch (e) {
       if (report.failed.length === 0) throw e;
       // Nothing to combine because scans failed: say why each failed, not "run brainscore run first".

@@ -24,6 +24,7 @@ import { readSafetensors, writeSafetensors, type TensorInput } from "../io/safet
 import type { Matrix } from "../linalg/dense.js";
 import type { WordEvents } from "../stimuli/words.js";
 import { trDesignOf, type RunConfig } from "./config.js";
+import { stageClock, type StageSeconds } from "./stageClock.js";
 
 /** Where the columns of a scan's BOLD live: two hemispheres' vertices, or voxels inside a volume mask. */
 export type Layout = { kind: "surface"; L: number; R: number } | { kind: "volume"; shape: number[]; affine: number[][]; maskIndices: Int32Array };
@@ -56,6 +57,8 @@ export interface SubjectResult {
   masked: number;
   /** The story's words on this scan: alignment, word clock, and words dropped outside the trimmed scan. */
   words: WordsReport;
+  /** Seconds per stage of this computation (not stored: a rerun that loads the result has none). */
+  stageSeconds?: StageSeconds;
 }
 
 export interface WordsReport {
@@ -127,7 +130,7 @@ export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: 
   const layers = new Map<number, Matrix>();
   wanted.forEach((l, i) => layers.set(l, { rows: W, cols: E, data: Float64Array.from(feats.hiddenStates.subarray(i * W * E, (i + 1) * W * E)) }));
   const decomposition = c.forecast?.decompose
-    ? await syntaxSemantics(model, scanWords, { layer: c.forecast.layer, k: c.forecast.k, context: c.context, mode: c.contextMode, cacheDir: c.cacheDir })
+    ? await syntaxSemantics(model, scanWords, { layer: c.forecast.layer, k: c.forecast.k, context: c.context, mode: c.contextMode, cacheDir: c.cacheDir, states: layers.get(c.forecast.layer) })
     : undefined;
   const f = c.forecast;
   const generated = f?.controls.includes("generated")
@@ -137,6 +140,7 @@ export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: 
 }
 
 export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: NarrativesScan, model: string, featureCache: Map<string, StoryFeatures>): Promise<SubjectResult> {
+  const clock = stageClock();
   const loaded = ds.load(scan);
   if (loaded.hemiVertices && c.space !== "MNI152NLin2009cAsym") {
     // Regions, group maps and figures index the space's vertices: another count would land on the wrong ones.
@@ -165,11 +169,13 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
   const T = bold.rows;
   // Keyed by alignment too: a task heard in versions (milkyway) has one story name and several transcripts.
   const featureKey = `${words.alignment}/${loaded.story}`;
+  clock.lap("load");
   let story = featureCache.get(featureKey);
   if (!story) {
     story = await storyFeatures(c, words, model);
     featureCache.set(featureKey, story);
   }
+  clock.lap("features");
   const gen = story.generated;
   if (gen && gen.missing > 0) {
     wordsReport.warnings.push(`${featureKey}: ${gen.missing} of ${gen.W * gen.words} generated words missing (continuations reached forecast.generation.maxTokens); their window entries are zero`);
@@ -200,6 +206,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
       vertexScores.set(r.subarray(0, V), i * V);
       regionScores.set(r.subarray(V), i * R);
     }
+    clock.lap("brain scores");
     let forecast: SubjectResult["forecast"];
     if (c.forecast) {
       const f = c.forecast;
@@ -227,14 +234,19 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
           vertex[name] = vf;
         }
       };
+      // Sweeps on every vertex count as "vertex sweeps", the rest (controls, banded, depth) as "region sweeps".
+      const sweepStage = f.vertexLevel ? "vertex sweeps" : "region sweeps";
       await sweepAll("full", {});
+      clock.lap(sweepStage);
       for (const control of f.controls) {
         const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, generated: story.generated, baseline: analyses.full.baseline });
         analyses[`control_${control}`] = { forecast: res.forecast, baseline: res.baseline };
       }
+      clock.lap("region sweeps");
       if (story.decomposition) {
         await sweepAll("syntax", { windowFeatures: story.decomposition.syntax });
         await sweepAll("semantics", { windowFeatures: story.decomposition.semantics });
+        clock.lap(sweepStage);
       }
       if (f.ridge === "banded") {
         // The same analyses with one weight per feature space (regions only: the inner search is costly).
@@ -253,8 +265,9 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
         depth.set(res.forecast, i * R);
       }
       forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth, vertex: f.vertexLevel ? vertex : undefined };
+      clock.lap("region sweeps");
     }
-    return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport };
+    return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport, stageSeconds: clock.seconds };
   } finally {
     await backends.dispose();
   }

@@ -7,6 +7,17 @@
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
 import type { CheckpointTensors } from "./checkpoint.js";
 
+/**
+ * Blocks a forward pass must build to output `layers` of an L-block model: up to the deepest one asked
+ * for (L when the final norm's output, layer L, is wanted). Blocks past it cannot change the states asked
+ * for, and onnxruntime runs them all the same when they are in the graph (the syntactic alternatives read
+ * layer 8 of 12: a third of their work). Refuses a layer the model does not have.
+ */
+export function blocksToBuild(L: number, layers: number[], family: string): number {
+  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > L) throw new Error(`${family}: layer ${l} does not exist (0 … ${L})`);
+  return layers.length === 0 ? L : Math.max(...layers);
+}
+
 export class TorchGraph {
   readonly g: GraphBuilder;
 

@@ -17,6 +17,7 @@ import * as ort from "onnxruntime-node";
 import { GraphBuilder, attr } from "../../backend/onnx/graph.js";
 import type { Gpt2Config } from "./config.js";
 import type { Gpt2Weights } from "./weights.js";
+import { blocksToBuild } from "./graphParts.js";
 import { causalBias, createSession, readHidden, tokenTensors, type ForwardResult, type LanguageModelRuntime, type SessionOptions } from "./runtime.js";
 
 export type { ForwardResult } from "./runtime.js";
@@ -71,7 +72,9 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   // scale_attn_by_inverse_layer_idx (reorder_and_upcast_attn only changes the order of float32 work).
   const attnScale = (l: number) => scalar((config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1));
 
-  for (let l = 0; l < L; l++) {
+  // Generation needs the last block's logits; otherwise stop at the deepest layer asked for.
+  const blocks = cache ? L : blocksToBuild(L, layers, "GPT-2");
+  for (let l = 0; l < blocks; l++) {
     const b = w.blocks[l];
     const qkv = linear(layerNorm(x, b.ln1), b.attnW, b.attnB, E, 3 * E);
     const heads = (t: string) => g.op("Reshape", [t, shape([0, 0, H, D])]);
@@ -94,7 +97,7 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     x = g.op("Add", [x, linear(act, b.fcProjW, b.fcProjB, I, E)]);
     if (l < L - 1) outputs.set(l + 1, x);
   }
-  outputs.set(L, layerNorm(x, w.lnF));
+  if (blocks === L) outputs.set(L, layerNorm(x, w.lnF));
   if (cache) {
     // Logits of the last position only: [B, E] × wteᵀ (the LM head is tied to the token embedding).
     const last = g.op("Reshape", [g.op("Slice", [outputs.get(L)!, shape([-1]), shape([Number.MAX_SAFE_INTEGER]), shape([1])]), shape([-1, E])]);

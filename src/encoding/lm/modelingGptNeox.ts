@@ -8,7 +8,7 @@
  */
 import type { GraphBuilder } from "../../backend/onnx/graph.js";
 import type { CheckpointTensors } from "./checkpoint.js";
-import { TorchGraph } from "./graphParts.js";
+import { blocksToBuild, TorchGraph } from "./graphParts.js";
 
 export interface GptNeoxConfig {
   nLayer: number;
@@ -78,7 +78,8 @@ export function buildGptNeoxGraph(c: GptNeoxConfig, w: CheckpointTensors, layers
   const slice = (u: string, from: number, to: number) => g.op("Slice", [u, t.ints([from]), t.ints([to]), t.ints([-1])]);
   let x = t.embedding("gpt_neox.embed_in.weight", c.vocabSize, E, "input_ids");
   const outputs = new Map<number, string>([[0, x]]);
-  for (let l = 0; l < L; l++) {
+  const blocks = blocksToBuild(L, layers, "gpt_neox");
+  for (let l = 0; l < blocks; l++) {
     const p = `gpt_neox.layers.${l}`;
     const qkv = t.heads(t.linear(ln(x, `${p}.input_layernorm`), `${p}.attention.query_key_value`, E, 3 * E, c.attentionBias), H, 3 * D); // [B,H,T,3D]
     const q = rope(slice(qkv, 0, D));
@@ -93,7 +94,7 @@ export function buildGptNeoxGraph(c: GptNeoxConfig, w: CheckpointTensors, layers
     }
     if (l < L - 1) outputs.set(l + 1, x);
   }
-  outputs.set(L, ln(x, "gpt_neox.final_layer_norm"));
+  if (blocks === L) outputs.set(L, ln(x, "gpt_neox.final_layer_norm"));
   t.checkLayerCount(`gpt_neox.layers.${L}.input_layernorm.weight`, L);
   return t.finish(outputs, layers, E, "gpt_neox");
 }

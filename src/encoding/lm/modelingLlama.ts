@@ -11,7 +11,7 @@
  */
 import type { GraphBuilder } from "../../backend/onnx/graph.js";
 import type { CheckpointTensors } from "./checkpoint.js";
-import { TorchGraph } from "./graphParts.js";
+import { blocksToBuild, TorchGraph } from "./graphParts.js";
 
 export interface LlamaConfig {
   modelType: "llama" | "mistral" | "qwen2";
@@ -119,7 +119,8 @@ export function buildLlamaGraph(c: LlamaConfig, w: CheckpointTensors, layers: nu
   const norm = (x: string, name: string) => t.rmsNorm(x, name, E, c.rmsNormEps);
   let x = t.embedding("model.embed_tokens.weight", c.vocabSize, E, "input_ids");
   const outputs = new Map<number, string>([[0, x]]);
-  for (let l = 0; l < L; l++) {
+  const blocks = blocksToBuild(L, layers, c.modelType);
+  for (let l = 0; l < blocks; l++) {
     const p = `model.layers.${l}`;
     const h = norm(x, `${p}.input_layernorm`);
     const q = rope(t.heads(t.linear(h, `${p}.self_attn.q_proj`, E, H * D, c.qkvBias), H, D));
@@ -132,7 +133,7 @@ export function buildLlamaGraph(c: LlamaConfig, w: CheckpointTensors, layers: nu
     x = g.op("Add", [x, t.linear(g.op("Mul", [silu, t.linear(h2, `${p}.mlp.up_proj`, E, I, c.mlpBias)]), `${p}.mlp.down_proj`, I, E, c.mlpBias)]);
     if (l < L - 1) outputs.set(l + 1, x);
   }
-  outputs.set(L, norm(x, "model.norm"));
+  if (blocks === L) outputs.set(L, norm(x, "model.norm"));
   t.checkLayerCount(`model.layers.${L}.input_layernorm.weight`, L);
   return t.finish(outputs, layers, E, c.modelType);
 }

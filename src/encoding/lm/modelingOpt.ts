@@ -7,7 +7,7 @@
  */
 import type { GraphBuilder } from "../../backend/onnx/graph.js";
 import type { CheckpointTensors } from "./checkpoint.js";
-import { TorchGraph } from "./graphParts.js";
+import { blocksToBuild, TorchGraph } from "./graphParts.js";
 
 export interface OptConfig {
   nLayer: number;
@@ -52,7 +52,8 @@ export function buildOptGraph(c: OptConfig, w: CheckpointTensors, layers: number
   const shifted = g.op("Add", ["position_ids", t.g.constant("int64", [], [POSITION_OFFSET])]);
   let x = g.op("Add", [t.embedding(`${prefix}.embed_tokens.weight`, c.vocabSize, E, "input_ids"), t.embedding(`${prefix}.embed_positions.weight`, c.nPositions + POSITION_OFFSET, E, shifted)]);
   const outputs = new Map<number, string>([[0, x]]);
-  for (let l = 0; l < L; l++) {
+  const blocks = blocksToBuild(L, layers, "opt");
+  for (let l = 0; l < blocks; l++) {
     const p = `${prefix}.layers.${l}`;
     const h = ln(x, `${p}.self_attn_layer_norm`);
     const q = t.heads(t.linear(h, `${p}.self_attn.q_proj`, E, E, c.bias), H, D);
@@ -64,7 +65,7 @@ export function buildOptGraph(c: OptConfig, w: CheckpointTensors, layers: number
     x = g.op("Add", [x, t.linear(relu, `${p}.fc2`, I, E, c.bias)]);
     if (l < L - 1) outputs.set(l + 1, x);
   }
-  outputs.set(L, ln(x, `${prefix}.final_layer_norm`));
+  if (blocks === L) outputs.set(L, ln(x, `${prefix}.final_layer_norm`));
   t.checkLayerCount(`${prefix}.layers.${L}.fc1.weight`, L);
   return t.finish(outputs, layers, E, "opt");
 }

@@ -42,16 +42,16 @@ export interface SessionOptions {
 }
 
 /**
- * Above this many bytes of weights the graph goes to disk with ONNX external data. Protobuf's limit is
- * 2 GB, but the in-memory route costs far more memory below it: a gpt2-medium-shaped model (1.4 GB)
- * peaked at 6.5–7.1 GB and loaded in 45–47 s in memory, 2.0 GB and 21–22 s through the external file —
- * whose session ran 5–15% slower per 1,024-token window (5.3–6.0 s vs 5.1–5.2 s), so gpt2-small-sized
- * models (0.5 GB) stay in memory.
+ * Above this many bytes of weights the graph goes to disk with ONNX external data (protobuf's limit is
+ * 2 GB, and the in-memory route holds the weights several times over). gpt2-small shape (0.5 GB), measured
+ * together: in memory 3.6–5.9 s to load and 2.7–3.1 GB peak RSS, through the file 1.8 s and 1.5–1.6 GB, the
+ * same 1.21–1.27 s per pair-batched 1,024-token window either way. gpt2-medium shape (1.4 GB): 6.5–7.1 GB
+ * and 45–47 s in memory, 2.0 GB and 21–22 s through the file. Test-sized models stay in memory.
  */
-export const EXTERNAL_DATA_BYTES = 1e9;
+export const EXTERNAL_DATA_BYTES = 64e6;
 
 /**
- * An onnxruntime session for a language-model graph. Models up to gpt2-small's size are handed over in
+ * An onnxruntime session for a language-model graph. Models under EXTERNAL_DATA_BYTES are handed over in
  * memory; larger ones (or `externalData: true`) are written as model.onnx + weights.bin in a temporary folder — the weights
  * streamed from the checkpoint's own buffers, 64-byte aligned — loaded from there and the folder removed.
  */

@@ -21,7 +21,10 @@ export interface WordStateOptions {
   mode?: ContextMode;
   /** Strided mode: tokens between window starts (default context / 2). */
   stride?: number;
-  /** Windows per forward pass (default 1). */
+  /**
+   * Windows of equal length per forward pass (default 2): states identical to one at a time, and larger
+   * products — GPT-2-small shape, 1,024-token windows on 2 cores: 1.61 s a window alone, 1.31 s in pairs.
+   */
   batchSize?: number;
   /** A beginning-of-sequence token put before every window, as models trained with one expect (Llama-2, Mistral). */
   bos?: number;
@@ -92,7 +95,7 @@ export async function wordStates(runtime: LanguageModelRuntime, tokens: WordToke
   const layers = runtime.layers;
   const states = new Float32Array(layers.length * W * E);
   const contextTokens = new Int32Array(W);
-  const batchSize = Math.max(1, options.batchSize ?? 1);
+  const batchSize = Math.max(1, options.batchSize ?? 2);
   let passes = 0;
   let tokensProcessed = 0;
   // Batch windows of equal length together.
