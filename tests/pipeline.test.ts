@@ -67,6 +67,13 @@ describe("simulate → run", () => {
     const report = await runPipeline(c);
     expect(report.failed).toEqual([]);
     expect(report.computed.length).toBe(3);
+    // Each computed scan reports where its time went; the group stage too.
+    expect(report.stageSeconds.map((t) => t.key)).toEqual(report.computed);
+    for (const { stages } of report.stageSeconds) {
+      expect(Object.keys(stages)).toEqual(expect.arrayContaining(["load", "features", "brain scores", "vertex sweeps", "region sweeps", "write"]));
+      for (const v of Object.values(stages)) expect(v).toBeGreaterThanOrEqual(0);
+    }
+    expect(report.groupSeconds).toBeGreaterThan(0);
     const root = join(c.outDir, "test");
     const peaks = csv(join(root, "tables", "forecast_peaks.csv"));
     const dStar = (region: string) => Number(peaks.find((r) => r.region === region)!.d_star);
@@ -117,6 +124,7 @@ describe("simulate → run", () => {
     // Resumable: a rerun computes nothing.
     const again = await runPipeline(c);
     expect(again.computed).toEqual([]);
+    expect(again.stageSeconds).toEqual([]);
     expect(again.skipped.length).toBe(3);
   }, 600_000);
 
