@@ -68,6 +68,15 @@ describe("forecast sweeps", () => {
     });
     const res = await forecastSweep(X, onsets, bold, { tr: 1.5, distances: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], windowLength: 1, nComponents: 3 });
     expect(Array.from(peakDistances(res))).toEqual(planted);
+    // Each distance's windows are prepared while the previous distance's ridge runs: the same scores one
+    // distance at a time, and no distance at all is an empty sweep (the baseline alone).
+    for (const d of [4, 11]) {
+      const alone = await forecastSweep(X, onsets, bold, { tr: 1.5, distances: [d], windowLength: 1, nComponents: 3 });
+      expect(Array.from(alone.scores)).toEqual(Array.from(res.scores.subarray(d * 2, d * 2 + 2)));
+    }
+    const none = await forecastSweep(X, onsets, bold, { tr: 1.5, distances: [], windowLength: 1, nComponents: 3 });
+    expect(none.scores.length).toBe(0);
+    expect(Array.from(none.baseline)).toEqual(Array.from(res.baseline));
   });
 
   it("recovers regions planted at d = 3 and d = 8 on pieman's real word timing (±1 word), not in the controls", async () => {

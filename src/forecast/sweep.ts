@@ -139,9 +139,9 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     };
     // The next distance's window PCAs (JavaScript on this thread) run while this distance's ridge waits on
     // onnxruntime, so the core they need is not left idle; neither depends on the other's timing.
-    let next = designsAt(distances[0]);
+    let next = distances.length > 0 ? designsAt(distances[0]) : undefined;
     for (const [i, d] of distances.entries()) {
-      const { designs, spaces } = await next;
+      const { designs, spaces } = await next!;
       if (i + 1 < distances.length) {
         next = designsAt(distances[i + 1]);
         next.catch(() => {}); // awaited (and rethrown) at the next distance
