@@ -1,6 +1,6 @@
 /**
  * One real-scale scan through `brainscore run` with the defaults a user gets: `npm run bench -- scan`.
- * pieman (957 words, 282 TRs) simulated on fsaverage6 (81,924 vertices) from a GPT-2-small-shaped
+ * pieman (957 words, 281 TRs) simulated on fsaverage6 (81,924 vertices) from a GPT-2-small-shaped
  * checkpoint (12 × 768, random weights), all 13 layers, the forecast sweep d = −10 … 30 with the
  * syntax/semantics decomposition, its controls and vertex-level maps. The checkpoint and dataset are
  * written once to the temporary folder; a child process then runs the scan and reports its own wall time,
@@ -80,7 +80,8 @@ async function scanChild(): Promise<void> {
   const fits = [
     { what: "layers", count: c.layers.length, targets: V + R },
     { what: "forecast (vertices)", count: 1 + analyses * f.distances.length, targets: f.vertexLevel ? V + R : R },
-    { what: "controls and depth (regions)", count: f.controls.length * f.distances.length + f.depthLayers.length, targets: R },
+    // Each depth layer's sweep fits its own baseline beside F(dTest).
+    { what: "controls and depth (regions)", count: f.controls.length * f.distances.length + 2 * f.depthLayers.length, targets: R },
   ];
   const A = DEFAULT_ALPHAS.length;
   const perFit = (C: number) => contiguousFolds(T, c.ridge.folds).reduce((s, fold) => s + (A + 2) * 2 * fold.train.length ** 2 * C, 0);

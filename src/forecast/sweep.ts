@@ -137,8 +137,9 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
       }
       return { designs, spaces };
     };
-    // The next distance's window PCAs (JavaScript on this thread) run while this distance's ridge waits on
-    // onnxruntime, so the core they need is not left idle; neither depends on the other's timing.
+    // The next distance's window PCAs run on this thread while the fold worker scores this distance's target
+    // chunks (onnxruntime runs block this thread, so the overlap is with the worker's lane, not with them);
+    // neither depends on the other's timing.
     let next = distances.length > 0 ? designsAt(distances[0]) : undefined;
     for (const [i, d] of distances.entries()) {
       const { designs, spaces } = await next!;
