@@ -4,12 +4,13 @@
 import { existsSync } from "node:fs";
 
 const source = new URL("../src/cli/main.ts", import.meta.url);
-let main;
+let main, exitOnTermination;
 if (existsSync(source)) {
   const { register } = await import("tsx/esm/api");
   register();
-  ({ main } = await import(source.href));
+  ({ main, exitOnTermination } = await import(source.href));
 } else {
-  ({ main } = await import(new URL("../dist/src/cli/main.js", import.meta.url).href));
+  ({ main, exitOnTermination } = await import(new URL("../dist/src/cli/main.js", import.meta.url).href));
 }
+exitOnTermination(process.argv[2] ?? "");
 process.exitCode = await main(process.argv.slice(2));

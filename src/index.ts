@@ -1,5 +1,6 @@
 /** Library entry point: everything a script needs, one import away. */
 export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
+export { brainScoreInBlocks, brainScoreMemory, type BrainScoreShape } from "./encoding/ridge/targetBlocks.js";
 export { RidgeCV, type RidgeCVOptions } from "./encoding/ridge/estimator.js";
 export { BandedRidgeCV, type BandedRidgeCVOptions } from "./encoding/ridge/bandedRidge.js";
 export { bandedBrainScore, type BandedBrainScoreOptions, type BandedBrainScoreResult } from "./encoding/ridge/bandedBrainScore.js";
@@ -11,6 +12,7 @@ export { createBackend, withBackends, JsBackend, OrtBackend, type BackendName, t
 export { readNpy, writeNpy, parseNpy } from "./io/npy.js";
 export { readSafetensors, writeSafetensors, parseSafetensors } from "./io/safetensors.js";
 export { loadMatrix } from "./io/arrays.js";
+export { locateMatrix, readColumns, type MatrixLocation } from "./io/arrayBlocks.js";
 export type { DType, Matrix } from "./linalg/dense.js";
 export { extractWordFeatures, type ExtractOptions, type WordFeatures } from "./encoding/lm/extract.js";
 export { resolveCheckpoint, resolveModel } from "./encoding/lm/hub.js";

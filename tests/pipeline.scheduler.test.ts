@@ -4,32 +4,18 @@
  * missing (never run) scans and exits non-zero; after the bad file is fixed, rerunning that shard and the
  * missing one gives tables identical to an unsharded run, and the stale failure entry is gone.
  */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
-import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
 import { captureConsole } from "./helpers/console.js";
+import { smallRun } from "./helpers/smallRun.js";
 
-const work = mkdtempSync(join(tmpdir(), "scheduler-"));
-const cacheDir = join(work, "cache");
-const dataset = join(work, "ds");
+const { work, cacheDir, dataset, config, root, csv, simulate } = smallRun("scheduler", 2);
 const bad = join(dataset, "derivatives", "afni-nosmooth", "sub-002", "func", "sub-002_task-pieman_space-fsaverage5_hemi-L_desc-clean.func.gii");
 const { out, err } = captureConsole();
 
-const config = (name: string) => {
-  const path = join(work, `${name}.json`);
-  writeFileSync(path, JSON.stringify({ name, dataset, space: "fsaverage5", model: "tiny", layers: [0, 2], context: 32, contextMode: "strided", ridge: { alphaSelection: "gcv" }, forecast: false, noiseCeiling: false, statistics: { bootstrap: 100 }, outDir: join(work, "out"), cacheDir }));
-  return path;
-};
-const root = (name: string) => join(work, "out", name);
-const csv = (name: string, table: string) => readFileSync(join(root(name), "tables", `${table}.csv`), "utf8");
-
-beforeAll(async () => {
-  const sim = parseSimulationConfig({ seed: 2, stories: ["pieman"], subjects: 3, context: 32, regions: [{ label: "superiortemporal", hemi: "both", layer: 2, snr: 1 }] }, "sim.json");
-  await simulateDataset(sim, dataset, { cacheDir });
-}, 300_000);
+beforeAll(simulate, 300_000);
 
 describe("shards and merge under a scheduler", () => {
   it("fails the task of a failed scan, names failed and missing scans at merge, and recovers on rerun", async () => {

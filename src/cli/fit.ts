@@ -3,20 +3,23 @@
  *   brainscore fit --x X.npy --y Y.npy [--alphas ...] [--folds 5 | --groups g.npy] [--alpha-selection loo|kfold|gcv]
  *                  [--dtype float32|float64] [--save-predictions] [--save-model model.safetensors] --out result.safetensors
  */
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BACKEND_NAMES, type BackendName } from "../backend/index.js";
-import { brainScore, type BrainScoreResult } from "../encoding/ridge/crossValidate.js";
+import { brainScore, type BrainScoreOptions, type BrainScoreResult } from "../encoding/ridge/crossValidate.js";
+import { brainScoreInBlocks, brainScoreMemory } from "../encoding/ridge/targetBlocks.js";
+import { locateMatrix, readColumns, type MatrixLocation } from "../io/arrayBlocks.js";
 import { designVaries } from "../encoding/ridge/checks.js";
 import { parseAlphas } from "../encoding/ridge/alphas.js";
 import { RidgeCV } from "../encoding/ridge/estimator.js";
 import { ALPHA_SELECTIONS, type AlphaSelection } from "../encoding/ridge/criteria.js";
 import { loadMatrix } from "../io/arrays.js";
+import { removeStaleTemporaries } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";
 import { writeSafetensors, type TensorInput } from "../io/safetensors.js";
 import type { DType } from "../linalg/dense.js";
 import { progressBar } from "./progress.js";
-import { numberOption } from "./args.js";
+import { byteSizeOption, memoryBudget, numberOption } from "./args.js";
 import { UsageError } from "./usage.js";
 
 export const FIT_HELP = `Usage: brainscore fit --x X.npy --y Y.npy --out result.safetensors [options]
@@ -35,6 +38,8 @@ Options:
   --dtype float32|float64  precision of the heavy products (default float32)
   --backend NAME           onnxruntime | js (default onnxruntime)
   --chunk N                targets per chunk (default: sized to keep ~10 MiB (loo, gcv) or 32 MiB (kfold) intermediates)
+  --max-memory SIZE        memory the fit may use, e.g. 8G (default: 90% of what is available now, within a
+                           cgroup/Slurm limit); a Y larger than fits is fitted in blocks of targets read from disk
   --mask-invalid-targets   score targets containing NaN/Inf as NaN instead of failing
   --save-predictions       also write held-out predictions [n, V] in Y's units
   --save-model FILE        also refit on all samples (same alpha selection) and write the model
@@ -59,6 +64,7 @@ export async function fitCommand(argv: string[]): Promise<void> {
       dtype: { type: "string" },
       backend: { type: "string" },
       chunk: { type: "string" },
+      "max-memory": { type: "string" },
       "mask-invalid-targets": { type: "boolean" },
       "save-predictions": { type: "boolean" },
       "save-model": { type: "string" },
@@ -89,13 +95,16 @@ export async function fitCommand(argv: string[]): Promise<void> {
   for (const [option, file] of [["--out", values.out], ["--save-model", modelPath]] as const) {
     if (file !== undefined) ensureWritableDir(dirname(resolve(file)), `folder of ${option}`, { create: false });
   }
+  for (const file of [values.out, modelPath]) if (file !== undefined) removeStaleTemporaries(dirname(resolve(file)), { recursive: false, of: basename(file) });
+  const alphas = values.alphas !== undefined ? parseAlphas(values.alphas) : undefined;
+  const savePredictions = values["save-predictions"] ?? false;
+  const plan = memoryPlan(values.x, values.y, { folds, alphas: alphas?.length ?? 10, dtype, savePredictions, saveModel: modelPath !== undefined }, byteSizeOption(values["max-memory"], "--max-memory", FIT_HELP));
   const x = loadMatrix(values.x);
   if (!designVaries(x)) throw new Error(`${values.x}: every one of its ${x.cols} column(s) is constant over the ${x.rows} rows: the design carries no signal to fit`);
-  const y = loadMatrix(values.y);
   const groups = values.groups ? loadMatrix(values.groups).data : undefined;
   const bar = progressBar("ridge", process.stderr, values.quiet);
-  const result = await brainScore(x, y, {
-    alphas: values.alphas !== undefined ? parseAlphas(values.alphas) : undefined,
+  const options: BrainScoreOptions = {
+    alphas,
     folds,
     groups,
     alphaSelection: mode,
@@ -103,11 +112,16 @@ export async function fitCommand(argv: string[]): Promise<void> {
     dtype,
     backend,
     targetChunkSize: chunk,
-    savePredictions: values["save-predictions"] ?? false,
+    savePredictions,
     invalidTargets: values["mask-invalid-targets"] ? "mask" : "error",
     source: { x: values.x, y: values.y, groups: values.groups },
     onProgress: (p) => bar.update(p.done, p.total, p.stage),
-  });
+  };
+  if (plan.block !== undefined) console.error(plan.note);
+  const y = plan.block === undefined ? loadMatrix(values.y) : undefined;
+  const result = y
+    ? await brainScore(x, y, options)
+    : await brainScoreInBlocks(x, plan.location.cols, plan.block!, (c0, c1) => readColumns(plan.location, c0, c1), options);
   bar.finish();
   writeSafetensors(values.out, resultTensors(result), {
     format: "brainscore.ridge/1",
@@ -126,7 +140,7 @@ export async function fitCommand(argv: string[]): Promise<void> {
       targetChunkSize: chunk,
       invalidTargets: values["mask-invalid-targets"] ? "mask" : "error",
       source: { x: values.x, y: values.y },
-    }).fit(x, y);
+    }).fit(x, y!);
     model.save(modelPath, { x: values.x, y: values.y });
     console.log(`model refitted on all ${x.rows} samples (${mode}); wrote ${modelPath}`);
   }
@@ -182,4 +196,35 @@ function summary(res: BrainScoreResult, out: string): string {
   }
   lines.push(`wrote ${out}`);
   return lines.join("\n");
+}
+
+const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GB`;
+
+/**
+ * Whether Y fits in memory beside the fit, from the files' headers alone (nothing read yet): `block`
+ * undefined when it does, else the targets per block. Errors name the files and --max-memory where even one
+ * block cannot fit, or where --save-model needs all of Y at once.
+ */
+function memoryPlan(
+  xSpec: string,
+  ySpec: string,
+  fit: { folds: number; alphas: number; dtype: DType; savePredictions: boolean; saveModel: boolean },
+  maxMemory: number | undefined,
+): { location: MatrixLocation; block?: number; note?: string } {
+  const xLoc = locateMatrix(xSpec);
+  const yLoc = locateMatrix(ySpec);
+  const V = yLoc.cols;
+  const need = brainScoreMemory({ n: xLoc.rows, p: xLoc.cols, V, xWidth: xLoc.width, yWidth: yLoc.width, ...fit });
+  const budget = memoryBudget(maxMemory);
+  const whole = need.fixed + need.perTarget * V;
+  if (whole <= budget.bytes) return { location: yLoc };
+  const block = Math.floor((budget.bytes - need.fixed) / need.perTarget);
+  const yBytes = yLoc.rows * V * yLoc.width;
+  if (block < Math.min(V, 64)) {
+    throw new Error(`fit: ${xSpec} (${xLoc.rows} × ${xLoc.cols}) and the fit's decompositions need about ${gb(need.fixed)} before any target, and ${ySpec} is ${gb(yBytes)}; ${gb(budget.bytes)} may be used (${budget.source}): free memory, use a machine with more, or raise --max-memory if that limit is wrong`);
+  }
+  if (fit.saveModel) {
+    throw new Error(`fit: --save-model refits on all of ${ySpec} (${gb(yBytes)}) at once, and the fit needs about ${gb(whole)} with it, more than the ${gb(budget.bytes)} that may be used (${budget.source}); without --save-model the scores are fitted in blocks of targets, or raise --max-memory`);
+  }
+  return { location: yLoc, block, note: `${ySpec} is ${gb(yBytes)}: the fit needs about ${gb(whole)} with it, more than the ${gb(budget.bytes)} that may be used (${budget.source}); fitting it in blocks of ${block} targets read from disk` };
 }

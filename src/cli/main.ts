@@ -67,6 +67,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A scheduler's stop (scancel, a job's time limit: SIGTERM; Ctrl-C: SIGINT) ends the command with one clear
+ * line and the shell's exit code 128 + signal. Every file is written synchronously and atomically, so the
+ * handler never runs inside a write: what is on disk is whole, and rerunning the same command resumes.
+ */
+export function exitOnTermination(name: string): void {
+  for (const [signal, number] of [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]] as const) {
+    process.on(signal, () => {
+      console.error(`brainscore ${name}: stopped by ${signal}; every file written so far is complete, rerun the same command to resume`);
+      process.exit(128 + number);
+    });
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/src/cli/main.ts")) {
+  exitOnTermination(process.argv[2] ?? "");
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { readCheckpointTensors } from "../encoding/lm/checkpoint.js";
 import type { Gpt2Config } from "../encoding/lm/config.js";
 import type { Gpt2Weights } from "../encoding/lm/weights.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { temporaryPath, writeFileAtomic } from "../io/atomic.js";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { gpt2ParameterShapes } from "./gpt2TrainingGraph.js";
@@ -69,7 +69,7 @@ const TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "merges.txt", "tokenize
  * training.json. Written into a temporary sibling folder and renamed, so a crash never leaves half a model.
  */
 export function saveGpt2Checkpoint(outDir: string, baseDir: string, config: Gpt2Config, params: Parameters, record: object): void {
-  const tmp = `${outDir}.tmp-${process.pid}`;
+  const tmp = temporaryPath(outDir);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const model: Record<string, { shape: number[]; data: Float32Array }> = {};

@@ -6,7 +6,17 @@ export function readBytes(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
+    // An ArrayBuffer the engine cannot allocate: say it is memory, not the file.
+    if (e instanceof RangeError) throw new Error(`${path}: cannot read: its ${fileSize(path)} bytes do not fit in the memory available (${e.message})`);
     throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function fileSize(path: string): string {
+  try {
+    return statSync(path).size.toLocaleString("en-US");
+  } catch {
+    return "?";
   }
 }
 

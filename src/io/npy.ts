@@ -12,8 +12,17 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** Parses .npy bytes; `source` names the data in error messages. */
-export function parseNpy(bytes: Uint8Array, source = "npy data"): NpyArray {
+export interface NpyHeader {
+  shape: number[];
+  descr: string;
+  width: 4 | 8;
+  bigEndian: boolean;
+  /** Byte offset of the data. */
+  dataStart: number;
+}
+
+/** Parses a .npy header from the file's first bytes (the whole header must be in `bytes`). */
+export function parseNpyHeader(bytes: Uint8Array, source = "npy data"): NpyHeader {
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
     throw new Error(`${source}: not a .npy file (missing the \\x93NUMPY magic string)`);
   }
@@ -53,22 +62,26 @@ export function parseNpy(bytes: Uint8Array, source = "npy data"): NpyArray {
   if ((kind !== "f4" && kind !== "f8") || !"<>|=".includes(order)) {
     throw new Error(`${source}: unsupported dtype '${descr}'; expected float32 ('<f4') or float64 ('<f8')`);
   }
-  const width = kind === "f4" ? 4 : 8;
+  return { shape, descr, width: kind === "f4" ? 4 : 8, bigEndian: order === ">", dataStart: start + headerLen };
+}
+
+/** Parses .npy bytes; `source` names the data in error messages. */
+export function parseNpy(bytes: Uint8Array, source = "npy data"): NpyArray {
+  const { shape, descr, width, bigEndian, dataStart } = parseNpyHeader(bytes, source);
   const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
   const available = bytes.length - dataStart;
   if (available !== count * width) {
     throw new Error(`${source}: header says shape (${shape.join(", ")}) of ${descr} = ${count * width} bytes, but the file holds ${available}`);
   }
   // Little-endian data at an aligned offset (numpy pads headers to 64 bytes) is viewed in place, no copy.
   const offset = bytes.byteOffset + dataStart;
-  if (order !== ">" && offset % width === 0) {
+  if (!bigEndian && offset % width === 0) {
     return { shape, data: width === 4 ? new Float32Array(bytes.buffer, offset, count) : new Float64Array(bytes.buffer, offset, count) };
   }
   // Otherwise one memcpy into a fresh (aligned) buffer, then an in-place byte swap for big-endian files.
   const raw = new Uint8Array(count * width);
   raw.set(bytes.subarray(dataStart, dataStart + count * width));
-  if (order === ">") {
+  if (bigEndian) {
     for (let i = 0; i < raw.length; i += width) raw.subarray(i, i + width).reverse();
   }
   const out = width === 4 ? new Float32Array(raw.buffer) : new Float64Array(raw.buffer);

@@ -93,7 +93,7 @@ export function readSafetensors(path: string): SafetensorsFile {
 }
 
 /** Names, dtypes and shapes of a safetensors file's tensors, from its header alone (no tensor data read). */
-export function readSafetensorsHeader(path: string): { name: string; dtype: SafetensorsDType; shape: number[] }[] {
+export function readSafetensorsHeader(path: string): { name: string; dtype: SafetensorsDType; shape: number[]; begin: number }[] {
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
@@ -103,7 +103,7 @@ export function readSafetensorsHeader(path: string): { name: string; dtype: Safe
     const hl = headerLength(first, size, path);
     const header = new Uint8Array(hl);
     readSync(fd, header, 0, hl, 8);
-    return parseHeader(header, size - 8 - hl, path).entries.map(({ name, dtype, shape }) => ({ name, dtype, shape }));
+    return parseHeader(header, size - 8 - hl, path).entries.map(({ name, dtype, shape, begin }) => ({ name, dtype, shape, begin }));
   } finally {
     closeSync(fd);
   }

@@ -5,13 +5,14 @@
  */
 import { readdirSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../io/atomic.js";
+import { removeStaleTemporaries, writeFileAtomic } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";
 import { NarrativesDataset, type NarrativesScan } from "../fmri/datasets/narratives.js";
 import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
 import type { StageSeconds } from "./stageClock.js";
 import { weightsSha256 } from "../encoding/lm/checkpoint.js";
+import { defaultCacheDir } from "../encoding/lm/hub.js";
 import { checkRegions, checkScansFound, resolveRun } from "./preflight.js";
 import { describeScanStatuses, readFailures, scanStatuses } from "./scanStatus.js";
 import { writeTable } from "../report/table.js";
@@ -61,6 +62,8 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   // Everything that can be checked before computing is checked first (preflight.ts).
   const root = join(config.outDir, config.name);
   ensureWritableDir(root, "output folder (outDir/name)");
+  // Temporaries of a run killed mid-write (SIGKILL, a node failure): the writes they belonged to never landed.
+  const stale = [...removeStaleTemporaries(root), ...removeStaleTemporaries(config.cacheDir ?? defaultCacheDir())];
   const { ds, scans, excluded } = listRunScans(config, options.subjects);
   checkScansFound(config, ds, scans, excluded, options.subjects ?? config.subjects);
   const { config: c, model, hash } = await runIdentity(config);
@@ -68,6 +71,7 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   const mine = options.shard ? scans.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : scans;
   writeFileAtomic(join(root, "run.json"), [new TextEncoder().encode(JSON.stringify({ config: c, configHash: hash, excludedScans: excluded.map((s) => s.key) }, null, 2))]);
   const report: RunReport = { computed: [], skipped: [], failed: [], warnings: [], stageSeconds: [] };
+  if (stale.length > 0) report.warnings.push(`removed ${stale.length} temporary file(s) left by an interrupted run (e.g. ${stale[0]})`);
   const featureCache = new Map<string, StoryFeatures>();
   for (const [i, scan] of mine.entries()) {
     const path = subjectResultPath(c, scan);

