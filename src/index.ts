@@ -1,6 +1,7 @@
 /** Library entry point: everything a script needs, one import away. */
 export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
 export { brainScoreInBlocks, brainScoreMemory, type BrainScoreShape } from "./encoding/ridge/targetBlocks.js";
+export { bootstrapRidge, HUTH_ALPHAS, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "./encoding/ridge/bootstrapRidge.js";
 export { RidgeCV, type RidgeCVOptions } from "./encoding/ridge/estimator.js";
 export { BandedRidgeCV, type BandedRidgeCVOptions } from "./encoding/ridge/bandedRidge.js";
 export { bandedBrainScore, type BandedBrainScoreOptions, type BandedBrainScoreResult } from "./encoding/ridge/bandedBrainScore.js";
@@ -33,6 +34,8 @@ export { loadAliceSubject, listAliceSubjects, ALICE_ROIS } from "./fmri/datasets
 export { cleanRun } from "./fmri/preprocess.js";
 export { wordDesign, wordDesigner, namedTrDesign, PAPER_FIR_DELAYS, type TrDesign, type WordDesignOptions } from "./fmri/design/wordDesign.js";
 export { firDelays } from "./fmri/design/fir.js";
+export { lanczosDownsample, lanczosKernel, type LanczosOptions } from "./fmri/design/lanczos.js";
+export { HUTH_DELAYS, HUTH_TRIM, lanczosStoryDesign, trimRows, zscoreColumns, type LanczosStoryOptions, type StoryTrim } from "./fmri/design/storyDesign.js";
 export { computeRegressor, eventResponses } from "./fmri/design/regressors.js";
 export { gloverHrf, spmHrf } from "./fmri/design/hrf.js";
 export { parcellationFromAnnot, parcellationFromGiftiLabels, parcellationFromLabelVolume, splitLargeRegions, regionAverages, summarizeByRegion } from "./fmri/regions.js";
