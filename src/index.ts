@@ -29,6 +29,10 @@ export { readGifti, readGiftiTimeSeries, writeGiftiTimeSeries, writeGiftiMesh, g
 export { readAnnot } from "./fmri/formats/annot.js";
 export { NarrativesDataset, NARRATIVES_TR } from "./fmri/datasets/narratives.js";
 export { writeNarrativesLayout } from "./fmri/datasets/narrativesWriter.js";
+export { LebelDataset, LEBEL_CODE_TR, type LebelStoryWords } from "./fmri/datasets/lebel.js";
+export { writeLebelDataset, type LebelLayout } from "./fmri/datasets/lebelWriter.js";
+export { readHdf5Matrix, writeHdf5Matrix } from "./fmri/formats/hdf5.js";
+export { encodeTextGrid, parseTextGridTiers, type TextGridInterval, type TextGridTier } from "./stimuli/textGrid.js";
 export { loadBidsRun } from "./fmri/datasets/bids.js";
 export { loadAliceSubject, listAliceSubjects, ALICE_ROIS } from "./fmri/datasets/alice.js";
 export { cleanRun } from "./fmri/preprocess.js";

@@ -4,6 +4,7 @@
  */
 import { basename, extname } from "node:path";
 import { readText } from "../io/files.js";
+import { parseTextGridTiers } from "./textGrid.js";
 import { untimedWords, withInterpolatedTimings, type WordEvents } from "./words.js";
 
 /** Word events (text, onset, offset) from a Gentle alignment (json/csv), a TextGrid, a BIDS events.tsv or plain text. */
@@ -68,28 +69,22 @@ export function parseGentleJson(text: string, source: string): WordEvents {
 /** Intervals of silence or pauses in aligner output, not words. */
 const PAUSES = new Set(["", "sp", "sil", "<sil>", "<sp>", "{sl}", "{lg}"]);
 
-/** Praat TextGrid (long text format): the tier named "word"/"words", else the first interval tier. */
+/** Praat TextGrid (long or short text format): the tier named "word"/"words", else the first interval tier. */
 export function parseTextGrid(text: string, source: string): WordEvents {
-  if (!/File type = "ooTextFile"/.test(text) || !/Object class = "TextGrid"/.test(text)) {
-    throw new Error(`${source}: not a Praat TextGrid in long text format`);
-  }
-  const tiers = text.split(/\n\s*item \[\d+\]:\s*\n/).slice(1);
+  const tiers = parseTextGridTiers(text, source);
   if (tiers.length === 0) throw new Error(`${source}: no tiers`);
-  const parsed = tiers.map((t) => ({ cls: /class = "([^"]*)"/.exec(t)?.[1], name: /name = "([^"]*)"/.exec(t)?.[1] ?? "", body: t }));
-  const tier =
-    parsed.find((t) => t.cls === "IntervalTier" && /^words?$/i.test(t.name)) ?? parsed.find((t) => t.cls === "IntervalTier");
+  const tier = tiers.find((t) => t.kind === "interval" && /^words?$/i.test(t.name)) ?? tiers.find((t) => t.kind === "interval");
   if (!tier) throw new Error(`${source}: no interval tier with words`);
   const words: string[] = [];
   const on: number[] = [];
   const off: number[] = [];
-  const re = /intervals \[\d+\]:\s*xmin = ([\d.eE+-]+)\s*xmax = ([\d.eE+-]+)\s*text = "((?:[^"]|"")*)"/g;
-  for (const m of tier.body.matchAll(re)) {
-    const word = m[3].replace(/""/g, '"').trim();
+  for (const iv of tier.intervals) {
+    const word = iv.text.trim();
     if (PAUSES.has(word.toLowerCase())) continue;
     for (const piece of word.split(/\s+/)) {
       words.push(piece);
-      on.push(Number(m[1]));
-      off.push(Number(m[2]));
+      on.push(iv.start);
+      off.push(iv.end);
     }
   }
   if (words.length === 0) throw new Error(`${source}: tier "${tier.name}" has no word intervals`);

@@ -57,6 +57,10 @@ export interface BootstrapRidgeResult {
 /** Huth's default grid, logspace(1, 3, 10). */
 export const HUTH_ALPHAS = Float64Array.from({ length: 10 }, (_, i) => 10 ** (1 + (2 * i) / 9));
 
+/**
+ * Bootstrap ridge on a training design (stories concatenated) and a test design: penalties chosen per
+ * target on held-out chunks of the training rows, weights refitted on all of them, the test rows scored.
+ */
 export async function bootstrapRidge(trainX: Matrix, trainY: Matrix, testX: Matrix, testY: Matrix, options: BootstrapRidgeOptions = {}): Promise<BootstrapRidgeResult> {
   const n = trainX.rows;
   if (trainY.rows !== n) throw new Error(`bootstrapRidge: ${n} training stimulus rows but ${trainY.rows} training response rows`);

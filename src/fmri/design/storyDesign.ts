@@ -16,7 +16,9 @@ export interface StoryTrim {
   end: number;
 }
 
+/** The original's trim of a story's downsampled rows: [5 + 5, T − 5). */
 export const HUTH_TRIM: StoryTrim = { start: 10, end: 5 };
+/** The original's FIR delays, in TRs (ndelays 4). */
 export const HUTH_DELAYS: readonly number[] = [1, 2, 3, 4];
 
 /** Rows [start, rows − end) of m. */
