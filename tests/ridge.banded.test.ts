@@ -93,7 +93,14 @@ describe("banded ridge behaviour", () => {
     const f32 = await new BandedRidgeCV({ bands: [20, 30], gammas, alphas, fitIntercept: false }).fit(joint, mat("Y"));
     const margin = f64("choice_margin");
     const refIndex = i64("gamma_index");
-    for (let t = 0; t < V; t++) if (margin[t] > 1e-4) expect(f32.gammaIndex![t]).toBe(refIndex[t]);
+    let checked = 0;
+    for (let t = 0; t < V; t++) {
+      if (margin[t] <= 1e-4) continue;
+      checked++;
+      expect(f32.gammaIndex![t]).toBe(refIndex[t]);
+    }
+    // 102 of the 120 targets have a clear margin in the reference: the float32 check covers most of them.
+    expect(checked).toBeGreaterThan(0.8 * V);
   });
 
   it("with an intercept, shifting X and Y changes only the intercept", async () => {

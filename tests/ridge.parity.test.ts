@@ -140,13 +140,27 @@ describe("selection criteria against the references", () => {
     const res = await brainScore(X, Y, { alphas, alphaSelection: "loo", dtype: "float64" });
     const margin = f64("sklearn_alpha_margin");
     const refIndex = i64("sklearn_alpha_index");
-    for (let k = 0; k < K * V; k++) if (margin[k] > 1e-6) expect(alphas.indexOf(res.alphas[k])).toBe(refIndex[k]);
+    let checked = 0;
+    for (let k = 0; k < K * V; k++) {
+      if (margin[k] <= 1e-6) continue;
+      checked++;
+      expect(alphas.indexOf(res.alphas[k])).toBe(refIndex[k]);
+    }
+    // The reference has a clear margin for 1,883 of the 2,000 (fold, target) pairs: the check is not vacuous.
+    expect(checked).toBeGreaterThan(0.9 * K * V);
   });
 
   it("where himalaya's choice has a clear margin, kfold always agrees", async () => {
     const res = await brainScore(X, Y, { alphas, alphaSelection: "kfold", dtype: "float64" });
     const margin = f64("himalaya_alpha_margin");
     const refIndex = i64("himalaya_alpha_index");
-    for (let k = 0; k < K * V; k++) if (margin[k] > 1e-6) expect(alphas.indexOf(res.alphas[k])).toBe(refIndex[k]);
+    let checked = 0;
+    for (let k = 0; k < K * V; k++) {
+      if (margin[k] <= 1e-6) continue;
+      checked++;
+      expect(alphas.indexOf(res.alphas[k])).toBe(refIndex[k]);
+    }
+    // 1,858 of the 2,000 pairs have a clear margin in the reference.
+    expect(checked).toBeGreaterThan(0.9 * K * V);
   });
 });
