@@ -104,3 +104,17 @@ export function concatColumns(ms: Matrix[]): Matrix {
   }
   return { rows, cols, data };
 }
+
+/** Matrices with the same columns stacked row-wise (stories concatenated in time), in float64. */
+export function concatRows(ms: Matrix[]): Matrix {
+  if (ms.length === 0) throw new Error("concatRows: no matrices");
+  const cols = ms[0].cols;
+  if (ms.some((m) => m.cols !== cols)) throw new Error(`concatRows: column counts differ (${ms.map((m) => m.cols).join(", ")})`);
+  const data = new Float64Array(ms.reduce((a, m) => a + m.rows, 0) * cols);
+  let off = 0;
+  for (const m of ms) {
+    data.set(m.data, off);
+    off += m.data.length;
+  }
+  return { rows: data.length / cols, cols, data };
+}

@@ -1,0 +1,66 @@
+/**
+ * Brain scores on the Huth lab's dataset with its conventions (LeBel et al. 2023; the accompanying
+ * encoding.py): for each story, a language model's states at one layer for every word, Lanczos-downsampled
+ * to the story's TR times, trimmed, z-scored and delayed 1–4 TRs (`lanczosStoryDesign`); each story's
+ * responses z-scored per voxel; the training stories concatenated; bootstrap ridge, and Pearson r on the
+ * test story (or stories) per voxel. Orders the steps only: each lives in its own module.
+ */
+import { bootstrapRidge, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "../encoding/ridge/bootstrapRidge.js";
+import { extractWordFeatures } from "../encoding/lm/extract.js";
+import type { ContextMode } from "../encoding/lm/wordStates.js";
+import type { LebelDataset } from "../fmri/datasets/lebel.js";
+import { lanczosStoryDesign, zscoreColumns } from "../fmri/design/storyDesign.js";
+import { concatRows, type Matrix } from "../linalg/dense.js";
+
+export interface LebelEncodingOptions {
+  subject: string;
+  /** Sessions whose split to use (default: every session of the dataset's split). */
+  sessions?: (string | number)[];
+  /** Explicit training and test stories (override `sessions`). */
+  train?: string[];
+  test?: string[];
+  /** A checkpoint folder, a hub id or "tiny"; the layer whose states are the features. */
+  model: string;
+  layer: number;
+  context?: number;
+  contextMode?: ContextMode;
+  cacheDir?: string;
+  bootstrap?: BootstrapRidgeOptions;
+}
+
+export interface LebelEncodingResult extends BootstrapRidgeResult {
+  train: string[];
+  test: string[];
+  /** Rows of the concatenated training and test designs. */
+  trainRows: number;
+  testRows: number;
+}
+
+/** One story's design (`lanczosStoryDesign` of the layer's states), cached features through `cacheDir`. */
+export async function lebelStoryDesign(ds: LebelDataset, story: string, o: Pick<LebelEncodingOptions, "model" | "layer" | "context" | "contextMode" | "cacheDir">): Promise<Matrix> {
+  const words = ds.words(story);
+  const f = await extractWordFeatures(o.model, words, { layers: [o.layer], context: o.context, mode: o.contextMode, cacheDir: o.cacheDir });
+  const states = { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates };
+  return lanczosStoryDesign(states, words.times, ds.trTimes(story));
+}
+
+/** Bootstrap-ridge brain scores of one subject: test-story Pearson r per voxel, chosen alphas, weights. */
+export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions): Promise<LebelEncodingResult> {
+  const split = o.train && o.test ? { train: o.train, test: o.test } : ds.split(o.sessions ?? Object.keys(ds.sessions));
+  const have = new Set(ds.stories(o.subject));
+  const missing = [...split.train, ...split.test].filter((s) => !have.has(s));
+  if (missing.length > 0) throw new Error(`${o.subject}: no responses for ${missing.join(", ")} (under ${ds.derivative}/preprocessed_data/${o.subject})`);
+  const stack = async (stories: string[]) => {
+    const designs: Matrix[] = [];
+    const responses: Matrix[] = [];
+    for (const story of stories) {
+      designs.push(await lebelStoryDesign(ds, story, o));
+      responses.push(zscoreColumns(await ds.responses(o.subject, story)));
+    }
+    return { x: concatRows(designs), y: concatRows(responses) };
+  };
+  const train = await stack(split.train);
+  const test = await stack(split.test);
+  const res = await bootstrapRidge(train.x, train.y, test.x, test.y, o.bootstrap);
+  return { ...res, train: split.train, test: split.test, trainRows: train.x.rows, testRows: test.x.rows };
+}

@@ -1,0 +1,96 @@
+/**
+ * A simulated dataset in the ds003020 layout (LeBel et al. 2023) with planted voxels: the stories are real
+ * word timings (the Narratives Gentle alignments in ../shared or any align.csv), written as TextGrids; each
+ * planted voxel's response is a fixed random combination of the story design `lebelStoryDesign` builds from
+ * one layer of a model (so the planted truth depends on the model and the layer), plus noise at the given
+ * SNR; the other voxels are noise. The last story is the test story of one session. Seeded, deterministic.
+ */
+import { mulberry32, gaussian } from "../linalg/random.js";
+import { readWords } from "../stimuli/readers.js";
+import { LebelDataset, LEBEL_CODE_TR, LEBEL_PAD, LEBEL_ROWS_DROPPED } from "../fmri/datasets/lebel.js";
+import { writeLebelDataset } from "../fmri/datasets/lebelWriter.js";
+import { lebelStoryDesign } from "../pipeline/lebel.js";
+import type { Matrix } from "../linalg/dense.js";
+
+export interface LebelSimulation {
+  seed: number;
+  subjects: number;
+  /** Stories: name → align.csv (Gentle); the last one is the test story. */
+  stories: Record<string, string>;
+  voxels: number;
+  /** Planted voxels: the first `count` of every subject. */
+  planted: { count: number; layer: number; snr: number };
+  model: string;
+  context?: number;
+  contextMode?: "exact" | "strided";
+}
+
+export interface LebelTruth {
+  subjects: string[];
+  train: string[];
+  test: string;
+  planted: number[];
+}
+
+/** Writes the layout under `root` and returns what was planted. */
+export async function simulateLebelDataset(sim: LebelSimulation, root: string, options: { cacheDir?: string } = {}): Promise<LebelTruth> {
+  const names = Object.keys(sim.stories);
+  if (names.length < 2) throw new Error("simulateLebelDataset: at least 2 stories (training and test) are needed");
+  if (!(sim.planted.count >= 0 && sim.planted.count <= sim.voxels)) throw new Error(`simulateLebelDataset: ${sim.planted.count} planted voxels of ${sim.voxels}`);
+  const words: Record<string, { start: number; end: number; text: string }[]> = {};
+  const respdict: Record<string, number> = {};
+  for (const story of names) {
+    const w = readWords(sim.stories[story]);
+    words[story] = w.words.map((text, i) => ({ start: w.onsets[i], end: Math.max(w.offsets[i], w.onsets[i]), text }));
+    const last = Math.max(...words[story].map((iv) => iv.end));
+    // Enough TRs that the kept rows cover the story's end plus the delays: TR i sits at (i + 0.5)·2 − 10 s.
+    respdict[story] = Math.ceil((last + 10) / LEBEL_CODE_TR) + LEBEL_PAD + LEBEL_ROWS_DROPPED.end + 4;
+  }
+  const subjects = Array.from({ length: sim.subjects }, (_, i) => `UTS${String(i + 1).padStart(2, "0")}`);
+  const train = names.slice(0, -1);
+  const test = names[names.length - 1];
+  // The layout without responses first, so the designs are built by the reader the analysis uses.
+  const empty = Object.fromEntries(subjects.map((s) => [s, {}]));
+  await writeLebelDataset(root, { respdict, words, responses: empty, sessions: { "1": [train, test] } });
+  const ds = LebelDataset.open(root);
+  const responses: Record<string, Record<string, Matrix>> = Object.fromEntries(subjects.map((s) => [s, {}]));
+  const rand = gaussian(mulberry32(sim.seed));
+  let weights: Float64Array[] | undefined;
+  for (const story of names) {
+    const design = await lebelStoryDesign(ds, story, { model: sim.model, layer: sim.planted.layer, context: sim.context, contextMode: sim.contextMode, cacheDir: options.cacheDir });
+    const p = design.cols;
+    weights ??= Array.from({ length: sim.subjects * sim.planted.count }, () => Float64Array.from({ length: p }, rand));
+    const T = design.rows;
+    for (const [si, subject] of subjects.entries()) {
+      const y = new Float32Array(T * sim.voxels);
+      for (let v = 0; v < sim.voxels; v++) {
+        const signal = new Float64Array(T);
+        if (v < sim.planted.count) {
+          const w = weights[si * sim.planted.count + v];
+          for (let t = 0; t < T; t++) {
+            let s = 0;
+            for (let j = 0; j < p; j++) s += design.data[t * p + j] * w[j];
+            signal[t] = s;
+          }
+          standardizeInPlace(signal);
+        }
+        const snr = v < sim.planted.count ? sim.planted.snr : 0;
+        for (let t = 0; t < T; t++) y[t * sim.voxels + v] = signal[t] * Math.sqrt(snr / (1 + snr)) + rand() * Math.sqrt(1 / (1 + snr));
+      }
+      responses[subject][story] = { rows: T, cols: sim.voxels, data: y };
+    }
+  }
+  await writeLebelDataset(root, { respdict, words, responses, sessions: { "1": [train, test] } });
+  return { subjects, train, test, planted: Array.from({ length: sim.planted.count }, (_, i) => i) };
+}
+
+function standardizeInPlace(x: Float64Array): void {
+  let m = 0;
+  for (const v of x) m += v;
+  m /= x.length;
+  let ss = 0;
+  for (const v of x) ss += (v - m) ** 2;
+  const sd = Math.sqrt(ss / x.length) || 1;
+  for (let i = 0; i < x.length; i++) x[i] = (x[i] - m) / sd;
+}
+
