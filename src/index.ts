@@ -33,6 +33,7 @@ export { LebelDataset, LEBEL_CODE_TR, type LebelStoryWords } from "./fmri/datase
 export { writeLebelDataset, type LebelLayout } from "./fmri/datasets/lebelWriter.js";
 export { lebelBrainScores, lebelStoryDesign, type LebelEncodingOptions, type LebelEncodingResult } from "./pipeline/lebel.js";
 export { simulateLebelDataset, type LebelSimulation, type LebelTruth } from "./simulate/lebelSimulate.js";
+export { blockPermutationTest, type BlockPermutationOptions, type BlockPermutationResult } from "./stats/blockPermutation.js";
 export { readHdf5Matrix, writeHdf5Matrix } from "./fmri/formats/hdf5.js";
 export { encodeTextGrid, parseTextGridTiers, type TextGridInterval, type TextGridTier } from "./stimuli/textGrid.js";
 export { loadBidsRun } from "./fmri/datasets/bids.js";

@@ -29,7 +29,7 @@ describe("LeBel-convention brain scores on a simulated ds003020 layout", () => {
     expect(truth.train).toEqual(["lucy", "bronx", "notthefallintact", "black"]);
     for (const story of [...truth.train, truth.test]) expect(ds.responseRows(story)).toBeGreaterThan(200);
     for (const subject of truth.subjects) {
-      const res = await lebelBrainScores(ds, { subject, sessions: [1], model: "tiny", layer: 2, context: 32, contextMode: "strided", cacheDir, bootstrap: { nBoots: 10, chunkLength: 20, nChunks: 10, seed: 1 } });
+      const res = await lebelBrainScores(ds, { subject, sessions: [1], model: "tiny", layer: 2, context: 32, contextMode: "strided", cacheDir, bootstrap: { nBoots: 10, chunkLength: 20, nChunks: 10, seed: 1 }, permutation: { blockLength: 10, permutations: 500, seed: 3 } });
       expect(res.test).toEqual(["pieman"]);
       expect(res.trainRows).toBeGreaterThan(1000);
       const planted = Array.from(res.corrs.subarray(0, 20));
@@ -39,6 +39,13 @@ describe("LeBel-convention brain scores on a simulated ds003020 layout", () => {
       expect(Math.min(...planted)).toBeGreaterThan(0.2);
       expect(Math.abs(mean(others))).toBeLessThan(0.05);
       expect(Math.max(...others.map(Math.abs))).toBeLessThan(0.3);
+      // Block permutation: every planted voxel significant; the null voxels' p-values spread over [0, 1].
+      const p = res.pValues!;
+      for (let v = 0; v < 20; v++) expect(p[v]).toBeLessThanOrEqual(0.002);
+      const nullP = Array.from(p.subarray(20));
+      expect(mean(nullP)).toBeGreaterThan(0.35);
+      expect(mean(nullP)).toBeLessThan(0.65);
+      expect(nullP.filter((x) => x < 0.05).length / nullP.length).toBeLessThan(0.12);
     }
   }, 300_000);
 

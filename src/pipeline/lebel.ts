@@ -2,8 +2,9 @@
  * Brain scores on the Huth lab's dataset with its conventions (LeBel et al. 2023; the accompanying
  * encoding.py): for each story, a language model's states at one layer for every word, Lanczos-downsampled
  * to the story's TR times, trimmed, z-scored and delayed 1–4 TRs (`lanczosStoryDesign`); each story's
- * responses z-scored per voxel; the training stories concatenated; bootstrap ridge, and Pearson r on the
- * test story (or stories) per voxel. Orders the steps only: each lives in its own module.
+ * responses z-scored per voxel; the training stories concatenated; bootstrap ridge, Pearson r on the test
+ * story (or stories) per voxel, and optionally block-permutation p-values. Orders the steps only: each
+ * lives in its own module.
  */
 import { bootstrapRidge, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "../encoding/ridge/bootstrapRidge.js";
 import { extractWordFeatures } from "../encoding/lm/extract.js";
@@ -11,6 +12,7 @@ import type { ContextMode } from "../encoding/lm/wordStates.js";
 import type { LebelDataset } from "../fmri/datasets/lebel.js";
 import { lanczosStoryDesign, zscoreColumns } from "../fmri/design/storyDesign.js";
 import { concatRows, type Matrix } from "../linalg/dense.js";
+import { blockPermutationTest, type BlockPermutationOptions } from "../stats/blockPermutation.js";
 
 export interface LebelEncodingOptions {
   subject: string;
@@ -26,9 +28,13 @@ export interface LebelEncodingOptions {
   contextMode?: ContextMode;
   cacheDir?: string;
   bootstrap?: BootstrapRidgeOptions;
+  /** Block-permutation p-values of the test correlations (the original's permutation_test). */
+  permutation?: BlockPermutationOptions;
 }
 
 export interface LebelEncodingResult extends BootstrapRidgeResult {
+  /** Per voxel, when `permutation` was asked. */
+  pValues?: Float64Array;
   train: string[];
   test: string[];
   /** Rows of the concatenated training and test designs. */
@@ -62,5 +68,6 @@ export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions
   const train = await stack(split.train);
   const test = await stack(split.test);
   const res = await bootstrapRidge(train.x, train.y, test.x, test.y, o.bootstrap);
-  return { ...res, train: split.train, test: split.test, trainRows: train.x.rows, testRows: test.x.rows };
+  const pValues = o.permutation ? blockPermutationTest(test.y, res.predictions, o.permutation).p : undefined;
+  return { ...res, pValues, train: split.train, test: split.test, trainRows: train.x.rows, testRows: test.x.rows };
 }

@@ -45,6 +45,8 @@ export interface BootstrapRidgeResult {
   weights: Matrix;
   /** V test scores (Pearson r of the test predictions, or signed √R² without useCorr). */
   corrs: Float64Array;
+  /** The test rows' predictions (m × V, float64). */
+  predictions: Matrix;
   /** V chosen alphas. */
   alphas: Float64Array;
   /** A × V × B held-out scores of every alpha, target and bootstrap (the original's bootstrap_corrs). */
@@ -91,8 +93,9 @@ export async function bootstrapRidge(trainX: Matrix, trainY: Matrix, testX: Matr
     const chosen = chooseAlphas(bootstrapCorrs, alphas, V, B, options.singleAlpha ?? false);
     const weights = await refit(trainX, trainY, chosen, backend, gram);
     const pred = await backend.matmul(castMatrix64(testX), weights);
-    const corrs = scoreColumns(castArray(pred.data, "float64"), testY, useCorr, true);
-    return { weights, corrs, alphas: chosen, bootstrapCorrs, heldOut, alphaGrid: alphas };
+    const predictions = { rows: testX.rows, cols: testY.cols, data: castArray(pred.data, "float64") };
+    const corrs = scoreColumns(predictions.data, testY, useCorr, true);
+    return { weights, corrs, predictions, alphas: chosen, bootstrapCorrs, heldOut, alphaGrid: alphas };
   });
 }
 
