@@ -88,6 +88,19 @@ describe.each(["onnxruntime", "js"] as const)("ridge parity, float64, %s backend
   });
 });
 
+/** Checks the chosen alpha wherever the reference's choice has a clear margin; returns how many it checked. */
+function agreementsWhereClear(chosen: Float64Array, peer: "sklearn" | "himalaya"): number {
+  const margin = f64(`${peer}_alpha_margin`);
+  const refIndex = i64(`${peer}_alpha_index`);
+  let checked = 0;
+  for (let k = 0; k < K * V; k++) {
+    if (margin[k] <= 1e-6) continue;
+    checked++;
+    expect(alphas.indexOf(chosen[k])).toBe(refIndex[k]);
+  }
+  return checked;
+}
+
 describe("float32 and gcv", () => {
   it("float32 stays within 1e-4 of scikit-learn where alphas agree, with ≥ 95% agreement", async () => {
     const res = await brainScore(X, Y, { alphas, alphaSelection: "loo", dtype: "float32" });
@@ -138,29 +151,13 @@ describe("selection criteria against the references", () => {
 
   it("where scikit-learn's choice has a clear margin, loo always agrees", async () => {
     const res = await brainScore(X, Y, { alphas, alphaSelection: "loo", dtype: "float64" });
-    const margin = f64("sklearn_alpha_margin");
-    const refIndex = i64("sklearn_alpha_index");
-    let checked = 0;
-    for (let k = 0; k < K * V; k++) {
-      if (margin[k] <= 1e-6) continue;
-      checked++;
-      expect(alphas.indexOf(res.alphas[k])).toBe(refIndex[k]);
-    }
     // The reference has a clear margin for 1,883 of the 2,000 (fold, target) pairs: the check is not vacuous.
-    expect(checked).toBeGreaterThan(0.9 * K * V);
+    expect(agreementsWhereClear(res.alphas, "sklearn")).toBeGreaterThan(0.9 * K * V);
   });
 
   it("where himalaya's choice has a clear margin, kfold always agrees", async () => {
     const res = await brainScore(X, Y, { alphas, alphaSelection: "kfold", dtype: "float64" });
-    const margin = f64("himalaya_alpha_margin");
-    const refIndex = i64("himalaya_alpha_index");
-    let checked = 0;
-    for (let k = 0; k < K * V; k++) {
-      if (margin[k] <= 1e-6) continue;
-      checked++;
-      expect(alphas.indexOf(res.alphas[k])).toBe(refIndex[k]);
-    }
     // 1,858 of the 2,000 pairs have a clear margin in the reference.
-    expect(checked).toBeGreaterThan(0.9 * K * V);
+    expect(agreementsWhereClear(res.alphas, "himalaya")).toBeGreaterThan(0.9 * K * V);
   });
 });
