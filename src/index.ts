@@ -34,6 +34,8 @@ export { writeLebelDataset, type LebelLayout } from "./fmri/datasets/lebelWriter
 export { lebelBrainScores, lebelStoryDesign, type LebelEncodingOptions, type LebelEncodingResult } from "./pipeline/lebel.js";
 export { simulateLebelDataset, type LebelSimulation, type LebelTruth } from "./simulate/lebelSimulate.js";
 export { blockPermutationTest, type BlockPermutationOptions, type BlockPermutationResult } from "./stats/blockPermutation.js";
+export { lebelScaling, type LebelScalingModel, type LebelScalingOptions, type LebelScalingResult } from "./pipeline/lebelScaling.js";
+export { linearFit, studentTQuantile, type LinearFit } from "./stats/regression.js";
 export { readHdf5Matrix, writeHdf5Matrix } from "./fmri/formats/hdf5.js";
 export { encodeTextGrid, parseTextGridTiers, type TextGridInterval, type TextGridTier } from "./stimuli/textGrid.js";
 export { loadBidsRun } from "./fmri/datasets/bids.js";
