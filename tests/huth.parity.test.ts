@@ -56,6 +56,11 @@ describe("parity with the Huth lab's ridge_utils", () => {
     expect(relativeError(res.corrs, vector("corrs"))).toBeLessThan(1e-10);
     // The reference chose more than one alpha, so a wrong choice cannot pass unnoticed.
     expect(new Set(res.alphas).size).toBeGreaterThan(1);
+    // Targets in blocks of 7 (bounded memory at full scale): the same numbers.
+    const blocks = await bootstrapRidge(matrix("delayed_train"), matrix("resp_train"), matrix("delayed_test"), matrix("resp_test"), { alphas: vector("alphas"), heldOut: rows, targetChunkSize: 7 });
+    expect(relativeError(blocks.bootstrapCorrs, res.bootstrapCorrs)).toBeLessThan(1e-12);
+    expect(relativeError(blocks.weights.data, res.weights.data)).toBeLessThan(1e-12);
+    expect(Array.from(blocks.alphas)).toEqual(Array.from(res.alphas));
   });
 
   it("draws whole held-out chunks from a seed, reproducibly, and refuses impossible settings naming them", async () => {

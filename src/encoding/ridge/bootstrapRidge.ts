@@ -37,6 +37,8 @@ export interface BootstrapRidgeOptions {
   useCorr?: boolean;
   /** Precision of the products (default float64: the original is float64). */
   dtype?: "float32" | "float64";
+  /** Targets per block (default: ~64 MiB of float64 training responses per block). */
+  targetChunkSize?: number;
   backend?: BackendSpec;
 }
 
@@ -80,6 +82,9 @@ export async function bootstrapRidge(trainX: Matrix, trainY: Matrix, testX: Matr
     const V = trainY.cols;
     const A = alphas.length;
     const B = heldOut.length;
+    // Targets in blocks (each bootstrap's decomposition shared by all): at LeBel's scale (~9,000 training
+    // TRs × ~90,000 voxels) a float64 copy of the responses alone would be 6.5 GB.
+    const block = options.targetChunkSize ?? Math.max(256, Math.floor(TARGET_BLOCK_BYTES / (8 * n)));
     const bootstrapCorrs = new Float64Array(A * V * B);
     for (let b = 0; b < B; b++) {
       const held = heldOut[b];
@@ -87,16 +92,35 @@ export async function bootstrapRidge(trainX: Matrix, trainY: Matrix, testX: Matr
       for (const i of held) isHeld[i] = 1;
       const kept = new Int32Array(n - held.length);
       for (let i = 0, k = 0; i < n; i++) if (!isHeld[i]) kept[k++] = i;
-      const scores = await scoreAlphas(takeRows(trainX, kept, "float64"), takeRows(trainY, kept, "float64"), takeRows(trainX, held, "float64"), takeRows(trainY, held, "float64"), alphas, { singCutoff, useCorr }, backend, gram);
-      for (let a = 0; a < A; a++) for (let v = 0; v < V; v++) bootstrapCorrs[(a * V + v) * B + b] = scores[a * V + v];
+      const fold = await prepareBootstrap(takeRows(trainX, kept, "float64"), takeRows(trainX, held, "float64"), alphas, singCutoff, gram, backend.dtype);
+      for (let c0 = 0; c0 < V; c0 += block) {
+        const c1 = Math.min(V, c0 + block);
+        const scores = await scoreAlphas(fold, rowsAndColumns(trainY, kept, c0, c1), rowsAndColumns(trainY, held, c0, c1), useCorr, backend);
+        const c = c1 - c0;
+        for (let a = 0; a < A; a++) for (let v = 0; v < c; v++) bootstrapCorrs[(a * V + c0 + v) * B + b] = scores[a * c + v];
+      }
     }
     const chosen = chooseAlphas(bootstrapCorrs, alphas, V, B, options.singleAlpha ?? false);
-    const weights = await refit(trainX, trainY, chosen, backend, gram);
+    const weights = await refit(trainX, trainY, chosen, block, backend, gram);
     const pred = await backend.matmul(castMatrix64(testX), weights);
     const predictions = { rows: testX.rows, cols: testY.cols, data: castArray(pred.data, "float64") };
     const corrs = scoreColumns(predictions.data, testY, useCorr, true);
     return { weights, corrs, predictions, alphas: chosen, bootstrapCorrs, heldOut, alphaGrid: alphas };
   });
+}
+
+/** Float64 bytes of the training responses held per target block. */
+const TARGET_BLOCK_BYTES = 64 * 2 ** 20;
+
+/** Rows `rows` and columns [c0, c1) of m, in float64. */
+function rowsAndColumns(m: Matrix, rows: ArrayLike<number>, c0: number, c1: number): Matrix {
+  const c = c1 - c0;
+  const out = new Float64Array(rows.length * c);
+  for (let i = 0; i < rows.length; i++) {
+    const src = rows[i] * m.cols + c0;
+    for (let j = 0; j < c; j++) out[i * c + j] = m.data[src + j];
+  }
+  return { rows: rows.length, cols: c, data: out };
 }
 
 /** Held-out chunks as the original draws them: the rows cut into whole chunks, shuffled, the first nChunks kept. */
@@ -136,33 +160,37 @@ function checkHeldOut(h: ArrayLike<number>, n: number, b: number): Int32Array {
   return Int32Array.from(h);
 }
 
-/** The original's ridge_corr: [A × V] held-out scores of every alpha. */
-async function scoreAlphas(
-  fitX: Matrix,
-  fitY: Matrix,
-  valX: Matrix,
-  valY: Matrix,
-  alphas: Float64Array,
-  opts: { singCutoff: number; useCorr: boolean },
-  backend: ComputeBackend,
-  gram: ComputeBackend,
-): Promise<Float64Array> {
+/** What a bootstrap's fit rows decide once for every target block: Uᵀ, and each alpha's prediction filter. */
+interface BootstrapFold {
+  U: Matrix;
+  /** Per alpha: held-out rows' projections scaled by s/(s² + α²), m × r, in the backend's precision. */
+  filters: Matrix[];
+}
+
+/** The original's ridge_corr, its SVD part: singular values ≤ singCutoff dropped. */
+async function prepareBootstrap(fitX: Matrix, valX: Matrix, alphas: Float64Array, singCutoff: number, gram: ComputeBackend, dtype: "float32" | "float64"): Promise<BootstrapFold> {
   const dec = await decompose(fitX, gram);
-  const keep = dec.s.findIndex((s) => s <= opts.singCutoff);
-  const r = keep < 0 ? dec.s.length : keep;
-  const U = takeFirstColumns(dec.U, r);
-  const Vr = takeFirstColumns(dec.V!, r);
+  const cut = dec.s.findIndex((s) => s <= singCutoff);
+  const r = cut < 0 ? dec.s.length : cut;
   const s = dec.s.subarray(0, r);
-  const ur = await backend.matmul(U, fitY, true); // r × V
-  const pv = castArray((await gram.matmul(valX, Vr)).data, "float64"); // m × r
+  const pv = castArray((await gram.matmul(valX, takeFirstColumns(dec.V!, r))).data, "float64"); // m × r
   const m = valX.rows;
-  const V = fitY.cols;
-  const out = new Float64Array(alphas.length * V);
-  for (let a = 0; a < alphas.length; a++) {
+  const filters = Array.from(alphas, (alpha) => {
     const scaled = new Float64Array(m * r);
-    for (let i = 0; i < m; i++) for (let k = 0; k < r; k++) scaled[i * r + k] = (pv[i * r + k] * s[k]) / (s[k] * s[k] + alphas[a] * alphas[a]);
-    const pred = await backend.matmul({ rows: m, cols: r, data: castArray(scaled, backend.dtype) }, ur);
-    out.set(scoreColumns(castArray(pred.data, "float64"), valY, opts.useCorr, false), a * V);
+    for (let i = 0; i < m; i++) for (let k = 0; k < r; k++) scaled[i * r + k] = (pv[i * r + k] * s[k]) / (s[k] * s[k] + alpha * alpha);
+    return { rows: m, cols: r, data: castArray(scaled, dtype) };
+  });
+  return { U: takeFirstColumns(dec.U, r), filters };
+}
+
+/** [A × c] held-out scores of every alpha for one block of targets. */
+async function scoreAlphas(fold: BootstrapFold, fitY: Matrix, valY: Matrix, useCorr: boolean, backend: ComputeBackend): Promise<Float64Array> {
+  const ur = await backend.matmul(fold.U, fitY, true); // r × c
+  const c = fitY.cols;
+  const out = new Float64Array(fold.filters.length * c);
+  for (const [a, filter] of fold.filters.entries()) {
+    const pred = await backend.matmul(filter, ur);
+    out.set(scoreColumns(castArray(pred.data, "float64"), valY, useCorr, false), a * c);
   }
   return out;
 }
@@ -195,17 +223,25 @@ function chooseAlphas(corrs: Float64Array, alphas: Float64Array, V: number, B: n
 }
 
 /** Weights on every training row, each target with its alpha: V·diag(s/(s² + α²))·Uᵀy (full SVD, as `ridge`). */
-async function refit(x: Matrix, y: Matrix, chosen: Float64Array, backend: ComputeBackend, gram: ComputeBackend): Promise<Matrix> {
+async function refit(x: Matrix, y: Matrix, chosen: Float64Array, block: number, backend: ComputeBackend, gram: ComputeBackend): Promise<Matrix> {
   const dec = await decompose(castMatrix64(x), gram);
   const r = dec.s.length;
-  const ur = castArray((await backend.matmul(dec.U, castMatrix64(y), true)).data, "float64"); // r × V
   const V = y.cols;
-  for (let k = 0; k < r; k++) {
-    const s = dec.s[k];
-    for (let v = 0; v < V; v++) ur[k * V + v] *= s / (s * s + chosen[v] * chosen[v]);
+  const p = x.cols;
+  const weights = new Float64Array(p * V);
+  const all = Int32Array.from({ length: y.rows }, (_, i) => i);
+  for (let c0 = 0; c0 < V; c0 += block) {
+    const c1 = Math.min(V, c0 + block);
+    const c = c1 - c0;
+    const ur = castArray((await backend.matmul(dec.U, rowsAndColumns(y, all, c0, c1), true)).data, "float64"); // r × c
+    for (let k = 0; k < r; k++) {
+      const s = dec.s[k];
+      for (let v = 0; v < c; v++) ur[k * c + v] *= s / (s * s + chosen[c0 + v] * chosen[c0 + v]);
+    }
+    const w = castArray((await gram.matmul(dec.V!, { rows: r, cols: c, data: ur })).data, "float64"); // p × c
+    for (let j = 0; j < p; j++) weights.set(w.subarray(j * c, (j + 1) * c), j * V + c0);
   }
-  const w = await gram.matmul(dec.V!, { rows: r, cols: V, data: ur });
-  return { rows: x.cols, cols: V, data: castArray(w.data, "float64") };
+  return { rows: p, cols: V, data: weights };
 }
 
 /**
