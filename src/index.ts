@@ -35,6 +35,7 @@ export { lebelBrainScores, lebelStoryDesign, type LebelEncodingOptions, type Leb
 export { simulateLebelDataset, type LebelSimulation, type LebelTruth } from "./simulate/lebelSimulate.js";
 export { blockPermutationTest, type BlockPermutationOptions, type BlockPermutationResult } from "./stats/blockPermutation.js";
 export { lebelScaling, type LebelScalingModel, type LebelScalingOptions, type LebelScalingResult } from "./pipeline/lebelScaling.js";
+export { isLebelRunConfig, parseLebelRunConfig, runLebel, type LebelRunConfig, type LebelRunReport } from "./pipeline/lebelRun.js";
 export { linearFit, studentTQuantile, type LinearFit } from "./stats/regression.js";
 export { readHdf5Matrix, writeHdf5Matrix } from "./fmri/formats/hdf5.js";
 export { encodeTextGrid, parseTextGridTiers, type TextGridInterval, type TextGridTier } from "./stimuli/textGrid.js";

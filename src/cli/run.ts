@@ -1,8 +1,10 @@
 /** `brainscore run`, `brainscore merge` and `brainscore simulate`. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/validate.js";
 import { readRunConfig } from "../pipeline/config.js";
+import { isLebelRunConfig, parseLebelRunConfig, runLebel, type LebelRunConfig } from "../pipeline/lebelRun.js";
 import { mergeResults, parseShard, runPipeline } from "../pipeline/run.js";
 import { runScalingSweep } from "../pipeline/scaling.js";
 import { describeStages } from "../pipeline/stageClock.js";
@@ -29,7 +31,12 @@ or tiny), layers (0, 4, 8, 12 on 12 layers; the same relative depths otherwise),
 {alphaSelection loo|gcv|kfold, folds 5, firDelays 0-5, design fir|glover|spm}, regions {annot, maxVertices},
 forecast (false to skip) {layer (8 of 12), distances (-10..30), windowLength 7, components 20, decompose,
 k 10, controls [random, shuffled, generated], depthLayers, dTest 8, dRef 0, vertexLevel, ridge
-single|banded}, noiseCeiling, statistics {alpha 0.01, bootstrap 2000}, outDir, cacheDir.`;
+single|banded}, noiseCeiling, statistics {alpha 0.01, bootstrap 2000}, outDir, cacheDir.
+
+The Huth lab's dataset (LeBel et al. 2023, ds003020): "dataset": {"kind": "lebel", "root": "ds003020"},
+subjects (UTS01 …), sessions (1-5: the released train/test split), model, layers or depths, models (the
+scaling analysis), context, contextMode, ridge {alphas, nBoots 50, chunkLength 40, nChunks 125, seed,
+singleAlpha, useCorr}, permutation {blockLength 10, permutations 1000, seed}, outDir, cacheDir.`;
 
 export const MERGE_HELP = `Usage: brainscore merge --config run.json [--allow-missing]
 
@@ -60,6 +67,7 @@ function config(values: { config?: string; name?: string }, help: string) {
 export async function runCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, strict: true, options: { config: { type: "string" }, subjects: { type: "string" }, shard: { type: "string" }, name: { type: "string" }, "allow-failures": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
   if (values.help) return void console.log(RUN_HELP);
+  if (values.config && existsSync(values.config) && isLebelRunConfig(readJsonOrNull(values.config))) return runLebelCommand(values);
   const c = config(values, RUN_HELP);
   let shard;
   try {
@@ -123,4 +131,36 @@ export async function simulateCommand(argv: string[]): Promise<void> {
   const truth = await simulateDataset(cfg, values.out, { cacheDir: values["cache-dir"], onProgress: (d, t) => bar.update(d, t) });
   bar.finish();
   console.log(`wrote ${Object.values(truth.subjects).flat().length} scans (${cfg.stories.join(", ")}, ${truth.surface}) to ${values.out}; planted truth in ${values.out}/derivatives/simulation/truth.json`);
+}
+
+function readJsonOrNull(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return null; // the Narratives parser names the problem
+  }
+}
+
+/** `brainscore run` on a ds003020 (LeBel) configuration: subjects in turn, then the table and figure. */
+async function runLebelCommand(values: { config?: string; subjects?: string; shard?: string; name?: string; quiet?: boolean; "allow-failures"?: boolean }): Promise<void> {
+  if (values.shard) throw new UsageError("a LeBel (ds003020) run cannot be sharded yet: give each task its own --subjects", RUN_HELP);
+  let c: LebelRunConfig;
+  try {
+    c = parseLebelRunConfig(JSON.parse(readFileSync(values.config!, "utf8")), values.config!);
+  } catch (e) {
+    throw e instanceof ConfigError ? new Error(e.message) : e;
+  }
+  if (values.name) c.name = values.name;
+  if (values.subjects) c.subjects = values.subjects.split(",").map((s) => s.trim());
+  const bar = progressBar(`run ${c.name}`, process.stderr, values.quiet);
+  const report = await runLebel(c, { onProgress: (d, t, s) => bar.update(d, t, s) });
+  bar.finish();
+  const lines = c.models ? [] : [`${report.computed.length} subject(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`];
+  for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
+  lines.push(...report.summary, `outputs: ${join(c.outDir, c.name)}/ (${report.files.length} files)`);
+  console.log(lines.join("\n"));
+  const total = report.failed.length + report.computed.length + report.skipped.length;
+  if (report.failed.length > 0 && (report.failed.length === total || !values["allow-failures"])) {
+    throw new Error(`${report.failed.length} of ${total} subject(s) failed (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`);
+  }
 }

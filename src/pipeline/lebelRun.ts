@@ -1,0 +1,229 @@
+/**
+ * `brainscore run` on the Huth lab's dataset (LeBel et al. 2023, ds003020): a run configuration whose
+ * "dataset" is {"kind": "lebel", "root": …}. Per subject, brain scores at every layer with the dataset's
+ * conventions (`lebelBrainScores`: Lanczos designs, training stories concatenated, bootstrap ridge, test
+ * story r per voxel, optional block-permutation p-values), stored as one safetensors file per subject
+ * (resumable: a stored result of the same configuration and weights is reused); then a table per subject and
+ * layer and a figure of the mean test r by layer. With "models", the scaling analysis (`lebelScaling`).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { readModelInfo } from "../encoding/lm/architectures.js";
+import { weightsSha256 } from "../encoding/lm/checkpoint.js";
+import { resolveModel } from "../encoding/lm/hub.js";
+import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString } from "../config/validate.js";
+import { LebelDataset } from "../fmri/datasets/lebel.js";
+import { writeTextAtomic } from "../io/atomic.js";
+import { ensureWritableDir } from "../io/files.js";
+import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
+import { lineChartSvg } from "../report/figures/lineChart.js";
+import { writeSvgAsPng } from "../report/figures/png.js";
+import type { Row } from "../report/csv.js";
+import { writeTable } from "../report/table.js";
+import type { BootstrapRidgeOptions } from "../encoding/ridge/bootstrapRidge.js";
+import type { BlockPermutationOptions } from "../stats/blockPermutation.js";
+import { lebelBrainScores } from "./lebel.js";
+import { lebelScaling } from "./lebelScaling.js";
+import { sweepLayers } from "./scaling.js";
+
+export interface LebelRunConfig {
+  name: string;
+  root: string;
+  subjects?: string[];
+  sessions?: string[];
+  model: string;
+  /** Layers, or relative depths rounded to the model's layers (default 0, 0.25, 0.5, 0.75, 1). */
+  layers?: number[];
+  depths?: number[];
+  models?: { model: string; family?: string }[];
+  context?: number;
+  contextMode?: "exact" | "strided";
+  bootstrap: BootstrapRidgeOptions;
+  permutation?: BlockPermutationOptions;
+  outDir: string;
+  cacheDir?: string;
+}
+
+const TOP = ["name", "dataset", "subjects", "sessions", "model", "layers", "depths", "models", "context", "contextMode", "ridge", "permutation", "outDir", "cacheDir"];
+const RIDGE = ["alphas", "nBoots", "chunkLength", "nChunks", "seed", "singleAlpha", "useCorr"];
+const PERMUTATION = ["blockLength", "permutations", "seed"];
+
+/** Whether a parsed run configuration is for the LeBel layout ("dataset": {"kind": "lebel", …}). */
+export function isLebelRunConfig(json: unknown): boolean {
+  const d = (json as { dataset?: unknown } | null)?.dataset;
+  return typeof d === "object" && d !== null && (d as { kind?: unknown }).kind === "lebel";
+}
+
+/** A LeBel run configuration, checked key by key (`source` names the file in errors); paths relative to it. */
+export function parseLebelRunConfig(json: unknown, source: string): LebelRunConfig {
+  const c = expectObject(json, source);
+  expectKeys(c, TOP, source);
+  const base = dirname(resolve(source));
+  const path = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  const d = expectObject(c.dataset, `${source}.dataset`);
+  expectKeys(d, ["kind", "root"], `${source}.dataset`);
+  const root = optionalString(d, "root", `${source}.dataset`);
+  if (!root) throw new ConfigError(`${source}.dataset.root: the ds003020 folder (or its derivative folder) is required`);
+  const model = optionalString(c, "model", source);
+  if (!model) throw new ConfigError(`${source}: "model" is required`);
+  const list = <T>(key: string, check: (v: unknown) => v is T, rule: string): T[] | undefined => {
+    const v = c[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length === 0 || !v.every(check)) throw new ConfigError(`${source}.${key}: expected a non-empty list of ${rule}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const isString = (v: unknown): v is string => typeof v === "string";
+  const isLayer = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+  const isDepth = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 1;
+  const r = expectObject(c.ridge ?? {}, `${source}.ridge`);
+  expectKeys(r, RIDGE, `${source}.ridge`);
+  const rw = `${source}.ridge`;
+  const whole = (n: number) => Number.isInteger(n) && n >= 1;
+  const alphas = r.alphas;
+  if (alphas !== undefined && (!Array.isArray(alphas) || alphas.length === 0 || !alphas.every((a) => typeof a === "number" && a >= 0))) throw new ConfigError(`${rw}.alphas: expected a non-empty list of numbers ≥ 0, got ${JSON.stringify(alphas)}`);
+  const bootstrap: BootstrapRidgeOptions = {
+    alphas: alphas as number[] | undefined,
+    nBoots: optionalNumber(r, "nBoots", rw, whole, "a whole number ≥ 1"),
+    chunkLength: optionalNumber(r, "chunkLength", rw, whole, "a whole number ≥ 1"),
+    nChunks: optionalNumber(r, "nChunks", rw, whole, "a whole number ≥ 1"),
+    seed: optionalNumber(r, "seed", rw, Number.isInteger, "an integer") ?? 0,
+    singleAlpha: optionalBoolean(r, "singleAlpha", rw),
+    useCorr: optionalBoolean(r, "useCorr", rw),
+  };
+  let permutation: BlockPermutationOptions | undefined;
+  if (c.permutation !== undefined && c.permutation !== false) {
+    const p = expectObject(c.permutation, `${source}.permutation`);
+    expectKeys(p, PERMUTATION, `${source}.permutation`);
+    const pw = `${source}.permutation`;
+    permutation = {
+      blockLength: optionalNumber(p, "blockLength", pw, whole, "a whole number ≥ 1") ?? 10,
+      permutations: optionalNumber(p, "permutations", pw, whole, "a whole number ≥ 1") ?? 1000,
+      seed: optionalNumber(p, "seed", pw, Number.isInteger, "an integer") ?? 0,
+    };
+  }
+  const models = c.models === undefined ? undefined : (c.models as unknown[]).map((m, i) => {
+    const o = expectObject(m, `${source}.models[${i}]`);
+    expectKeys(o, ["model", "family"], `${source}.models[${i}]`);
+    const name = optionalString(o, "model", `${source}.models[${i}]`);
+    if (!name) throw new ConfigError(`${source}.models[${i}].model is required`);
+    return { model: name, family: optionalString(o, "family", `${source}.models[${i}]`) };
+  });
+  if (c.models !== undefined && !Array.isArray(c.models)) throw new ConfigError(`${source}.models: expected a list`);
+  const layers = list("layers", isLayer, "layer indices ≥ 0");
+  const depths = list("depths", isDepth, "relative depths in [0, 1]");
+  if (layers && depths) throw new ConfigError(`${source}: give "layers" or "depths", not both`);
+  return {
+    name: optionalString(c, "name", source) ?? "lebel",
+    root: path(root),
+    subjects: list("subjects", isString, "subject names (UTS01 …)"),
+    sessions: list("sessions", (v): v is string => typeof v === "string" || Number.isInteger(v), "session names or numbers")?.map(String),
+    model: existsSync(path(model)) ? path(model) : model,
+    layers,
+    depths,
+    models: models?.map((m) => ({ ...m, model: existsSync(path(m.model)) ? path(m.model) : m.model })),
+    context: optionalNumber(c, "context", source, whole, "a whole number of tokens"),
+    contextMode: optionalString(c, "contextMode", source, ["exact", "strided"] as const),
+    bootstrap,
+    permutation,
+    outDir: path(optionalString(c, "outDir", source) ?? "results"),
+    cacheDir: c.cacheDir === undefined ? undefined : path(optionalString(c, "cacheDir", source)!),
+  };
+}
+
+export interface LebelRunReport {
+  computed: string[];
+  skipped: string[];
+  failed: { key: string; error: string }[];
+  files: string[];
+  summary: string[];
+}
+
+/** Runs (or resumes) every subject, then the table and figure; with "models", the scaling analysis. */
+export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done: number, total: number, what: string) => void } = {}): Promise<LebelRunReport> {
+  const root = join(c.outDir, c.name);
+  ensureWritableDir(root, "output folder (outDir/name)");
+  const ds = LebelDataset.open(c.root);
+  const subjects = c.subjects ?? ds.subjects();
+  for (const s of subjects) if (!ds.subjects().includes(s)) throw new Error(`${join(ds.derivative, "preprocessed_data")}: no subject "${s}" (subjects: ${ds.subjects().join(", ")})`);
+  const common = { sessions: c.sessions, context: c.context, contextMode: c.contextMode, cacheDir: c.cacheDir, bootstrap: c.bootstrap };
+  const report: LebelRunReport = { computed: [], skipped: [], failed: [], files: [], summary: [] };
+  if (c.models) {
+    const res = await lebelScaling(ds, { ...common, subjects, models: c.models, depths: c.depths, outDir: root });
+    report.files.push(...res.files);
+    for (const m of res.models) report.summary.push(`${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(2)} M parameters): best test r ${m.bestScore.toFixed(4)} at layer ${m.bestLayer} (depth ${m.relativeDepth.toFixed(2)})`);
+    for (const [family, f] of Object.entries(res.fits)) report.summary.push(`${family}: slope ${f.slope.toFixed(4)} per decade of parameters [${f.slopeLow.toFixed(4)}, ${f.slopeHigh.toFixed(4)}] (${f.n} sizes)`);
+    return report;
+  }
+  const dir = await resolveModel(c.model, { cacheDir: c.cacheDir });
+  const nLayer = readModelInfo(dir).nLayer;
+  const layers = c.layers ?? sweepLayers({ depths: c.depths ?? [0, 0.25, 0.5, 0.75, 1] }, nLayer, []);
+  for (const l of layers) if (l > nLayer) throw new Error(`layer ${l} does not exist in ${c.model} (0 … ${nLayer})`);
+  const hash = createHash("sha256").update(JSON.stringify({ ...common, layers, weights: await weightsSha256(dir, c.cacheDir), root: ds.derivative, permutation: c.permutation })).digest("hex").slice(0, 16);
+  writeTextAtomic(join(root, "run.json"), JSON.stringify({ config: c, layers, configHash: hash }, null, 2));
+  mkdirSync(join(root, "subjects"), { recursive: true });
+  const rows: Row[] = [];
+  const curves: { subject: string; mean: number[] }[] = [];
+  for (const [i, subject] of subjects.entries()) {
+    const path = join(root, "subjects", `${subject}.safetensors`);
+    let stored = existsSync(path) ? tryRead(path) : undefined;
+    if (stored && stored.metadata.config !== hash) stored = undefined;
+    if (stored) report.skipped.push(subject);
+    else {
+      try {
+        const corrs: Float64Array[] = [];
+        const alphas: Float64Array[] = [];
+        const pValues: Float64Array[] = [];
+        for (const layer of layers) {
+          const res = await lebelBrainScores(ds, { ...common, subject, model: dir, layer, permutation: c.permutation });
+          corrs.push(res.corrs);
+          alphas.push(res.alphas);
+          if (res.pValues) pValues.push(res.pValues);
+        }
+        const V = corrs[0].length;
+        const stack = (xs: Float64Array[]) => ({ shape: [xs.length, V], data: Float64Array.from(xs.flatMap((x) => Array.from(x))) });
+        writeSafetensors(path, { layers: { shape: [layers.length], data: BigInt64Array.from(layers, BigInt) }, corrs: stack(corrs), alphas: stack(alphas), ...(pValues.length ? { p_values: stack(pValues) } : {}) }, { config: hash, subject, format: "brainscore.lebel/1" });
+        stored = tryRead(path);
+        report.computed.push(subject);
+      } catch (e) {
+        report.failed.push({ key: subject, error: (e as Error).message });
+      }
+    }
+    options.onProgress?.(i + 1, subjects.length, "subjects");
+    if (!stored) continue;
+    const corrs = stored.tensors.get("corrs")!;
+    const p = stored.tensors.get("p_values");
+    const V = corrs.shape[1];
+    const mean: number[] = [];
+    layers.forEach((layer, k) => {
+      const r = (corrs.data as Float64Array).subarray(k * V, (k + 1) * V);
+      const sorted = Float64Array.from(r).sort();
+      const m = r.reduce((a, b) => a + b, 0) / V;
+      mean.push(m);
+      const significant = p ? (p.data as Float64Array).subarray(k * V, (k + 1) * V).filter((x) => x < 0.05).length : null;
+      rows.push({ subject, layer, relative_depth: layer / nLayer, voxels: V, mean_test_r: m, median_test_r: sorted[Math.floor(V / 2)], max_test_r: sorted[V - 1], voxels_p_below_005: significant });
+    });
+    curves.push({ subject, mean });
+  }
+  if (rows.length > 0) {
+    mkdirSync(join(root, "tables"), { recursive: true });
+    mkdirSync(join(root, "figures"), { recursive: true });
+    report.files.push(...writeTable(join(root, "tables", "lebel_brain_scores"), rows));
+    const figure = join(root, "figures", "lebel_brain_score_by_layer.png");
+    writeSvgAsPng(figure, lineChartSvg({ title: `Test-story r by layer (${c.model.split("/").pop()}, mean over voxels)`, xLabel: "layer", yLabel: "mean test r", series: curves.map((cv) => ({ name: cv.subject, x: layers, y: cv.mean })), markers: true }));
+    report.files.push(figure);
+    for (const cv of curves) {
+      const best = cv.mean.indexOf(Math.max(...cv.mean));
+      report.summary.push(`${cv.subject}: best layer ${layers[best]} (mean test r ${cv.mean[best].toFixed(4)})`);
+    }
+  }
+  return report;
+}
+
+function tryRead(path: string) {
+  try {
+    return readSafetensors(path);
+  } catch {
+    return undefined;
+  }
+}
