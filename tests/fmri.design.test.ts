@@ -115,3 +115,19 @@ describe("the paper's word design", () => {
     expect(namedTrDesign("spm")).toEqual({ kind: "summedHrf", model: "spm", derivative: false });
   });
 });
+
+describe("the Huth lab's word design as a run option (\"lanczos\")", () => {
+  it("is the words Lanczos-interpolated to mid-TR times, then the FIR delays; words far outside are counted", async () => {
+    const { lanczosDownsample } = await import("../src/fmri/design/lanczos.js");
+    const { firDelays } = await import("../src/fmri/design/fir.js");
+    const features = { rows: 5, cols: 2, data: Float64Array.from([1, 0, 0, 1, 2, 2, -1, 3, 0.5, 0.5]) };
+    const onsets = [0.2, 1.1, 2.9, 4.4, 40];
+    const got = wordDesign(features, onsets, { ...namedTrDesign("lanczos", [0, 1, 2]), tr: 1.5, nTRs: 8 });
+    const mid = Float64Array.from({ length: 8 }, (_, i) => (i + 0.5) * 1.5);
+    const want = firDelays(lanczosDownsample(features, onsets, mid, { window: 3 }), [0, 1, 2]);
+    expect(Array.from(got.design.data)).toEqual(Array.from(want.data));
+    expect([got.design.rows, got.design.cols]).toEqual([8, 6]);
+    expect(got.droppedWords).toBe(1); // the word at 40 s is beyond 3 TRs of the last TR time (11.25 s)
+    expect(got.description).toMatch(/Lanczos-interpolated to mid-TR times \(window 3, cutoff 1\/TR\), FIR delays 0,1,2 TRs/);
+  });
+});

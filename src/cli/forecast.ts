@@ -35,6 +35,7 @@ Forecast scores F(d) = R(X ⊕ X̃(d)) − R(X) for every target (vertex or regi
   --folds K             contiguous outer folds (default 5)
   --alpha-selection M   loo | gcv | kfold (default loo)
   --design D            fir (default: TR sums, FIR delays 0–5 TRs) | glover | spm (TR sums convolved with that HRF)
+                        | lanczos (words Lanczos-interpolated to mid-TR times, then FIR delays 0–5 TRs)
                         | glover+derivative | spm+derivative (the HRF and its time derivative)
   --control C           none (default) | random (random vectors) | shuffled (shuffled future words) | all
   --decompose           also syntactic and semantic sweeps (needs --model, the features' checkpoint)

@@ -6,16 +6,20 @@ import type { Matrix } from "../../linalg/dense.js";
 import { concatColumns, matmulJs } from "../../linalg/dense.js";
 import { firDelays } from "./fir.js";
 import { gammaDifferenceHrf, GLOVER, SPM } from "./hrf.js";
+import { lanczosDownsample } from "./lanczos.js";
 import { eventResponses, type HrfModel } from "./regressors.js";
 import { sumWordsIntoTRs } from "./wordsPerTR.js";
 
 /**
  * How word features become TR regressors: "fir", the paper's TR sums with FIR delays; "summedHrf", the same
  * TR sums convolved with an HRF sampled at the TR (a fixed response instead of free delays); "hrf", one
- * regressor per feature from the words' own onsets (nilearn's compute_regressor).
+ * regressor per feature from the words' own onsets (nilearn's compute_regressor); "lanczos", the Huth lab's
+ * convention: word features Lanczos-interpolated to the middle of each TR (window 3, cutoff 1/TR), then FIR
+ * delays.
  */
 export type TrDesign =
   | { kind: "fir"; delays?: number[] }
+  | { kind: "lanczos"; window?: number; delays?: number[] }
   | { kind: "summedHrf"; model?: Exclude<HrfModel, "fir">; derivative?: boolean }
   | { kind: "hrf"; model?: Exclude<HrfModel, "fir">; oversampling?: number };
 
@@ -26,12 +30,13 @@ export type WordDesignOptions = TrDesign & { tr: number; nTRs: number };
  * HRF), and "+derivative" (the HRF and its time derivative, as nilearn's "glover + derivative": a response
  * that may come up to about a second earlier or later).
  */
-export const TR_DESIGN_NAMES = ["fir", "glover", "spm", "glover+derivative", "spm+derivative"] as const;
+export const TR_DESIGN_NAMES = ["fir", "glover", "spm", "glover+derivative", "spm+derivative", "lanczos"] as const;
 export type TrDesignName = (typeof TR_DESIGN_NAMES)[number];
 
-/** The design a name stands for; `firDelays` only serve "fir". */
+/** The design a name stands for; `firDelays` serve "fir" and "lanczos". */
 export function namedTrDesign(name: TrDesignName, firDelays: number[] = PAPER_FIR_DELAYS): TrDesign {
   if (name === "fir") return { kind: "fir", delays: firDelays };
+  if (name === "lanczos") return { kind: "lanczos", delays: firDelays };
   return { kind: "summedHrf", model: name.startsWith("spm") ? "spm" : "glover", derivative: name.endsWith("+derivative") };
 }
 
@@ -60,6 +65,19 @@ export function wordDesigner(onsets: ArrayLike<number>, options: WordDesignOptio
       const { design, dropped } = sumWordsIntoTRs(features, onsets, options.nTRs, options.tr);
       return { design: firDelays(design, delays), droppedWords: dropped, description: `words summed per TR (floor(t/TR)+1), FIR delays ${delays.join(",")} TRs` };
     };
+  }
+  if (options.kind === "lanczos") {
+    const delays = options.delays ?? PAPER_FIR_DELAYS;
+    const window = options.window ?? 3;
+    const trTimes = Float64Array.from({ length: options.nTRs }, (_, i) => (i + 0.5) * options.tr);
+    // A word further than `window` TRs from every TR time weighs nothing.
+    const reach = window * options.tr;
+    const dropped = Array.from(onsets).filter((t) => t < trTimes[0] - reach || t > trTimes[trTimes.length - 1] + reach).length;
+    return (features) => ({
+      design: firDelays(lanczosDownsample(features, onsets, trTimes, { window }), delays),
+      droppedWords: dropped,
+      description: `words Lanczos-interpolated to mid-TR times (window ${window}, cutoff 1/TR), FIR delays ${delays.join(",")} TRs`,
+    });
   }
   if (options.kind === "summedHrf") {
     const model = options.model ?? "glover";
