@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LebelDataset } from "../src/fmri/datasets/lebel.js";
-import { lebelBrainScores } from "../src/pipeline/lebel.js";
+import { lebelBrainScores, lebelStoryDesign } from "../src/pipeline/lebel.js";
 import { simulateLebelDataset, type LebelTruth } from "../src/simulate/lebelSimulate.js";
 import { sharedPath } from "./helpers/shared.js";
 
@@ -58,4 +58,16 @@ describe("LeBel-convention brain scores on a simulated ds003020 layout", () => {
     // Measured: 0.68 at the planted layer 2, 0.38 at layer 0.
     expect(await score(2)).toBeGreaterThan((await score(0)) + 0.15);
   }, 300_000);
+
+  it("a layer's design is the same whether its states are extracted alone or with other layers (one model pass)", async () => {
+    const ds = LebelDataset.open(join(root, "ds"));
+    const common = { model: "tiny", layer: 2, context: 32, contextMode: "strided" as const, cacheDir };
+    const alone = await lebelStoryDesign(ds, "pieman", common);
+    const together = await lebelStoryDesign(ds, "pieman", { ...common, featureLayers: [0, 2, 4] });
+    expect([together.rows, together.cols]).toEqual([alone.rows, alone.cols]);
+    let d = 0;
+    for (let i = 0; i < alone.data.length; i++) d = Math.max(d, Math.abs(alone.data[i] - together.data[i]));
+    expect(d).toBeLessThan(1e-5);
+    await expect(lebelStoryDesign(ds, "pieman", { ...common, featureLayers: [0, 4] })).rejects.toThrow(/layer 2 is not among the extracted layers 0, 4/);
+  });
 });

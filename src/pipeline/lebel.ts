@@ -24,6 +24,11 @@ export interface LebelEncodingOptions {
   /** A checkpoint folder, a hub id or "tiny"; the layer whose states are the features. */
   model: string;
   layer: number;
+  /**
+   * The layers whose states are extracted together (default [layer]): a caller scoring several layers
+   * passes them all, so each story runs through the model once and later layers come from the feature cache.
+   */
+  featureLayers?: number[];
   context?: number;
   contextMode?: ContextMode;
   cacheDir?: string;
@@ -43,10 +48,18 @@ export interface LebelEncodingResult extends BootstrapRidgeResult {
 }
 
 /** One story's design (`lanczosStoryDesign` of the layer's states), cached features through `cacheDir`. */
-export async function lebelStoryDesign(ds: LebelDataset, story: string, o: Pick<LebelEncodingOptions, "model" | "layer" | "context" | "contextMode" | "cacheDir">): Promise<Matrix> {
+export async function lebelStoryDesign(
+  ds: LebelDataset,
+  story: string,
+  o: Pick<LebelEncodingOptions, "model" | "layer" | "featureLayers" | "context" | "contextMode" | "cacheDir">,
+): Promise<Matrix> {
   const words = ds.words(story);
-  const f = await extractWordFeatures(o.model, words, { layers: [o.layer], context: o.context, mode: o.contextMode, cacheDir: o.cacheDir });
-  const states = { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates };
+  const layers = o.featureLayers ?? [o.layer];
+  const at = layers.indexOf(o.layer);
+  if (at < 0) throw new Error(`lebelStoryDesign: layer ${o.layer} is not among the extracted layers ${layers.join(", ")}`);
+  const f = await extractWordFeatures(o.model, words, { layers, context: o.context, mode: o.contextMode, cacheDir: o.cacheDir });
+  const size = words.words.length * f.nEmbd;
+  const states = { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates.subarray(at * size, (at + 1) * size) };
   return lanczosStoryDesign(states, words.times, ds.trTimes(story));
 }
 

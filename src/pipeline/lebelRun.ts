@@ -175,7 +175,7 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
         const alphas: Float64Array[] = [];
         const pValues: Float64Array[] = [];
         for (const layer of layers) {
-          const res = await lebelBrainScores(ds, { ...common, subject, model: dir, layer, permutation: c.permutation });
+          const res = await lebelBrainScores(ds, { ...common, subject, model: dir, layer, featureLayers: layers, permutation: c.permutation });
           corrs.push(res.corrs);
           alphas.push(res.alphas);
           if (res.pValues) pValues.push(res.pValues);

@@ -63,7 +63,7 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
     for (const layer of layers) {
       let sum = 0;
       for (const subject of o.subjects) {
-        const res = await lebelBrainScores(ds, { ...o, subject, model: dir, layer });
+        const res = await lebelBrainScores(ds, { ...o, subject, model: dir, layer, featureLayers: layers });
         const mean = res.corrs.reduce((a, b) => a + b, 0) / res.corrs.length;
         sum += mean;
         rows.push({ model: entry.model, family, parameters, n_layer: info.nLayer, layer, relative_depth: layer / info.nLayer, subject, mean_test_r: mean, voxels: res.corrs.length });

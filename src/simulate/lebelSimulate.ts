@@ -8,7 +8,7 @@
 import { mulberry32, gaussian } from "../linalg/random.js";
 import { readWords } from "../stimuli/readers.js";
 import { LebelDataset, LEBEL_CODE_TR, LEBEL_PAD, LEBEL_ROWS_DROPPED } from "../fmri/datasets/lebel.js";
-import { writeLebelDataset } from "../fmri/datasets/lebelWriter.js";
+import { writeLebelDataset, writeLebelResponses } from "../fmri/datasets/lebelWriter.js";
 import { lebelStoryDesign } from "../pipeline/lebel.js";
 import type { Matrix } from "../linalg/dense.js";
 
@@ -80,7 +80,7 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
       responses[subject][story] = { rows: T, cols: sim.voxels, data: y };
     }
   }
-  await writeLebelDataset(root, { respdict, words, responses, sessions: { "1": [train, test] } });
+  await writeLebelResponses(root, responses);
   return { subjects, train, test, planted: Array.from({ length: sim.planted.count }, (_, i) => i) };
 }
 

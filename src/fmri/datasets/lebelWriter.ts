@@ -32,10 +32,15 @@ export async function writeLebelDataset(root: string, layout: LebelLayout): Prom
     const phones = intervals.map((iv) => ({ ...iv, text: iv.text === "sp" ? "sp" : iv.text.toUpperCase() }));
     writeTextAtomic(join(derivative, "TextGrids", `${story}.TextGrid`), encodeTextGrid([{ name: "phone", kind: "interval", intervals: phones }, { name: "word", kind: "interval", intervals }], xmax));
   }
-  for (const [subject, stories] of Object.entries(layout.responses)) {
-    const dir = join(derivative, "preprocessed_data", subject);
+  await writeLebelResponses(root, layout.responses);
+  return derivative;
+}
+
+/** The responses alone, one .hf5 per subject and story (subject folders created even when empty). */
+export async function writeLebelResponses(root: string, responses: LebelLayout["responses"]): Promise<void> {
+  for (const [subject, stories] of Object.entries(responses)) {
+    const dir = join(root, "derivative", "preprocessed_data", subject);
     mkdirSync(dir, { recursive: true });
     for (const [story, m] of Object.entries(stories)) await writeHdf5Matrix(join(dir, `${story}.hf5`), "data", m);
   }
-  return derivative;
 }

@@ -26,15 +26,15 @@ function hasSignature(path: string): boolean {
 }
 
 type H5 = typeof import("h5wasm/node").default;
-let module: Promise<H5> | undefined;
+let loaded: Promise<H5> | undefined;
 
 /** h5wasm, loaded and initialised once. */
 async function h5wasm(): Promise<H5> {
-  module ??= import("h5wasm/node").then(async (m) => {
+  loaded ??= import("h5wasm/node").then(async (m) => {
     await m.default.ready;
     return m.default;
   });
-  return module;
+  return loaded;
 }
 
 /** Dataset `name` of an HDF5 file as a float32 or float64 matrix (rows × columns, C order). */
