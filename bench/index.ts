@@ -31,6 +31,7 @@ const { values, positionals } = parseArgs({
     child: { type: "boolean" },
     shapes: { type: "string" },
     peers: { type: "string" },
+    runtime: { type: "string" },
   },
 });
 const which = positionals.length > 0 ? positionals : ["ridge", "lm", "fmri", "forecast", "forecast-group"];
@@ -46,7 +47,7 @@ for (const name of which) {
   if (name === "ridge-peers") {
     const list = (v?: string) => v?.split(",");
     const Vs = list(values.V)?.map(Number);
-    for (const r of await benchRidgePeers({ shapes: list(values.shapes), V: Vs, peers: list(values.peers), modes: list(values.modes) })) console.log(JSON.stringify(r));
+    for (const r of await benchRidgePeers({ shapes: list(values.shapes), V: Vs, peers: list(values.peers), modes: list(values.modes), runtime: values.runtime })) console.log(JSON.stringify(r));
     continue;
   }
   if (name === "scan") {

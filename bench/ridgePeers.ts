@@ -8,6 +8,9 @@
  * scikit-learn RidgeCV(alpha_per_target) (efficient LOO). Peers run on Debian's python3 with the BLAS at its
  * best: the environment's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE guard is unset in the peer's command only
  * (../shared/peers/README.md), and the kernel OpenBLAS then runs is printed. Ratios are peer seconds over ours.
+ * Our solver runs as an installed package does, from JavaScript compiled once before the timings
+ * (`--runtime compiled`, the default), or from the TypeScript sources through tsx (`--runtime tsx`, a checkout's
+ * `bin/brainscore.js`): tsx compiles the modules of the process and of the fold worker as they load.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -31,6 +34,8 @@ export interface RidgePeersOptions {
   V?: number[];
   peers?: string[];
   modes?: string[];
+  /** "compiled" (default) or "tsx". */
+  runtime?: string;
 }
 
 interface Timing {
@@ -47,6 +52,24 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, rPath: st
   return { seconds: info.seconds as number, peakRssMB: info.peakRssMB as number, r: Float64Array.from(readNpy(rPath).data), info };
 }
 
+/**
+ * How to start our child: compiled to JavaScript under .cache/ (inside the repository, so its imports of
+ * onnxruntime-node resolve), with the fold worker, which foldLanes.ts loads by path; or the sources via tsx.
+ */
+function ourChild(runtime: string): { args: string[]; runtime: string } {
+  const child = join(HERE, "ridgePeersChild.ts");
+  if (runtime === "tsx") return { args: [...process.execArgv, child], runtime: "tsx (TypeScript sources)" };
+  if (runtime !== "compiled") throw new Error(`ridge-peers: unknown runtime "${runtime}" (compiled, tsx)`);
+  const root = resolve(HERE, "..");
+  const out = join(root, ".cache", "bench-compiled");
+  rmSync(out, { recursive: true, force: true });
+  const worker = join(root, "src/encoding/ridge/foldWorker.ts");
+  const flags = ["--ignoreConfig", "--outDir", out, "--rootDir", root, "--module", "NodeNext", "--moduleResolution", "NodeNext", "--target", "ES2022", "--skipLibCheck", "--types", "node"];
+  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), ...flags, child, worker], { encoding: "utf8" });
+  if (tsc.status !== 0) throw new Error(`ridge-peers: compiling the solver failed: ${(tsc.stdout + tsc.stderr).trim().split("\n")[0]}`);
+  return { args: [join(out, "bench", "ridgePeersChild.js")], runtime: "compiled (as installed)" };
+}
+
 function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -59,6 +82,7 @@ export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<obj
   const peers = (opts.peers ?? ["himalaya", "sklearn"]).filter((p) => p !== "none");
   for (const p of peers) if (p !== "himalaya" && p !== "sklearn") throw new Error(`ridge-peers: unknown peer "${p}" (himalaya, sklearn, none)`);
   const modes = opts.modes ?? ["loo", "gcv"];
+  const child = ourChild(opts.runtime ?? "compiled");
   const peerEnv: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: HIMALAYA };
   delete peerEnv.OPENBLAS_CORETYPE;
   delete peerEnv.OPENBLAS_L2_SIZE;
@@ -86,7 +110,7 @@ export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<obj
         };
         for (const mode of modes) {
           const rPath = join(dir, `ours-${mode}.npy`);
-          const args = [...process.execArgv, join(HERE, "ridgePeersChild.ts"), xf, yf, String(V), mode, rPath, JSON.stringify(PEER_ALPHAS)];
+          const args = [...child.args, xf, yf, String(V), mode, rPath, JSON.stringify(PEER_ALPHAS)];
           record(`brainscore ${mode}`, runChild(process.execPath, args, process.env, rPath));
         }
         for (const peer of peers) {
@@ -105,6 +129,7 @@ export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<obj
           for (const [k, v] of Object.entries(t.info)) if (!["seconds", "peakRssMB"].includes(k)) row[k] = v;
           if (reference && solver !== "sklearn") row.maxAbsDiffRvsSklearn = +maxAbsDiff(t.r, reference).toExponential(2);
           if (solver.startsWith("brainscore")) {
+            row.runtime = child.runtime;
             for (const peer of Object.keys(results).filter((k) => !k.startsWith("brainscore"))) row[`speedupVs_${peer}`] = +(results[peer].seconds / t.seconds).toFixed(2);
           }
           rows.push(row);

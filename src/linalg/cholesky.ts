@@ -40,23 +40,35 @@ const BLOCK = 64;
  * columns): block column k first takes A[k0.., k] −= L[k0.., 0:k0]·L[k, 0:k0]ᵀ, then its diagonal block is
  * factored in JavaScript and the rows below become L21 = A21·L11⁻ᵀ. The O(n³) work is in the `gemm`
  * products (onnxruntime's BLAS in the ridge solvers); each step writes only its own block column.
+ * `into` (n × n) receives the factor instead of a new array.
  */
-export async function choleskyBlocked(a: ArrayLike<number>, n: number, gemm: Gemm = gemmJs): Promise<Float64Array | null> {
-  if (n <= 2 * BLOCK) return cholesky(a, n);
-  const l = new Float64Array(n * n);
+export async function choleskyBlocked(a: ArrayLike<number>, n: number, gemm: Gemm = gemmJs, into?: Float64Array): Promise<Float64Array | null> {
+  if (into && into.length !== n * n) throw new Error(`choleskyBlocked: output of ${into.length} for ${n * n} values`);
+  if (n <= 2 * BLOCK) {
+    const small = cholesky(a, n);
+    if (small && into) into.set(small);
+    return small && (into ?? small);
+  }
+  const l = into ?? new Float64Array(n * n);
+  // The blocks below write every entry on and under the diagonal; a reused buffer needs zeros above it.
+  if (into) for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, (i + 1) * n);
+  // Work buffers sized once for the largest panel: fresh arrays per panel were mostly page faults.
+  const panelBuf = new Float64Array(n * BLOCK);
+  const leftBuf = new Float64Array(Math.ceil((n * n) / 4)); // m·k0 with m + k0 = n
+  const topBuf = new Float64Array(n * BLOCK);
   for (let k0 = 0; k0 < n; k0 += BLOCK) {
     const b = Math.min(BLOCK, n - k0);
     const m = n - k0;
     // Block column k0: rows k0.., columns k0..k0+b, updated by the finished columns 0..k0.
-    const panel = new Float64Array(m * b);
+    const panel = panelBuf.subarray(0, m * b);
     for (let i = 0; i < m; i++) {
       const src = (k0 + i) * n + k0;
       for (let j = 0; j < b; j++) panel[i * b + j] = a[src + j];
     }
     if (k0 > 0) {
-      const left = new Float64Array(m * k0);
+      const left = leftBuf.subarray(0, m * k0);
       for (let i = 0; i < m; i++) left.set(l.subarray((k0 + i) * n, (k0 + i) * n + k0), i * k0);
-      const top = new Float64Array(k0 * b);
+      const top = topBuf.subarray(0, k0 * b);
       for (let j = 0; j < b; j++) for (let q = 0; q < k0; q++) top[q * b + j] = l[(k0 + j) * n + q];
       const upd = await gemm(left, top, m, k0, b);
       for (let i = 0; i < m * b; i++) panel[i] -= upd[i];

@@ -27,6 +27,13 @@ export async function tridiagonalize(a: ArrayLike<number>, n: number, gemm: Gemm
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(0, n - 1));
   const blocks: Tridiagonal["blocks"] = [];
+  // Work arrays sized for the first (largest) panel and reused: one fresh trailing copy per panel was
+  // mostly page faults (25 copies, 43 MB, for n = 800).
+  const trailingBuf = new Float64Array(Math.max(0, n - 1) ** 2);
+  const leftBuf = new Float64Array(n * 2 * NB);
+  const rightBuf = new Float64Array(2 * NB * n);
+  const y = new Float64Array(n);
+  const hBuf = new Float64Array(n);
   for (let k0 = 0; k0 < n - 2; k0 += NB) {
     const cols = Math.min(NB, n - 2 - k0);
     // Panel columns stored column by column (v[p*n + i]) so every inner loop is contiguous; rows above
@@ -34,12 +41,11 @@ export async function tridiagonalize(a: ArrayLike<number>, n: number, gemm: Gemm
     const v = new Float64Array(cols * n);
     const w = new Float64Array(cols * n);
     const tau = new Float64Array(cols);
-    const y = new Float64Array(n);
     // The panel-start trailing matrix A[k0+1.., k0+1..], contiguous.
     const mb = n - k0 - 1;
-    const trailing = new Float64Array(mb * mb);
+    const trailing = trailingBuf.subarray(0, mb * mb);
     for (let i = 0; i < mb; i++) trailing.set(A.subarray((k0 + 1 + i) * n + k0 + 1, (k0 + 2 + i) * n), i * mb);
-    const hPad = new Float64Array(mb);
+    const hPad = hBuf.subarray(0, mb);
     for (let c = 0; c < cols; c++) {
       const j = k0 + c;
       const t = reflector(A, v, w, d, e, tau, n, cols, j, c);
@@ -58,8 +64,8 @@ export async function tridiagonalize(a: ArrayLike<number>, n: number, gemm: Gemm
     const m = n - k1;
     if (m > 0) {
       // [v w]·[w v]ᵀ = v·wᵀ + w·vᵀ in one product, so the subtraction below reads contiguously.
-      const left = new Float64Array(m * 2 * cols);
-      const right = new Float64Array(2 * cols * m);
+      const left = leftBuf.subarray(0, m * 2 * cols);
+      const right = rightBuf.subarray(0, 2 * cols * m);
       for (let p = 0; p < cols; p++) {
         right.set(w.subarray(p * n + k1, p * n + n), p * m);
         right.set(v.subarray(p * n + k1, p * n + n), (cols + p) * m);

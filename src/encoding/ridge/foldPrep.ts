@@ -8,14 +8,14 @@ import { castArray, type DType, type Matrix } from "../../linalg/dense.js";
 import type { AlphaSelection } from "./criteria.js";
 import { applyStandardizer, decompose, fitStandardizer, projectRows, type Decomposition } from "./design.js";
 import type { Fold } from "./folds.js";
-import { looFactorsFor } from "./fusedFold.js";
+import { looBlocksFor, type LooBlocks } from "./fusedFold.js";
 
 export interface PreparedFold {
   dec: Decomposition;
   /** Standardised test design times V (n_test × r, float64). */
   testDesign: Matrix;
-  /** loo only: the triangular factors, or undefined for the residual form. */
-  looFactors?: Float64Array[];
+  /** loo only: the row blocks of the triangular factors, or undefined for the residual form. */
+  looBlocks?: LooBlocks;
 }
 
 export interface FoldPrepSpec {
@@ -25,19 +25,24 @@ export interface FoldPrepSpec {
   dtype: DType;
 }
 
+let scratch = new Float64Array(0);
+
 /** `gram` is float64; `runner` runs graphs in the fold's precision (the LOO weighted Gram matrices). */
 export async function prepareFold(x: Matrix, spec: FoldPrepSpec, gram: ComputeBackend, runner: GraphRunner | undefined): Promise<PreparedFold> {
   const { fold } = spec;
   const st = fitStandardizer(x, fold.train);
-  const xTrain = applyStandardizer(x, fold.train, st);
-  const xTest = applyStandardizer(x, fold.test, st);
+  const size = (fold.train.length + fold.test.length) * x.cols;
+  if (scratch.length < size) scratch = new Float64Array(size);
+  // Both standardised blocks live only during this preparation: one buffer per thread, reused fold after fold.
+  const xTrain = applyStandardizer(x, fold.train, st, scratch);
+  const xTest = applyStandardizer(x, fold.test, st, scratch.subarray(fold.train.length * x.cols));
   // Only the test rows' projection is needed, so kernel-form folds skip V.
   const dec = await decompose(xTrain, gram, { rightVectors: false });
   const projected = await projectRows(dec, xTrain, xTest, gram);
   const testDesign = { ...projected, data: castArray(projected.data, "float64") };
-  let looFactors: Float64Array[] | undefined;
+  let looBlocks: LooBlocks | undefined;
   if (spec.mode === "loo" && runner && dec.s.length > 0) {
-    looFactors = (await looFactorsFor(dec, fold, spec.alphas, spec.dtype, runner, gram)) ?? undefined;
+    looBlocks = (await looBlocksFor(dec, fold, spec.alphas, spec.dtype, runner, gram)) ?? undefined;
   }
-  return { dec, testDesign, looFactors };
+  return { dec, testDesign, looBlocks };
 }

@@ -65,8 +65,9 @@ async function compile(call: Call, k: number, prep: PreparedFold): Promise<void>
   call.fused.set(k, fused);
 }
 
+/** The LOO blocks are not transferred: this worker's compiled fold feeds them to its own runs (they are copied). */
 function transferables(p: PreparedFold): ArrayBuffer[] {
-  const out = [p.dec.s.buffer, p.dec.U.data.buffer, p.testDesign.data.buffer, ...(p.looFactors ?? []).map((f) => f.buffer)];
+  const out = [p.dec.s.buffer, p.dec.U.data.buffer, p.testDesign.data.buffer];
   return [...new Set(out)].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
 }
 

@@ -88,33 +88,31 @@ export function looWeights(U: { rows: number; cols: number; data: ArrayLike<numb
  * ‖w_a ⊙ U g_a z‖² = ‖R_a·z‖² with R_a = L_aᵀ·diag(g_a), L_a the Cholesky factor of Uᵀ·diag(w_a²)·U.
  * R_a is upper triangular, so scoring an alpha costs half the products of forming its residual.
  * `grams` returns UᵀW_a²U for the weights of every alpha (A × n); `gemm` runs the blocked factorisation's
- * products.
- * Returns null when a factorisation fails (then the residual form is used).
+ * products. `visit(a, lower, g)` receives L_a (row-major, r × r) and g_a, so R_a[j][k] = lower[k·r + j]·g[k]
+ * for k ≥ j; `lower` is one buffer reused for every alpha (10 fresh r × r arrays a fold were mostly page
+ * faults), so the visitor copies what it keeps.
+ * Returns false when a factorisation fails (then the residual form is used).
  */
 export async function looTriangularFactors(
   U: { rows: number; cols: number; data: ArrayLike<number> },
   s: Float64Array,
   alphas: ArrayLike<number>,
-  grams: (weights: Float64Array) => Promise<Float64Array[]>,
+  grams: (weights: Float64Array) => Promise<ArrayLike<number>[]>,
+  visit: (a: number, lower: Float64Array, g: Float64Array) => void,
   gemm?: Gemm,
-): Promise<Float64Array[] | null> {
+): Promise<boolean> {
   const { cols: r } = U;
   const weights = looWeights(U, s, alphas);
   const gramOf = await grams(weights);
-  const factors: Float64Array[] = [];
+  const lower = new Float64Array(r * r);
+  const g = new Float64Array(r);
   for (let a = 0; a < alphas.length; a++) {
-    const l = await choleskyBlocked(gramOf[a], r, gemm);
-    if (!l) return null;
-    const alpha = alphas[a];
-    const upper = new Float64Array(r * r);
-    for (let k = 0; k < r; k++) {
-      // g = α/(s² + α) directly: 1 − h loses its digits where h is near 1.
-      const g = alpha / (s[k] * s[k] + alpha);
-      for (let j = 0; j <= k; j++) upper[j * r + k] = l[k * r + j] * g;
-    }
-    factors.push(upper);
+    if (!(await choleskyBlocked(gramOf[a], r, gemm, lower))) return false;
+    // g = α/(s² + α) directly: 1 − h loses its digits where h is near 1.
+    for (let k = 0; k < r; k++) g[k] = alphas[a] / (s[k] * s[k] + alphas[a]);
+    visit(a, lower, g);
   }
-  return factors;
+  return true;
 }
 
 /**

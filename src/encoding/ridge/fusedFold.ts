@@ -27,10 +27,10 @@ export interface FusedFoldSpec {
   alphas: Float64Array;
   withPredictions: boolean;
   /**
-   * loo only: the upper-triangular factors R_a of the quadratic-form LOO error (formulas.ts
-   * `looTriangularFactors`), when U spans the centred training rows; absent → the residual form.
+   * loo only: the row blocks of the upper-triangular factors R_a of the quadratic-form LOO error
+   * (`looBlocksFor`), when U spans the centred training rows; absent → the residual form.
    */
-  looFactors?: Float64Array[];
+  looBlocks?: LooBlocks;
 }
 
 /** Row blocks of the triangular LOO products: more blocks skip more zeros but make smaller products. */
@@ -65,9 +65,9 @@ export class FusedFold {
    */
   static async compile(spec: FusedFoldSpec, runner: GraphRunner, gram?: ComputeBackend): Promise<FusedFold> {
     let full = spec;
-    if (spec.mode === "loo" && gram && !spec.looFactors) {
-      const looFactors = await looFactorsFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, gram);
-      if (looFactors) full = { ...spec, looFactors };
+    if (spec.mode === "loo" && gram && !spec.looBlocks) {
+      const looBlocks = await looBlocksFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, gram);
+      if (looBlocks) full = { ...spec, looBlocks };
     }
     const shape = graphShape(full);
     const key = `ridge_fold:${shape.mode}:${shape.dtype}:${shape.A}:${shape.withPredictions}:${shape.triangularRank ?? "-"}`;
@@ -121,7 +121,7 @@ function graphShape(spec: FusedFoldSpec): FoldGraphShape {
     dtype: spec.dtype,
     A: spec.alphas.length,
     withPredictions: spec.withPredictions,
-    triangularRank: spec.looFactors ? spec.dec.s.length : undefined,
+    triangularRank: spec.looBlocks ? spec.dec.s.length : undefined,
   };
 }
 
@@ -144,8 +144,9 @@ function foldFeeds(spec: FusedFoldSpec): Record<string, GraphTensor> {
     const { gain, denom } = gcvTerms(dec.s, alphas, nTr);
     feeds.gain = t(gain, [A, r]);
     feeds.denom = t(denom, [A, 1]);
-  } else if (spec.looFactors) {
-    Object.assign(feeds, stackTriangularBlocks(spec.looFactors, r, dtype));
+  } else if (spec.looBlocks) {
+    const widths = blockWidths(r);
+    spec.looBlocks.forEach((data, b) => (feeds[`loo_block_${b}`] = { type: dtype, data, dims: [data.length / widths[b], widths[b]] }));
   } else {
     const { stack, weights } = looTerms(dec.U, dec.s, alphas);
     feeds.loo_stack = t(stack, [A, nTr, r]);
@@ -242,25 +243,6 @@ function rowBlocks(r: number): { j0: number; j1: number }[] {
   return out;
 }
 
-/** The alphas' rows of each row block, stacked: input `loo_block_b` is [A·(j1 − j0) × (r − j0)]. */
-function stackTriangularBlocks(factors: Float64Array[], r: number, dtype: DType): Record<string, GraphTensor> {
-  const A = factors.length;
-  const feeds: Record<string, GraphTensor> = {};
-  rowBlocks(r).forEach(({ j0, j1 }, b) => {
-    const rows = j1 - j0;
-    const width = r - j0;
-    const stacked = allocate(dtype, A * rows * width);
-    for (let a = 0; a < A; a++) {
-      for (let j = j0; j < j1; j++) {
-        const dst = (a * rows + j - j0) * width;
-        for (let k = j0; k < r; k++) stacked[dst + k - j0] = factors[a][j * r + k];
-      }
-    }
-    feeds[`loo_block_${b}`] = { type: dtype, data: stacked, dims: [A * rows, width] };
-  });
-  return feeds;
-}
-
 /**
  * Σ over rows of (R_a·z)² for every alpha, R_a upper triangular (r × r): row block [j0, j1) of every R_a
  * needs only z's rows from j0 on, so each block is one product of the alphas' stacked rows with a slice of z.
@@ -279,17 +261,53 @@ function triangularLooError(g: GraphBuilder, z: string, A: number, r: number, dt
   return total;
 }
 
-/**
- * The triangular LOO factors of a fold (formulas.ts `looTriangularFactors`), or null where they do not
- * apply — U does not span the centred training rows — or a factorisation fails: then the residual form.
- */
-export async function looFactorsFor(dec: Decomposition, fold: Fold, alphas: Float64Array, dtype: DType, runner: GraphRunner, gram: ComputeBackend): Promise<Float64Array[] | null> {
-  if (dec.s.length !== fold.train.length - 1) return null;
-  return looTriangularFactors(dec.U, dec.s, alphas, (w) => weightedGrams(dec.U, w, dtype, runner), backendGemm(gram));
+/** Row block b of every R_a, the alphas' rows stacked: [A·(j1 − j0) × (r − j0)] in the fold's precision. */
+export type LooBlocks = (Float32Array | Float64Array)[];
+
+function blockWidths(r: number): number[] {
+  return rowBlocks(r).map(({ j0 }) => r - j0);
 }
 
+/**
+ * The row blocks of the triangular LOO factors of a fold (formulas.ts `looTriangularFactors`), or null where
+ * they do not apply — U does not span the centred training rows — or a factorisation fails: then the
+ * residual form. Each factor is written straight into the blocks, transposed by 32 × 32 tiles (R_a = L_aᵀ·g).
+ */
+export async function looBlocksFor(dec: Decomposition, fold: Fold, alphas: Float64Array, dtype: DType, runner: GraphRunner, gram: ComputeBackend): Promise<LooBlocks | null> {
+  const r = dec.s.length;
+  if (r !== fold.train.length - 1) return null;
+  const A = alphas.length;
+  const blocks = rowBlocks(r);
+  const out = blocks.map(({ j0, j1 }) => allocate(dtype, A * (j1 - j0) * (r - j0)));
+  const visit = (a: number, lower: Float64Array, g: Float64Array) => {
+    blocks.forEach(({ j0, j1 }, b) => {
+      const rows = j1 - j0;
+      const width = r - j0;
+      const dst = out[b];
+      const base = a * rows * width;
+      for (let jt = j0; jt < j1; jt += TILE) {
+        const jEnd = Math.min(j1, jt + TILE);
+        for (let kt = jt; kt < r; kt += TILE) {
+          const kEnd = Math.min(r, kt + TILE);
+          for (let k = kt; k < kEnd; k++) {
+            const gk = g[k];
+            const src = k * r;
+            const jLast = Math.min(jEnd, k + 1);
+            for (let j = jt; j < jLast; j++) dst[base + (j - j0) * width + k - j0] = lower[src + j] * gk;
+          }
+        }
+      }
+    });
+  };
+  const ok = await looTriangularFactors(dec.U, dec.s, alphas, (w) => weightedGrams(dec.U, w, dtype, runner), visit, backendGemm(gram));
+  return ok ? out : null;
+}
+
+/** Tile edge of the factor transposition: a tile of source rows and destination rows stays in cache. */
+const TILE = 32;
+
 /** UᵀW_a²U for every alpha's LOO weights w_a (A × n) in one graph run, in the fold's precision. */
-async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, runner: GraphRunner): Promise<Float64Array[]> {
+async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, runner: GraphRunner): Promise<ArrayLike<number>[]> {
   const { rows: n, cols: r } = U;
   const A = weights.length / n;
   const session = runner.loadShared(`loo_weighted_grams:${dtype}`, () => {
@@ -303,7 +321,8 @@ async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, run
   });
   const out = await (await session).run({ U: { type: dtype, data: castTo(U.data, dtype), dims: [n, r] }, W: { type: dtype, data: castTo(weights, dtype), dims: [A, n, 1] } });
   const data = out.G.data as Float32Array | Float64Array;
-  return Array.from({ length: A }, (_, a) => Float64Array.from(data.subarray(a * r * r, (a + 1) * r * r)));
+  // Views, not copies: the factorisation reads each once (float32 → float64 is exact either way).
+  return Array.from({ length: A }, (_, a) => data.subarray(a * r * r, (a + 1) * r * r));
 }
 
 function castTo(values: ArrayLike<number>, dtype: DType): Float32Array | Float64Array {
