@@ -155,12 +155,16 @@ async function runLebelCommand(values: { config?: string; subjects?: string; sha
   const bar = progressBar(`run ${c.name}`, process.stderr, values.quiet);
   const report = await runLebel(c, { onProgress: (d, t, s) => bar.update(d, t, s) });
   bar.finish();
-  const lines = c.models ? [] : [`${report.computed.length} subject(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`];
+  // Forecast results are named "<subject> forecast": counted on a line of their own.
+  const count = (keys: string[], forecast: boolean) => keys.filter((k) => k.endsWith(" forecast") === forecast).length;
+  const tally = (forecast: boolean) => `${count(report.computed, forecast)} computed, ${count(report.skipped, forecast)} already done, ${count(report.failed.map((f) => f.key), forecast)} failed`;
+  const lines = c.models ? [] : [`${tally(false).replace(" computed", " subject(s) computed")}`];
+  if (c.forecast) lines.push(`forecast: ${tally(true)}`);
   for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
   lines.push(...report.summary, `outputs: ${join(c.outDir, c.name)}/ (${report.files.length} files)`);
   console.log(lines.join("\n"));
   const total = report.failed.length + report.computed.length + report.skipped.length;
   if (report.failed.length > 0 && (report.failed.length === total || !values["allow-failures"])) {
-    throw new Error(`${report.failed.length} of ${total} subject(s) failed (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`);
+    throw new Error(`${report.failed.length} of ${total} result(s) failed (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`);
   }
 }

@@ -126,7 +126,7 @@ async function pcaScoresFromGramColumns(G: Float64Array, W: number, tr: Int32Arr
 }
 
 /** Largest k eigenpairs (descending), eigenvectors as rows. */
-function topEigenExact(C: Float64Array, n: number, k: number): { values: Float64Array; vectors: Float64Array } {
+export function topEigenExact(C: Float64Array, n: number, k: number): { values: Float64Array; vectors: Float64Array } {
   const e = eigh(C, n);
   const values = new Float64Array(k);
   const vectors = new Float64Array(k * n);
@@ -163,7 +163,8 @@ async function topEigenSubspace(C: Float64Array, n: number, k: number, backend: 
   return { values: small.values, vectors };
 }
 
-function orthonormalizeColumns(q: Float64Array, n: number, m: number): void {
+/** Modified Gram–Schmidt, twice, on the m columns of a row-major n × m matrix, in place. */
+export function orthonormalizeColumns(q: Float64Array, n: number, m: number): void {
   for (let j = 0; j < m; j++) {
     for (let pass = 0; pass < 2; pass++) {
       for (let l = 0; l < j; l++) {

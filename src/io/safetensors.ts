@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { writeFileAtomic } from "./atomic.js";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 
 /**
  * Metadata key of the sha256 of the tensor bytes, written by `writeSafetensors` and checked by
@@ -273,4 +273,14 @@ function repeatedTopLevelKey(text: string): string | undefined {
     else if (c === "," && depth === 1) expectKey = true;
   }
   return undefined;
+}
+
+/** A stored result to reuse, or undefined when the file is missing, truncated or corrupted (then recompute). */
+export function readSafetensorsIfValid(path: string): SafetensorsFile | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return readSafetensors(path);
+  } catch {
+    return undefined;
+  }
 }

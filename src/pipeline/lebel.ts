@@ -11,6 +11,7 @@ import { extractWordFeatures } from "../encoding/lm/extract.js";
 import type { ContextMode } from "../encoding/lm/wordStates.js";
 import type { LebelDataset } from "../fmri/datasets/lebel.js";
 import { lanczosStoryDesign, zscoreColumns } from "../fmri/design/storyDesign.js";
+import { storyForecastSweep, type StoryForecastOptions, type StoryForecastResult } from "../forecast/storySweep.js";
 import { concatRows, type Matrix } from "../linalg/dense.js";
 import { blockPermutationTest, type BlockPermutationOptions } from "../stats/blockPermutation.js";
 
@@ -47,28 +48,36 @@ export interface LebelEncodingResult extends BootstrapRidgeResult {
   testRows: number;
 }
 
-/** One story's design (`lanczosStoryDesign` of the layer's states), cached features through `cacheDir`. */
-export async function lebelStoryDesign(
-  ds: LebelDataset,
-  story: string,
-  o: Pick<LebelEncodingOptions, "model" | "layer" | "featureLayers" | "context" | "contextMode" | "cacheDir">,
-): Promise<Matrix> {
+type FeatureOptions = Pick<LebelEncodingOptions, "model" | "layer" | "featureLayers" | "context" | "contextMode" | "cacheDir">;
+
+/** One story's words' states at the layer (words × features), cached through `cacheDir`. */
+export async function lebelStoryStates(ds: LebelDataset, story: string, o: FeatureOptions): Promise<Matrix> {
   const words = ds.words(story);
   const layers = o.featureLayers ?? [o.layer];
   const at = layers.indexOf(o.layer);
   if (at < 0) throw new Error(`lebelStoryDesign: layer ${o.layer} is not among the extracted layers ${layers.join(", ")}`);
   const f = await extractWordFeatures(o.model, words, { layers, context: o.context, mode: o.contextMode, cacheDir: o.cacheDir });
   const size = words.words.length * f.nEmbd;
-  const states = { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates.subarray(at * size, (at + 1) * size) };
-  return lanczosStoryDesign(states, words.times, ds.trTimes(story));
+  return { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates.subarray(at * size, (at + 1) * size) };
 }
 
-/** Bootstrap-ridge brain scores of one subject: test-story Pearson r per voxel, chosen alphas, weights. */
-export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions): Promise<LebelEncodingResult> {
+/** One story's design (`lanczosStoryDesign` of the layer's states), cached features through `cacheDir`. */
+export async function lebelStoryDesign(ds: LebelDataset, story: string, o: FeatureOptions): Promise<Matrix> {
+  return lanczosStoryDesign(await lebelStoryStates(ds, story, o), ds.words(story).times, ds.trTimes(story));
+}
+
+/** The split of a subject: explicit stories, or the sessions' (every session by default); missing responses named. */
+function subjectSplit(ds: LebelDataset, o: Pick<LebelEncodingOptions, "subject" | "sessions" | "train" | "test">): { train: string[]; test: string[] } {
   const split = o.train && o.test ? { train: o.train, test: o.test } : ds.split(o.sessions ?? Object.keys(ds.sessions));
   const have = new Set(ds.stories(o.subject));
   const missing = [...split.train, ...split.test].filter((s) => !have.has(s));
   if (missing.length > 0) throw new Error(`${o.subject}: no responses for ${missing.join(", ")} (under ${ds.derivative}/preprocessed_data/${o.subject})`);
+  return split;
+}
+
+/** Bootstrap-ridge brain scores of one subject: test-story Pearson r per voxel, chosen alphas, weights. */
+export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions): Promise<LebelEncodingResult> {
+  const split = subjectSplit(ds, o);
   const stack = async (stories: string[]) => {
     const designs: Matrix[] = [];
     const responses: Matrix[] = [];
@@ -83,4 +92,31 @@ export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions
   const res = await bootstrapRidge(train.x, train.y, test.x, test.y, o.bootstrap);
   const pValues = o.permutation ? blockPermutationTest(test.y, res.predictions, o.permutation).p : undefined;
   return { ...res, pValues, train: split.train, test: split.test, trainRows: train.x.rows, testRows: test.x.rows };
+}
+
+export type LebelForecastOptions = Omit<LebelEncodingOptions, "bootstrap" | "permutation"> & Omit<StoryForecastOptions, "train" | "test">;
+
+export interface LebelForecastResult extends StoryForecastResult {
+  train: string[];
+  test: string[];
+}
+
+/**
+ * Forecast scores F(d) of one subject (`storyForecastSweep`): the layer's states of every story, windows
+ * and their PCA fitted on the training stories, the Huth lab's design per story, test-story r per voxel.
+ */
+export async function lebelForecast(ds: LebelDataset, o: LebelForecastOptions): Promise<LebelForecastResult> {
+  const split = subjectSplit(ds, o);
+  const names = [...split.train, ...split.test];
+  const stories = [];
+  for (const story of names) {
+    const z = zscoreColumns(await ds.responses(o.subject, story));
+    // float32, as stored: the sweep stacks every story's responses once.
+    const responses = { rows: z.rows, cols: z.cols, data: Float32Array.from(z.data) };
+    stories.push({ states: await lebelStoryStates(ds, story, o), wordTimes: ds.words(story).times, trTimes: ds.trTimes(story), responses });
+  }
+  const train = split.train.map((_, i) => i);
+  const test = split.test.map((_, i) => split.train.length + i);
+  const res = await storyForecastSweep(stories, { ...o, train, test });
+  return { ...res, train: split.train, test: split.test };
 }

@@ -4,7 +4,8 @@
  * conventions (`lebelBrainScores`: Lanczos designs, training stories concatenated, bootstrap ridge, test
  * story r per voxel, optional block-permutation p-values), stored as one safetensors file per subject
  * (resumable: a stored result of the same configuration and weights is reused); then a table per subject and
- * layer and a figure of the mean test r by layer. With "models", the scaling analysis (`lebelScaling`).
+ * layer and a figure of the mean test r by layer; with "forecast", F(d) per subject (lebelForecastRun.ts).
+ * With "models", the scaling analysis (`lebelScaling`).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
@@ -16,7 +17,7 @@ import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber,
 import { LebelDataset } from "../fmri/datasets/lebel.js";
 import { writeTextAtomic } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";
-import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
+import { readSafetensorsIfValid, writeSafetensors } from "../io/safetensors.js";
 import { lineChartSvg } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
@@ -24,6 +25,7 @@ import { writeTable } from "../report/table.js";
 import type { BootstrapRidgeOptions } from "../encoding/ridge/bootstrapRidge.js";
 import type { BlockPermutationOptions } from "../stats/blockPermutation.js";
 import { lebelBrainScores } from "./lebel.js";
+import { lebelForecastLayer, runLebelForecast } from "./lebelForecastRun.js";
 import { lebelScaling } from "./lebelScaling.js";
 import { sweepLayers } from "./scaling.js";
 
@@ -41,11 +43,25 @@ export interface LebelRunConfig {
   contextMode?: "exact" | "strided";
   bootstrap: BootstrapRidgeOptions;
   permutation?: BlockPermutationOptions;
+  /** Forecast scores F(d) per subject (`lebelForecast`), when given. */
+  forecast?: LebelForecastConfig;
   outDir: string;
   cacheDir?: string;
 }
 
-const TOP = ["name", "dataset", "subjects", "sessions", "model", "layers", "depths", "models", "context", "contextMode", "ridge", "permutation", "outDir", "cacheDir"];
+export interface LebelForecastConfig {
+  /** The layer whose states make the current words and the windows (default: the paper's 8 of 12, by depth). */
+  layer?: number;
+  distances?: number[];
+  windowLength?: number;
+  components?: number;
+  alphaSelection?: "loo" | "gcv" | "bootstrap";
+  /** loo/gcv penalty grid (default brainScore's); bootstrap uses "ridge". */
+  alphas?: number[];
+}
+
+const TOP = ["name", "dataset", "subjects", "sessions", "model", "layers", "depths", "models", "context", "contextMode", "ridge", "permutation", "forecast", "outDir", "cacheDir"];
+const FORECAST = ["layer", "distances", "windowLength", "components", "alphaSelection", "alphas"];
 const RIDGE = ["alphas", "nBoots", "chunkLength", "nChunks", "seed", "singleAlpha", "useCorr"];
 const PERMUTATION = ["blockLength", "permutations", "seed"];
 
@@ -113,6 +129,29 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
   const layers = list("layers", isLayer, "layer indices ≥ 0");
   const depths = list("depths", isDepth, "relative depths in [0, 1]");
   if (layers && depths) throw new ConfigError(`${source}: give "layers" or "depths", not both`);
+  let forecast: LebelForecastConfig | undefined;
+  if (c.forecast !== undefined && c.forecast !== false) {
+    const f = expectObject(c.forecast, `${source}.forecast`);
+    expectKeys(f, FORECAST, `${source}.forecast`);
+    const fw = `${source}.forecast`;
+    const ints = (key: string, min: number) => {
+      const v = f[key];
+      if (v === undefined) return undefined;
+      if (!Array.isArray(v) || v.length === 0 || !v.every((x) => Number.isInteger(x) && x >= min)) throw new ConfigError(`${fw}.${key}: expected a non-empty list of whole numbers${min > -Infinity ? ` ≥ ${min}` : ""}, got ${JSON.stringify(v)}`);
+      return v as number[];
+    };
+    const fAlphas = f.alphas;
+    if (fAlphas !== undefined && (!Array.isArray(fAlphas) || fAlphas.length === 0 || !fAlphas.every((a) => typeof a === "number" && a > 0))) throw new ConfigError(`${fw}.alphas: expected a non-empty list of numbers > 0, got ${JSON.stringify(fAlphas)}`);
+    forecast = {
+      layer: optionalNumber(f, "layer", fw, (n) => Number.isInteger(n) && n >= 0, "a layer index ≥ 0"),
+      distances: ints("distances", -Infinity),
+      windowLength: optionalNumber(f, "windowLength", fw, whole, "a whole number ≥ 1"),
+      components: optionalNumber(f, "components", fw, whole, "a whole number ≥ 1"),
+      alphaSelection: optionalString(f, "alphaSelection", fw, ["loo", "gcv", "bootstrap"] as const),
+      alphas: fAlphas as number[] | undefined,
+    };
+    if (c.models !== undefined) throw new ConfigError(`${fw}: forecast scores run with one "model", not with "models"`);
+  }
   return {
     name: optionalString(c, "name", source) ?? "lebel",
     root: path(root),
@@ -126,6 +165,7 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
     contextMode: optionalString(c, "contextMode", source, ["exact", "strided"] as const),
     bootstrap,
     permutation,
+    forecast,
     outDir: path(optionalString(c, "outDir", source) ?? "results"),
     cacheDir: c.cacheDir === undefined ? undefined : path(optionalString(c, "cacheDir", source)!),
   };
@@ -159,14 +199,18 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
   const nLayer = readModelInfo(dir).nLayer;
   const layers = c.layers ?? sweepLayers({ depths: c.depths ?? [0, 0.25, 0.5, 0.75, 1] }, nLayer, []);
   for (const l of layers) if (l > nLayer) throw new Error(`layer ${l} does not exist in ${c.model} (0 … ${nLayer})`);
-  const hash = createHash("sha256").update(JSON.stringify({ ...common, layers, weights: await weightsSha256(dir, c.cacheDir), root: ds.derivative, permutation: c.permutation })).digest("hex").slice(0, 16);
+  const forecastLayer = c.forecast ? lebelForecastLayer(c, nLayer) : undefined;
+  // Every layer either stage reads, extracted together: one model pass per story.
+  const featureLayers = [...new Set([...layers, ...(forecastLayer === undefined ? [] : [forecastLayer])])].sort((a, b) => a - b);
+  const weights = await weightsSha256(dir, c.cacheDir);
+  const hash = createHash("sha256").update(JSON.stringify({ ...common, layers, weights, root: ds.derivative, permutation: c.permutation })).digest("hex").slice(0, 16);
   writeTextAtomic(join(root, "run.json"), JSON.stringify({ config: c, layers, configHash: hash }, null, 2));
   mkdirSync(join(root, "subjects"), { recursive: true });
   const rows: Row[] = [];
   const curves: { subject: string; mean: number[] }[] = [];
   for (const [i, subject] of subjects.entries()) {
     const path = join(root, "subjects", `${subject}.safetensors`);
-    let stored = existsSync(path) ? tryRead(path) : undefined;
+    let stored = readSafetensorsIfValid(path);
     if (stored && stored.metadata.config !== hash) stored = undefined;
     if (stored) report.skipped.push(subject);
     else {
@@ -175,7 +219,7 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
         const alphas: Float64Array[] = [];
         const pValues: Float64Array[] = [];
         for (const layer of layers) {
-          const res = await lebelBrainScores(ds, { ...common, subject, model: dir, layer, featureLayers: layers, permutation: c.permutation });
+          const res = await lebelBrainScores(ds, { ...common, subject, model: dir, layer, featureLayers, permutation: c.permutation });
           corrs.push(res.corrs);
           alphas.push(res.alphas);
           if (res.pValues) pValues.push(res.pValues);
@@ -183,7 +227,7 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
         const V = corrs[0].length;
         const stack = (xs: Float64Array[]) => ({ shape: [xs.length, V], data: Float64Array.from(xs.flatMap((x) => Array.from(x))) });
         writeSafetensors(path, { layers: { shape: [layers.length], data: BigInt64Array.from(layers, BigInt) }, corrs: stack(corrs), alphas: stack(alphas), ...(pValues.length ? { p_values: stack(pValues) } : {}) }, { config: hash, subject, format: "brainscore.lebel/1" });
-        stored = tryRead(path);
+        stored = readSafetensorsIfValid(path);
         report.computed.push(subject);
       } catch (e) {
         report.failed.push({ key: subject, error: (e as Error).message });
@@ -217,13 +261,6 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
       report.summary.push(`${cv.subject}: best layer ${layers[best]} (mean test r ${cv.mean[best].toFixed(4)})`);
     }
   }
+  if (forecastLayer !== undefined) await runLebelForecast(ds, c, { root, subjects, model: dir, layer: forecastLayer, featureLayers, weights }, report);
   return report;
-}
-
-function tryRead(path: string) {
-  try {
-    return readSafetensors(path);
-  } catch {
-    return undefined;
-  }
 }

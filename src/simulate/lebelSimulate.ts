@@ -9,7 +9,8 @@ import { mulberry32, gaussian } from "../linalg/random.js";
 import { readWords } from "../stimuli/readers.js";
 import { LebelDataset, LEBEL_CODE_TR, LEBEL_PAD, LEBEL_ROWS_DROPPED } from "../fmri/datasets/lebel.js";
 import { writeLebelDataset, writeLebelResponses } from "../fmri/datasets/lebelWriter.js";
-import { lebelStoryDesign } from "../pipeline/lebel.js";
+import { lanczosStoryDesign } from "../fmri/design/storyDesign.js";
+import { lebelStoryStates } from "../pipeline/lebel.js";
 import type { Matrix } from "../linalg/dense.js";
 
 export interface LebelSimulation {
@@ -18,8 +19,11 @@ export interface LebelSimulation {
   /** Stories: name → align.csv (Gentle); the last one is the test story. */
   stories: Record<string, string>;
   voxels: number;
-  /** Planted voxels: the first `count` of every subject. */
-  planted: { count: number; layer: number; snr: number };
+  /**
+   * Planted voxels: the first `count` of every subject, driven by the layer's states of each word — or, with
+   * `distance` d, of the word d words ahead (zero past the story's end): a planted forecast for F(d).
+   */
+  planted: { count: number; layer: number; snr: number; distance?: number };
   model: string;
   context?: number;
   contextMode?: "exact" | "strided";
@@ -57,7 +61,8 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
   const rand = gaussian(mulberry32(sim.seed));
   let weights: Float64Array[] | undefined;
   for (const story of names) {
-    const design = await lebelStoryDesign(ds, story, { model: sim.model, layer: sim.planted.layer, context: sim.context, contextMode: sim.contextMode, cacheDir: options.cacheDir });
+    const states = await lebelStoryStates(ds, story, { model: sim.model, layer: sim.planted.layer, context: sim.context, contextMode: sim.contextMode, cacheDir: options.cacheDir });
+    const design = lanczosStoryDesign(shiftWords(states, sim.planted.distance ?? 0), ds.words(story).times, ds.trTimes(story));
     const p = design.cols;
     weights ??= Array.from({ length: sim.subjects * sim.planted.count }, () => Float64Array.from({ length: p }, rand));
     const T = design.rows;
@@ -82,6 +87,15 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
   }
   await writeLebelResponses(root, responses);
   return { subjects, train, test, planted: Array.from({ length: sim.planted.count }, (_, i) => i) };
+}
+
+/** Row t of the result is row t + d of `states` (zero past either end). */
+function shiftWords(states: Matrix, d: number): Matrix {
+  if (d === 0) return states;
+  const { rows, cols } = states;
+  const out = new Float64Array(rows * cols);
+  for (let t = 0; t < rows; t++) if (t + d >= 0 && t + d < rows) for (let j = 0; j < cols; j++) out[t * cols + j] = states.data[(t + d) * cols + j];
+  return { rows, cols, data: out };
 }
 
 function standardizeInPlace(x: Float64Array): void {
