@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [ridge|ridge-peers|scan|lm|lm-large|lm-extract|fmri|forecast|forecast-group|finetune-brain|finetune-step] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
+ * `npm run bench -- [ridge|ridge-peers|scan|lm|lm-large|lm-extract|fmri|forecast|forecast-group|lebel-forecast|finetune-brain|finetune-step] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
  * Prints one JSON line per measurement. Each ridge mode runs in its own process so that its peak RSS is
  * its own.
  */
@@ -11,6 +11,7 @@ import { benchFinetuneBrain } from "./finetuneBrain.js";
 import { benchFinetuneStep } from "./finetuneStep.js";
 import { benchFmri } from "./fmri.js";
 import { benchForecast } from "./forecast.js";
+import { benchLebelForecast } from "./lebelForecast.js";
 import { benchForecastGroup } from "./forecastGroup.js";
 import { benchLm } from "./lm.js";
 import { benchLmLarge } from "./lmLarge.js";
@@ -38,6 +39,11 @@ const which = positionals.length > 0 ? positionals : ["ridge", "lm", "fmri", "fo
 for (const name of which) {
   if (name === "forecast") {
     for (const r of await benchForecast()) console.log(JSON.stringify(r));
+    continue;
+  }
+  if (name === "lebel-forecast") {
+    const selection = values.modes === "gcv" ? "gcv" : "loo";
+    for (const r of await benchLebelForecast({ voxels: values.V ? Number(values.V) : undefined, stories: values.S ? Number(values.S) : undefined, alphaSelection: selection })) console.log(JSON.stringify(r));
     continue;
   }
   if (name === "forecast-group") {
@@ -79,7 +85,7 @@ for (const name of which) {
     continue;
   }
   if (name !== "ridge") {
-    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, scan, lm, lm-large, lm-extract, fmri, forecast, forecast-group)`);
+    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, scan, lm, lm-large, lm-extract, fmri, forecast, forecast-group, lebel-forecast)`);
     process.exitCode = 2;
     continue;
   }

@@ -75,7 +75,7 @@ describe("window PCA over stories, in feature space", () => {
 
   it.each([-3, 0, 5])("equals the PCA of the written-out windows (d = %i), fitted on three stories, applied to all four", async (d) => {
     const offsets = forecastOffsets(d, 7);
-    const got = await storyWindowPcaScores(stories, { offsets, trainStories: [0, 1, 2], nComponents: 5 }, be);
+    const got = await storyWindowPcaScores(stories, { offsets, trainStories: [0, 1, 2], nComponents: 5, maxIterations: 100 }, be);
     const ref = explicitPca(stories, offsets, [0, 1, 2], 5);
     expect(got.scores.map((m) => m.rows)).toEqual([140, 95, 120, 60]);
     expect(worstUpToSign(got.scores, ref, 5)).toBeLessThan(1e-9);
@@ -94,7 +94,7 @@ describe("window PCA over stories, in feature space", () => {
   it("on one story with every word in training, equals the word-Gram path (windowPca.ts)", async () => {
     const X = stories[0];
     const offsets = forecastOffsets(6, 7);
-    const got = await storyWindowPcaScores([X], { offsets, trainStories: [0], nComponents: 4 }, be);
+    const got = await storyWindowPcaScores([X], { offsets, trainStories: [0], nComponents: 4, maxIterations: 100 }, be);
     const viaGram = await windowPcaScores(await wordGram(X, be), { offsets, trainWords: Int32Array.from({ length: X.rows }, (_, i) => i), nComponents: 4 }, be);
     expect(worstUpToSign(got.scores, [viaGram], 4)).toBeLessThan(1e-9);
   });

@@ -7,14 +7,15 @@
  * story's ends: windows never cross stories). Its covariance over the training windows, C = X̃ᵀX̃ with X̃
  * the centred windows, is L·d wide (7 × 768 for GPT-2), so it is never formed: block subspace iteration
  * multiplies by it through the word states, X̃·Q = Σ_o S_o·X·Q_o (one product per story and iteration),
- * and Rayleigh–Ritz gives the top components. Memory is the states plus L·d × (k + 12) numbers.
+ * and Rayleigh–Ritz gives the top components. Memory is the states plus L·d × (k + 12) numbers. Cost per
+ * iteration: 4·W·L·d·(k + 12) flops over the W training words (36 GFLOP for one LeBel subject).
  * Scores are (window − training mean)·axis for unit axes: scikit-learn's PCA(k).fit(train).transform(all),
  * and the Gram path's, up to each component's sign.
  */
 import type { ComputeBackend } from "../backend/types.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
-import { orthonormalizeColumns, topEigenExact } from "./windowPca.js";
+import { orthonormalizeColumns, SUBSPACE_ITERATIONS, topEigenExact } from "./windowPca.js";
 
 export interface StoryWindowPcaOptions {
   /** Word offsets of the window (forecastOffsets(d, 7), or [0] for the current word alone). */
@@ -23,7 +24,10 @@ export interface StoryWindowPcaOptions {
   trainStories: number[];
   nComponents: number;
   seed?: number;
-  /** Iterations at most (default 100); iteration stops once the top Ritz pairs settle (`tolerance`). */
+  /**
+   * Iterations at most (default 12, as the word-Gram path and like scikit-learn's randomized PCA); iteration
+   * stops earlier once the top Ritz pairs settle (`tolerance`). Raise it for the exact PCA of flat spectra.
+   */
   maxIterations?: number;
   /** Largest residual ‖C·x − λ·x‖ of the top nComponents Ritz pairs, relative to λ₁ (default 1e-11). */
   tolerance?: number;
@@ -99,7 +103,7 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
   const rand = gaussian(mulberry32((options.seed ?? 0) + 29));
   let q = Float64Array.from({ length: D * m }, rand);
   orthonormalizeColumns(q, D, m);
-  const maxIterations = options.maxIterations ?? 100;
+  const maxIterations = options.maxIterations ?? SUBSPACE_ITERATIONS;
   const tolerance = options.tolerance ?? 1e-11;
   let ritz = { values: new Float64Array(k), vectors: new Float64Array(k * m) };
   let iterations = 0;

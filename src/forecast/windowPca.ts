@@ -137,6 +137,12 @@ export function topEigenExact(C: Float64Array, n: number, k: number): { values: 
   return { values, vectors };
 }
 
+/**
+ * Subspace iterations of the window PCAs past the exact path: like scikit-learn's randomized PCA (its
+ * default 7 power iterations, 10 extra vectors), a fixed count with 12 extra vectors, so the cost is known.
+ */
+export const SUBSPACE_ITERATIONS = 12;
+
 /** Block subspace iteration with Rayleigh–Ritz (products on the backend), for large training sets. */
 async function topEigenSubspace(C: Float64Array, n: number, k: number, backend: ComputeBackend, seed: number) {
   const m = Math.min(n, k + 12);
