@@ -41,6 +41,11 @@ describe("brainscore forecast", () => {
     errs.mockImplementation((...a) => void errorLines.push(a.join(" ")));
     expect(await main([...base, "--design", "gamma", "--out", hrfOut])).not.toBe(0);
     expect(errorLines.join("\n")).toMatch(/--design must be one of fir, glover, spm/);
+    // The penalty grid reaches the ridge: one huge alpha scores otherwise than the default grid.
+    const oneAlphaOut = join(dir, "forecast_alpha.csv");
+    expect(await main([...base, "--alphas", "1e9", "--out", oneAlphaOut])).toBe(0);
+    expect(await main([...base, "--alphas", "0,1", "--out", oneAlphaOut])).not.toBe(0);
+    expect(errorLines.join("\n")).toMatch(/--alphas: .*every alpha must be a finite number > 0/);
     spy.mockRestore();
     errs.mockRestore();
     expect(code).toBe(0);
@@ -49,6 +54,9 @@ describe("brainscore forecast", () => {
     expect(hrfLines.length - 1).toBe(3 * 2);
     const fullFir = lines.filter((l) => l.startsWith("full,"));
     expect(hrfLines.slice(1)).not.toEqual(fullFir);
+    const oneAlpha = readFileSync(oneAlphaOut, "utf8").trim().split("\n").slice(1);
+    expect(oneAlpha.length).toBe(fullFir.length);
+    expect(oneAlpha).not.toEqual(fullFir);
     expect(lines[0]).toBe("analysis,d,target,score,baseline,forecast");
     expect(lines.length - 1).toBe(5 * 3 * 2);
     expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(new Set(["full", "control_random", "control_shuffled", "syntax", "semantics"]));

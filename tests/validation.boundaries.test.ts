@@ -144,6 +144,15 @@ describe("run configurations and failing runs", () => {
     expect(() => parseRunConfig({ dataset: "x", forecast: { distances: [] } }, "run.json")).toThrow(/run\.json\.forecast\.distances: the list is empty/);
   });
 
+  it("ridge.alphas: a list or a logspace spec, bad grids refused naming the key", () => {
+    expect(parseRunConfig({ dataset: "x", ridge: { alphas: [1, 10] } }, "run.json").ridge.alphas).toEqual([1, 10]);
+    expect(parseRunConfig({ dataset: "x", ridge: { alphas: "logspace:0:2:3" } }, "run.json").ridge.alphas).toEqual([1, 10, 100]);
+    expect(parseRunConfig({ dataset: "x" }, "run.json").ridge.alphas).toBeUndefined();
+    expect(() => parseRunConfig({ dataset: "x", ridge: { alphas: [] } }, "run.json")).toThrow(/run\.json\.ridge\.alphas: the alpha grid is empty/);
+    expect(() => parseRunConfig({ dataset: "x", ridge: { alphas: [1, -2] } }, "run.json")).toThrow(/run\.json\.ridge\.alphas: every alpha must be a finite number > 0/);
+    expect(() => parseRunConfig({ dataset: "x", ridge: { alphas: ["1"] } }, "run.json")).toThrow(/run\.json\.ridge\.alphas: expected a list of numbers/);
+  });
+
   it("a scan with no valid target is reported and kept out of the group statistics", async () => {
     const root = tmp("novalid-");
     const rand = gaussian(mulberry32(4));

@@ -13,6 +13,7 @@ import { readSafetensors } from "../io/safetensors.js";
 import type { Matrix } from "../linalg/dense.js";
 import { writeCsv, type Row } from "../report/csv.js";
 import type { WordEvents } from "../stimuli/words.js";
+import { parseAlphas } from "../encoding/ridge/alphas.js";
 import { ALPHA_SELECTIONS, type AlphaSelection } from "../encoding/ridge/criteria.js";
 import { findConstantTargets, findNonFiniteTargets } from "../encoding/ridge/checks.js";
 import { storyScanMismatch } from "../fmri/design/wordsPerTR.js";
@@ -34,6 +35,7 @@ Forecast scores F(d) = R(X ⊕ X̃(d)) − R(X) for every target (vertex or regi
   --components N        PCA components for X and for X̃(d) (default 20)
   --folds K             contiguous outer folds (default 5)
   --alpha-selection M   loo | gcv | kfold (default loo)
+  --alphas LIST         penalty grid: "0.1,1,10" or "logspace:-1:8:10" (the default)
   --design D            fir (default: TR sums, FIR delays 0–5 TRs) | glover | spm (TR sums convolved with that HRF)
                         | lanczos (words Lanczos-interpolated to mid-TR times, then FIR delays 0–5 TRs)
                         | glover+derivative | spm+derivative (the HRF and its time derivative)
@@ -72,6 +74,7 @@ export async function forecastCommand(argv: string[]): Promise<void> {
       components: { type: "string" },
       folds: { type: "string" },
       "alpha-selection": { type: "string" },
+      alphas: { type: "string" },
       design: { type: "string" },
       control: { type: "string" },
       decompose: { type: "boolean" },
@@ -116,7 +119,7 @@ export async function forecastCommand(argv: string[]): Promise<void> {
     nComponents: num(values.components, "--components", 20),
     folds: num(values.folds, "--folds", 5),
     seed: num(values.seed, "--seed", 0),
-    ridge: { alphaSelection: mode },
+    ridge: { alphaSelection: mode, alphas: values.alphas === undefined ? undefined : usageAlphas(values.alphas) },
     design: namedTrDesign(designName),
   };
   const analyses: { name: string; control: ForecastControl; windowFeatures?: Matrix }[] = [{ name: "full", control: "none" }];
@@ -202,4 +205,12 @@ function describePeak(name: string, res: ForecastSweepResult): string {
   peaks.forEach((d) => counts.set(d, (counts.get(d) ?? 0) + 1));
   const mode = [...counts].sort((a, b) => b[1] - a[1])[0];
   return `${name}: mean F(d) over ${V} targets peaks at d = ${res.distances[best]} (${mean[best].toFixed(4)}); most common per-target d* = ${mode[0]} (${mode[1]} targets)`;
+}
+
+function usageAlphas(spec: string): Float64Array {
+  try {
+    return parseAlphas(spec);
+  } catch (e) {
+    throw new UsageError(`--alphas: ${(e as Error).message}`, FORECAST_HELP);
+  }
 }

@@ -105,7 +105,7 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
   orthonormalizeColumns(q, D, m);
   const maxIterations = options.maxIterations ?? SUBSPACE_ITERATIONS;
   const tolerance = options.tolerance ?? 1e-11;
-  let ritz = { values: new Float64Array(k), vectors: new Float64Array(k * m) };
+  let ritz: ReturnType<typeof topEigenExact> = { values: new Float64Array(k), vectors: new Float64Array(k * m) };
   let iterations = 0;
   for (; iterations < maxIterations; ) {
     const cq = await covarianceTimes(q);

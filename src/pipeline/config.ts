@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString } from "../config/validate.js";
+import { parseAlphas, validateAlphas } from "../encoding/ridge/alphas.js";
 import type { AlphaSelection } from "../encoding/ridge/criteria.js";
 import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
 import { namedTrDesign, TR_DESIGN_NAMES, type TrDesign, type TrDesignName } from "../fmri/design/wordDesign.js";
@@ -35,7 +36,7 @@ export interface RunConfig {
   contextMode: "exact" | "strided";
   embedding: "token+position" | "token";
   /** `design`: "fir" (the paper: TR sums with `firDelays`) or the TR sums convolved with an HRF ("glover", "spm"), a fixed response. */
-  ridge: { alphaSelection: AlphaSelection; folds: number; firDelays: number[]; design: TrDesignName };
+  ridge: { alphaSelection: AlphaSelection; folds: number; firDelays: number[]; design: TrDesignName; alphas?: number[] };
   detrendOrder: number;
   /** Per-story word clock overrides: "scan", "story" or the audio's onset in the scan in seconds. */
   wordClock: Record<string, ClockOverride>;
@@ -87,7 +88,7 @@ export interface RunConfig {
 export const GPT2_SMALL_DEFAULTS = { nLayer: 12, layers: [0, 4, 8, 12], forecastLayer: 8 } as const;
 
 const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "compareTo", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
-const RIDGE = ["alphaSelection", "folds", "firDelays", "design"];
+const RIDGE = ["alphaSelection", "folds", "firDelays", "design", "alphas"];
 const REGIONS = ["annot", "hemi", "labels", "maxVertices", "axis"];
 const FORECAST = ["layer", "distances", "windowLength", "components", "decompose", "k", "controls", "generation", "depthLayers", "dTest", "dRef", "vertexLevel", "ridge"];
 const GENERATION = ["strategy", "seed", "temperature", "topK", "context", "maxTokens", "batchSize"];
@@ -252,6 +253,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       folds: optionalNumber(ridge, "folds", `${source}.ridge`, (n) => Number.isInteger(n) && n >= 2, "an integer ≥ 2") ?? 5,
       firDelays: intList(ridge.firDelays, `${source}.ridge.firDelays`, [0, 1, 2, 3, 4, 5]),
       design: optionalString(ridge, "design", `${source}.ridge`, TR_DESIGN_NAMES) ?? "fir",
+      alphas: alphaGrid(ridge.alphas, `${source}.ridge.alphas`),
     },
     detrendOrder: optionalNumber(c, "detrendOrder", source, (n) => Number.isInteger(n) && n >= 0, "an integer ≥ 0") ?? 1,
     wordClock: wordClocks(c.wordClock, `${source}.wordClock`),
@@ -284,4 +286,17 @@ export function readRunConfig(path: string): RunConfig {
     throw new ConfigError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON (${(e as Error).message})`}`);
   }
   return parseRunConfig(json, path);
+}
+
+/** The penalty grid: a list of numbers > 0 or "logspace:a:b:n" (as `brainscore fit --alphas`); absent → brainScore's. */
+function alphaGrid(v: unknown, where: string): number[] | undefined {
+  if (v === undefined) return undefined;
+  try {
+    if (typeof v === "string") return Array.from(parseAlphas(v));
+    if (!Array.isArray(v) || !v.every((a) => typeof a === "number")) throw new Error(`${where}: expected a list of numbers > 0 or "logspace:-1:8:10", got ${JSON.stringify(v)}`);
+    validateAlphas(v, where);
+    return v;
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }

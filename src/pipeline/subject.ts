@@ -189,7 +189,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
   // One backend pair for every ridge fit and forecast sweep of the scan: kernels compile once.
   const backends = openBackends("onnxruntime", "float32");
   try {
-    const ridge = { alphaSelection: c.ridge.alphaSelection, folds: c.ridge.folds, invalidTargets: "mask" as const, backend: backends };
+    const ridge = { alphaSelection: c.ridge.alphaSelection, alphas: c.ridge.alphas, folds: c.ridge.folds, invalidTargets: "mask" as const, backend: backends };
     const V = bold.cols;
     const R = parc.names.length;
     const vertexScores = new Float32Array(c.layers.length * V);
@@ -210,7 +210,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     let forecast: SubjectResult["forecast"];
     if (c.forecast) {
       const f = c.forecast;
-      const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, design: trDesignOf(c), folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection }, backend: backends };
+      const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, design: trDesignOf(c), folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection, alphas: c.ridge.alphas }, backend: backends };
       const X = story.layers.get(f.layer)!;
       const analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }> = {};
       const vertex: Record<string, Float32Array> = {};
