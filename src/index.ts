@@ -49,7 +49,8 @@ export { HUTH_DELAYS, HUTH_TRIM, lanczosStoryDesign, trimRows, zscoreColumns, ty
 export { computeRegressor, eventResponses } from "./fmri/design/regressors.js";
 export { gloverHrf, spmHrf } from "./fmri/design/hrf.js";
 export { parcellationFromAnnot, parcellationFromGiftiLabels, parcellationFromLabelVolume, splitLargeRegions, regionAverages, summarizeByRegion } from "./fmri/regions.js";
-export { forecastSweep, peakDistances, defaultDistances, type ForecastSweepOptions, type ForecastSweepResult } from "./forecast/sweep.js";
+export { forecastSweep, peakDistances, type ForecastSweepOptions, type ForecastSweepResult } from "./forecast/sweep.js";
+export { PAPER, paperDistances, paperDistances as defaultDistances, atPaperDepth } from "./config/paper.js";
 export { windowPcaScores, windowPcaScoresFromGram, wordGram, forecastOffsets } from "./forecast/windowPca.js";
 export { storyWindowPcaScores, type StoryWindowPcaOptions, type StoryWindowPcaResult } from "./forecast/storyWindowPca.js";
 export { storyForecastSweep, type ForecastStory, type StoryForecastOptions, type StoryForecastResult } from "./forecast/storySweep.js";

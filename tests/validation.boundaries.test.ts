@@ -144,6 +144,14 @@ describe("run configurations and failing runs", () => {
     expect(() => parseRunConfig({ dataset: "x", forecast: { distances: [] } }, "run.json")).toThrow(/run\.json\.forecast\.distances: the list is empty/);
   });
 
+  it("a configuration without settings gets the paper's set-up (Caucheteux et al. 2023)", () => {
+    const c = parseRunConfig({ dataset: "x" }, "run.json");
+    expect(c.layers).toEqual([0, 4, 8, 12]);
+    expect(c.ridge).toMatchObject({ alphaSelection: "loo", folds: 5, firDelays: [0, 1, 2, 3, 4, 5] });
+    expect(c.forecast).toMatchObject({ layer: 8, windowLength: 7, components: 20, dTest: 8, k: 10 });
+    expect(c.forecast!.distances).toEqual(Array.from({ length: 41 }, (_, i) => i - 10));
+  });
+
   it("ridge.alphas: a list or a logspace spec, bad grids refused naming the key", () => {
     expect(parseRunConfig({ dataset: "x", ridge: { alphas: [1, 10] } }, "run.json").ridge.alphas).toEqual([1, 10]);
     expect(parseRunConfig({ dataset: "x", ridge: { alphas: "logspace:0:2:3" } }, "run.json").ridge.alphas).toEqual([1, 10, 100]);

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { syntaxSemantics } from "../forecast/decomposition.js";
 import { readConllu } from "../forecast/syntax.js";
 import { argmaxFinite } from "../forecast/group.js";
-import { defaultDistances, forecastSweep, peakDistances, type ForecastControl, type ForecastSweepResult } from "../forecast/sweep.js";
+import { forecastSweep, peakDistances, type ForecastControl, type ForecastSweepResult } from "../forecast/sweep.js";
 import { loadMatrix } from "../io/arrays.js";
 import { namedTrDesign, TR_DESIGN_NAMES, type TrDesignName } from "../fmri/design/wordDesign.js";
 import { readSafetensors } from "../io/safetensors.js";
@@ -20,6 +20,7 @@ import { storyScanMismatch } from "../fmri/design/wordsPerTR.js";
 import { progressBar } from "./progress.js";
 import { numberOption } from "./args.js";
 import { UsageError } from "./usage.js";
+import { PAPER, paperDistances } from "../config/paper.js";
 
 export const FORECAST_HELP = `Usage: brainscore forecast --features feats.safetensors --layer 8 --bold bold.npy --tr 1.5 --out forecast.csv [options]
 
@@ -30,10 +31,10 @@ Forecast scores F(d) = R(X ⊕ X̃(d)) − R(X) for every target (vertex or regi
   --bold FILE           BOLD, TRs × targets (.npy or file.safetensors:name), trimmed to the story
   --tr SECONDS          repetition time
   --onset-shift S       seconds subtracted from word onsets (the story's start within the BOLD clock; default 0)
-  --distances SPEC      "-10:30" (default), "0:12" or "0,4,8"
-  --window N            words per forecast window (default 7)
-  --components N        PCA components for X and for X̃(d) (default 20)
-  --folds K             contiguous outer folds (default 5)
+  --distances SPEC      "${PAPER.distanceRange[0]}:${PAPER.distanceRange[1]}" (default), "0:12" or "0,4,8"
+  --window N            words per forecast window (default ${PAPER.windowLength})
+  --components N        PCA components for X and for X̃(d) (default ${PAPER.components})
+  --folds K             contiguous outer folds (default ${PAPER.folds})
   --alpha-selection M   loo | gcv | kfold (default loo)
   --alphas LIST         penalty grid: "0.1,1,10" or "logspace:-1:8:10" (the default)
   --design D            fir (default: TR sums, FIR delays 0–5 TRs) | glover | spm (TR sums convolved with that HRF)
@@ -41,13 +42,13 @@ Forecast scores F(d) = R(X ⊕ X̃(d)) − R(X) for every target (vertex or regi
                         | glover+derivative | spm+derivative (the HRF and its time derivative)
   --control C           none (default) | random (random vectors) | shuffled (shuffled future words) | all
   --decompose           also syntactic and semantic sweeps (needs --model, the features' checkpoint)
-  --model DIR|ID        checkpoint for --decompose; --k N alternatives (default 10); --parses FILE.conllu
+  --model DIR|ID        checkpoint for --decompose; --k N alternatives (default ${PAPER.alternatives}); --parses FILE.conllu
   --seed N              seed for controls and alternatives (default 0)
   --quiet               no progress bar
 Output: a tidy CSV (analysis, d, target, score, baseline, forecast) and a summary of each analysis's peak.`;
 
 export function parseDistances(spec: string | undefined): number[] {
-  if (spec === undefined) return defaultDistances();
+  if (spec === undefined) return paperDistances();
   const range = /^\s*(-?\d+)\s*:\s*(-?\d+)\s*$/.exec(spec);
   if (range) {
     const [a, b] = [Number(range[1]), Number(range[2])];
@@ -115,9 +116,9 @@ export async function forecastCommand(argv: string[]): Promise<void> {
   const common = {
     tr,
     distances: parseDistances(values.distances),
-    windowLength: num(values.window, "--window", 7),
-    nComponents: num(values.components, "--components", 20),
-    folds: num(values.folds, "--folds", 5),
+    windowLength: num(values.window, "--window", PAPER.windowLength),
+    nComponents: num(values.components, "--components", PAPER.components),
+    folds: num(values.folds, "--folds", PAPER.folds),
     seed: num(values.seed, "--seed", 0),
     ridge: { alphaSelection: mode, alphas: values.alphas === undefined ? undefined : usageAlphas(values.alphas) },
     design: namedTrDesign(designName),

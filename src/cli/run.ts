@@ -11,6 +11,7 @@ import { describeStages } from "../pipeline/stageClock.js";
 import { parseSimulationConfig, simulateDataset } from "../simulate/simulate.js";
 import { progressBar } from "./progress.js";
 import { UsageError } from "./usage.js";
+import { PAPER } from "../config/paper.js";
 
 export const RUN_HELP = `Usage: brainscore run --config run.json [--subjects sub-001,sub-002] [--shard i/N] [--name NAME] [--allow-failures] [--quiet]
 
@@ -28,9 +29,9 @@ dataset; the model has the configured layers; the regions read and fit the space
 
 Main keys (all in the README): dataset, space (fsaverage6), tasks, subjects, model (gpt2; a folder, hub id
 or tiny), layers (0, 4, 8, 12 on 12 layers; the same relative depths otherwise), context (1024), ridge
-{alphaSelection loo|gcv|kfold, folds 5, firDelays 0-5, design fir|glover|spm}, regions {annot, maxVertices},
-forecast (false to skip) {layer (8 of 12), distances (-10..30), windowLength 7, components 20, decompose,
-k 10, controls [random, shuffled, generated], depthLayers, dTest 8, dRef 0, vertexLevel, ridge
+{alphaSelection loo|gcv|kfold, folds ${PAPER.folds}, firDelays 0-5, design fir|glover|spm, alphas}, regions {annot, maxVertices},
+forecast (false to skip) {layer (${PAPER.gpt2.forecastLayer} of ${PAPER.gpt2.nLayer}), distances (${PAPER.distanceRange[0]}..${PAPER.distanceRange[1]}), windowLength ${PAPER.windowLength}, components ${PAPER.components},
+decompose, k ${PAPER.alternatives}, controls [random, shuffled, generated], depthLayers, dTest ${PAPER.dTest}, dRef 0, vertexLevel, ridge
 single|banded}, noiseCeiling, statistics {alpha 0.01, bootstrap 2000}, outDir, cacheDir.
 
 The Huth lab's dataset (LeBel et al. 2023, ds003020): "dataset": {"kind": "lebel", "root": "ds003020"},

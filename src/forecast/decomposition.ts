@@ -6,6 +6,7 @@ import { extractWordFeatures, type ExtractOptions } from "../encoding/lm/extract
 import type { Matrix } from "../linalg/dense.js";
 import type { WordEvents } from "../stimuli/words.js";
 import { syntacticAlternatives, tagsFromParses, tagWords, type AlternativeOptions, type ConlluToken } from "./syntax.js";
+import { PAPER } from "../config/paper.js";
 
 export interface DecompositionOptions extends Omit<ExtractOptions, "layers">, AlternativeOptions {
   /** The layer decomposed (the paper: 8). */
@@ -33,8 +34,8 @@ export interface Decomposition {
 
 /** Syntactic (mean over syntax-matched alternative stories) and semantic (the rest) components of a layer's activations. */
 export async function syntaxSemantics(model: string, events: WordEvents, options: DecompositionOptions = {}): Promise<Decomposition> {
-  const layer = options.layer ?? 8;
-  const k = options.k ?? 10;
+  const layer = options.layer ?? PAPER.gpt2.forecastLayer;
+  const k = options.k ?? PAPER.alternatives;
   if (!Number.isInteger(k) || k < 1) throw new Error(`the number of alternative futures must be a positive integer, got ${k}`);
   const tags = options.parses ? tagsFromParses(events.words, options.parses) : tagWords(events.words);
   const { stories, unchanged } = syntacticAlternatives(events.words, tags, { k, seed: options.seed, vocabulary: options.vocabulary });

@@ -8,6 +8,7 @@
  * subjects, counted) and linear in subjects × distances × targets.
  */
 import { fdrBh, wilcoxon } from "../stats/tests.js";
+import { PAPER } from "../config/paper.js";
 
 /** One subject's sweep: F(d) as [D × V] over the shared distances. */
 export interface SubjectForecast {
@@ -81,7 +82,7 @@ export function argmaxFinite(get: (i: number) => number, n: number): number {
  * D × V for the mean plus subjects × V for the F(dTest) − F(dRef) differences, whatever D is.
  */
 export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options: GroupPeakOptions = {}): GroupPeaks {
-  const dTest = options.dTest ?? 8;
+  const dTest = options.dTest ?? PAPER.dTest;
   const dRef = options.dRef === undefined ? 0 : options.dRef;
   let distances: number[] | undefined;
   let V = 0;

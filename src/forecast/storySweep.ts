@@ -17,8 +17,8 @@ import { brainScore } from "../encoding/ridge/crossValidate.js";
 import { lanczosStoryDesign, type LanczosStoryOptions } from "../fmri/design/storyDesign.js";
 import { concatColumns, concatRows, type Matrix } from "../linalg/dense.js";
 import { storyWindowPcaScores } from "./storyWindowPca.js";
-import { defaultDistances } from "./sweep.js";
 import { forecastOffsets } from "./windowPca.js";
+import { PAPER, paperDistances } from "../config/paper.js";
 
 export interface ForecastStory {
   /** Words × features: the language model's states of the story's words. */
@@ -79,9 +79,9 @@ export async function storyForecastSweep(stories: ForecastStory[], options: Stor
     if (st.responses.cols !== V) throw new Error(`forecast: story ${s} has ${st.responses.cols} voxels, story ${train[0]} has ${V}`);
     if (st.wordTimes.length !== st.states.rows) throw new Error(`forecast: story ${s} has ${st.states.rows} word states for ${st.wordTimes.length} word times`);
   }
-  const distances = options.distances ?? defaultDistances();
-  const L = options.windowLength ?? 7;
-  const nComp = options.nComponents ?? 20;
+  const distances = options.distances ?? paperDistances();
+  const L = options.windowLength ?? PAPER.windowLength;
+  const nComp = options.nComponents ?? PAPER.components;
   const minWords = Math.min(...stories.map((s) => s.states.rows));
   for (const d of distances) {
     if (!Number.isInteger(d)) throw new Error(`forecast: distances are whole words, got ${d}`);

@@ -12,13 +12,14 @@ import { withBackends, type BackendPair, type BackendSpec } from "../backend/ind
 import { brainScore, type BrainScoreOptions } from "../encoding/ridge/crossValidate.js";
 import { bandedBrainScore, type BandedBrainScoreOptions } from "../encoding/ridge/bandedBrainScore.js";
 import { contiguousFolds } from "../encoding/ridge/folds.js";
-import { PAPER_FIR_DELAYS, wordDesigner, type TrDesign } from "../fmri/design/wordDesign.js";
+import { wordDesigner, type TrDesign } from "../fmri/design/wordDesign.js";
 import { trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
 import { concatColumns, type Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
 import { forecastOffsets, windowPcaScores, windowPcaScoresFromGram, wordGram, type WordGram } from "./windowPca.js";
 import { argmaxFinite } from "./group.js";
+import { PAPER, paperDistances } from "../config/paper.js";
 
 /** Futures replaced by random vectors, by shuffled words, or by the words the model generates itself. */
 export type ForecastControl = "none" | "random" | "shuffled" | "generated";
@@ -71,19 +72,15 @@ export interface ForecastSweepResult {
   droppedWords: number;
 }
 
-/** The paper's distances, −10 … 30 words. */
-export function defaultDistances(): number[] {
-  return Array.from({ length: 41 }, (_, i) => i - 10);
-}
 
 /** Forecast scores F(d) for every distance and target (see the module comment). */
 export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>, bold: Matrix, options: ForecastSweepOptions): Promise<ForecastSweepResult> {
   const W = features.rows;
   if (onsets.length !== W) throw new Error(`forecast: ${W} feature rows for ${onsets.length} word onsets`);
-  const distances = options.distances ?? defaultDistances();
-  const L = options.windowLength ?? 7;
-  const nComp = options.nComponents ?? 20;
-  const trDesign: TrDesign = options.design ?? { kind: "fir", delays: options.firDelays ?? PAPER_FIR_DELAYS };
+  const distances = options.distances ?? paperDistances();
+  const L = options.windowLength ?? PAPER.windowLength;
+  const nComp = options.nComponents ?? PAPER.components;
+  const trDesign: TrDesign = options.design ?? { kind: "fir", delays: options.firDelays ?? [...PAPER.firDelays] };
   const control = options.control ?? "none";
   if (L > W) throw new Error(`forecast: the window (${L} words) is longer than the story (${W} words)`);
   for (const d of distances) {
@@ -92,7 +89,7 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
   }
   if (control === "generated" && !options.generated) throw new Error("forecast: the generated control needs the generated futures (options.generated, from generateFutures)");
   const T = bold.rows;
-  const folds = contiguousFolds(T, options.folds ?? 5);
+  const folds = contiguousFolds(T, options.folds ?? PAPER.folds);
   const wordTR = Int32Array.from(onsets as ArrayLike<number>, (t) => trIndexOfOnset(t, options.tr));
   const trainWords = folds.map((f) => {
     const inTrain = new Uint8Array(T);
@@ -111,9 +108,9 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
       const { design, droppedWords } = trDesigner(concatColumns(parts));
       return { design, dropped: droppedWords };
     };
-    const ridge = { ...options.ridge, folds: options.folds ?? 5, invalidTargets: options.ridge?.invalidTargets ?? "mask", backend: pair };
+    const ridge = { ...options.ridge, folds: options.folds ?? PAPER.folds, invalidTargets: options.ridge?.invalidTargets ?? "mask", backend: pair };
     const banded = options.ridgeKind === "banded";
-    const bandedOptions = { alphas: options.ridge?.alphas, dtype: "float64" as const, ...options.banded, outerCv: options.folds ?? 5, backend: (options.banded?.dtype ?? "float64") === "float64" ? openFloat64(pair) : ("onnxruntime" as const) };
+    const bandedOptions = { alphas: options.ridge?.alphas, dtype: "float64" as const, ...options.banded, outerCv: options.folds ?? PAPER.folds, backend: (options.banded?.dtype ?? "float64") === "float64" ? openFloat64(pair) : ("onnxruntime" as const) };
     const windowWeights = Array.from({ length: 11 }, (_, i) => [1 - i / 10, i / 10]);
     const baseDesigns = baseScores.map((s) => toDesign([s]));
     const baseline =

@@ -12,6 +12,7 @@ import winkNLP from "wink-nlp";
 import model from "wink-eng-lite-web-model";
 import { mulberry32 } from "../linalg/random.js";
 import { readText } from "../io/files.js";
+import { PAPER } from "../config/paper.js";
 
 let nlp: ReturnType<typeof winkNLP> | undefined;
 function wink() {
@@ -156,7 +157,7 @@ export interface AlternativeOptions {
  * offers another. Punctuation around the original word is kept.
  */
 export function syntacticAlternatives(words: string[], tags: SyntacticTags, options: AlternativeOptions = {}): { stories: string[][]; unchanged: number } {
-  const k = options.k ?? 10;
+  const k = options.k ?? PAPER.alternatives;
   const pools = new Map<string, Map<string, number>>();
   const add = (word: string, key: string) => {
     const c = core(word).core;

@@ -10,6 +10,7 @@ import { parseAlphas, validateAlphas } from "../encoding/ridge/alphas.js";
 import type { AlphaSelection } from "../encoding/ridge/criteria.js";
 import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
 import { namedTrDesign, TR_DESIGN_NAMES, type TrDesign, type TrDesignName } from "../fmri/design/wordDesign.js";
+import { PAPER, paperDistances } from "../config/paper.js";
 
 function wordClocks(v: unknown, where: string): Record<string, ClockOverride> {
   const o = expectObject(v ?? {}, where);
@@ -84,8 +85,6 @@ export interface RunConfig {
   source: string;
 }
 
-/** The paper's layers on GPT-2 small (12 layers); other depths get the same relative depths (`depthDefaults`). */
-export const GPT2_SMALL_DEFAULTS = { nLayer: 12, layers: [0, 4, 8, 12], forecastLayer: 8 } as const;
 
 const TOP = ["name", "dataset", "space", "tasks", "subjects", "pipeline", "model", "layers", "models", "compareTo", "context", "contextMode", "embedding", "ridge", "detrendOrder", "wordClock", "maxWordsOutside", "regions", "forecast", "noiseCeiling", "statistics", "outDir", "cacheDir"];
 const RIDGE = ["alphaSelection", "folds", "firDelays", "design", "alphas"];
@@ -183,7 +182,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
   expectKeys(regions, REGIONS, `${source}.regions`);
   const stats = expectObject(c.statistics ?? {}, `${source}.statistics`);
   expectKeys(stats, STATS, `${source}.statistics`);
-  const layers = intList(c.layers, `${source}.layers`, [...GPT2_SMALL_DEFAULTS.layers]);
+  const layers = intList(c.layers, `${source}.layers`, [...PAPER.gpt2.layers]);
   const depthDefaults: RunConfig["depthDefaults"] = c.layers === undefined ? ["layers"] : [];
   if (layers.some((l) => l < 0)) throw new ConfigError(`${source}.layers: layer indices are ≥ 0 (0 = embeddings), got ${JSON.stringify(layers)}`);
   let forecast: RunConfig["forecast"] = null;
@@ -204,20 +203,20 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       maxTokens: optionalNumber(g, "maxTokens", gw, (n) => Number.isInteger(n) && n > 0, "a positive integer"),
       batchSize: optionalNumber(g, "batchSize", gw, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 8,
     };
-    const flayer = optionalNumber(f, "layer", `${source}.forecast`, Number.isInteger, "a layer index") ?? GPT2_SMALL_DEFAULTS.forecastLayer;
+    const flayer = optionalNumber(f, "layer", `${source}.forecast`, Number.isInteger, "a layer index") ?? PAPER.gpt2.forecastLayer;
     if (f.layer === undefined) depthDefaults.push("forecast.layer");
     if (f.depthLayers === undefined && c.layers === undefined) depthDefaults.push("forecast.depthLayers");
     forecast = {
       layer: flayer,
-      distances: intList(f.distances, `${source}.forecast.distances`, Array.from({ length: 41 }, (_, i) => i - 10)),
-      windowLength: optionalNumber(f, "windowLength", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 7,
-      components: optionalNumber(f, "components", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 20,
+      distances: intList(f.distances, `${source}.forecast.distances`, paperDistances()),
+      windowLength: optionalNumber(f, "windowLength", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? PAPER.windowLength,
+      components: optionalNumber(f, "components", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? PAPER.components,
       decompose: optionalBoolean(f, "decompose", `${source}.forecast`) ?? true,
-      k: optionalNumber(f, "k", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? 10,
+      k: optionalNumber(f, "k", `${source}.forecast`, (n) => Number.isInteger(n) && n > 0, "a positive integer") ?? PAPER.alternatives,
       controls: controls as ("random" | "shuffled" | "generated")[],
       generation,
       depthLayers: intList(f.depthLayers, `${source}.forecast.depthLayers`, layers),
-      dTest: optionalNumber(f, "dTest", `${source}.forecast`, Number.isInteger, "an integer") ?? 8,
+      dTest: optionalNumber(f, "dTest", `${source}.forecast`, Number.isInteger, "an integer") ?? PAPER.dTest,
       dRef: f.dRef === null ? null : (optionalNumber(f, "dRef", `${source}.forecast`, Number.isInteger, "an integer or null") ?? 0),
       vertexLevel: optionalBoolean(f, "vertexLevel", `${source}.forecast`) ?? true,
       ridge: optionalString(f, "ridge", `${source}.forecast`, ["single", "banded"] as const) ?? "single",
@@ -250,8 +249,8 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
     embedding: optionalString(c, "embedding", source, ["token+position", "token"] as const) ?? "token+position",
     ridge: {
       alphaSelection: optionalString(ridge, "alphaSelection", `${source}.ridge`, ["loo", "gcv", "kfold"] as const) ?? "loo",
-      folds: optionalNumber(ridge, "folds", `${source}.ridge`, (n) => Number.isInteger(n) && n >= 2, "an integer ≥ 2") ?? 5,
-      firDelays: intList(ridge.firDelays, `${source}.ridge.firDelays`, [0, 1, 2, 3, 4, 5]),
+      folds: optionalNumber(ridge, "folds", `${source}.ridge`, (n) => Number.isInteger(n) && n >= 2, "an integer ≥ 2") ?? PAPER.folds,
+      firDelays: intList(ridge.firDelays, `${source}.ridge.firDelays`, [...PAPER.firDelays]),
       design: optionalString(ridge, "design", `${source}.ridge`, TR_DESIGN_NAMES) ?? "fir",
       alphas: alphaGrid(ridge.alphas, `${source}.ridge.alphas`),
     },

@@ -13,13 +13,13 @@ import { lineChartSvg } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
-import { GPT2_SMALL_DEFAULTS } from "./config.js";
+import { atPaperDepth, PAPER } from "../config/paper.js";
 import { lebelForecast } from "./lebel.js";
 import type { LebelRunConfig, LebelRunReport } from "./lebelRun.js";
 
 /** The forecast layer: the configured one, or the paper's layer 8 of GPT-2 small's 12 at the same depth. */
 export function lebelForecastLayer(c: LebelRunConfig, nLayer: number): number {
-  const layer = c.forecast?.layer ?? Math.round((GPT2_SMALL_DEFAULTS.forecastLayer / GPT2_SMALL_DEFAULTS.nLayer) * nLayer);
+  const layer = c.forecast?.layer ?? atPaperDepth(PAPER.gpt2.forecastLayer, nLayer);
   if (layer > nLayer) throw new Error(`forecast.layer ${layer} does not exist in ${c.model} (0 … ${nLayer})`);
   return layer;
 }

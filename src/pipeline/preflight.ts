@@ -12,7 +12,8 @@ import type { NarrativesDataset, NarrativesScan } from "../fmri/datasets/narrati
 import { FSAVERAGE_VERTICES } from "../fmri/fsaverage.js";
 import { readNifti } from "../fmri/formats/nifti.js";
 import { parcellationFromLabelVolume } from "../fmri/regions.js";
-import { GPT2_SMALL_DEFAULTS, type RunConfig } from "./config.js";
+import { atPaperDepth, PAPER } from "../config/paper.js";
+import type { RunConfig } from "./config.js";
 import { hemisphereParcellation } from "./subject.js";
 
 /** A run configuration with its model resolved and its default layers rescaled to the model's depth. */
@@ -23,8 +24,6 @@ export interface ResolvedRun {
   info: ModelInfo;
 }
 
-/** The paper's GPT-2-small layer at the same relative depth in a model of `nLayer` layers. */
-const atDepth = (layer: number, nLayer: number) => Math.round((layer / GPT2_SMALL_DEFAULTS.nLayer) * nLayer);
 
 /**
  * Defaults rescaled to the model (layers 0, 4, 8, 12 of 12 → 0, 1, 3, 4 of 4), then every configured layer
@@ -32,12 +31,12 @@ const atDepth = (layer: number, nLayer: number) => Math.round((layer / GPT2_SMAL
  */
 export function resolveLayers(c: RunConfig, info: ModelInfo, modelName = c.model): RunConfig {
   const scaled = (key: RunConfig["depthDefaults"][number]) => c.depthDefaults.includes(key);
-  const layers = scaled("layers") ? [...new Set(GPT2_SMALL_DEFAULTS.layers.map((l) => atDepth(l, info.nLayer)))] : c.layers;
+  const layers = scaled("layers") ? [...new Set(PAPER.gpt2.layers.map((l) => atPaperDepth(l, info.nLayer)))] : c.layers;
   let forecast = c.forecast;
   if (forecast) {
     forecast = {
       ...forecast,
-      layer: scaled("forecast.layer") ? atDepth(GPT2_SMALL_DEFAULTS.forecastLayer, info.nLayer) : forecast.layer,
+      layer: scaled("forecast.layer") ? atPaperDepth(PAPER.gpt2.forecastLayer, info.nLayer) : forecast.layer,
       depthLayers: scaled("forecast.depthLayers") ? layers : forecast.depthLayers,
     };
   }

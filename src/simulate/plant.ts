@@ -6,6 +6,7 @@ import { firDelays } from "../fmri/design/fir.js";
 import { sumWordsIntoTRs } from "../fmri/design/wordsPerTR.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
+import { PAPER } from "../config/paper.js";
 
 export interface PlantOptions {
   tr: number;
@@ -23,7 +24,7 @@ export interface PlantOptions {
  * paper's design and delayed by lagTRs; scaled to unit variance. Words past the story's ends add nothing.
  */
 export function plantedSignal(features: Matrix, onsets: ArrayLike<number>, o: PlantOptions): Float64Array {
-  const L = o.windowLength ?? 7;
+  const L = o.windowLength ?? PAPER.windowLength;
   const W = features.rows;
   const E = features.cols;
   const rand = gaussian(mulberry32(o.seed ?? 0));

@@ -28,6 +28,7 @@ import { standardize } from "./plant.js";
 import { createBackend } from "../backend/index.js";
 import { forecastOffsets, windowPcaScores, wordGram } from "../forecast/windowPca.js";
 import { embeddedData } from "../io/paths.js";
+import { PAPER } from "../config/paper.js";
 
 export const EMBEDDED_NARRATIVES = embeddedData("narratives");
 const DESIKAN = embeddedData("fsaverage5", "desikan_test.annot");
@@ -99,9 +100,9 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
       layer: optionalNumber(o, "layer", where, (n) => Number.isInteger(n) && n >= 0, "a layer index ≥ 0"),
       snr: optionalNumber(o, "snr", where, (n) => n >= 0, "a signal-to-noise ratio ≥ 0") ?? 0.5,
       d: d as number | null | undefined,
-      windowLength: optionalNumber(o, "windowLength", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? 7,
+      windowLength: optionalNumber(o, "windowLength", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? PAPER.windowLength,
       component: optionalString(o, "component", where, ["full", "syntax", "semantics"] as const) ?? "full",
-      components: optionalNumber(o, "components", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? 20,
+      components: optionalNumber(o, "components", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? PAPER.components,
     };
   });
   return {
@@ -219,11 +220,11 @@ async function regionFeatures(model: string, events: ReturnType<typeof readWords
  */
 async function plantedPerWord(features: Matrix, r: PlantedRegion, seed: number): Promise<Float64Array> {
   const W = features.rows;
-  const L = r.d === null || r.d === undefined ? 1 : (r.windowLength ?? 7);
+  const L = r.d === null || r.d === undefined ? 1 : (r.windowLength ?? PAPER.windowLength);
   const d = r.d ?? 0;
   const backend = createBackend("onnxruntime", "float64");
   try {
-    const k = r.components ?? 20;
+    const k = r.components ?? PAPER.components;
     const all = Int32Array.from({ length: W }, (_, i) => i);
     const scores = await windowPcaScores(await wordGram(features, backend), { offsets: forecastOffsets(d, L), trainWords: all, nComponents: k, seed }, backend);
     const rand = gaussian(mulberry32(seed));

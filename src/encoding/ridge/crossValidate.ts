@@ -17,6 +17,7 @@ import { scoreFusedFolds } from "./foldLanes.js";
 import type { FusedFoldOutput } from "./fusedFold.js";
 import { centeredBlock, columnMoments, filteredProjections, heldOutScores } from "./targets.js";
 import { findNonFiniteTargets, validateDesign } from "./checks.js";
+import { PAPER } from "../../config/paper.js";
 
 export interface BrainScoreOptions {
   /** Penalty grid (default: 10 values log-spaced from 1e-1 to 1e8). */
@@ -126,7 +127,7 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
   }
   const folds = options.cv !== undefined
     ? resolveFolds(options.cv, n, `${src.x} (cv)`)
-    : options.groups ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups")) : contiguousFolds(n, options.folds ?? 5);
+    : options.groups ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups")) : contiguousFolds(n, options.folds ?? PAPER.folds);
   for (const f of folds) {
     if (f.train.length < 2) throw new Error(`${src.x}: a training fold has ${f.train.length} sample(s); need at least 2`);
   }

@@ -9,6 +9,7 @@ import { gammaDifferenceHrf, GLOVER, SPM } from "./hrf.js";
 import { lanczosDownsample } from "./lanczos.js";
 import { eventResponses, type HrfModel } from "./regressors.js";
 import { sumWordsIntoTRs } from "./wordsPerTR.js";
+import { PAPER } from "../../config/paper.js";
 
 /**
  * How word features become TR regressors: "fir", the paper's TR sums with FIR delays; "summedHrf", the same
@@ -47,7 +48,7 @@ export interface WordDesign {
 }
 
 /** Default FIR: 6 delays (0 … 7.5 s at TR 1.5 s), as the paper. */
-export const PAPER_FIR_DELAYS = [0, 1, 2, 3, 4, 5];
+export const PAPER_FIR_DELAYS: number[] = [...PAPER.firDelays];
 
 /** Word features summed into TRs and expanded with FIR delays or convolved with an HRF: the ridge design. */
 export function wordDesign(features: Matrix, onsets: ArrayLike<number>, options: WordDesignOptions): WordDesign {
