@@ -16,6 +16,7 @@ import { writeNarrativesLayout } from "../src/fmri/datasets/narrativesWriter.js"
 import { encodeSafetensors, parseSafetensors } from "../src/io/safetensors.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 import { parseRunConfig } from "../src/pipeline/config.js";
+import { parseLebelRunConfig } from "../src/pipeline/lebelRun.js";
 import { runPipeline } from "../src/pipeline/run.js";
 import { readWords } from "../src/stimuli/readers.js";
 import { sharedPath } from "./helpers/shared.js";
@@ -159,6 +160,8 @@ describe("run configurations and failing runs", () => {
     expect(() => parseRunConfig({ dataset: "x", ridge: { alphas: [] } }, "run.json")).toThrow(/run\.json\.ridge\.alphas: the alpha grid is empty/);
     expect(() => parseRunConfig({ dataset: "x", ridge: { alphas: [1, -2] } }, "run.json")).toThrow(/run\.json\.ridge\.alphas: every alpha must be a finite number > 0/);
     expect(() => parseRunConfig({ dataset: "x", ridge: { alphas: ["1"] } }, "run.json")).toThrow(/run\.json\.ridge\.alphas: expected a list of numbers/);
+    expect(() => parseRunConfig({ dataset: "x", ridge: { alphas: "logspace:1" } }, "run.json")).toThrow(/run\.json\.ridge\.alphas: /);
+    expect(() => parseLebelRunConfig({ dataset: { kind: "lebel", root: "ds" }, model: "tiny", forecast: { alphas: [0] } }, "run.json")).toThrow(/run\.json\.forecast\.alphas: every alpha must be a finite number > 0/);
   });
 
   it("a scan with no valid target is reported and kept out of the group statistics", async () => {

@@ -12,6 +12,8 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+import { parseAlphas, validateAlphas } from "../encoding/ridge/alphas.js";
+
 export class ConfigError extends Error {}
 
 export function expectObject(value: unknown, where: string): Record<string, unknown> {
@@ -50,5 +52,24 @@ export function optionalBoolean(obj: Record<string, unknown>, key: string, where
   const v = obj[key];
   if (v === undefined) return undefined;
   if (typeof v !== "boolean") throw new ConfigError(`${where}.${key}: expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The penalty grid: a list of numbers > 0 or "logspace:a:b:n" (as `brainscore fit --alphas`); absent → brainScore's. */
+export function optionalAlphaGrid(v: unknown, where: string): number[] | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === "string") {
+    try {
+      return Array.from(parseAlphas(v));
+    } catch (e) {
+      throw new ConfigError(`${where}: ${(e as Error).message}`);
+    }
+  }
+  if (!Array.isArray(v) || !v.every((a) => typeof a === "number")) throw new ConfigError(`${where}: expected a list of numbers > 0 or "logspace:-1:8:10", got ${JSON.stringify(v)}`);
+  try {
+    validateAlphas(v, where);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
   return v;
 }

@@ -5,8 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString } from "../config/validate.js";
-import { parseAlphas, validateAlphas } from "../encoding/ridge/alphas.js";
+import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString, optionalAlphaGrid } from "../config/validate.js";
 import type { AlphaSelection } from "../encoding/ridge/criteria.js";
 import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
 import { namedTrDesign, TR_DESIGN_NAMES, type TrDesign, type TrDesignName } from "../fmri/design/wordDesign.js";
@@ -252,7 +251,7 @@ export function parseRunConfig(json: unknown, source: string): RunConfig {
       folds: optionalNumber(ridge, "folds", `${source}.ridge`, (n) => Number.isInteger(n) && n >= 2, "an integer ≥ 2") ?? PAPER.folds,
       firDelays: intList(ridge.firDelays, `${source}.ridge.firDelays`, [...PAPER.firDelays]),
       design: optionalString(ridge, "design", `${source}.ridge`, TR_DESIGN_NAMES) ?? "fir",
-      alphas: alphaGrid(ridge.alphas, `${source}.ridge.alphas`),
+      alphas: optionalAlphaGrid(ridge.alphas, `${source}.ridge.alphas`),
     },
     detrendOrder: optionalNumber(c, "detrendOrder", source, (n) => Number.isInteger(n) && n >= 0, "an integer ≥ 0") ?? 1,
     wordClock: wordClocks(c.wordClock, `${source}.wordClock`),
@@ -285,17 +284,4 @@ export function readRunConfig(path: string): RunConfig {
     throw new ConfigError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON (${(e as Error).message})`}`);
   }
   return parseRunConfig(json, path);
-}
-
-/** The penalty grid: a list of numbers > 0 or "logspace:a:b:n" (as `brainscore fit --alphas`); absent → brainScore's. */
-function alphaGrid(v: unknown, where: string): number[] | undefined {
-  if (v === undefined) return undefined;
-  try {
-    if (typeof v === "string") return Array.from(parseAlphas(v));
-    if (!Array.isArray(v) || !v.every((a) => typeof a === "number")) throw new Error(`${where}: expected a list of numbers > 0 or "logspace:-1:8:10", got ${JSON.stringify(v)}`);
-    validateAlphas(v, where);
-    return v;
-  } catch (e) {
-    throw new ConfigError((e as Error).message);
-  }
 }

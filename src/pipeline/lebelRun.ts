@@ -13,7 +13,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { readModelInfo } from "../encoding/lm/architectures.js";
 import { weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { resolveModel } from "../encoding/lm/hub.js";
-import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString } from "../config/validate.js";
+import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString, optionalAlphaGrid } from "../config/validate.js";
 import { LebelDataset } from "../fmri/datasets/lebel.js";
 import { writeTextAtomic } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";
@@ -134,21 +134,15 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
     const f = expectObject(c.forecast, `${source}.forecast`);
     expectKeys(f, FORECAST, `${source}.forecast`);
     const fw = `${source}.forecast`;
-    const ints = (key: string, min: number) => {
-      const v = f[key];
-      if (v === undefined) return undefined;
-      if (!Array.isArray(v) || v.length === 0 || !v.every((x) => Number.isInteger(x) && x >= min)) throw new ConfigError(`${fw}.${key}: expected a non-empty list of whole numbers${min > -Infinity ? ` ≥ ${min}` : ""}, got ${JSON.stringify(v)}`);
-      return v as number[];
-    };
-    const fAlphas = f.alphas;
-    if (fAlphas !== undefined && (!Array.isArray(fAlphas) || fAlphas.length === 0 || !fAlphas.every((a) => typeof a === "number" && a > 0))) throw new ConfigError(`${fw}.alphas: expected a non-empty list of numbers > 0, got ${JSON.stringify(fAlphas)}`);
+    const distances = f.distances;
+    if (distances !== undefined && (!Array.isArray(distances) || distances.length === 0 || !distances.every(Number.isInteger))) throw new ConfigError(`${fw}.distances: expected a non-empty list of whole numbers, got ${JSON.stringify(distances)}`);
     forecast = {
       layer: optionalNumber(f, "layer", fw, (n) => Number.isInteger(n) && n >= 0, "a layer index ≥ 0"),
-      distances: ints("distances", -Infinity),
+      distances: distances as number[] | undefined,
       windowLength: optionalNumber(f, "windowLength", fw, whole, "a whole number ≥ 1"),
       components: optionalNumber(f, "components", fw, whole, "a whole number ≥ 1"),
       alphaSelection: optionalString(f, "alphaSelection", fw, ["loo", "gcv", "bootstrap"] as const),
-      alphas: fAlphas as number[] | undefined,
+      alphas: optionalAlphaGrid(f.alphas, `${fw}.alphas`),
     };
     if (c.models !== undefined) throw new ConfigError(`${fw}: forecast scores run with one "model", not with "models"`);
   }

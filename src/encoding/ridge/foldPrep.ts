@@ -33,7 +33,8 @@ export async function prepareFold(x: Matrix, spec: FoldPrepSpec, gram: ComputeBa
   const st = fitStandardizer(x, fold.train);
   const size = (fold.train.length + fold.test.length) * x.cols;
   if (scratch.length < size) scratch = new Float64Array(size);
-  // Both standardised blocks live only during this preparation: one buffer per thread, reused fold after fold.
+  // Both standardised blocks live only during this preparation: one buffer per thread, reused fold after fold
+  // and kept for the process (the largest design's rows × columns doubles, e.g. 37 MB at 1,000 × 4,608).
   const xTrain = applyStandardizer(x, fold.train, st, scratch);
   const xTest = applyStandardizer(x, fold.test, st, scratch.subarray(fold.train.length * x.cols));
   // Only the test rows' projection is needed, so kernel-form folds skip V.
