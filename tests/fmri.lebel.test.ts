@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LebelDataset } from "../src/fmri/datasets/lebel.js";
 import { writeLebelDataset } from "../src/fmri/datasets/lebelWriter.js";
+import { lebelResponses } from "../src/pipeline/lebel.js";
 import { readHdf5Matrix, writeHdf5Matrix } from "../src/fmri/formats/hdf5.js";
 import { parseTextGridTiers } from "../src/stimuli/textGrid.js";
 
@@ -71,6 +72,30 @@ describe("the LeBel (ds003020) reader", () => {
     const empty = mkdtempSync(join(tmpdir(), "lebel-empty-"));
     expect(() => LebelDataset.open(empty)).toThrow(/not a ds003020 layout: no derivative\/respdict\.json/);
     rmSync(empty, { recursive: true });
+  });
+
+  it("stacks a subject's stories z-scored per story into one float32 matrix, refusing stories of other widths", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lebel-stack-"));
+    await writeLebelDataset(dir, {
+      respdict: { alpha: 60, beta: 50 },
+      words: { alpha: intervals, beta: intervals },
+      responses: { UTS01: { alpha: rows(40, 7, 1), beta: rows(30, 7, 2) }, UTS02: { alpha: rows(40, 7, 1), beta: rows(30, 6, 2) } },
+      sessions: { "1": [["alpha"], "beta"] },
+    });
+    const ds = LebelDataset.open(dir);
+    const y = await lebelResponses(ds, "UTS01", ["alpha", "beta"]);
+    expect(y.data).toBeInstanceOf(Float32Array);
+    expect([y.rows, y.cols]).toEqual([70, 7]);
+    // Each story's block has mean 0 and population SD 1 per voxel on its own.
+    for (const [r0, r1] of [[0, 40], [40, 70]]) {
+      const col = Array.from({ length: r1 - r0 }, (_, i) => y.data[(r0 + i) * 7 + 3]);
+      const mean = col.reduce((a, b) => a + b, 0) / col.length;
+      const sd = Math.sqrt(col.reduce((a, b) => a + (b - mean) ** 2, 0) / col.length);
+      expect(Math.abs(mean)).toBeLessThan(1e-6);
+      expect(sd).toBeCloseTo(1, 5);
+    }
+    await expect(lebelResponses(ds, "UTS02", ["alpha", "beta"])).rejects.toThrow(/UTS02: beta has 6 voxels, alpha has 7/);
+    rmSync(dir, { recursive: true });
   });
 
   it("reads TextGrids in Praat's short text format as the long one", () => {

@@ -66,6 +66,28 @@ export async function lebelStoryDesign(ds: LebelDataset, story: string, o: Featu
   return lanczosStoryDesign(await lebelStoryStates(ds, story, o), ds.words(story).times, ds.trTimes(story));
 }
 
+/**
+ * A subject's responses to the stories, each z-scored per voxel, stacked in order as one float32 matrix:
+ * at LeBel's scale (~10,000 training TRs × ~80,000 voxels) a float64 list plus its float64 concatenation
+ * would be ~13 GB, this is one 3.2 GB array (a story at a time is z-scored in float64, then stored).
+ */
+export async function lebelResponses(ds: LebelDataset, subject: string, stories: string[]): Promise<Matrix> {
+  let out: Float32Array | undefined;
+  let V = 0;
+  let off = 0;
+  const rows = stories.reduce((n, story) => n + ds.responseRows(story), 0);
+  for (const story of stories) {
+    const z = zscoreColumns(await ds.responses(subject, story));
+    if (!out) {
+      V = z.cols;
+      out = new Float32Array(rows * V);
+    } else if (z.cols !== V) throw new Error(`${subject}: ${story} has ${z.cols} voxels, ${stories[0]} has ${V}`);
+    out.set(z.data, off);
+    off += z.data.length;
+  }
+  return { rows, cols: V, data: out ?? new Float32Array(0) };
+}
+
 /** The split of a subject: explicit stories, or the sessions' (every session by default); missing responses named. */
 function subjectSplit(ds: LebelDataset, o: Pick<LebelEncodingOptions, "subject" | "sessions" | "train" | "test">): { train: string[]; test: string[] } {
   const split = o.train && o.test ? { train: o.train, test: o.test } : ds.split(o.sessions ?? Object.keys(ds.sessions));
@@ -80,12 +102,8 @@ export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions
   const split = subjectSplit(ds, o);
   const stack = async (stories: string[]) => {
     const designs: Matrix[] = [];
-    const responses: Matrix[] = [];
-    for (const story of stories) {
-      designs.push(await lebelStoryDesign(ds, story, o));
-      responses.push(zscoreColumns(await ds.responses(o.subject, story)));
-    }
-    return { x: concatRows(designs), y: concatRows(responses) };
+    for (const story of stories) designs.push(await lebelStoryDesign(ds, story, o));
+    return { x: concatRows(designs), y: await lebelResponses(ds, o.subject, stories) };
   };
   const train = await stack(split.train);
   const test = await stack(split.test);
