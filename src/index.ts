@@ -2,7 +2,7 @@
 export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
 export { brainScoreInBlocks, brainScoreMemory, type BrainScoreShape } from "./encoding/ridge/targetBlocks.js";
 export { bootstrapRidge, HUTH_ALPHAS, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "./encoding/ridge/bootstrapRidge.js";
-export { RidgeCV, type RidgeCVOptions } from "./encoding/ridge/estimator.js";
+export { Ridge, RidgeCV, type RidgeCVOptions, type RidgeOptions } from "./encoding/ridge/estimator.js";
 export { BandedRidgeCV, type BandedRidgeCVOptions } from "./encoding/ridge/bandedRidge.js";
 export { bandedBrainScore, type BandedBrainScoreOptions, type BandedBrainScoreResult } from "./encoding/ridge/bandedBrainScore.js";
 export { pearsonScore, r2Score, r2ScoreSplit, SCORING_NAMES, type Scorer, type Scoring, type ScoringName } from "./encoding/ridge/scoring.js";

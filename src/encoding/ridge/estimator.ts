@@ -199,3 +199,26 @@ export class RidgeCV {
 }
 
 const MODEL_FORMAT = "brainscore.ridge-model/1";
+
+export interface RidgeOptions extends Omit<RidgeCVOptions, "alphas" | "alphaSelection" | "cv"> {
+  /** The penalty of every target (default 1, as scikit-learn's and himalaya's Ridge). */
+  alpha?: number;
+}
+
+/**
+ * Ridge regression with one fixed penalty for every target (scikit-learn's and himalaya's `Ridge`): the same
+ * fit, coefficients in X's and Y's units, predict, score, save and load as RidgeCV, with a grid of one alpha.
+ * X is standardised on the fitting rows first unless `standardize: false` (scikit-learn's Ridge does not
+ * scale X; with `standardize: false` the coefficients equal its `coef_.T` and `intercept_`).
+ */
+export class Ridge extends RidgeCV {
+  readonly alpha: number;
+
+  constructor(options: RidgeOptions = {}) {
+    const alpha = options.alpha ?? 1;
+    if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`Ridge: alpha must be a finite number > 0, got ${alpha}`);
+    // GCV with a single alpha: no selection work beyond one diagonal filter.
+    super({ ...options, alphas: [alpha], alphaSelection: "gcv" });
+    this.alpha = alpha;
+  }
+}
