@@ -5,7 +5,7 @@
  * figures are written. The slope's interval equals scipy's linregress where Debian's scipy is installed.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -30,17 +30,19 @@ describe("scaling on the LeBel layout", () => {
     await simulateLebelDataset({ seed: 9, subjects: 2, stories, voxels: 60, planted: { count: 40, layer: 2, snr: 1 }, model: sizes[2], context: 32, contextMode: "strided" }, join(root, "ds"), { cacheDir });
     const ds = LebelDataset.open(join(root, "ds"));
     const out = join(root, "out");
-    const res = await lebelScaling(ds, {
+    const options = {
       subjects: ["UTS01", "UTS02"],
       models: sizes.map((model) => ({ model, family: "gpt2-tiny" })),
       depths: [0, 0.5, 1],
       sessions: [1],
       context: 32,
-      contextMode: "strided",
+      contextMode: "strided" as const,
       cacheDir,
       bootstrap: { nBoots: 6, chunkLength: 20, nChunks: 8, seed: 2 },
       outDir: out,
-    });
+    };
+    const res = await lebelScaling(ds, options);
+    expect([res.computed.length, res.reused.length]).toEqual([6, 0]);
     const scores = res.models.map((m) => m.bestScore);
     // Measured: 0.249, 0.250, 0.442 — the two smaller sizes alike, the planted model far ahead.
     expect(scores[2]).toBeGreaterThan(Math.max(scores[0], scores[1]) + 0.1);
@@ -53,6 +55,13 @@ describe("scaling on the LeBel layout", () => {
     const rows = readCsvRows(join(out, "tables", "lebel_scaling.csv"));
     expect(rows.length).toBe(3 * 3 * 2);
     for (const f of res.files) expect(existsSync(f)).toBe(true);
+    // A rerun reuses every (model, subject) result and writes the same table; other settings recompute.
+    const table = readFileSync(join(out, "tables", "lebel_scaling.csv"), "utf8");
+    const again = await lebelScaling(ds, options);
+    expect([again.computed.length, again.reused.length]).toEqual([0, 6]);
+    expect(readFileSync(join(out, "tables", "lebel_scaling.csv"), "utf8")).toBe(table);
+    const other = await lebelScaling(ds, { ...options, models: options.models.slice(0, 1), bootstrap: { ...options.bootstrap, seed: 3 } });
+    expect([other.computed.length, other.reused.length]).toEqual([2, 0]);
     console.log(res.models.map((m) => `${m.parameters}: best r ${m.bestScore.toFixed(3)} at depth ${m.relativeDepth}`).join("; "), `slope ${fit.slope.toFixed(3)} [${fit.slopeLow.toFixed(3)}, ${fit.slopeHigh.toFixed(3)}]`);
   }, 600_000);
 

@@ -185,6 +185,9 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
   if (c.models) {
     const res = await lebelScaling(ds, { ...common, subjects, models: c.models, depths: c.depths, outDir: root });
     report.files.push(...res.files);
+    report.computed.push(...res.computed);
+    report.skipped.push(...res.reused);
+    report.summary.push(`${res.computed.length} model-subject result(s) computed, ${res.reused.length} reused from an earlier run`);
     for (const m of res.models) report.summary.push(`${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(2)} M parameters): best test r ${m.bestScore.toFixed(4)} at layer ${m.bestLayer} (depth ${m.relativeDepth.toFixed(2)})`);
     for (const [family, f] of Object.entries(res.fits)) report.summary.push(`${family}: slope ${f.slope.toFixed(4)} per decade of parameters [${f.slopeLow.toFixed(4)}, ${f.slopeHigh.toFixed(4)}] (${f.n} sizes)`);
     return report;

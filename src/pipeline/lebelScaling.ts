@@ -4,14 +4,18 @@
  * layer is the mean test r over voxels and subjects, its best layer the one scoring highest. Per family,
  * the best score is fitted against log10(parameters) (slope and its 95% interval). Writes one table (a row
  * per model, layer and subject) and two figures (best score vs size with the fitted line; relative depth
- * of the best layer vs size) under `outDir`.
+ * of the best layer vs size) under `outDir`. Resumable: each (model, subject)'s mean test r per layer is stored
+ * under `outDir/scaling/` and reused on rerun when the settings and the checkpoint's weights match, so a
+ * sweep over many sizes killed midway loses at most one model-subject.
  */
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { readModelInfo } from "../encoding/lm/architectures.js";
-import { countParameters } from "../encoding/lm/checkpoint.js";
+import { countParameters, weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { resolveModel } from "../encoding/lm/hub.js";
 import type { LebelDataset } from "../fmri/datasets/lebel.js";
+import { readSafetensorsIfValid, writeSafetensors } from "../io/safetensors.js";
 import { lineChartSvg, type Series } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
@@ -45,6 +49,9 @@ export interface LebelScalingResult {
   /** Per family with at least 2 sizes: best score vs log10(parameters). */
   fits: Record<string, LinearFit>;
   files: string[];
+  /** "model subject" pairs computed by this call and reused from an earlier one. */
+  computed: string[];
+  reused: string[];
 }
 
 /** Scores every model at every depth for every subject, fits each family's scaling line, writes table and figures. */
@@ -53,21 +60,47 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
   if (o.subjects.length === 0) throw new Error("lebelScaling: no subjects");
   const rows: Row[] = [];
   const models: LebelScalingModel[] = [];
+  const computed: string[] = [];
+  const reused: string[] = [];
+  mkdirSync(join(o.outDir, "scaling"), { recursive: true });
   for (const entry of o.models) {
     const dir = await resolveModel(entry.model, { cacheDir: o.cacheDir });
     const info = readModelInfo(dir);
     const parameters = countParameters(dir);
     const family = entry.family ?? info.modelType;
     const layers = sweepLayers({ depths: o.depths ?? [0, 0.25, 0.5, 0.75, 1] }, info.nLayer, []);
-    let best = { layer: -1, score: -Infinity };
-    for (const layer of layers) {
-      let sum = 0;
-      for (const subject of o.subjects) {
-        const res = await lebelBrainScores(ds, { ...o, subject, model: dir, layer, featureLayers: layers });
-        const mean = res.corrs.reduce((a, b) => a + b, 0) / res.corrs.length;
-        sum += mean;
-        rows.push({ model: entry.model, family, parameters, n_layer: info.nLayer, layer, relative_depth: layer / info.nLayer, subject, mean_test_r: mean, voxels: res.corrs.length });
+    const settings = { sessions: o.sessions, train: o.train, test: o.test, context: o.context, contextMode: o.contextMode, bootstrap: o.bootstrap, layers, root: ds.derivative, weights: await weightsSha256(dir, o.cacheDir) };
+    const hash = createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 16);
+    // Per subject: mean test r over voxels at every layer, from an earlier run or computed now.
+    const perSubject: { means: Float64Array; voxels: number }[] = [];
+    for (const subject of o.subjects) {
+      const path = join(o.outDir, "scaling", `${safeName(entry.model)}__${subject}.safetensors`);
+      const key = `${entry.model} ${subject}`;
+      const stored = readSafetensorsIfValid(path);
+      if (stored && stored.metadata.config === hash) {
+        perSubject.push({ means: stored.tensors.get("mean_test_r")!.data as Float64Array, voxels: Number(stored.metadata.voxels) });
+        reused.push(key);
+        continue;
       }
+      const means = new Float64Array(layers.length);
+      let voxels = 0;
+      for (const [li, layer] of layers.entries()) {
+        const res = await lebelBrainScores(ds, { ...o, subject, model: dir, layer, featureLayers: layers });
+        means[li] = res.corrs.reduce((a, b) => a + b, 0) / res.corrs.length;
+        voxels = res.corrs.length;
+      }
+      writeSafetensors(path, { layers: { shape: [layers.length], data: BigInt64Array.from(layers, BigInt) }, mean_test_r: { shape: [layers.length], data: means } }, { config: hash, model: entry.model, subject, voxels: String(voxels), format: "brainscore.lebel-scaling/1" });
+      perSubject.push({ means, voxels });
+      computed.push(key);
+    }
+    let best = { layer: -1, score: -Infinity };
+    for (const [li, layer] of layers.entries()) {
+      let sum = 0;
+      o.subjects.forEach((subject, si) => {
+        const { means, voxels } = perSubject[si];
+        sum += means[li];
+        rows.push({ model: entry.model, family, parameters, n_layer: info.nLayer, layer, relative_depth: layer / info.nLayer, subject, mean_test_r: means[li], voxels });
+      });
       const score = sum / o.subjects.length;
       if (score > best.score) best = { layer, score };
     }
@@ -103,5 +136,11 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
     writeSvgAsPng(path, lineChartSvg({ title, xLabel: "parameters (log10)", yLabel, series, markers: true }));
     files.push(path);
   }
-  return { models, fits, files };
+  return { models, fits, files, computed, reused };
+}
+
+/** A model id or path as a file name: odd characters become "_", and a short hash keeps distinct ids apart. */
+function safeName(model: string): string {
+  const readable = model.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "").slice(-100) || "model";
+  return `${readable}-${createHash("sha256").update(model).digest("hex").slice(0, 8)}`;
 }
