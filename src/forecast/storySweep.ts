@@ -93,13 +93,10 @@ export async function storyForecastSweep(stories: ForecastStory[], options: Stor
   const selection = options.alphaSelection ?? "loo";
   // One float32 copy of every response, training stories first; the two splits are views of it (at LeBel's
   // scale, ~9,000 TRs × ~80,000 voxels, each float64 copy would be 5.8 GB).
+  const yAll = concatRows(used.map((s) => stories[s].responses), "float32");
   const nTrain = train.reduce((n, s) => n + stories[s].responses.rows, 0);
-  const nAll = nTrain + test.reduce((n, s) => n + stories[s].responses.rows, 0);
-  const yData = new Float32Array(nAll * V);
-  used.reduce((off, s) => (yData.set(stories[s].responses.data, off), off + stories[s].responses.data.length), 0);
-  const yAll = { rows: nAll, cols: V, data: yData };
-  const yTrain = { rows: nTrain, cols: V, data: yData.subarray(0, nTrain * V) };
-  const yTest = { rows: nAll - nTrain, cols: V, data: yData.subarray(nTrain * V) };
+  const yTrain = { rows: nTrain, cols: V, data: yAll.data.subarray(0, nTrain * V) };
+  const yTest = { rows: yAll.rows - nTrain, cols: V, data: yAll.data.subarray(nTrain * V) };
   const cost = { pcaSeconds: 0, ridgeSeconds: 0, pcaIterations: [] as number[] };
 
   return withBackends(options.backend, "float32", async (compute, gram) => {
@@ -118,18 +115,16 @@ export async function storyForecastSweep(stories: ForecastStory[], options: Stor
         if (design.rows !== st.responses.rows) throw new Error(`forecast: story ${s}'s design has ${design.rows} TRs after trimming, its responses ${st.responses.rows}`);
         return design;
       });
+    // One fold whatever the distance: train on the training stories' rows, score the test stories' rows.
+    const cv = [{ train: Int32Array.from({ length: nTrain }, (_, i) => i), test: Int32Array.from({ length: yTest.rows }, (_, i) => nTrain + i) }];
     const score = async (designs: Matrix[]): Promise<Float64Array> => {
       const t0 = performance.now();
-      const xTrain = concatRows(designs.slice(0, train.length));
-      const xTest = concatRows(designs.slice(train.length));
       let r: Float64Array;
       if (selection === "bootstrap") {
-        r = (await bootstrapRidge(xTrain, yTrain, xTest, yTest, options.bootstrap)).corrs;
+        const xTrain = concatRows(designs.slice(0, train.length));
+        r = (await bootstrapRidge(xTrain, yTrain, concatRows(designs.slice(train.length)), yTest, options.bootstrap)).corrs;
       } else {
-        const n = xTrain.rows;
-        const cv = [{ train: Int32Array.from({ length: n }, (_, i) => i), test: Int32Array.from({ length: xTest.rows }, (_, i) => n + i) }];
-        const res = await brainScore(concatRows([xTrain, xTest]), yAll, { cv, alphas: options.alphas, alphaSelection: selection, invalidTargets: "mask", backend: pair });
-        r = res.r;
+        r = (await brainScore(concatRows(designs), yAll, { cv, alphas: options.alphas, alphaSelection: selection, invalidTargets: "mask", backend: pair })).r;
       }
       cost.ridgeSeconds += (performance.now() - t0) / 1000;
       return r;

@@ -106,11 +106,11 @@ export function concatColumns(ms: Matrix[]): Matrix {
 }
 
 /** Matrices with the same columns stacked row-wise (stories concatenated in time), in float64. */
-export function concatRows(ms: Matrix[]): Matrix {
+export function concatRows(ms: Matrix[], dtype: DType = "float64"): Matrix {
   if (ms.length === 0) throw new Error("concatRows: no matrices");
   const cols = ms[0].cols;
   if (ms.some((m) => m.cols !== cols)) throw new Error(`concatRows: column counts differ (${ms.map((m) => m.cols).join(", ")})`);
-  const data = new Float64Array(ms.reduce((a, m) => a + m.rows, 0) * cols);
+  const data = allocate(dtype, ms.reduce((a, m) => a + m.rows, 0) * cols);
   let off = 0;
   for (const m of ms) {
     data.set(m.data, off);
