@@ -1,6 +1,7 @@
 /** Behaviour of the ridge engine beyond the references: forms, folds, chunking, bad and degenerate input. */
 import { Matrix as MlMatrix, solve } from "ml-matrix";
 import { describe, expect, it } from "vitest";
+import { findNonFiniteTargets } from "../src/encoding/ridge/checks.js";
 import { brainScore } from "../src/encoding/ridge/crossValidate.js";
 import { contiguousFolds, groupFolds } from "../src/encoding/ridge/folds.js";
 import { parseAlphas } from "../src/encoding/ridge/alphas.js";
@@ -132,6 +133,18 @@ describe("degenerate and bad input", () => {
     expect(res.invalidTargets.nonFinite).toEqual([1]);
     expect(res.r[0]).toBeGreaterThan(0.5);
     expect(Number.isNaN(res.predictions!.data[1])).toBe(true);
+  });
+
+  it("finds every column holding NaN, +Infinity or −Infinity, in float32 and float64", () => {
+    for (const make of [(k: number) => new Float32Array(k), (k: number) => new Float64Array(k)]) {
+      const y = { rows: 3, cols: 5, data: make(15).map((_, i) => i * 0.5 - 3) };
+      expect(findNonFiniteTargets(y)).toEqual([]);
+      y.data[0 * 5 + 4] = -Infinity;
+      y.data[1 * 5 + 1] = NaN;
+      y.data[2 * 5 + 3] = Infinity;
+      y.data[2 * 5 + 1] = Infinity;
+      expect(findNonFiniteTargets(y)).toEqual([1, 3, 4]);
+    }
   });
 
   it("refuses NaN or Inf in X, mismatched rows and empty arrays with clear messages", async () => {

@@ -52,12 +52,16 @@ export function takeRows(m: Matrix, rowIndices: ArrayLike<number>, dtype: DType 
 
 /** Copies columns [start, end) into a new contiguous matrix. */
 export function takeColumns(m: Matrix, start: number, end: number, dtype: DType = dtypeOf(m.data)): Matrix {
-  const c = end - start;
-  const out = zeros(dtype, m.rows, c);
-  for (let i = 0; i < m.rows; i++) {
-    out.data.set(m.data.subarray(i * m.cols + start, i * m.cols + end), i * c);
-  }
+  const out = zeros(dtype, m.rows, end - start);
+  columnsInto(m, start, end, out.data);
   return out;
+}
+
+/** Copies columns [start, end) of m into `out` (rows × (end − start), row-major), e.g. a reused buffer. */
+export function columnsInto(m: Matrix, start: number, end: number, out: FloatArray): void {
+  const c = end - start;
+  if (out.length < m.rows * c) throw new Error(`columnsInto: buffer of ${out.length} for ${m.rows} × ${c}`);
+  for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols + start, i * m.cols + end), i * c);
 }
 
 export function transpose(m: Matrix): Matrix {

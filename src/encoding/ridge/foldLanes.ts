@@ -21,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { OrtBackend } from "../../backend/ort.js";
 import type { ComputeBackend, GraphRunner, GraphTensor } from "../../backend/types.js";
-import { castArray, takeColumns, type DType, type Matrix } from "../../linalg/dense.js";
+import { allocate, castArray, columnsInto, type DType, type FloatArray, type Matrix } from "../../linalg/dense.js";
 import type { Fold } from "./folds.js";
 import { prepareFold, type PreparedFold } from "./foldPrep.js";
 import { FusedFold, type FusedFoldOutput, type FusedMode } from "./fusedFold.js";
@@ -92,6 +92,9 @@ export async function scoreFusedFolds(
   const workerTasks = new Map<number, { k: number; i: number }>();
   const redo: { k: number; i: number }[] = [];
   const inbox: WorkerReply[] = [];
+  // Chunk buffers come back from the worker and are reused: a fresh 1,040 × 256 block per chunk was mostly
+  // page faults and garbage collection (~0.1–0.2 s of a primal fit's first call).
+  const spare: FloatArray[] = [];
   let wake: (() => void) | null = null;
   let workerAlive = channel !== null;
   let failure: Error | null = null;
@@ -137,8 +140,12 @@ export async function scoreFusedFolds(
       const id = taskId++;
       workerTasks.set(id, { k, i });
       const c0 = i * chunk;
-      const block = takeColumns({ rows: n, cols: V, data: yData }, c0, Math.min(V, c0 + chunk));
-      channel!.post({ type: "chunk", call, id, k, data: block.data, cols: block.cols }, [block.data.buffer as ArrayBuffer]);
+      const c1 = Math.min(V, c0 + chunk);
+      const size = n * (c1 - c0);
+      const at = spare.findIndex((b) => b.length === size);
+      const data = at >= 0 ? spare.splice(at, 1)[0] : allocate(spec.dtype, size);
+      columnsInto({ rows: n, cols: V, data: yData }, c0, c1, data);
+      channel!.post({ type: "chunk", call, id, k, data, cols: c1 - c0 }, [data.buffer as ArrayBuffer]);
     }
   };
   const handle = async (msg: WorkerReply) => {
@@ -149,6 +156,7 @@ export async function scoreFusedFolds(
     } else if (msg.type === "chunk") {
       const task = workerTasks.get(msg.id)!;
       workerTasks.delete(msg.id);
+      if (msg.data) spare.push(msg.data);
       cb.chunk(task.k, task.i * chunk, msg.out);
       report.worker.chunks++;
       await chunkDone(task.k);
@@ -253,7 +261,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: "prepared"; call: number; k: number; prep: PreparedFold }
   | { type: "skipped"; call: number; k: number }
-  | { type: "chunk"; call: number; id: number; out: FusedFoldOutput }
+  | { type: "chunk"; call: number; id: number; out: FusedFoldOutput; data?: Float32Array | Float64Array }
   | { type: "error"; call: number; message: string }
   | { type: "died"; call: number };
 

@@ -51,7 +51,8 @@ async function handle(msg: WorkerRequest): Promise<void> {
     const fused = call.fused.get(msg.k);
     if (!fused) throw new Error(`fold worker: chunk of fold ${msg.k}, which it does not hold`);
     const out = await fused.run({ type: call.spec.dtype, data: msg.data, dims: [call.n, msg.cols] }, 0, msg.cols);
-    reply({ type: "chunk", call: msg.call, id: msg.id, out }, outputTransferables(out));
+    // The chunk's input goes back with the result, for the calling thread to refill.
+    reply({ type: "chunk", call: msg.call, id: msg.id, out, data: msg.data }, [...new Set([...outputTransferables(out), msg.data.buffer as ArrayBuffer])]);
   } else if (msg.type === "release") {
     await call.fused.get(msg.k)?.release();
     call.fused.delete(msg.k);
