@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { syntaxSemantics } from "../forecast/decomposition.js";
 import { readConllu } from "../forecast/syntax.js";
-import { argmaxFinite } from "../forecast/group.js";
+import { argmaxFinite, finiteMean } from "../stats/acrossSubjects.js";
 import { forecastSweep, peakDistances, type ForecastControl, type ForecastSweepResult } from "../forecast/sweep.js";
 import { loadMatrix } from "../io/arrays.js";
 import { namedTrDesign, TR_DESIGN_NAMES, type TrDesignName } from "../fmri/design/wordDesign.js";
@@ -187,18 +187,7 @@ function tidy(analysis: string, res: ForecastSweepResult): Row[] {
 
 function describePeak(name: string, res: ForecastSweepResult): string {
   const V = res.nTargets;
-  const mean = res.distances.map((_, i) => {
-    let s = 0;
-    let n = 0;
-    for (let t = 0; t < V; t++) {
-      const f = res.forecast[i * V + t];
-      if (Number.isFinite(f)) {
-        s += f;
-        n++;
-      }
-    }
-    return n ? s / n : NaN;
-  });
+  const mean = res.distances.map((_, i) => finiteMean(res.forecast.subarray(i * V, (i + 1) * V)));
   const best = argmaxFinite((i) => mean[i], mean.length);
   if (best < 0) return `${name}: no target with a finite forecast score`;
   const peaks = peakDistances(res).filter(Number.isFinite);

@@ -5,9 +5,10 @@
  * "greater", Benjamini–Hochberg FDR); d* = argmax over d of the subjects' mean F(d); a target is
  * significant when its FDR-corrected p < alpha and the forecast helps at its peak (mean F(d*) > 0).
  * k* = the layer whose mean F(dTest) is largest. NaN-safe (means and tests over each target's finite
- * subjects, counted) and linear in subjects × distances × targets.
+ * subjects, counted; the test's guard and the FDR family are stats/acrossSubjects.ts's) and linear in
+ * subjects × distances × targets.
  */
-import { fdrBh, wilcoxon } from "../stats/tests.js";
+import { argmaxFinite, fdrAcrossTargets, FiniteMeanAccumulator, meanOverSubjects, wilcoxonGreater } from "../stats/acrossSubjects.js";
 import { PAPER } from "../config/paper.js";
 
 /** One subject's sweep: F(d) as [D × V] over the shared distances. */
@@ -22,7 +23,10 @@ export interface GroupPeaks {
   meanForecast: Float64Array;
   /** Subjects with a finite F(dTest) − F(dRef), per target. */
   nSubjects: Int32Array;
-  /** Per target: uncorrected and FDR-corrected p of F(dTest) − F(dRef) > 0 (1 with fewer than minSubjects). */
+  /**
+   * Per target: uncorrected and FDR-corrected p of F(dTest) − F(dRef) > 0; NaN where untestable (fewer than
+   * minSubjects finite differences, or all zero).
+   */
   p: Float64Array;
   pFdr: Float64Array;
   significant: Uint8Array;
@@ -49,34 +53,6 @@ export function forecastTestLabel(dTest: number, dRef: number | null): string {
   return dRef === null ? `F(${dTest}) > 0` : `F(${dTest}) > F(${dRef})`;
 }
 
-/** NaN-safe mean over subjects of [rows × V] arrays; counts per entry. */
-export function meanOverSubjects(arrays: ArrayLike<number>[], size: number): { mean: Float64Array; count: Int32Array } {
-  const mean = new Float64Array(size);
-  const count = new Int32Array(size);
-  for (const a of arrays) {
-    if (a.length !== size) throw new Error(`group statistics: a subject has ${a.length} values, expected ${size}`);
-    for (let i = 0; i < size; i++) {
-      const x = a[i];
-      if (Number.isFinite(x)) {
-        mean[i] += x;
-        count[i]++;
-      }
-    }
-  }
-  for (let i = 0; i < size; i++) mean[i] = count[i] > 0 ? mean[i] / count[i] : NaN;
-  return { mean, count };
-}
-
-/** Index of the largest finite value among `n` strided entries, −1 if none is finite. */
-export function argmaxFinite(get: (i: number) => number, n: number): number {
-  let best = -1;
-  for (let i = 0; i < n; i++) {
-    const x = get(i);
-    if (Number.isFinite(x) && (best < 0 || x > get(best))) best = i;
-  }
-  return best;
-}
-
 /**
  * Subjects are read once, in order, from any iterable (a generator can load each from disk): memory is
  * D × V for the mean plus subjects × V for the F(dTest) − F(dRef) differences, whatever D is.
@@ -88,8 +64,7 @@ export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options:
   let V = 0;
   let iTest = -1;
   let iRef = -1;
-  let sum = new Float64Array(0);
-  let count = new Int32Array(0);
+  let acc = new FiniteMeanAccumulator(0);
   const diffRows: Float64Array[] = [];
   for (const s of subjects) {
     if (!distances) {
@@ -98,17 +73,9 @@ export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options:
       iTest = distances.indexOf(dTest);
       iRef = dRef === null ? -1 : distances.indexOf(dRef);
       if (iTest < 0 || (dRef !== null && iRef < 0)) throw new Error(`group forecast: the sweep must include d = ${dTest}${dRef === null ? "" : ` and d = ${dRef}`}`);
-      sum = new Float64Array(distances.length * V);
-      count = new Int32Array(distances.length * V);
+      acc = new FiniteMeanAccumulator(distances.length * V);
     } else if (s.nTargets !== V || s.distances.join() !== distances.join()) throw new Error("group forecast: subjects must share targets and distances");
-    if (s.forecast.length !== distances.length * V) throw new Error(`group forecast: a subject has ${s.forecast.length} values, expected ${distances.length * V}`);
-    for (let i = 0; i < sum.length; i++) {
-      const x = s.forecast[i];
-      if (Number.isFinite(x)) {
-        sum[i] += x;
-        count[i]++;
-      }
-    }
+    acc.add(s.forecast);
     const diff = new Float64Array(V);
     for (let t = 0; t < V; t++) diff[t] = s.forecast[iTest * V + t] - (iRef < 0 ? 0 : s.forecast[iRef * V + t]);
     diffRows.push(diff);
@@ -116,46 +83,28 @@ export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options:
   if (!distances) throw new Error("group forecast: no subject results");
   const minSubjects = options.minSubjects ?? 2;
   const D = distances.length;
-  // A plain loop: TypedArray.from with a map function goes through the iterator protocol (~1 s at 3.4 M).
-  const meanForecast = new Float64Array(sum.length);
-  for (let i = 0; i < sum.length; i++) meanForecast[i] = count[i] > 0 ? sum[i] / count[i] : NaN;
+  const meanForecast = acc.mean();
   const p = new Float64Array(V);
   const nSubjects = new Int32Array(V);
   const S = diffRows.length;
   const xs = new Float64Array(S);
   for (let t = 0; t < V; t++) {
     let n = 0;
-    let nonZero = false;
     for (let s = 0; s < S; s++) {
-      const x = diffRows[s][t];
-      if (Number.isFinite(x)) {
-        xs[n++] = x;
-        if (x !== 0) nonZero = true;
-      }
+      xs[s] = diffRows[s][t];
+      if (Number.isFinite(xs[s])) n++;
     }
     nSubjects[t] = n;
-    p[t] = n >= minSubjects && nonZero ? wilcoxon(n === S ? xs : xs.subarray(0, n), "greater").pvalue : 1;
+    p[t] = wilcoxonGreater(xs, minSubjects);
   }
-  const pFdr = fdrBh(p);
+  const pFdr = fdrAcrossTargets(p);
   const alpha = options.alpha ?? 0.01;
   const dStarAll = new Float64Array(V).fill(NaN);
   const dStar = new Float64Array(V).fill(NaN);
   const peak = new Float64Array(V).fill(NaN);
   const significant = new Uint8Array(V);
-  // argmax over distances (first of ties, finite values only), swept distance by distance for locality.
-  const best = new Int32Array(V).fill(-1);
-  const bestValue = new Float64Array(V).fill(-Infinity);
-  for (let i = 0; i < D; i++) {
-    for (let t = 0; t < V; t++) {
-      const x = meanForecast[i * V + t];
-      if (Number.isFinite(x) && (best[t] < 0 || x > bestValue[t])) {
-        best[t] = i;
-        bestValue[t] = x;
-      }
-    }
-  }
   for (let t = 0; t < V; t++) {
-    const b = best[t];
+    const b = argmaxFinite((i) => meanForecast[i * V + t], D);
     if (b < 0) continue;
     dStarAll[t] = distances[b];
     peak[t] = meanForecast[b * V + t];

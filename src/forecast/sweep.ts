@@ -18,7 +18,7 @@ import { concatColumns, type Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
 import { forecastOffsets, windowPcaScores, windowPcaScoresFromGram, wordGram, type WordGram } from "./windowPca.js";
-import { argmaxFinite } from "./group.js";
+import { argmaxFinite } from "../stats/acrossSubjects.js";
 import { PAPER, paperDistances } from "../config/paper.js";
 
 /** Futures replaced by random vectors, by shuffled words, or by the words the model generates itself. */

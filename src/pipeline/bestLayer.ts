@@ -4,6 +4,7 @@
  * model comparison; over the cortex (each scan's mean over its vertices, then the mean over scans) for the
  * console, the layer figure, the tables and the maps.
  */
+import { argmaxFinite, finiteMean } from "../stats/acrossSubjects.js";
 import type { SubjectResult } from "./subject.js";
 
 export interface BestLayer {
@@ -17,8 +18,7 @@ export interface BestLayer {
 
 /** The best of per-layer means (NaN = not scored), with its ties. */
 export function bestLayer(means: ArrayLike<number>, layers: number[]): BestLayer {
-  let index = -1;
-  for (let li = 0; li < means.length; li++) if (Number.isFinite(means[li]) && (index < 0 || means[li] > means[index])) index = li;
+  const index = argmaxFinite((li) => means[li], means.length);
   if (index < 0) return { index, layer: NaN, mean: NaN, ties: [] };
   const top = means[index];
   const ties = layers.filter((_, li) => li !== index && Number.isFinite(means[li]) && Math.abs(means[li] - top) <= 1e-9 * Math.max(Math.abs(top), 1e-300));
@@ -43,15 +43,7 @@ export function bestLayerPerRegion(results: SubjectResult[]): RegionBest[] {
   const L = results[0]?.layers.length ?? 0;
   const layers = Array.from({ length: L }, (_, li) => li);
   return Array.from({ length: R }, (_, q) => {
-    const means = layers.map((li) => {
-      let sum = 0;
-      let n = 0;
-      for (const r of results) {
-        const x = r.regionScores[li * R + q];
-        if (Number.isFinite(x)) (sum += x), n++;
-      }
-      return n ? sum / n : NaN;
-    });
+    const means = layers.map((li) => finiteMean(results.map((r) => r.regionScores[li * R + q])));
     const b = bestLayer(means, layers);
     return { layer: b.index, mean: b.mean };
   });

@@ -9,7 +9,7 @@ import { isAbsolute } from "node:path";
 import type { Row } from "../report/csv.js";
 import { hex, viridis } from "../report/figures/colormaps.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
-import { fdrBh, wilcoxon } from "../stats/tests.js";
+import { fdrAcrossTargets, finiteMean as mean, wilcoxonGreater } from "../stats/acrossSubjects.js";
 import { bestLayerPerRegion } from "./bestLayer.js";
 import type { SubjectResult } from "./subject.js";
 
@@ -49,15 +49,15 @@ export function compareBrainScores(models: ScoredModel[], reference: string, alp
         b.push(y);
         gains.push(x - y);
       }
-      const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : NaN);
-      // Identical scores on every scan (e.g. a model compared with a copy of itself): no evidence of a gain.
-      const p = gains.length === 0 ? NaN : gains.every((g) => g === 0) ? 1 : wilcoxon(gains, "greater").pvalue;
-      pvals.push(Number.isFinite(p) ? p : 1);
+      // Identical scores on every scan (e.g. a model compared with a copy of itself) or a single scan: not
+      // testable, p NaN (stats/acrossSubjects.ts).
+      const p = wilcoxonGreater(gains);
+      pvals.push(p);
       block.push({ model: m.model, reference, hemi: /^[LR]_/.test(region) ? region[0] : null, region, layer: m.results[0].layers[best[q]] ?? null, reference_layer: ref.results[0].layers[refBest[q]] ?? null, score: mean(a), reference_score: mean(b), gain: mean(gains), relative_gain: mean(gains) / Math.abs(mean(b)), scans: gains.length, p_wilcoxon: p });
     });
-    const qvals = fdrBh(pvals);
+    const qvals = fdrAcrossTargets(pvals);
     block.forEach((row, i) => {
-      row.q_fdr = Number.isFinite(row.p_wilcoxon as number) ? qvals[i] : NaN;
+      row.q_fdr = qvals[i];
       row.significant = (row.q_fdr as number) < alpha;
     });
     rows.push(...block);

@@ -15,6 +15,7 @@ import { lineChartSvg, type Series } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
+import { finiteMean } from "../stats/acrossSubjects.js";
 import type { RunConfig } from "./config.js";
 import { compareBrainScores, modelLabel, writeComparisonFigure, type ScoredModel } from "./modelComparison.js";
 import { bestLayerPerRegion } from "./bestLayer.js";
@@ -66,8 +67,7 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
       depths.push(layers[best] / info.nLayer);
       rows.push({ model: entry.model, family: info.modelType, parameters, n_layer: info.nLayer, hemi: /^[LR]_/.test(region) ? region[0] : null, region, best_layer: layers[best], relative_depth: layers[best] / info.nLayer, best_score: bestScore, subjects: results.length });
     });
-    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-    perModel.push({ model: entry.model, family: info.modelType, parameters, meanBest: mean(bests), meanDepth: mean(depths) });
+    perModel.push({ model: entry.model, family: info.modelType, parameters, meanBest: finiteMean(bests), meanDepth: finiteMean(depths) });
   }
   mkdirSync(join(root, "tables"), { recursive: true });
   mkdirSync(join(root, "figures"), { recursive: true });

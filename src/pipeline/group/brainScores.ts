@@ -5,9 +5,10 @@
 import type { Row } from "../../report/csv.js";
 import { brainMapSvg } from "../../report/figures/brainMap.js";
 import { lineChartSvg, type Series } from "../../report/figures/lineChart.js";
-import { bootstrapMeanCi, fdrBh, wilcoxon } from "../../stats/tests.js";
+import { fdrAcrossTargets, finiteMean, wilcoxonGreater } from "../../stats/acrossSubjects.js";
+import { bootstrapMeanCi } from "../../stats/tests.js";
 import { describeBestLayer, bestLayer } from "../bestLayer.js";
-import { hemiOf, mean, type GroupContext } from "./context.js";
+import { hemiOf, type GroupContext } from "./context.js";
 
 /**
  * Writes the brain-score outputs; returns the subject-mean map per layer, the same maps where vertices are
@@ -36,19 +37,19 @@ export function brainScoreOutputs(ctx: GroupContext): { layerMaps: Float32Array[
     regions.forEach((region, q) => {
       const xs = results.map((r) => r.regionScores[li * R + q]).filter(Number.isFinite);
       const ci = bootstrapMeanCi(xs, { samples: c.statistics.bootstrap, seed: li * 7919 + q });
-      const p = xs.length >= 2 && xs.some((x) => x !== 0) ? wilcoxon(xs, "greater").pvalue : NaN;
-      pvals.push(Number.isFinite(p) ? p : 1);
+      const p = wilcoxonGreater(xs);
+      pvals.push(p);
       groupRows.push({ layer, hemi: hemiOf(region), region, n: xs.length, mean: ci.mean, ci_low: ci.low, ci_high: ci.high, p });
     }),
   );
-  fdrBh(pvals).forEach((p, i) => (groupRows[i].p_fdr = p));
+  fdrAcrossTargets(pvals).forEach((q, i) => (groupRows[i].p_fdr = q));
   table("group_brain_scores", groupRows);
 
   // Maps: subject-mean brain score per layer (by vertex, or by voxel position on the common grid).
   const scores = results.map((r) => space.expand(r, r.vertexScores, layers.length));
   const layerMaps = layers.map((_, li) => {
     const m = new Float32Array(V);
-    for (let v = 0; v < V; v++) m[v] = mean(scores.map((s) => s[li * V + v]));
+    for (let v = 0; v < V; v++) m[v] = finiteMean(scores.map((s) => s[li * V + v]));
     return m;
   });
   layers.forEach((layer, li) => writeHemiMaps(`brain_score_layer-${layer}`, layerMaps[li]));
@@ -61,11 +62,13 @@ export function brainScoreOutputs(ctx: GroupContext): { layerMaps: Float32Array[
   const sigRows: Row[] = [];
   const fdrMaps: { map: Float32Array; significant: number }[] = [];
   layers.forEach((layer, li) => {
-    const p = Float64Array.from({ length: V }, (_, v) => {
-      const xs = scores.map((s) => s[li * V + v]).filter(Number.isFinite);
-      return xs.length >= 2 && xs.some((x) => x !== 0) ? wilcoxon(xs, "greater").pvalue : 1;
-    });
-    const q = fdrBh(p);
+    const p = new Float64Array(V);
+    const xs = new Float64Array(scores.length);
+    for (let v = 0; v < V; v++) {
+      scores.forEach((s, i) => (xs[i] = s[li * V + v]));
+      p[v] = wilcoxonGreater(xs);
+    }
+    const q = fdrAcrossTargets(p);
     const n = q.filter((x) => x < c.statistics.alpha).length;
     sigRows.push({ layer, vertices: V, significant: n, fraction: n / V, alpha: c.statistics.alpha, subjects: results.length });
     const fdrMap = Float32Array.from(layerMaps[li], (m, v) => (q[v] < c.statistics.alpha ? m : NaN));
@@ -74,8 +77,8 @@ export function brainScoreOutputs(ctx: GroupContext): { layerMaps: Float32Array[
   });
   // The best layer (bestLayer.ts): each scan's mean over its vertices, then the mean over scans. The
   // console, the layer figure, vertex_significance and the map all name this one layer.
-  const scanMean = (s: Float32Array, li: number, from = 0, to = V) => mean(Array.from(s.subarray(li * V + from, li * V + to)));
-  const layerMeans = layers.map((_, li) => mean(scores.map((s) => scanMean(s, li))));
+  const scanMean = (s: Float32Array, li: number, from = 0, to = V) => finiteMean(s.subarray(li * V + from, li * V + to));
+  const layerMeans = layers.map((_, li) => finiteMean(scores.map((s) => scanMean(s, li))));
   const best = bestLayer(layerMeans, layers);
   sigRows.forEach((row, li) => Object.assign(row, { mean_score: layerMeans[li], best_layer: li === best.index }));
   table("vertex_significance", sigRows);

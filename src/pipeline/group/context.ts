@@ -15,10 +15,6 @@ import { groupSpace } from "../groupSpace.js";
 import type { SubjectResult } from "../subject.js";
 
 export const hemiOf = (region: string) => (/^[LR]_/.test(region) ? region[0] : null);
-export const mean = (xs: number[]) => {
-  const f = xs.filter(Number.isFinite);
-  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : NaN;
-};
 
 export type GroupContext = ReturnType<typeof groupContext>;
 

@@ -7,9 +7,10 @@ import { brainMapSvg, integerTicks } from "../../report/figures/brainMap.js";
 import { lineChartSvg } from "../../report/figures/lineChart.js";
 import type { ViewerMap } from "../../report/viewer.js";
 import { bootstrapMeanCi } from "../../stats/tests.js";
-import { forecastTestLabel, groupForecastPeaks, kStarFromMeans, meanOverSubjects } from "../../forecast/group.js";
+import { forecastTestLabel, groupForecastPeaks, kStarFromMeans } from "../../forecast/group.js";
 import { runParcellation, vertexForecast } from "../subject.js";
-import { hemiOf, mean, type GroupContext } from "./context.js";
+import { finiteMean as mean, meanOverSubjects } from "../../stats/acrossSubjects.js";
+import { hemiOf, type GroupContext } from "./context.js";
 
 /** Writes the forecast outputs (when the run has forecasts); returns the maps for the viewer. */
 export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
