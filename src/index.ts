@@ -31,6 +31,7 @@ export { NarrativesDataset, NARRATIVES_TR } from "./fmri/datasets/narratives.js"
 export { writeNarrativesLayout } from "./fmri/datasets/narrativesWriter.js";
 export { LebelDataset, LEBEL_CODE_TR, type LebelStoryWords } from "./fmri/datasets/lebel.js";
 export { writeLebelDataset, type LebelLayout } from "./fmri/datasets/lebelWriter.js";
+export { findLebelVolume, volumeFromColumns, writeVolumeMap, type SubjectVolume } from "./fmri/datasets/lebelVolume.js";
 export { lebelBrainScores, lebelForecast, lebelStoryDesign, lebelStoryStates, type LebelEncodingOptions, type LebelEncodingResult, type LebelForecastOptions, type LebelForecastResult } from "./pipeline/lebel.js";
 export { simulateLebelDataset, type LebelSimulation, type LebelTruth } from "./simulate/lebelSimulate.js";
 export { blockPermutationTest, type BlockPermutationOptions, type BlockPermutationResult } from "./stats/blockPermutation.js";

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import { LebelDataset } from "../src/fmri/datasets/lebel.js";
+import { readNifti } from "../src/fmri/formats/nifti.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { storyForecastSweep } from "../src/forecast/storySweep.js";
 import { lebelForecast } from "../src/pipeline/lebel.js";
@@ -27,7 +28,7 @@ let truth: LebelTruth;
 
 beforeAll(async () => {
   const stories = Object.fromEntries(["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [s, align(s)]));
-  truth = await simulateLebelDataset({ seed: 11, subjects: 2, stories, voxels: 150, planted: { count: 20, layer: 2, snr: 3, distance: 4 }, model: "tiny", context: 32, contextMode: "strided" }, join(root, "ds"), { cacheDir });
+  truth = await simulateLebelDataset({ seed: 11, subjects: 2, stories, voxels: 150, planted: { count: 20, layer: 2, snr: 3, distance: 4 }, model: "tiny", context: 32, contextMode: "strided", grid: [8, 8, 6] }, join(root, "ds"), { cacheDir });
 }, 300_000);
 
 const { out, err } = captureConsole();
@@ -82,6 +83,17 @@ describe("forecast scores on a simulated ds003020 layout", () => {
     expect(rows.length).toBe(10);
     expect(rows.map((r) => Number(r.distance)).slice(0, 5)).toEqual([-4, 0, 4, 8, 12]);
     expect(existsSync(join(root, "out", "fc", "figures", "lebel_forecast_by_distance.png"))).toBe(true);
+    // On the subject's grid: F(8) and d* at each voxel of the mask (planted columns 0–19 peak at 4 or 8).
+    const mask = readNifti(join(root, "ds", "derivative", "pycortex-db", "UTS01", "transforms", "UTS01_auto", "mask_thick.nii.gz")).data;
+    const voxels = Array.from(mask.keys()).filter((i) => mask[i] !== 0);
+    const dStar = readNifti(join(root, "out", "fc", "maps", "UTS01", "forecast_dstar.nii.gz")).data;
+    const f8 = readNifti(join(root, "out", "fc", "maps", "UTS01", "forecast_d-8.nii.gz")).data;
+    const scores = stored.get("scores")!.data as Float64Array;
+    const baseline = stored.get("baseline")!.data as Float64Array;
+    voxels.forEach((voxel, k) => expect(f8[voxel]).toBeCloseTo(scores[3 * 150 + k] - baseline[k], 6));
+    const plantedPeaks = voxels.slice(0, 20).map((voxel) => dStar[voxel]);
+    expect(plantedPeaks.filter((d) => d === 4 || d === 8).length).toBeGreaterThanOrEqual(18);
+    expect(Array.from(dStar).filter((x) => !Number.isNaN(x)).length).toBe(150);
     out.length = 0;
     expect(await main(["run", "--config", c, "--quiet"])).toBe(0);
     expect(out.join("\n")).toMatch(/forecast: 0 computed, 2 already done, 0 failed/);

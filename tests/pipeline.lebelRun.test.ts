@@ -3,11 +3,12 @@
  * 214–399 TRs): planted voxels recovered at the planted layer, per-subject results stored and reused on
  * rerun, the table and figure written; bad configurations refused naming the key.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
+import { readNifti } from "../src/fmri/formats/nifti.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { simulateLebelDataset } from "../src/simulate/lebelSimulate.js";
 import { captureConsole } from "./helpers/console.js";
@@ -25,7 +26,7 @@ const config = (extra: object) => {
 
 beforeAll(async () => {
   const stories = Object.fromEntries(["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [s, sharedPath(`data/narratives/align/${s}/align.csv`)]));
-  await simulateLebelDataset({ seed: 5, subjects: 2, stories, voxels: 150, planted: { count: 15, layer: 2, snr: 1 }, model: "tiny", context: 32, contextMode: "strided" }, join(root, "ds"), { cacheDir });
+  await simulateLebelDataset({ seed: 5, subjects: 2, stories, voxels: 150, planted: { count: 15, layer: 2, snr: 1 }, model: "tiny", context: 32, contextMode: "strided", grid: [9, 8, 7] }, join(root, "ds"), { cacheDir });
 }, 300_000);
 
 describe("brainscore run on the LeBel layout", () => {
@@ -49,6 +50,18 @@ describe("brainscore run on the LeBel layout", () => {
     expect(rows.length).toBe(6);
     const layer2 = rows.filter((r) => r.layer === "2");
     for (const r of layer2) expect(Number(r.voxels_p_below_005)).toBeGreaterThanOrEqual(15);
+    // Subject-space maps on the simulated pycortex mask: every column at its voxel, NaN outside the mask.
+    expect(out.join("\n")).toMatch(/UTS01: volume maps on .*pycortex-db\/UTS01\/transforms\/UTS01_auto\/mask_thick\.nii\.gz \(150 voxels\)/);
+    const mask = readNifti(join(root, "ds", "derivative", "pycortex-db", "UTS01", "transforms", "UTS01_auto", "mask_thick.nii.gz")).data;
+    const voxels = Array.from(mask.keys()).filter((i) => mask[i] !== 0);
+    expect(voxels.length).toBe(150);
+    const map = readNifti(join(root, "out", "lebel", "maps", "UTS01", "test_r_layer-2.nii.gz"));
+    expect(map.shape).toEqual([9, 8, 7]);
+    voxels.forEach((voxel, k) => expect(map.data[voxel]).toBeCloseTo(corrs[150 + k], 6));
+    expect(Array.from(map.data).filter((x) => !Number.isNaN(x)).length).toBe(150);
+    const pMap = readNifti(join(root, "out", "lebel", "maps", "UTS02", "p_layer-4.nii.gz"));
+    expect(Array.from(pMap.data).filter((x) => !Number.isNaN(x)).length).toBe(150);
+    expect(existsSync(join(root, "out", "lebel", "figures", "lebel_test_r_UTS02.png"))).toBe(true);
     out.length = 0;
     expect(await main(["run", "--config", c, "--quiet"])).toBe(0);
     expect(out.join("\n")).toMatch(/^0 subject\(s\) computed, 2 already done, 0 failed/);

@@ -2,18 +2,21 @@
  * The forecast stage of `brainscore run` on ds003020 (a LeBel run configuration with "forecast"): F(d) per
  * subject and voxel (`lebelForecast`), one safetensors per subject (reused on rerun when configuration and
  * weights match), a table of F(d) averaged over all voxels and over the tenth with the best baseline test r,
- * and a figure of the latter by distance with each subject's peak d* in the summary.
+ * and a figure of the latter by distance with each subject's peak d* in the summary; where the subject's
+ * cortical mask is found (lebelVolume.ts), F(dTest) and each voxel's peak distance d* as volumes.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { LebelDataset } from "../fmri/datasets/lebel.js";
+import { findLebelVolume, writeVolumeMap } from "../fmri/datasets/lebelVolume.js";
 import { readSafetensorsIfValid, writeSafetensors } from "../io/safetensors.js";
 import { lineChartSvg } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
 import { atPaperDepth, PAPER } from "../config/paper.js";
+import { argmaxFinite } from "../stats/acrossSubjects.js";
 import { lebelForecast } from "./lebel.js";
 import type { LebelRunConfig, LebelRunReport } from "./lebelRun.js";
 
@@ -81,6 +84,23 @@ export async function runLebelForecast(
       rows.push({ subject, layer: run.layer, distance: d, voxels: V, mean_forecast: all, mean_forecast_top10: t, top10_voxels: best.length });
     });
     curves.push({ subject, distances, top });
+    const { volume } = findLebelVolume(ds.derivative, subject, V);
+    if (volume) {
+      const dir = join(run.root, "maps", subject);
+      mkdirSync(dir, { recursive: true });
+      const F = (i: number, v: number) => scores[i * V + v] - baseline[v];
+      const iTest = distances.indexOf(PAPER.dTest);
+      if (iTest >= 0) {
+        report.files.push(join(dir, `forecast_d-${PAPER.dTest}.nii.gz`));
+        writeVolumeMap(report.files.at(-1)!, volume, Float64Array.from({ length: V }, (_, v) => F(iTest, v)), `F(${PAPER.dTest}), layer ${run.layer}`);
+      }
+      const dStar = Float64Array.from({ length: V }, (_, v) => {
+        const b = argmaxFinite((i) => F(i, v), distances.length);
+        return b < 0 ? NaN : distances[b];
+      });
+      report.files.push(join(dir, "forecast_dstar.nii.gz"));
+      writeVolumeMap(report.files.at(-1)!, volume, dStar, `d* = argmax F(d), layer ${run.layer}`);
+    }
     const peak = top.indexOf(Math.max(...top));
     report.summary.push(`${subject}: F(d) of the best-predicted tenth of voxels peaks at d* = ${distances[peak]} (${top[peak].toFixed(4)})`);
   }

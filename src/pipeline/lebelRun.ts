@@ -4,7 +4,9 @@
  * conventions (`lebelBrainScores`: Lanczos designs, training stories concatenated, bootstrap ridge, test
  * story r per voxel, optional block-permutation p-values), stored as one safetensors file per subject
  * (resumable: a stored result of the same configuration and weights is reused); then a table per subject and
- * layer and a figure of the mean test r by layer; with "forecast", F(d) per subject (lebelForecastRun.ts).
+ * layer and a figure of the mean test r by layer; where the dataset's pycortex database holds the subject's
+ * cortical mask (lebelVolume.ts), test r and p per layer as NIfTI volumes in the subject's functional space
+ * and a slice mosaic of the best layer; with "forecast", F(d) per subject (lebelForecastRun.ts).
  * With "models", the scaling analysis (`lebelScaling`).
  */
 import { createHash } from "node:crypto";
@@ -15,11 +17,13 @@ import { weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { resolveModel } from "../encoding/lm/hub.js";
 import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString, optionalAlphaGrid } from "../config/validate.js";
 import { LebelDataset } from "../fmri/datasets/lebel.js";
+import { findLebelVolume, volumeFromColumns, writeVolumeMap, type SubjectVolume } from "../fmri/datasets/lebelVolume.js";
 import { writeTextAtomic } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";
 import { readSafetensorsIfValid, writeSafetensors } from "../io/safetensors.js";
 import { lineChartSvg } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
+import { volumeMosaicSvg } from "../report/figures/volumeMosaic.js";
 import type { Row } from "../report/csv.js";
 import { writeTable } from "../report/table.js";
 import type { BootstrapRidgeOptions } from "../encoding/ridge/bootstrapRidge.js";
@@ -245,6 +249,12 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
       rows.push({ subject, layer, relative_depth: layer / nLayer, voxels: V, mean_test_r: m, median_test_r: sorted[Math.floor(V / 2)], max_test_r: sorted[V - 1], voxels_p_below_005: significant });
     });
     curves.push({ subject, mean });
+    const found = findLebelVolume(ds.derivative, subject, V);
+    report.summary.push(found.note);
+    if (found.volume) {
+      const pData = p?.data as Float64Array | undefined;
+      report.files.push(...writeLebelMaps(root, subject, found.volume, layers, corrs.data as Float64Array, pData, mean));
+    }
   }
   if (rows.length > 0) {
     mkdirSync(join(root, "tables"), { recursive: true });
@@ -260,4 +270,32 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
   }
   if (forecastLayer !== undefined) await runLebelForecast(ds, c, { root, subjects, model: dir, layer: forecastLayer, featureLayers, weights }, report);
   return report;
+}
+
+/**
+ * A subject's maps on its own grid: test r (and block-permutation p) per layer under maps/<subject>/, and a
+ * mosaic of axial slices of the best layer's r (highest mean over voxels) under figures/.
+ */
+function writeLebelMaps(root: string, subject: string, volume: SubjectVolume, layers: number[], corrs: Float64Array, p: Float64Array | undefined, means: number[]): string[] {
+  const V = volume.indices.length;
+  const dir = join(root, "maps", subject);
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  layers.forEach((layer, k) => {
+    const r = corrs.subarray(k * V, (k + 1) * V);
+    files.push(join(dir, `test_r_layer-${layer}.nii.gz`));
+    writeVolumeMap(files.at(-1)!, volume, r, `test r, layer ${layer}`);
+    if (p) {
+      files.push(join(dir, `p_layer-${layer}.nii.gz`));
+      writeVolumeMap(files.at(-1)!, volume, p.subarray(k * V, (k + 1) * V), `block-permutation p, layer ${layer}`);
+    }
+  });
+  const best = means.indexOf(Math.max(...means.filter(Number.isFinite)));
+  if (best >= 0) {
+    mkdirSync(join(root, "figures"), { recursive: true });
+    files.push(join(root, "figures", `lebel_test_r_${subject}.png`));
+    const data = volumeFromColumns(volume, corrs.subarray(best * V, (best + 1) * V));
+    writeSvgAsPng(files.at(-1)!, volumeMosaicSvg({ title: `${subject}: test-story r, layer ${layers[best]} (best), subject space`, shape: volume.shape, data, label: "test r" }));
+  }
+  return files;
 }

@@ -27,6 +27,11 @@ export interface LebelSimulation {
   model: string;
   context?: number;
   contextMode?: "exact" | "strided";
+  /**
+   * A functional grid [x, y, z] for the subjects' cortical masks (pycortex-db): the `voxels` voxels nearest the
+   * grid's centre, in file order, so the planted voxels (the first columns) are the ball's lowest slices.
+   */
+  grid?: [number, number, number];
 }
 
 export interface LebelTruth {
@@ -55,7 +60,8 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
   const test = names[names.length - 1];
   // The layout without responses first, so the designs are built by the reader the analysis uses.
   const empty = Object.fromEntries(subjects.map((s) => [s, {}]));
-  await writeLebelDataset(root, { respdict, words, responses: empty, sessions: { "1": [train, test] } });
+  const masks = sim.grid ? Object.fromEntries(subjects.map((s) => [s, { shape: sim.grid!, affine: GRID_AFFINE, indices: ballMask(sim.grid!, sim.voxels) }])) : undefined;
+  await writeLebelDataset(root, { respdict, words, responses: empty, sessions: { "1": [train, test] }, masks });
   const ds = LebelDataset.open(root);
   const responses: Record<string, Record<string, Matrix>> = Object.fromEntries(subjects.map((s) => [s, {}]));
   const rand = gaussian(mulberry32(sim.seed));
@@ -87,6 +93,17 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
   }
   await writeLebelResponses(root, responses);
   return { subjects, train, test, planted: Array.from({ length: sim.planted.count }, (_, i) => i) };
+}
+
+/** 2.5 mm voxels, like the released functional grids' order of magnitude. */
+const GRID_AFFINE = [[2.5, 0, 0, -40], [0, 2.5, 0, -60], [0, 0, 2.5, -20], [0, 0, 0, 1]];
+
+/** The n voxels nearest the grid's centre (ties by file order), in file order (x fastest). */
+function ballMask([x, y, z]: [number, number, number], n: number): Int32Array {
+  if (n > x * y * z) throw new Error(`simulateLebelDataset: ${n} voxels do not fit a ${x} × ${y} × ${z} grid`);
+  const d2 = (i: number) => ((i % x) - (x - 1) / 2) ** 2 + ((Math.floor(i / x) % y) - (y - 1) / 2) ** 2 + (Math.floor(i / (x * y)) - (z - 1) / 2) ** 2;
+  const order = Array.from({ length: x * y * z }, (_, i) => i).sort((a, b) => d2(a) - d2(b) || a - b);
+  return Int32Array.from(order.slice(0, n)).sort();
 }
 
 /** Row t of the result is row t + d of `states` (zero past either end). */

@@ -4,10 +4,10 @@
  */
 import { join } from "node:path";
 import { giftiMesh, readGifti } from "../../fmri/formats/gifti.js";
-import { blueWhiteRed, hex, viridis, type Colormap } from "./colormaps.js";
+import { colorBarSvg } from "./colorBar.js";
+import { blueWhiteRed, viridis, type Colormap } from "./colormaps.js";
 import { pngDataUri, writeSvgAsPng } from "./png.js";
 import { renderHemisphere, type HemisphereMesh, type View } from "./surface.js";
-import { niceTicks } from "./lineChart.js";
 import { embeddedData } from "../../io/paths.js";
 
 export const FSAVERAGE5_VERTICES = 10242;
@@ -79,18 +79,7 @@ export function brainMapSvg(spec: BrainMapSpec): string {
     out.push(`<image x="${x}" y="${y}" width="${size.width}" height="${size.height}" xlink:href="${pngDataUri(img)}"/>`);
     out.push(`<text x="${x + size.width / 2}" y="${y + size.height + 12}" text-anchor="middle" font-size="12" fill="#444">${name}</text>`);
   });
-  // Colour bar.
-  const bx = 2 * size.width + 40;
-  const by = 60;
-  const bh = 2 * size.height - 20;
-  out.push(`<defs><linearGradient id="cb" x1="0" y1="1" x2="0" y2="0">`);
-  for (let k = 0; k <= 10; k++) out.push(`<stop offset="${k / 10}" stop-color="${hex(cmap(k / 10))}"/>`);
-  out.push(`</linearGradient></defs><rect x="${bx}" y="${by}" width="18" height="${bh}" fill="url(#cb)" stroke="#333"/>`);
-  for (const t of (spec.ticks ?? niceTicks(vmin, vmax, 5)).filter((t) => t >= vmin && t <= vmax)) {
-    const ty = by + bh - ((t - vmin) / (vmax - vmin || 1)) * bh;
-    out.push(`<line x1="${bx + 18}" x2="${bx + 23}" y1="${ty}" y2="${ty}" stroke="#333"/><text x="${bx + 26}" y="${ty + 4}" font-size="11">${+t.toPrecision(3)}</text>`);
-  }
-  out.push(`<text transform="translate(${bx - 8} ${by + bh / 2}) rotate(-90)" text-anchor="middle" font-size="12">${spec.label}</text>`);
+  out.push(...colorBarSvg({ cmap, vmin, vmax, x: 2 * size.width + 40, y: 60, height: 2 * size.height - 20, label: spec.label, ticks: spec.ticks }));
   out.push("</svg>");
   return out.join("\n");
 }
