@@ -3,7 +3,7 @@
  * 214–399 TRs): planted voxels recovered at the planted layer, per-subject results stored and reused on
  * rerun, the table and figure written; bad configurations refused naming the key.
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -75,7 +75,29 @@ describe("brainscore run on the LeBel layout", () => {
     expect(await main(["run", "--config", config({ dataset: { kind: "lebel", root: "nowhere" } }), "--quiet"])).toBe(1);
     expect(err.join("\n")).toMatch(/nowhere: not a ds003020 layout: no derivative\/respdict\.json/);
     err.length = 0;
-    expect(await main(["run", "--config", config({}), "--shard", "1/2"])).toBe(2);
-    expect(err.join("\n")).toMatch(/cannot be sharded yet/);
+    expect(await main(["run", "--config", config({}), "--shard", "3/2"])).toBe(2);
+    expect(err.join("\n")).toMatch(/--shard must look like i\/N with 1 ≤ i ≤ N, got "3\/2"/);
   }, 120_000);
+
+  it("shards subjects across tasks; merge names what is missing, then equals the unsharded run", async () => {
+    const c = config({});
+    const run = (...args: string[]) => main(["run", "--config", c, "--name", "sharded", "--quiet", ...args]);
+    out.length = 0;
+    expect(await run("--shard", "1/2")).toBe(0);
+    expect(out.join("\n")).toMatch(/^1 subject\(s\) computed, 0 already done, 0 failed/);
+    expect(out.join("\n")).toMatch(/shard 1\/2: subjects UTS01; tables and figures at "brainscore merge"/);
+    const shardedTable = join(root, "out", "sharded", "tables", "lebel_brain_scores.csv");
+    expect(existsSync(shardedTable)).toBe(false);
+    out.length = 0;
+    err.length = 0;
+    expect(await main(["merge", "--config", c, "--name", "sharded"])).toBe(1);
+    expect(out.join("\n")).toMatch(/^merge: 1 subject\(s\) combined, 1 missing/);
+    expect(err.join("\n")).toMatch(/1 expected result\(s\) missing: UTS02; the tables hold the others/);
+    expect(readCsvRows(shardedTable).length).toBe(3);
+    expect(await run("--shard", "2/2")).toBe(0);
+    out.length = 0;
+    expect(await main(["merge", "--config", c, "--name", "sharded"])).toBe(0);
+    expect(out.join("\n")).toMatch(/^merge: 2 subject\(s\) combined, 0 missing/);
+    expect(readFileSync(shardedTable, "utf8")).toBe(readFileSync(join(root, "out", "lebel", "tables", "lebel_brain_scores.csv"), "utf8"));
+  }, 600_000);
 });

@@ -37,7 +37,9 @@ single|banded}, noiseCeiling, statistics {alpha 0.01, bootstrap 2000}, outDir, c
 The Huth lab's dataset (LeBel et al. 2023, ds003020): "dataset": {"kind": "lebel", "root": "ds003020"},
 subjects (UTS01 …), sessions (1-5: the released train/test split), model, layers or depths, models (the
 scaling analysis), context, contextMode, ridge {alphas, nBoots 50, chunkLength 40, nChunks 125, seed,
-singleAlpha, useCorr}, permutation {blockLength 10, permutations 1000, seed}, outDir, cacheDir.`;
+singleAlpha, useCorr}, permutation {blockLength 10, permutations 1000, seed}, forecast {layer, distances,
+windowLength, components, alphaSelection loo|gcv|bootstrap, alphas}, outDir, cacheDir. With --shard i/N
+every N-th subject of the list is computed and stored; "brainscore merge" writes the tables.`;
 
 export const MERGE_HELP = `Usage: brainscore merge --config run.json [--allow-missing]
 
@@ -45,7 +47,9 @@ Combines the per-scan results of every shard into the group tables, maps and fig
 configuration expects (dataset, subjects, tasks, exclusions) are checked against the stored results and
 the shards' failures*.json; tables/scans lists each one (combined, failed, left out, missing).
 Exit code: 0 when every expected scan was combined; 1 when any is failed, left out or missing (the tables
-are still written from the others), unless --allow-missing.`;
+are still written from the others), unless --allow-missing. On a LeBel (ds003020) configuration: the
+configuration's subjects (and their forecast results), each read from what the shards stored, the missing
+ones named.`;
 
 export const SIMULATE_HELP = `Usage: brainscore simulate --config sim.json --out <bids-root> [--cache-dir DIR] [--quiet]
 
@@ -109,6 +113,9 @@ export async function runCommand(argv: string[]): Promise<void> {
 export async function mergeCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, strict: true, options: { config: { type: "string" }, name: { type: "string" }, "allow-missing": { type: "boolean" }, help: { type: "boolean", short: "h" } } });
   if (values.help) return void console.log(MERGE_HELP);
+  if (values.config && existsSync(values.config) && isLebelRunConfig(readJsonOrNull(values.config))) {
+    return runLebelCommand({ config: values.config, name: values.name, quiet: true, merge: true, "allow-missing": values["allow-missing"] });
+  }
   const c = config(values, MERGE_HELP);
   const out = await mergeResults(c);
   console.log([...out.summary, `outputs: ${c.outDir}/${c.name}/ (${out.files.length} files)`].join("\n"));
@@ -142,9 +149,29 @@ function readJsonOrNull(path: string): unknown {
   }
 }
 
-/** `brainscore run` on a ds003020 (LeBel) configuration: subjects in turn, then the table and figure. */
-async function runLebelCommand(values: { config?: string; subjects?: string; shard?: string; name?: string; quiet?: boolean; "allow-failures"?: boolean }): Promise<void> {
-  if (values.shard) throw new UsageError("a LeBel (ds003020) run cannot be sharded yet: give each task its own --subjects", RUN_HELP);
+interface LebelCommandValues {
+  config?: string;
+  subjects?: string;
+  shard?: string;
+  name?: string;
+  quiet?: boolean;
+  "allow-failures"?: boolean;
+  /** `brainscore merge`: compute nothing, combine the shards' results. */
+  merge?: boolean;
+  "allow-missing"?: boolean;
+}
+
+/**
+ * `brainscore run` (or `merge`) on a ds003020 (LeBel) configuration: subjects in turn, then the table and
+ * figure; one shard's subjects with --shard; with merge, the tables from what the shards stored.
+ */
+async function runLebelCommand(values: LebelCommandValues): Promise<void> {
+  let shard;
+  try {
+    shard = values.shard ? parseShard(values.shard) : undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message, RUN_HELP);
+  }
   let c: LebelRunConfig;
   try {
     c = parseLebelRunConfig(JSON.parse(readFileSync(values.config!, "utf8")), values.config!);
@@ -154,16 +181,24 @@ async function runLebelCommand(values: { config?: string; subjects?: string; sha
   if (values.name) c.name = values.name;
   if (values.subjects) c.subjects = values.subjects.split(",").map((s) => s.trim());
   const bar = progressBar(`run ${c.name}`, process.stderr, values.quiet);
-  const report = await runLebel(c, { onProgress: (d, t, s) => bar.update(d, t, s) });
+  if (c.models && shard) throw new UsageError("a LeBel scaling sweep (\"models\") cannot be sharded: run each model as its own sharded configuration", RUN_HELP);
+  const report = await runLebel(c, { shard, merge: values.merge, onProgress: (d, t, s) => bar.update(d, t, s) });
   bar.finish();
   // Forecast results are named "<subject> forecast": counted on a line of their own.
   const count = (keys: string[], forecast: boolean) => keys.filter((k) => k.endsWith(" forecast") === forecast).length;
-  const tally = (forecast: boolean) => `${count(report.computed, forecast)} computed, ${count(report.skipped, forecast)} already done, ${count(report.failed.map((f) => f.key), forecast)} failed`;
-  const lines = c.models ? [] : [`${tally(false).replace(" computed", " subject(s) computed")}`];
+  const tally = (forecast: boolean) =>
+    values.merge
+      ? `${count(report.skipped, forecast)} combined, ${count(report.missing, forecast)} missing`
+      : `${count(report.computed, forecast)} computed, ${count(report.skipped, forecast)} already done, ${count(report.failed.map((f) => f.key), forecast)} failed`;
+  const lines = c.models ? [] : [values.merge ? `merge: ${tally(false).replace(" combined", " subject(s) combined")}` : `${tally(false).replace(" computed", " subject(s) computed")}`];
   if (c.forecast) lines.push(`forecast: ${tally(true)}`);
   for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
   lines.push(...report.summary, `outputs: ${join(c.outDir, c.name)}/ (${report.files.length} files)`);
+  if (shard) lines.push(`shard ${values.shard} done; run "brainscore merge --config ${values.config}" after every shard`);
   console.log(lines.join("\n"));
+  if (values.merge && report.missing.length > 0 && !values["allow-missing"]) {
+    throw new Error(`${report.missing.length} expected result(s) missing: ${report.missing.join(", ")}; the tables hold the others (exit code 1, or 0 with --allow-missing)`);
+  }
   const total = report.failed.length + report.computed.length + report.skipped.length;
   if (report.failed.length > 0 && (report.failed.length === total || !values["allow-failures"])) {
     throw new Error(`${report.failed.length} of ${total} result(s) failed (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`);

@@ -31,7 +31,7 @@ export function lebelForecastLayer(c: LebelRunConfig, nLayer: number): number {
 export async function runLebelForecast(
   ds: LebelDataset,
   c: LebelRunConfig,
-  run: { root: string; subjects: string[]; model: string; layer: number; featureLayers: number[]; weights: string },
+  run: { root: string; subjects: string[]; model: string; layer: number; featureLayers: number[]; weights: string; shard?: boolean; merge?: boolean },
   report: LebelRunReport,
 ): Promise<void> {
   const f = c.forecast!;
@@ -45,6 +45,7 @@ export async function runLebelForecast(
     let stored = readSafetensorsIfValid(path);
     if (stored && stored.metadata.config !== hash) stored = undefined;
     if (stored) report.skipped.push(`${subject} forecast`);
+    else if (run.merge) report.missing.push(`${subject} forecast`);
     else {
       try {
         const res = await lebelForecast(ds, {
@@ -104,7 +105,7 @@ export async function runLebelForecast(
     const peak = top.indexOf(Math.max(...top));
     report.summary.push(`${subject}: F(d) of the best-predicted tenth of voxels peaks at d* = ${distances[peak]} (${top[peak].toFixed(4)})`);
   }
-  if (rows.length === 0) return;
+  if (rows.length === 0 || run.shard) return;
   mkdirSync(join(run.root, "tables"), { recursive: true });
   mkdirSync(join(run.root, "figures"), { recursive: true });
   report.files.push(...writeTable(join(run.root, "tables", "lebel_forecast"), rows));

@@ -173,19 +173,38 @@ export interface LebelRunReport {
   computed: string[];
   skipped: string[];
   failed: { key: string; error: string }[];
+  /** merge only: results of the configuration's subjects that no shard has stored (subject, or "<subject> forecast"). */
+  missing: string[];
   files: string[];
   summary: string[];
 }
 
-/** Runs (or resumes) every subject, then the table and figure; with "models", the scaling analysis. */
-export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done: number, total: number, what: string) => void } = {}): Promise<LebelRunReport> {
+export interface LebelRunOptions {
+  onProgress?: (done: number, total: number, what: string) => void;
+  /**
+   * One Slurm array task: only the subjects at positions ≡ index − 1 (mod count) of the configuration's list
+   * are computed and stored (with their maps); the tables and figures wait for `merge`.
+   */
+  shard?: { index: number; count: number };
+  /** Combine what the shards stored: compute nothing, name the missing results, write tables and figures. */
+  merge?: boolean;
+}
+
+/**
+ * Runs (or resumes) every subject, then the table and figure; with "models", the scaling analysis. With
+ * `shard`, one task's subjects only; with `merge`, the tables from what the shards stored.
+ */
+export async function runLebel(c: LebelRunConfig, options: LebelRunOptions = {}): Promise<LebelRunReport> {
   const root = join(c.outDir, c.name);
   ensureWritableDir(root, "output folder (outDir/name)");
   const ds = LebelDataset.open(c.root);
-  const subjects = c.subjects ?? ds.subjects();
-  for (const s of subjects) if (!ds.subjects().includes(s)) throw new Error(`${join(ds.derivative, "preprocessed_data")}: no subject "${s}" (subjects: ${ds.subjects().join(", ")})`);
+  const all = c.subjects ?? ds.subjects();
+  for (const s of all) if (!ds.subjects().includes(s)) throw new Error(`${join(ds.derivative, "preprocessed_data")}: no subject "${s}" (subjects: ${ds.subjects().join(", ")})`);
+  const { shard } = options;
+  const subjects = shard ? all.filter((_, i) => i % shard.count === shard.index - 1) : all;
   const common = { sessions: c.sessions, context: c.context, contextMode: c.contextMode, cacheDir: c.cacheDir, bootstrap: c.bootstrap };
-  const report: LebelRunReport = { computed: [], skipped: [], failed: [], files: [], summary: [] };
+  const report: LebelRunReport = { computed: [], skipped: [], failed: [], missing: [], files: [], summary: [] };
+  if (c.models && (shard || options.merge)) throw new Error("a LeBel scaling sweep (\"models\") is not sharded: run it whole, or each model as its own sharded configuration");
   if (c.models) {
     const res = await lebelScaling(ds, { ...common, subjects, models: c.models, depths: c.depths, outDir: root });
     report.files.push(...res.files);
@@ -214,6 +233,7 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
     let stored = readSafetensorsIfValid(path);
     if (stored && stored.metadata.config !== hash) stored = undefined;
     if (stored) report.skipped.push(subject);
+    else if (options.merge) report.missing.push(subject);
     else {
       try {
         const corrs: Float64Array[] = [];
@@ -256,7 +276,9 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
       report.files.push(...writeLebelMaps(root, subject, found.volume, layers, corrs.data as Float64Array, pData, mean));
     }
   }
-  if (rows.length > 0) {
+  if (shard) report.summary.push(`shard ${shard.index}/${shard.count}: subjects ${subjects.join(", ") || "none"}; tables and figures at "brainscore merge"`);
+  if (options.merge && report.missing.length > 0) report.summary.push(`missing (no shard has stored them): ${report.missing.join(", ")}`);
+  if (rows.length > 0 && !shard) {
     mkdirSync(join(root, "tables"), { recursive: true });
     mkdirSync(join(root, "figures"), { recursive: true });
     report.files.push(...writeTable(join(root, "tables", "lebel_brain_scores"), rows));
@@ -268,7 +290,7 @@ export async function runLebel(c: LebelRunConfig, options: { onProgress?: (done:
       report.summary.push(`${cv.subject}: best layer ${layers[best]} (mean test r ${cv.mean[best].toFixed(4)})`);
     }
   }
-  if (forecastLayer !== undefined) await runLebelForecast(ds, c, { root, subjects, model: dir, layer: forecastLayer, featureLayers, weights }, report);
+  if (forecastLayer !== undefined) await runLebelForecast(ds, c, { root, subjects, model: dir, layer: forecastLayer, featureLayers, weights, shard: shard !== undefined, merge: options.merge === true }, report);
   return report;
 }
 
