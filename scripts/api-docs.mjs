@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * API reference from the doc comments: reads the declarations the compiler emits for the library entry
- * (dist/src/index.d.ts and the files it re-exports), and writes one Markdown page listing every public
- * name with its signature and documentation. (TypeDoc does not support TypeScript 7 yet.)
+ * API reference from the doc comments: reads the declarations the compiler emits for the library's entries
+ * (dist/src/index.d.ts, "brainscore", and dist/src/api/<domain>.d.ts, "brainscore/<domain>", with the files
+ * they re-export), and writes one Markdown page: per entry, every public name with its signature and
+ * documentation. (TypeDoc does not support TypeScript 7 yet.)
  *
  *   node scripts/api-docs.mjs [--out results/api/API.md] [--no-build]
  * Exits 1 when an exported function, class or constant has no doc comment.
@@ -20,6 +21,11 @@ if (!args.includes("--no-build")) execFileSync(process.execPath, [join(root, "no
 
 const entry = join(root, "dist/src/index.d.ts");
 if (!existsSync(entry)) throw new Error(`${entry} is missing: build the library first (npm run build:lib)`);
+// The package's exports map names the entries: "." and "./<domain>".
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const entries = Object.entries(pkg.exports)
+  .filter(([, v]) => typeof v === "object")
+  .map(([k, v]) => ({ name: k === "." ? "brainscore" : `brainscore/${k.slice(2)}`, file: join(root, v.types) }));
 
 /** Top-level declarations of a .d.ts file: name → { kind, text, doc }. */
 function declarations(file) {
@@ -51,38 +57,46 @@ function declarations(file) {
 }
 
 const sections = [];
-const missing = [];
-for (const line of readFileSync(entry, "utf8").split("\n")) {
-  const m = /^export \{ (.+) \} from "(.+)";$/.exec(line);
-  if (!m) continue;
-  const file = join(dirname(entry), m[2].replace(/\.js$/, ".d.ts"));
-  const decls = declarations(file);
-  const module = relative(join(root, "dist"), file).replace(/\.d\.ts$/, ".ts");
-  for (const spec of m[1].split(", ")) {
-    const name = spec.replace(/^type /, "").split(" as ").pop();
-    const original = spec.replace(/^type /, "").split(" as ")[0];
-    const d = decls.get(original);
-    if (!d) {
-      sections.push({ name, module, kind: "re-export", text: "", doc: "" });
-      continue;
+const missing = new Set();
+for (const { name: entryName, file: entryFile } of entries) {
+  sections.push({ entry: entryName });
+  for (const line of readFileSync(entryFile, "utf8").split("\n")) {
+    const m = /^export \{ (.+) \} from "(.+)";$/.exec(line);
+    if (!m) continue;
+    const file = join(dirname(entryFile), m[2].replace(/\.js$/, ".d.ts"));
+    const decls = declarations(file);
+    const module = relative(join(root, "dist"), file).replace(/\.d\.ts$/, ".ts");
+    for (const spec of m[1].split(", ")) {
+      const name = spec.replace(/^type /, "").split(" as ").pop();
+      const original = spec.replace(/^type /, "").split(" as ")[0];
+      const d = decls.get(original);
+      if (!d) {
+        sections.push({ name, module, kind: "re-export", text: "", doc: "" });
+        continue;
+      }
+      if (!d.doc && ["function", "class", "const"].includes(d.kind)) missing.add(`${name} (${module})`);
+      sections.push({ name, module, ...d });
     }
-    if (!d.doc && ["function", "class", "const"].includes(d.kind)) missing.push(`${name} (${module})`);
-    sections.push({ name, module, ...d });
   }
 }
+const names = sections.filter((s) => !s.entry);
 
 const md = [
   "# brainscore — API reference",
   "",
-  `Generated from the doc comments of the published declarations (\`scripts/api-docs.mjs\`). ${sections.length} exported names; import them from \`"brainscore"\`.`,
+  `Generated from the doc comments of the published declarations (\`scripts/api-docs.mjs\`). ${entries.length} entries: \`"brainscore"\` (the everyday names) and one per domain (all of its names).`,
   "",
-  ...sections.flatMap((s) => [`## \`${s.name}\` — ${s.kind}`, "", `Source: \`${s.module}\``, "", ...(s.doc ? [s.doc, ""] : []), ...(s.text ? ["```ts", s.text, "```", ""] : [])]),
+  ...sections.flatMap((s) =>
+    s.entry
+      ? [`# \`${s.entry}\``, ""]
+      : [`## \`${s.name}\` — ${s.kind}`, "", `Source: \`${s.module}\``, "", ...(s.doc ? [s.doc, ""] : []), ...(s.text ? ["```ts", s.text, "```", ""] : [])],
+  ),
 ].join("\n");
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(`${out}.tmp`, md);
 renameSync(`${out}.tmp`, out);
-console.log(`api-docs: ${sections.length} names → ${relative(root, out)}`);
-if (missing.length > 0) {
-  console.error(`api-docs: ${missing.length} exported function(s)/class(es)/constant(s) without a doc comment:\n  ${missing.join("\n  ")}`);
+console.log(`api-docs: ${names.length} names in ${entries.length} entries → ${relative(root, out)}`);
+if (missing.size > 0) {
+  console.error(`api-docs: ${missing.size} exported function(s)/class(es)/constant(s) without a doc comment:\n  ${[...missing].join("\n  ")}`);
   process.exit(1);
 }

@@ -1,4 +1,9 @@
-/** Library entry point: everything a script needs, one import away. */
+/**
+ * Library entry point: the everyday names, one import away (`import { brainScore, RidgeCV } from "brainscore"`).
+ * Every domain also has its own entry with all of its public names (src/api/): `brainscore/ridge`, `/io`,
+ * `/lm`, `/fmri`, `/forecast`, `/stats`, `/finetune`, `/report`, `/pipeline` — e.g. the training internals
+ * (`Tape`, `adamWStep`) only under `brainscore/finetune`.
+ */
 export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
 export { brainScoreInBlocks, brainScoreMemory, type BrainScoreShape } from "./encoding/ridge/targetBlocks.js";
 export { bootstrapRidge, HUTH_ALPHAS, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "./encoding/ridge/bootstrapRidge.js";
@@ -17,10 +22,7 @@ export { locateMatrix, readColumns, type MatrixLocation } from "./io/arrayBlocks
 export type { DType, Matrix } from "./linalg/dense.js";
 export { extractWordFeatures, type ExtractOptions, type WordFeatures } from "./encoding/lm/extract.js";
 export { resolveCheckpoint, resolveModel } from "./encoding/lm/hub.js";
-export { generateFutures, generatedFutureFeatures, type GenerationOptions, type GeneratedFutures } from "./encoding/lm/generate.js";
-export { Gpt2Runtime, type KvCache } from "./encoding/lm/modelingGpt2.js";
 export { createLanguageModel, readModelInfo, SUPPORTED_MODEL_TYPES, type ModelInfo, type ModelType } from "./encoding/lm/architectures.js";
-export { readCheckpointTensors, weightFiles, weightsSha256 } from "./encoding/lm/checkpoint.js";
 export type { LanguageModelRuntime, ForwardResult } from "./encoding/lm/runtime.js";
 export { readWords } from "./stimuli/readers.js";
 export type { WordEvents } from "./stimuli/words.js";
@@ -28,18 +30,14 @@ export { readNifti, writeNifti } from "./fmri/formats/nifti.js";
 export { readGifti, readGiftiTimeSeries, writeGiftiTimeSeries, writeGiftiMesh, giftiMesh } from "./fmri/formats/gifti.js";
 export { readAnnot } from "./fmri/formats/annot.js";
 export { NarrativesDataset, NARRATIVES_TR } from "./fmri/datasets/narratives.js";
-export { writeNarrativesLayout } from "./fmri/datasets/narrativesWriter.js";
 export { LebelDataset, LEBEL_CODE_TR, type LebelStoryWords } from "./fmri/datasets/lebel.js";
-export { writeLebelDataset, type LebelLayout } from "./fmri/datasets/lebelWriter.js";
-export { findLebelVolume, volumeFromColumns, writeVolumeMap, type SubjectVolume } from "./fmri/datasets/lebelVolume.js";
+export { findLebelVolume, type SubjectVolume } from "./fmri/datasets/lebelVolume.js";
 export { lebelBrainScores, lebelForecast, lebelStoryDesign, lebelStoryStates, type LebelEncodingOptions, type LebelEncodingResult, type LebelForecastOptions, type LebelForecastResult } from "./pipeline/lebel.js";
 export { simulateLebelDataset, type LebelSimulation, type LebelTruth } from "./simulate/lebelSimulate.js";
 export { blockPermutationTest, type BlockPermutationOptions, type BlockPermutationResult } from "./stats/blockPermutation.js";
 export { lebelScaling, type LebelScalingModel, type LebelScalingOptions, type LebelScalingResult } from "./pipeline/lebelScaling.js";
 export { isLebelRunConfig, parseLebelRunConfig, runLebel, type LebelForecastConfig, type LebelRunConfig, type LebelRunReport } from "./pipeline/lebelRun.js";
-export { linearFit, studentTQuantile, type LinearFit } from "./stats/regression.js";
-export { readHdf5Matrix, writeHdf5Matrix } from "./fmri/formats/hdf5.js";
-export { encodeTextGrid, parseTextGridTiers, type TextGridInterval, type TextGridTier } from "./stimuli/textGrid.js";
+export { linearFit, type LinearFit } from "./stats/regression.js";
 export { loadBidsRun } from "./fmri/datasets/bids.js";
 export { loadAliceSubject, listAliceSubjects, ALICE_ROIS } from "./fmri/datasets/alice.js";
 export { cleanRun } from "./fmri/preprocess.js";
@@ -47,21 +45,14 @@ export { wordDesign, wordDesigner, namedTrDesign, PAPER_FIR_DELAYS, type TrDesig
 export { firDelays } from "./fmri/design/fir.js";
 export { lanczosDownsample, lanczosKernel, type LanczosOptions } from "./fmri/design/lanczos.js";
 export { HUTH_DELAYS, HUTH_TRIM, lanczosStoryDesign, trimRows, zscoreColumns, type LanczosStoryOptions, type StoryTrim } from "./fmri/design/storyDesign.js";
-export { computeRegressor, eventResponses } from "./fmri/design/regressors.js";
 export { gloverHrf, spmHrf } from "./fmri/design/hrf.js";
 export { parcellationFromAnnot, parcellationFromGiftiLabels, parcellationFromLabelVolume, splitLargeRegions, regionAverages, summarizeByRegion } from "./fmri/regions.js";
 export { forecastSweep, peakDistances, type ForecastSweepOptions, type ForecastSweepResult } from "./forecast/sweep.js";
 export { PAPER, paperDistances, paperDistances as defaultDistances, atPaperDepth } from "./config/paper.js";
-export { windowPcaScores, windowPcaScoresFromGram, wordGram, forecastOffsets } from "./forecast/windowPca.js";
-export { storyWindowPcaScores, type StoryWindowPcaOptions, type StoryWindowPcaResult } from "./forecast/storyWindowPca.js";
 export { storyForecastSweep, type ForecastStory, type StoryForecastOptions, type StoryForecastResult } from "./forecast/storySweep.js";
-export { GeneratedWindowGram, type GeneratedStates } from "./forecast/generatedWindows.js";
 export { groupForecastPeaks, forecastDepth } from "./forecast/group.js";
 export { syntaxSemantics } from "./forecast/decomposition.js";
-export { tagWords, tagsFromParses, readConllu, syntacticAlternatives } from "./forecast/syntax.js";
 export { wilcoxon, pearsonr, fdrBh, bootstrapMeanCi } from "./stats/tests.js";
-export { plantedSignal, withNoise } from "./simulate/plant.js";
-export { dirichletCandidates, mulberry32 } from "./linalg/random.js";
 export { parseRunConfig, readRunConfig, type RunConfig } from "./pipeline/config.js";
 export { runPipeline, mergeResults, type RunReport } from "./pipeline/run.js";
 export { parseSimulationConfig, simulateDataset, type SimulationConfig } from "./simulate/simulate.js";
@@ -71,10 +62,3 @@ export { brainMapSvg, type BrainMapSpec } from "./report/figures/brainMap.js";
 export { svgToPng, writeSvgAsPng } from "./report/figures/png.js";
 export { finetune, type FinetuneOptions, type FinetuneResult, type FinetuneProgress } from "./finetune/trainer.js";
 export { parseFinetuneConfig, readFinetuneConfig, CONDITIONS, type FinetuneConfig } from "./finetune/config.js";
-export { TrainingSession, type Parameters, type StepResult } from "./finetune/trainingSession.js";
-export { buildGpt2TrainingGraph, gpt2ParameterShapes } from "./finetune/gpt2TrainingGraph.js";
-export { Tape } from "./finetune/autodiff.js";
-export { adamWStep, adamWState, clipGradients, globalNorm, scheduledLr } from "./finetune/adamw.js";
-export { lmTargets, targetPositions, auxTargets, type TokenBatch } from "./finetune/objective.js";
-export { readDocuments, tokenizeDocuments, toBlocks, NARRATIVES_TRANSCRIPTS } from "./finetune/corpus.js";
-export { loadGpt2Parameters, saveGpt2Checkpoint, loadHead, initHead, asGpt2Weights } from "./finetune/parameters.js";

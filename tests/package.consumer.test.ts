@@ -1,6 +1,7 @@
 /**
  * The published package as a user gets it: `npm pack`, install the tarball into a fresh TypeScript project,
- * type-check (strict, no skipLibCheck) and run a program that imports "brainscore" by name, and run the
+ * type-check (strict, no skipLibCheck) and run a program that imports "brainscore" and its domain entries
+ * ("brainscore/ridge", "/finetune", "/stats") by name, and run the
  * installed command. The install follows the README's consumer instructions as written, without this
  * repository's .npmrc. Dependencies come from npm's cache when `npm ci` has filled it.
  */
@@ -35,6 +36,9 @@ function run(cmd: string, args: string[], cwd: string): string {
 }
 
 const PROGRAM = `import { brainScore, RidgeCV, BandedRidgeCV, pearsonScore, writeNpy, type Matrix } from "brainscore";
+import { RidgeCV as RidgeFromDomain } from "brainscore/ridge";
+import { Tape } from "brainscore/finetune";
+import { fdrAcrossTargets } from "brainscore/stats";
 
 const n = 120, p = 5, V = 3;
 let seed = 1;
@@ -48,7 +52,8 @@ const r: Float64Array = await model.score(x, y);
 const banded = await new BandedRidgeCV({ gammas: [[1, 0], [0, 1]], dtype: "float64" }).fit([x, { ...x, data: x.data.map(() => rand()) }], y);
 writeNpy("X.npy", { shape: [n, p], data: x.data });
 writeNpy("Y.npy", { shape: [n, V], data: y.data });
-console.log(JSON.stringify({ r: Array.from(cv.r), fit: Array.from(r), same: pearsonScore(y, await model.predict(x))[0] === r[0], firstSpace: Array.from(banded.bestGammas!.subarray(0, V)) }));
+const domains = { sameClass: RidgeFromDomain === RidgeCV, tape: typeof Tape, q: Array.from(fdrAcrossTargets([0.01, NaN])) };
+console.log(JSON.stringify({ r: Array.from(cv.r), fit: Array.from(r), same: pearsonScore(y, await model.predict(x))[0] === r[0], firstSpace: Array.from(banded.bestGammas!.subarray(0, V)), domains }));
 `;
 
 describe("the npm package", () => {
@@ -77,10 +82,12 @@ describe("the npm package", () => {
     // What the test needs on top (a compiler for the strict type-check), not what a user must install.
     run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--silent", `typescript@${version("typescript")}`, `@types/node@${version("@types/node")}`], app);
     run("node", ["node_modules/typescript/bin/tsc", "-p", "."], app);
-    const out = JSON.parse(run("node", ["out/main.js"], app)) as { r: number[]; fit: number[]; same: boolean; firstSpace: number[] };
+    const out = JSON.parse(run("node", ["out/main.js"], app)) as { r: number[]; fit: number[]; same: boolean; firstSpace: number[]; domains: object };
     for (const v of out.r) expect(v).toBeGreaterThan(0.8);
     expect(out.same).toBe(true);
     expect(out.firstSpace).toEqual([1, 1, 1]);
+    // The domain entries (package.json exports): the same classes as the root's, and the names only they hold.
+    expect(out.domains).toEqual({ sameClass: true, tape: "function", q: [0.02, null] });
     const fit = run(join(app, "node_modules", ".bin", "brainscore"), ["fit", "--x", "X.npy", "--y", "Y.npy", "--out", "res.safetensors", "--quiet"], app);
     expect(fit).toMatch(/brain score \(Pearson r, mean over 5 folds\): mean 0\.9\d+ over 3 targets/);
   }, 300_000);
