@@ -110,6 +110,8 @@ async function scanChild(): Promise<void> {
       cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100),
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       stages: Object.fromEntries([...Object.entries(stages), ["group", report.groupSeconds ?? 0]].map(([k, v]) => [k, round(v as number)])),
+      // CPU per stage of each scan (all threads; 200% = both cores busy): which stage leaves a core idle.
+      stageCpuPercent: report.stageSeconds.map((x) => Object.fromEntries(Object.entries(x.stages).map(([k, v]) => [k, Math.round((100 * (x.cpu?.[k] ?? NaN)) / (v as number))]))),
       ridgeFits: fits.map((x) => `${x.count} × ${x.what} (${x.targets} targets)`),
       ridgeGflop: Math.round(gflop),
       gemmGflops: Math.round(gemm),

@@ -99,7 +99,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   const lines = [`${report.computed.length} scan(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`];
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
-  for (const t of report.stageSeconds) lines.push(`time ${t.key}: ${describeStages(t.stages)}`);
+  for (const t of report.stageSeconds) lines.push(`time ${t.key}: ${describeStages(t.stages, t.cpu)}`);
   if (report.groupSeconds !== undefined) lines.push(`time group stage: ${report.groupSeconds.toFixed(1)} s`);
   if (report.group) lines.push(...report.group.summary, `outputs: ${c.outDir}/${c.name}/ (tables, maps, figures)`);
   else lines.push(`shard ${values.shard} done; run "brainscore merge --config ${values.config}" after every shard`);

@@ -10,7 +10,7 @@ import { ensureWritableDir } from "../io/files.js";
 import { NarrativesDataset, type NarrativesScan } from "../fmri/datasets/narratives.js";
 import type { RunConfig } from "./config.js";
 import { groupStage, type GroupOutputs } from "./group.js";
-import type { StageSeconds } from "./stageClock.js";
+import { stageClock, type StageSeconds } from "./stageClock.js";
 import { weightsSha256 } from "../encoding/lm/checkpoint.js";
 import { defaultCacheDir } from "../encoding/lm/hub.js";
 import { checkRegions, checkScansFound, resolveRun } from "./preflight.js";
@@ -31,7 +31,7 @@ export interface RunReport {
   /** Word-clock warnings (stories whose clock was inferred), once each. */
   warnings: string[];
   /** Seconds per stage of each scan computed by this run (load, features, brain scores, sweeps, write). */
-  stageSeconds: { key: string; stages: StageSeconds }[];
+  stageSeconds: { key: string; stages: StageSeconds; cpu?: StageSeconds }[];
   group?: GroupOutputs;
   /** Seconds of the group stage (tables, maps, figures), when this run did it. */
   groupSeconds?: number;
@@ -81,9 +81,10 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
       try {
         const result = await runSubject(c, ds, scan, model, featureCache);
         for (const w of result.words.warnings) if (!report.warnings.includes(w)) report.warnings.push(w);
-        const written = performance.now();
+        const clock = stageClock();
         saveSubjectResult(path, result, hash);
-        report.stageSeconds.push({ key: scan.key, stages: { ...result.stageSeconds, write: (performance.now() - written) / 1000 } });
+        clock.lap("write");
+        report.stageSeconds.push({ key: scan.key, stages: { ...result.stageSeconds, ...clock.seconds }, cpu: { ...result.stageCpuSeconds, ...clock.cpuSeconds } });
         report.computed.push(scan.key);
       } catch (e) {
         report.failed.push({ key: scan.key, error: (e as Error).message });

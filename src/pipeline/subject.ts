@@ -59,6 +59,8 @@ export interface SubjectResult {
   words: WordsReport;
   /** Seconds per stage of this computation (not stored: a rerun that loads the result has none). */
   stageSeconds?: StageSeconds;
+  /** CPU seconds per stage (all threads), beside stageSeconds. */
+  stageCpuSeconds?: StageSeconds;
 }
 
 export interface WordsReport {
@@ -267,7 +269,7 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
       forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth, vertex: f.vertexLevel ? vertex : undefined };
       clock.lap("region sweeps");
     }
-    return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport, stageSeconds: clock.seconds };
+    return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport, stageSeconds: clock.seconds, stageCpuSeconds: clock.cpuSeconds };
   } finally {
     await backends.dispose();
   }
