@@ -3,6 +3,7 @@
  * syntactic/semantic decomposition, written as a tidy table.
  */
 import { parseArgs } from "node:util";
+import { forecastAnalyses } from "../forecast/analyses.js";
 import { syntaxSemantics } from "../forecast/decomposition.js";
 import { readConllu } from "../forecast/syntax.js";
 import { argmaxFinite, finiteMean } from "../stats/acrossSubjects.js";
@@ -123,10 +124,9 @@ export async function forecastCommand(argv: string[]): Promise<void> {
     ridge: { alphaSelection: mode, alphas: values.alphas === undefined ? undefined : usageAlphas(values.alphas) },
     design: namedTrDesign(designName),
   };
-  const analyses: { name: string; control: ForecastControl; windowFeatures?: Matrix }[] = [{ name: "full", control: "none" }];
-  if (controlArg === "random" || controlArg === "all") analyses.push({ name: "control_random", control: "random" });
-  if (controlArg === "shuffled" || controlArg === "all") analyses.push({ name: "control_shuffled", control: "shuffled" });
+  const controls = (controlArg === "all" ? ["random", "shuffled"] : [controlArg]) as ForecastControl[];
   const bar = progressBar("forecast", process.stderr, values.quiet);
+  let decomposition: { syntax: Matrix; semantics: Matrix } | undefined;
   if (values.decompose) {
     const dec = await syntaxSemantics(values.model!, events, {
       layer,
@@ -135,9 +135,10 @@ export async function forecastCommand(argv: string[]): Promise<void> {
       parses: values.parses ? readConllu(values.parses) : undefined,
       onProgress: (stage, d, t) => bar.update(d, t, stage),
     });
-    analyses.push({ name: "syntax", control: "none", windowFeatures: dec.syntax }, { name: "semantics", control: "none", windowFeatures: dec.semantics });
+    decomposition = dec;
     if (dec.fallbackWords > 0 && values.parses) console.error(`note: ${dec.fallbackWords} word(s) outside the parses were classed with wink-nlp`);
   }
+  const analyses = forecastAnalyses({ controls, decomposition });
   const rows: Row[] = [];
   const summary: string[] = [];
   for (const [i, a] of analyses.entries()) {

@@ -18,6 +18,7 @@ import { cleanRun } from "../fmri/preprocess.js";
 import { parcellationFromLabelVolume, regionAverages, type Parcellation } from "../fmri/regions.js";
 import { defaultHemisphereLabels, readSurfaceLabels, surfaceParcellation } from "../fmri/surfaceLabels.js";
 import { readNifti } from "../fmri/formats/nifti.js";
+import { forecastAnalyses } from "../forecast/analyses.js";
 import { syntaxSemantics, type Decomposition } from "../forecast/decomposition.js";
 import { forecastSweep } from "../forecast/sweep.js";
 import { readSafetensors, writeSafetensors, type TensorInput } from "../io/safetensors.js";
@@ -238,27 +239,24 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
       };
       // Sweeps on every vertex count as "vertex sweeps", the rest (controls, banded, depth) as "region sweeps".
       const sweepStage = f.vertexLevel ? "vertex sweeps" : "region sweeps";
-      await sweepAll("full", {});
-      clock.lap(sweepStage);
-      for (const control of f.controls) {
-        const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control, generated: story.generated, baseline: analyses.full.baseline });
-        analyses[`control_${control}`] = { forecast: res.forecast, baseline: res.baseline };
-      }
-      clock.lap("region sweeps");
-      if (story.decomposition) {
-        await sweepAll("syntax", { windowFeatures: story.decomposition.syntax });
-        await sweepAll("semantics", { windowFeatures: story.decomposition.semantics });
-        clock.lap(sweepStage);
+      const list = forecastAnalyses({ controls: f.controls, decomposition: story.decomposition });
+      for (const a of list) {
+        if (a.mapped) {
+          await sweepAll(a.name, { windowFeatures: a.windowFeatures });
+          clock.lap(sweepStage);
+        } else {
+          const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control: a.control, generated: story.generated, baseline: analyses.full.baseline });
+          analyses[a.name] = { forecast: res.forecast, baseline: res.baseline };
+          clock.lap("region sweeps");
+        }
       }
       if (f.ridge === "banded") {
-        // The same analyses with one weight per feature space (regions only: the inner search is costly).
+        // The mapped analyses with one weight per feature space (regions only: the inner search is costly).
         let bandedBaseline: Float64Array | undefined;
-        const windows: [string, object][] = [["full", {}]];
-        if (story.decomposition) windows.push(["syntax", { windowFeatures: story.decomposition.syntax }], ["semantics", { windowFeatures: story.decomposition.semantics }]);
-        for (const [name, extra] of windows) {
-          const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, ...extra, ridgeKind: "banded", baseline: bandedBaseline });
+        for (const a of list.filter((x) => x.mapped)) {
+          const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, windowFeatures: a.windowFeatures, ridgeKind: "banded", baseline: bandedBaseline });
           bandedBaseline = res.baseline;
-          analyses[`banded_${name}`] = { forecast: res.forecast, baseline: res.baseline };
+          analyses[`banded_${a.name}`] = { forecast: res.forecast, baseline: res.baseline };
         }
       }
       const depth = new Float64Array(f.depthLayers.length * R);

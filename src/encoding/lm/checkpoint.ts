@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { readJsonFile } from "../../io/files.js";
 import { readSafetensors, readSafetensorsHeader, type Tensor } from "../../io/safetensors.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { defaultCacheDir } from "./hub.js";
+import { defaultCacheDir, SHARD_INDEX } from "./hub.js";
 
 export const SINGLE_FILE = "model.safetensors";
-export const SHARD_INDEX = "model.safetensors.index.json";
+// The sharded layout's index file is named where the hub code downloads it (hub.ts), read here too.
+export { SHARD_INDEX };
 
 export interface CheckpointTensors {
   /** The tensor as float32 with the expected shape (throws naming the file otherwise). */

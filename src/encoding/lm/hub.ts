@@ -38,7 +38,8 @@ export function snapshotDir(id: string, options: HubOptions = {}): string {
   return join(options.cacheDir ?? defaultCacheDir(), "models", `models--${id.replace(/\//g, "--")}`, "snapshots", revision);
 }
 
-const SHARD_INDEX = "model.safetensors.index.json";
+/** A sharded checkpoint's index (Hugging Face layout); its weight_map names the shards. */
+export const SHARD_INDEX = "model.safetensors.index.json";
 
 /** Shard files named by an index's weight_map (the hub's layout for large checkpoints). */
 function shardsOf(indexPath: string): string[] {
