@@ -1,6 +1,7 @@
 import * as ort from "onnxruntime-node";
 import { castArray, type DType, type Matrix, type MatrixStack } from "../linalg/dense.js";
 import { GraphBuilder, attr } from "./onnx/graph.js";
+import { intraOpThreads } from "./threads.js";
 import type { ComputeBackend, GraphRunner, GraphSession, GraphTensor } from "./types.js";
 
 export interface OrtBackendOptions {
@@ -52,7 +53,7 @@ export class OrtBackend implements ComputeBackend {
     this.onCpu = (options.executionProviders ?? ["cpu"]).every((ep) => ep === "cpu");
     this.options = {
       executionProviders: options.executionProviders ?? ["cpu"],
-      intraOpNumThreads: options.intraOpNumThreads ?? 0,
+      intraOpNumThreads: intraOpThreads(options.intraOpNumThreads),
       graphOptimizationLevel: "all",
       // Chunked solvers keep several sessions alive; an arena per session would hold each one's peak.
       enableCpuMemArena: true,

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { GraphBuilder } from "../../backend/onnx/graph.js";
+import { intraOpThreads } from "../../backend/threads.js";
 
 export interface ModelShape {
   nLayer: number;
@@ -58,7 +59,7 @@ export const EXTERNAL_DATA_BYTES = 64e6;
 export async function createSession(graph: GraphBuilder, options: SessionOptions = {}): Promise<ort.InferenceSession> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: options.executionProviders ?? ["cpu"],
-    intraOpNumThreads: options.intraOpNumThreads ?? 0,
+    intraOpNumThreads: intraOpThreads(options.intraOpNumThreads),
     graphOptimizationLevel: "all",
     extra: { session: { intra_op: { allow_spinning: "0" } } },
   };
