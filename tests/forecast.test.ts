@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { OrtBackend } from "../src/backend/ort.js";
 import { forecastSweep, peakDistances } from "../src/forecast/sweep.js";
-import { forecastOffsets, windowPcaScores, wordGram } from "../src/forecast/windowPca.js";
+import { forecastOffsets, orthonormalizedColumns, windowGram, windowPcaScores, windowPcaScoresFromGram, wordGram } from "../src/forecast/windowPca.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 import { plantedSignal, withNoise } from "../src/simulate/plant.js";
 import { readWords } from "../src/stimuli/readers.js";
@@ -50,6 +50,89 @@ describe("forecast windows and PCA", () => {
     const b = await windowPcaScores(await wordGram(Y, be), opts, be);
     // Training words whose windows stay inside words < 160 keep identical scores (up to sign).
     for (let n = 0; n < 150; n++) for (let j = 0; j < 5; j++) expect(Math.abs(b.data[n * 5 + j])).toBeCloseTo(Math.abs(a.data[n * 5 + j]), 8);
+    await be.dispose();
+  });
+
+  it("past 600 training words the subspace iteration gives the exact PCA's scores, also for fewer window dimensions than components", async () => {
+    const be = new OrtBackend({ dtype: "float64" });
+    // Features with a decaying spectrum (gaps between components), and features of 3 dimensions whose
+    // 2-word windows span 6: fewer than the iteration's 32 vectors, so its CholeskyQR falls back.
+    const rand = gaussian(mulberry32(7));
+    const decaying = { rows: 900, cols: 40, data: Float64Array.from({ length: 900 * 40 }, (_, i) => rand() * 0.85 ** (i % 40)) };
+    const train = Int32Array.from({ length: 700 }, (_, i) => (i < 300 ? i : i + 150)); // two runs, as a fold's
+    for (const [X, k] of [[decaying, 20], [randomFeatures(900, 3, 8), 6]] as const) {
+      const gram = await wordGram(X, be);
+      const opts = { offsets: [0, 1], trainWords: train, nComponents: 20 };
+      const exact = await windowPcaScores(gram, { ...opts, solver: "exact" }, be);
+      const subspace = await windowPcaScores(gram, opts, be); // "auto": 700 > 600
+      const again = await windowPcaScores(gram, { ...opts, solver: "subspace" }, be);
+      expect(Array.from(again.data)).toEqual(Array.from(subspace.data));
+      let top = 0;
+      for (const v of exact.data) top = Math.max(top, Math.abs(v));
+      for (let j = 0; j < 20; j++) {
+        let dot = 0;
+        for (let n = 0; n < 900; n++) dot += exact.data[n * 20 + j] * subspace.data[n * 20 + j];
+        const sign = dot < 0 ? -1 : 1;
+        let err = 0;
+        for (let n = 0; n < 900; n++) err = Math.max(err, Math.abs(exact.data[n * 20 + j] - sign * subspace.data[n * 20 + j]));
+        expect(err).toBeLessThan(1e-8 * top);
+        // Past the windows' rank both paths leave the component at zero.
+        if (j >= k) for (let n = 0; n < 900; n++) expect(subspace.data[n * 20 + j]).toBe(0);
+      }
+    }
+    await be.dispose();
+  });
+
+  it("one window Gram per distance gives the per-fold columns' PCA bit for bit, shuffled words included", async () => {
+    const be = new OrtBackend({ dtype: "float64" });
+    const X = randomFeatures(300, 5, 9);
+    const gram = await wordGram(X, be);
+    const permutation = Int32Array.from({ length: 300 }, (_, i) => (i * 7) % 300);
+    // Runs of training words with gaps of 60 words and of 1 word.
+    const train = Int32Array.from({ length: 200 }, (_, i) => (i < 60 ? i : i < 120 ? i + 60 : i + 61));
+    for (const perm of [undefined, permutation]) {
+      const offsets = forecastOffsets(4, 3);
+      const perFold = await windowPcaScores(gram, { offsets, trainWords: train, nComponents: 8, permutation: perm }, be);
+      const shared = await windowPcaScoresFromGram(windowGram(gram, offsets, perm), 300, { trainWords: train, nComponents: 8 }, be);
+      expect(Array.from(shared.data)).toEqual(Array.from(perFold.data));
+    }
+    await be.dispose();
+  });
+
+  it("orthonormalizes columns on the backend (CholeskyQR2): QᵀQ = I and the same span, dependent columns included", async () => {
+    const be = new OrtBackend({ dtype: "float64" });
+    const n = 400;
+    const m = 12;
+    const rand = gaussian(mulberry32(11));
+    // Columns close to one another (z_j = g_0 + 10⁻⁴·g_j): condition ~10⁴, where one Cholesky pass leaves
+    // ~10⁻⁸ of non-orthogonality.
+    const g = Float64Array.from({ length: n * m }, rand);
+    const z = Float64Array.from({ length: n * m }, (_, i) => (i % m === 0 ? g[i] : g[i - (i % m)] + 1e-4 * g[i]));
+    const dependent = z.slice();
+    for (let i = 0; i < n; i++) dependent[i * m + 5] = dependent[i * m + 2]; // column 5 = column 2
+    // Condition ~10⁹: past CholeskyQR2's reach (its Gram matrix loses the small directions), so Gram–Schmidt.
+    const nearlyDependent = Float64Array.from({ length: n * m }, (_, i) => (i % m === 0 ? g[i] : g[i - (i % m)] + 1e-9 * g[i]));
+    for (const [input, independent] of [[z, true], [dependent, false], [nearlyDependent, true]] as const) {
+      const q = await orthonormalizedColumns(input.slice(), n, m, be);
+      for (let a = 0; a < m; a++) {
+        if (!independent && a === 5) continue; // Gram–Schmidt leaves a dependent column's remainder
+        for (let b = 0; b < m; b++) {
+          if (!independent && b === 5) continue;
+          let dot = 0;
+          for (let i = 0; i < n; i++) dot += q[i * m + a] * q[i * m + b];
+          expect(Math.abs(dot - (a === b ? 1 : 0))).toBeLessThan(1e-13);
+        }
+      }
+      // Same span, same orientation: column a of z has a positive component along q_a and none past it.
+      for (let a = 0; a < m; a++) {
+        for (let b = a; b < m; b++) {
+          let dot = 0;
+          for (let i = 0; i < n; i++) dot += q[i * m + b] * input[i * m + a];
+          if (b === a) expect(dot).toBeGreaterThan(0);
+          else if (independent || (a !== 5 && b !== 5)) expect(Math.abs(dot)).toBeLessThan(1e-12);
+        }
+      }
+    }
     await be.dispose();
   });
 });

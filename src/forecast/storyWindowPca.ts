@@ -15,7 +15,7 @@
 import type { ComputeBackend } from "../backend/types.js";
 import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
-import { orthonormalizeColumns, SUBSPACE_ITERATIONS, topEigenExact } from "./windowPca.js";
+import { orthonormalizedColumns, SUBSPACE_ITERATIONS, topEigenExact } from "./windowPca.js";
 
 export interface StoryWindowPcaOptions {
   /** Word offsets of the window (forecastOffsets(d, 7), or [0] for the current word alone). */
@@ -101,8 +101,7 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
   };
 
   const rand = gaussian(mulberry32((options.seed ?? 0) + 29));
-  let q = Float64Array.from({ length: D * m }, rand);
-  orthonormalizeColumns(q, D, m);
+  let q = await orthonormalizedColumns(Float64Array.from({ length: D * m }, rand), D, m, backend);
   const maxIterations = options.maxIterations ?? SUBSPACE_ITERATIONS;
   const tolerance = options.tolerance ?? 1e-11;
   let ritz: ReturnType<typeof topEigenExact> = { values: new Float64Array(k), vectors: new Float64Array(k * m) };
@@ -116,8 +115,7 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
     ritz = topEigenExact(transposeTimes(q, cq, D, m), m, k);
     const settled = maxRitzResidual(q, cq, ritz, D, m, k) <= tolerance * Math.abs(ritz.values[0]);
     if (settled || iterations === maxIterations) break;
-    orthonormalizeColumns(cq, D, m);
-    q = cq;
+    q = await orthonormalizedColumns(cq, D, m, backend);
   }
   // Axes = Q·u_j (unit), scores = (window − μ)·axis for every story.
   const axes = new Float64Array(D * k);

@@ -17,9 +17,12 @@ import { trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
 import { concatColumns, type Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
-import { forecastOffsets, windowPcaScores, windowPcaScoresFromGram, wordGram, type WordGram } from "./windowPca.js";
+import { forecastOffsets, windowGram, windowPcaScores, windowPcaScoresFromGram, wordGram, type WordGram } from "./windowPca.js";
 import { argmaxFinite } from "../stats/acrossSubjects.js";
 import { PAPER, paperDistances } from "../config/paper.js";
+
+/** Stories up to this many words share one W × W window Gram matrix per distance across folds (W² float64). */
+const SHARED_WINDOW_GRAM_WORDS = 4096;
 
 /** Futures replaced by random vectors, by shuffled words, or by the words the model generates itself. */
 export type ForecastControl = "none" | "random" | "shuffled" | "generated";
@@ -99,10 +102,15 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
   return withBackends(options.backend, options.ridge?.dtype ?? "float32", async (compute, backend) => {
     const pair = { compute, gram: backend, dispose: async () => {} };
     const gram = await wordGram(features, backend);
-    const windowGram = await controlGram(options.windowFeatures ?? features, control, options.seed ?? 0, gram, options.windowFeatures !== undefined, backend);
+    const windowWords = await controlGram(options.windowFeatures ?? features, control, options.seed ?? 0, gram, options.windowFeatures !== undefined, backend);
     const permutation = control === "shuffled" ? shuffledOrder(W, options.seed ?? 0) : undefined;
-    const generatedWindows = control === "generated" ? new GeneratedWindowGram(windowGram, options.generated!, L, backend) : undefined;
-    const baseScores = await Promise.all(trainWords.map((tw) => windowPcaScores(gram, { offsets: [0], trainWords: tw, nComponents: nComp }, backend)));
+    const generatedWindows = control === "generated" ? new GeneratedWindowGram(windowWords, options.generated!, L, backend) : undefined;
+    // The current words' window is the word itself: its window Gram is K (0 + K[a, b], the same bits).
+    const baseScores = await Promise.all(trainWords.map((tw) => windowPcaScoresFromGram(gram.K, W, { trainWords: tw, nComponents: nComp }, backend)));
+    // One window Gram per distance shared by the folds' PCAs (one pass over K instead of one per fold), in one
+    // buffer reused across distances (designsAt runs one distance at a time), up to 4,096 words (128 MiB);
+    // longer stories gather each fold's columns (windowPcaScores), the same bits either way.
+    const sharedGram = !generatedWindows && W <= SHARED_WINDOW_GRAM_WORDS ? new Float64Array(W * W) : undefined;
     const trDesigner = wordDesigner(onsets, { ...trDesign, tr: options.tr, nTRs: T });
     const toDesign = (parts: Matrix[]) => {
       const { design, droppedWords } = trDesigner(concatColumns(parts));
@@ -124,11 +132,11 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
     const designsAt = async (d: number) => {
       const designs: Matrix[] = [];
       const spaces: Matrix[][] = [];
-      const generatedGram = generatedWindows ? await generatedWindows.at(d) : undefined;
+      const fullGram = generatedWindows ? await generatedWindows.at(d) : sharedGram && windowGram(windowWords, forecastOffsets(d, L), permutation, sharedGram);
       for (const [k, tw] of trainWords.entries()) {
-        const future = generatedGram
-          ? await windowPcaScoresFromGram(generatedGram, W, { trainWords: tw, nComponents: nComp, seed: options.seed }, backend)
-          : await windowPcaScores(windowGram, { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed }, backend);
+        const future = fullGram
+          ? await windowPcaScoresFromGram(fullGram, W, { trainWords: tw, nComponents: nComp, seed: options.seed }, backend)
+          : await windowPcaScores(windowWords, { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed }, backend);
         if (banded) spaces.push([baseDesigns[k].design, toDesign([future]).design]);
         else designs.push(toDesign([baseScores[k], future]).design);
       }

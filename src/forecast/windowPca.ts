@@ -12,6 +12,7 @@
 import type { ComputeBackend } from "../backend/types.js";
 import { createBackend } from "../backend/index.js";
 import type { Matrix } from "../linalg/dense.js";
+import { cholesky } from "../linalg/cholesky.js";
 import { eigh } from "../linalg/eigh.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 
@@ -41,6 +42,13 @@ export function forecastOffsets(d: number, length = 7): number[] {
   return Array.from({ length }, (_, i) => d - length + 1 + i);
 }
 
+/**
+ * How the top eigenvectors of the training windows' Gram matrix are found: "exact" (full eigendecomposition),
+ * "subspace" (block subspace iteration, a fixed 12 iterations with 12 extra vectors), or "auto" (default:
+ * exact up to 600 training words).
+ */
+export type WindowPcaSolver = "auto" | "exact" | "subspace";
+
 export interface WindowPcaOptions {
   offsets: number[];
   trainWords: Int32Array;
@@ -48,24 +56,48 @@ export interface WindowPcaOptions {
   /** Words read through a permutation (the shuffled-future control): window(n) uses words π(n+o). */
   permutation?: Int32Array;
   seed?: number;
+  solver?: WindowPcaSolver;
 }
 
 const EXACT_LIMIT = 600;
 
 /** PCA scores (W × nComponents) of every word's window, fitted on the training words' windows. */
 export async function windowPcaScores(gram: WordGram, options: WindowPcaOptions, backend: ComputeBackend): Promise<Matrix> {
-  const { K, W } = gram;
+  const { W } = gram;
   const tr = options.trainWords;
   const T = tr.length;
   if (T < 2) throw new Error(`window PCA needs at least 2 training words, got ${T}`);
-  const perm = options.permutation;
-  const at = (i: number) => (perm ? perm[i] : i);
-  // Gw(a, b) for every word a and training word b, offset by offset (the order of the sums is fixed).
+  // Gw(a, b) for every word a and training word b.
   const G = new Float64Array(W * T);
-  const column = new Int32Array(T); // K's column of training word j at this offset, −1 past the story's ends
-  for (const o of options.offsets) {
+  addWindowGram(gram, options.offsets, options.permutation, tr, G);
+  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0, options.solver);
+}
+
+/**
+ * The full W × W window Gram matrix Gw(a, b) = Σ_o K[π(a+o), π(b+o)] at these offsets, for several PCAs of
+ * one distance (the folds' training sets): one pass over K instead of one per fold. Its columns hold the
+ * same sums, in the same order, as windowPcaScores forms for each training word, so windowPcaScoresFromGram
+ * on it gives the same bits. `into` (W × W) receives it instead of a new array.
+ */
+export function windowGram(gram: WordGram, offsets: number[], permutation?: Int32Array, into?: Float64Array): Float64Array {
+  const W = gram.W;
+  const out = into ?? new Float64Array(W * W);
+  if (out.length !== W * W) throw new Error(`windowGram: output of ${out.length} for ${W} × ${W} windows`);
+  out.fill(0);
+  addWindowGram(gram, offsets, permutation, undefined, out);
+  return out;
+}
+
+/** G[a, j] += Σ_o K[π(a+o), π(b_j+o)] over the columns b_j (every word when `columns` is undefined). */
+function addWindowGram(gram: WordGram, offsets: number[], permutation: Int32Array | undefined, columns: Int32Array | undefined, G: Float64Array): void {
+  const { K, W } = gram;
+  const T = columns ? columns.length : W;
+  const at = (i: number) => (permutation ? permutation[i] : i);
+  const column = new Int32Array(T); // K's column of column j at this offset, −1 past the story's ends
+  // Offset by offset, so every entry sums its terms in the offsets' order (the order is part of the result).
+  for (const o of offsets) {
     for (let j = 0; j < T; j++) {
-      const bo = tr[j] + o;
+      const bo = (columns ? columns[j] : j) + o;
       column[j] = bo >= 0 && bo < W ? at(bo) : -1;
     }
     for (let a = 0; a < W; a++) {
@@ -79,7 +111,6 @@ export async function windowPcaScores(gram: WordGram, options: WindowPcaOptions,
       }
     }
   }
-  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0);
 }
 
 /**
@@ -92,12 +123,25 @@ export async function windowPcaScoresFromGram(Gw: Float64Array, W: number, optio
   if (tr.length < 2) throw new Error(`window PCA needs at least 2 training words, got ${tr.length}`);
   const T = tr.length;
   const G = new Float64Array(W * T);
-  for (let a = 0; a < W; a++) for (let j = 0; j < T; j++) G[a * T + j] = Gw[a * W + tr[j]];
-  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0);
+  // Training words come in runs of consecutive words (contiguous folds): copy each run's slice of a row.
+  const runs: number[] = [];
+  for (let j = 0; j < T; ) {
+    let e = j + 1;
+    while (e < T && tr[e] === tr[e - 1] + 1) e++;
+    runs.push(j, e);
+    j = e;
+  }
+  for (let a = 0; a < W; a++) {
+    for (let r = 0; r < runs.length; r += 2) {
+      const j = runs[r];
+      G.set(Gw.subarray(a * W + tr[j], a * W + tr[j] + runs[r + 1] - j), a * T + j);
+    }
+  }
+  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0, options.solver);
 }
 
 /** G = Gram of every window with the training windows (W × T, overwritten): centred, eigendecomposed, projected. */
-async function pcaScoresFromGramColumns(G: Float64Array, W: number, tr: Int32Array, nComponents: number, backend: ComputeBackend, seed: number): Promise<Matrix> {
+async function pcaScoresFromGramColumns(G: Float64Array, W: number, tr: Int32Array, nComponents: number, backend: ComputeBackend, seed: number, solver: WindowPcaSolver = "auto"): Promise<Matrix> {
   const T = tr.length;
   // Centre on the training windows' mean: Gc = G − rowMean − colMean + grand.
   const rowMean = new Float64Array(W);
@@ -112,7 +156,8 @@ async function pcaScoresFromGramColumns(G: Float64Array, W: number, tr: Int32Arr
   const C = new Float64Array(T * T);
   for (let i = 0; i < T; i++) C.set(G.subarray(tr[i] * T, tr[i] * T + T), i * T);
   const k = Math.min(nComponents, T - 1);
-  const { values, vectors } = T <= EXACT_LIMIT ? topEigenExact(C, T, k) : await topEigenSubspace(C, T, k, backend, seed);
+  const exact = solver === "exact" || (solver === "auto" && T <= EXACT_LIMIT);
+  const { values, vectors } = exact ? topEigenExact(C, T, k) : await topEigenSubspace(C, T, k, backend, seed);
   // scores = Gc(all, tr) · u_j / √λ_j
   const comps = { rows: T, cols: nComponents, data: new Float64Array(T * nComponents) };
   const top = values[0] > 0 ? values[0] : 1;
@@ -143,17 +188,30 @@ export function topEigenExact(C: Float64Array, n: number, k: number): { values: 
  */
 export const SUBSPACE_ITERATIONS = 12;
 
+/** Starting bases drawn lately, by size and seed: a sweep's folds and distances start from the same few. */
+const startingBases = new Map<string, Float64Array>();
+
+/** The seeded random n × m starting basis of the subspace iteration, orthonormalised (a copy). */
+async function startingBasis(n: number, m: number, seed: number, backend: ComputeBackend): Promise<Float64Array> {
+  const key = `${n} ${m} ${seed} ${backend.dtype}`;
+  let q = startingBases.get(key);
+  if (!q) {
+    const rand = gaussian(mulberry32(seed + 17));
+    q = await orthonormalizedColumns(Float64Array.from({ length: n * m }, rand), n, m, backend);
+    if (startingBases.size >= 16) startingBases.delete(startingBases.keys().next().value!);
+    startingBases.set(key, q);
+  }
+  return q.slice();
+}
+
 /** Block subspace iteration with Rayleigh–Ritz (products on the backend), for large training sets. */
 async function topEigenSubspace(C: Float64Array, n: number, k: number, backend: ComputeBackend, seed: number) {
   const m = Math.min(n, k + 12);
-  const rand = gaussian(mulberry32(seed + 17));
-  let Q = { rows: n, cols: m, data: Float64Array.from({ length: n * m }, rand) };
-  orthonormalizeColumns(Q.data, n, m);
+  let Q = { rows: n, cols: m, data: await startingBasis(n, m, seed, backend) };
   const Cm = { rows: n, cols: n, data: C };
-  for (let it = 0; it < 12; it++) {
+  for (let it = 0; it < SUBSPACE_ITERATIONS; it++) {
     const Z = await backend.matmul(Cm, Q);
-    Q = { rows: n, cols: m, data: Float64Array.from(Z.data) };
-    orthonormalizeColumns(Q.data, n, m);
+    Q = { rows: n, cols: m, data: await orthonormalizedColumns(Float64Array.from(Z.data), n, m, backend) };
   }
   const CQ = await backend.matmul(Cm, Q);
   const B = await backend.matmul(Q, { rows: n, cols: m, data: Float64Array.from(CQ.data) }, true);
@@ -167,6 +225,47 @@ async function topEigenSubspace(C: Float64Array, n: number, k: number, backend: 
     }
   }
   return { values: small.values, vectors };
+}
+
+/**
+ * An orthonormal basis of the m columns of a row-major n × m matrix (the same columns' span, as Q of
+ * z = Q·R with R's diagonal positive): CholeskyQR2 (Fukaya et al. 2014), i.e. twice R = chol(zᵀz),
+ * z ← z·R⁻¹, with both products on the backend — Gram–Schmidt in JavaScript held each window PCA at
+ * ~1 GFLOP/s (60 of its 70 ms). The first pass leaves an orthogonality error ~ε·cond(z)², which the second
+ * removes while cond(z) < 10⁶; past that (a pivot under 10⁻¹² of the largest diagonal, e.g. fewer
+ * independent columns than m) the columns go through Gram–Schmidt instead. `z` may be overwritten.
+ */
+export async function orthonormalizedColumns(z: Float64Array, n: number, m: number, backend: ComputeBackend): Promise<Float64Array> {
+  let q = z;
+  for (let pass = 0; pass < 2; pass++) {
+    const qm = { rows: n, cols: m, data: q };
+    const rInv = upperInverseOfCholesky((await backend.matmul(qm, qm, true)).data, m);
+    if (!rInv) {
+      orthonormalizeColumns(z, n, m);
+      return z;
+    }
+    q = Float64Array.from((await backend.matmul(qm, { rows: m, cols: m, data: rInv })).data);
+  }
+  return q;
+}
+
+/** R⁻¹ (m × m, upper triangular) for s = RᵀR, or null when a pivot is under 10⁻¹² of s's largest diagonal. */
+function upperInverseOfCholesky(s: ArrayLike<number>, m: number): Float64Array | null {
+  let top = 0;
+  for (let i = 0; i < m; i++) top = Math.max(top, s[i * m + i]);
+  const l = top > 0 ? cholesky(s, m) : null; // s = L·Lᵀ, R = Lᵀ
+  if (!l) return null;
+  for (let i = 0; i < m; i++) if (!(l[i * m + i] ** 2 > 1e-12 * top)) return null;
+  // L⁻¹ by forward substitution, column by column; R⁻¹ = (L⁻¹)ᵀ.
+  const inv = new Float64Array(m * m); // row-major R⁻¹: inv[k, i] = (L⁻¹)[i, k]
+  for (let k = 0; k < m; k++) {
+    for (let i = k; i < m; i++) {
+      let v = i === k ? 1 : 0;
+      for (let j = k; j < i; j++) v -= l[i * m + j] * inv[k * m + j];
+      inv[k * m + i] = v / l[i * m + i];
+    }
+  }
+  return inv;
 }
 
 /** Modified Gram–Schmidt, twice, on the m columns of a row-major n × m matrix, in place. */
