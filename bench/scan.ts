@@ -55,7 +55,7 @@ async function ensureDataset(): Promise<void> {
 async function scanChild(): Promise<void> {
   const { parseRunConfig } = await import("../src/pipeline/config.js");
   const { runPipeline } = await import("../src/pipeline/run.js");
-  const { loadSubjectResult } = await import("../src/pipeline/subject.js");
+  const { loadSubjectResult } = await import("../src/pipeline/scanStore.js");
   const { contiguousFolds } = await import("../src/encoding/ridge/folds.js");
   const { DEFAULT_ALPHAS } = await import("../src/encoding/ridge/alphas.js");
   const outDir = join(WORK, "out");

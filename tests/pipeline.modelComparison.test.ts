@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseRunConfig } from "../src/pipeline/config.js";
 import { bestLayerPerRegion } from "../src/pipeline/bestLayer.js";
 import { compareBrainScores } from "../src/pipeline/modelComparison.js";
-import type { SubjectResult } from "../src/pipeline/subject.js";
+import type { SubjectResult } from "../src/pipeline/scanStore.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 
 const regions = ["L_a", "L_b", "R_a"];

@@ -12,7 +12,7 @@ import { mergeResults, runPipeline } from "../src/pipeline/run.js";
 import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
 import { readGifti } from "../src/fmri/formats/gifti.js";
 import { groupForecastPeaks } from "../src/forecast/group.js";
-import { loadSubjectResult, vertexForecast } from "../src/pipeline/subject.js";
+import { loadSubjectResult, vertexForecast } from "../src/pipeline/scanStore.js";
 
 import { readCsvRows } from "./helpers/csv.js";
 
@@ -249,6 +249,12 @@ describe("volume runs", () => {
     expect(Number.isFinite(map.data[1])).toBe(true);
     // Group maps average by voxel position: recompute from each subject's stored scores and mask.
     const stored = ["sub-001", "sub-002"].map((s) => loadSubjectResult(join(root, "results", "vol", "subjects", "pieman", `${s}_task-pieman.safetensors`))!);
+    // Each scan stores its columns' regions (the group stage reads them instead of the label volume).
+    for (const r of stored) {
+      if (r.layout.kind !== "volume") throw new Error("expected a volume result");
+      const names = Array.from(r.layout.maskIndices, (voxel) => (voxel < 40 ? "label_1" : voxel < 90 ? "label_2" : undefined));
+      expect(Array.from(r.regionLabels, (q) => (q >= 0 ? r.regions[q] : undefined))).toEqual(names);
+    }
     const sum = new Float64Array(nVox);
     const n = new Int32Array(nVox);
     for (const r of stored) {

@@ -5,7 +5,7 @@
  * console, the layer figure, the tables and the maps.
  */
 import { argmaxFinite, finiteMean } from "../stats/acrossSubjects.js";
-import type { SubjectResult } from "./subject.js";
+import type { SubjectResult } from "./scanStore.js";
 
 export interface BestLayer {
   /** Index into `layers`; −1 when no layer has a finite mean. */

@@ -14,7 +14,7 @@ import { noiseCeiling } from "./group/noiseCeiling.js";
 import { powerSummary, type TestFamily } from "./group/power.js";
 import { forecastTestLabel } from "../forecast/group.js";
 import type { ScanStatus } from "./scanStatus.js";
-import type { SubjectResult } from "./subject.js";
+import type { SubjectResult } from "./scanStore.js";
 
 export interface GroupOutputs {
   files: string[];

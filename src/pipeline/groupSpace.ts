@@ -5,7 +5,7 @@
  * each subject's columns are placed at their voxel position, and every voxel counts the subjects that
  * cover it. Scans on different grids (shape or affine) are refused — resample them first.
  */
-import type { Layout, SubjectResult } from "./subject.js";
+import type { Layout, SubjectResult } from "./scanStore.js";
 
 export interface GroupSpace {
   layout: Layout;
@@ -13,6 +13,8 @@ export interface GroupSpace {
   V: number;
   /** Per group column: the number of scans whose columns include it. */
   counts: Int32Array;
+  /** Per group column: its region's index in the scans' region list (stored with each scan), −1 for none. */
+  regionLabels: Int32Array;
   /** A subject's [blocks × its columns] values in group columns [blocks × V], NaN where it has no data. */
   expand(r: SubjectResult, values: Float32Array, blocks: number): Float32Array;
 }
@@ -29,7 +31,7 @@ export function groupSpace(results: SubjectResult[]): GroupSpace {
       const l = r.layout as { L: number; R: number };
       if (l.L !== L || l.R !== R) throw new Error(`group stage: ${r.key} has ${l.L} + ${l.R} vertices, ${first.key} ${L} + ${R}; every scan must be on the same surface space`);
     }
-    return { layout: first.layout, V: L + R, counts: new Int32Array(L + R).fill(results.length), expand: (_r, values) => values };
+    return { layout: first.layout, V: L + R, counts: new Int32Array(L + R).fill(results.length), regionLabels: first.regionLabels, expand: (_r, values) => values };
   }
   const grid = first.layout;
   for (const r of results) {
@@ -58,5 +60,11 @@ export function groupSpace(results: SubjectResult[]): GroupSpace {
     for (let b = 0; b < blocks; b++) for (let k = 0; k < n; k++) out[b * V + column[mask[k]]] = values[b * n + k];
     return out;
   };
-  return { layout, V, counts, expand };
+  // Every scan's labels come from one label volume: a voxel takes its region from any scan that covers it.
+  const regionLabels = new Int32Array(V).fill(-1);
+  for (const r of results) {
+    const mask = (r.layout as typeof grid).maskIndices;
+    for (let k = 0; k < mask.length; k++) regionLabels[column[mask[k]]] = r.regionLabels[k];
+  }
+  return { layout, V, counts, regionLabels, expand };
 }

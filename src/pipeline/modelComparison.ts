@@ -11,7 +11,7 @@ import { hex, viridis } from "../report/figures/colormaps.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import { fdrAcrossTargets, finiteMean as mean, wilcoxonGreater } from "../stats/acrossSubjects.js";
 import { bestLayerPerRegion } from "./bestLayer.js";
-import type { SubjectResult } from "./subject.js";
+import type { SubjectResult } from "./scanStore.js";
 
 export interface ScoredModel {
   model: string;

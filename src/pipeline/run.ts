@@ -16,7 +16,8 @@ import { defaultCacheDir } from "../encoding/lm/hub.js";
 import { checkRegions, checkScansFound, resolveRun } from "./preflight.js";
 import { describeScanStatuses, readFailures, scanStatuses } from "./scanStatus.js";
 import { writeTable } from "../report/table.js";
-import { inspectSubjectResult, loadSubjectResult, runSubject, saveSubjectResult, subjectConfigHash, subjectResultPath, type StoryFeatures, type SubjectResult } from "./subject.js";
+import { inspectSubjectResult, loadSubjectResult, saveSubjectResult, subjectConfigHash, subjectResultPath, type SubjectResult } from "./scanStore.js";
+import { runSubject, type StoryFeatures } from "./subject.js";
 
 export interface RunOptions {
   shard?: { index: number; count: number };

@@ -12,7 +12,7 @@ import { writeSvgAsPng } from "../../report/figures/png.js";
 import { writeTable } from "../../report/table.js";
 import type { RunConfig } from "../config.js";
 import { groupSpace } from "../groupSpace.js";
-import type { SubjectResult } from "../subject.js";
+import type { SubjectResult } from "../scanStore.js";
 
 export const hemiOf = (region: string) => (/^[LR]_/.test(region) ? region[0] : null);
 

@@ -8,13 +8,13 @@ import { lineChartSvg } from "../../report/figures/lineChart.js";
 import type { ViewerMap } from "../../report/viewer.js";
 import { bootstrapMeanCi } from "../../stats/tests.js";
 import { forecastTestLabel, groupForecastPeaks, kStarFromMeans } from "../../forecast/group.js";
-import { runParcellation, vertexForecast } from "../subject.js";
+import { vertexForecast } from "../scanStore.js";
 import { finiteMean as mean, meanOverSubjects } from "../../stats/acrossSubjects.js";
 import { hemiOf, type GroupContext } from "./context.js";
 
 /** Writes the forecast outputs (when the run has forecasts); returns the maps for the viewer. */
 export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
-  const { c, results, regions, R, space, layout, surface, nL, V, summary, writeHemiMaps, figure, table } = ctx;
+  const { c, results, regions, R, space, surface, nL, V, summary, writeHemiMaps, figure, table } = ctx;
   const extraViewerMaps: ViewerMap[] = [];
   const f = c.forecast;
   const withForecast = results.filter((r) => r.forecast);
@@ -60,9 +60,8 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
     const significant = peakRows.filter((r) => r.significant).length;
     summary.push(`forecast: ${significant} of ${R} regions with ${forecastTestLabel(f.dTest, f.dRef)} (one-sided Wilcoxon, FDR < ${c.statistics.alpha}) and a positive peak; their d*: ${peakRows.filter((r) => r.significant).map((r) => `${r.region} ${r.d_star}`).join(", ") || "none"}`);
     // Maps of d* and k* (region-painted; NaN where not significant).
-    const parc = runParcellation(c, layout);
     const paint = (values: (number | null)[]) =>
-      Float32Array.from(parc.labels, (q) => (q >= 0 && peakRows[q].significant && values[q] !== null ? Number(values[q]) : NaN));
+      Float32Array.from(space.regionLabels, (q) => (q >= 0 && peakRows[q].significant && values[q] !== null ? Number(values[q]) : NaN));
     const dMap = paint(dStar);
     const kMap = paint(kStar);
     writeHemiMaps("forecast_dstar", dMap);

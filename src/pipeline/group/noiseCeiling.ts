@@ -3,7 +3,7 @@ import { brainScore } from "../../encoding/ridge/crossValidate.js";
 import type { Matrix } from "../../linalg/dense.js";
 import type { Row } from "../../report/csv.js";
 import type { RunConfig } from "../config.js";
-import type { SubjectResult } from "../subject.js";
+import type { SubjectResult } from "../scanStore.js";
 import { hemiOf } from "./context.js";
 
 /** Each subject predicted from the mean region BOLD of the other subjects who heard the same story. */
