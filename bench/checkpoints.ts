@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { byteLevelBpeJson } from "../src/encoding/lm/tokenizer.js";
+import { byteLevelBpeJson } from "../src/lm/tokenizer.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 
 const require = createRequire(import.meta.url);

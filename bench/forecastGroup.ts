@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { groupForecastPeaks } from "../src/forecast/group.js";
+import { groupForecastPeaks } from "../src/stats/forecastPeaks.js";
 import { readNpy, writeNpy } from "../src/io/npy.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 

@@ -8,12 +8,12 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readGpt2Config } from "../src/encoding/lm/config.js";
-import { Gpt2Runtime } from "../src/encoding/lm/modelingGpt2.js";
-import { writeTinyGpt2 } from "../src/encoding/lm/tinyCheckpoint.js";
-import { loadGpt2Tokenizer } from "../src/encoding/lm/tokenizer.js";
-import { loadGpt2Weights } from "../src/encoding/lm/weights.js";
-import { wordStates } from "../src/encoding/lm/wordStates.js";
+import { readGpt2Config } from "../src/lm/config.js";
+import { Gpt2Runtime } from "../src/lm/modelingGpt2.js";
+import { writeTinyGpt2 } from "../src/lm/tinyCheckpoint.js";
+import { loadGpt2Tokenizer } from "../src/lm/tokenizer.js";
+import { loadGpt2Weights } from "../src/lm/weights.js";
+import { wordStates } from "../src/lm/wordStates.js";
 import { readWords } from "../src/stimuli/readers.js";
 
 const require = createRequire(import.meta.url);

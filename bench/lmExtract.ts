@@ -33,8 +33,8 @@ export async function benchLmExtract(options: { shapes?: string[] } = {}): Promi
 }
 
 async function extractChild(dir: string): Promise<void> {
-  const { extractWordFeatures } = await import("../src/encoding/lm/extract.js");
-  const { readModelInfo } = await import("../src/encoding/lm/architectures.js");
+  const { extractWordFeatures } = await import("../src/lm/extract.js");
+  const { readModelInfo } = await import("../src/lm/architectures.js");
   const { readWords } = await import("../src/stimuli/readers.js");
   const info = readModelInfo(dir);
   const events = readWords(join(dirname(fileURLToPath(import.meta.url)), "..", "data", "narratives", "align", "pieman", "align.csv"));

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeTinyGpt2 } from "../src/encoding/lm/tinyCheckpoint.js";
+import { writeTinyGpt2 } from "../src/lm/tinyCheckpoint.js";
 
 const require = createRequire(import.meta.url);
 const SHAPES = { "gpt2-large": { nLayer: 36, nHead: 20, nEmbd: 1280 }, "gpt2-medium": { nLayer: 24, nHead: 16, nEmbd: 1024 } } as const;
@@ -32,7 +32,7 @@ export async function benchLmLarge(options: { shape?: keyof typeof SHAPES; dir?:
 }
 
 async function child(dir: string, windows: number): Promise<void> {
-  const { createLanguageModel, readModelInfo } = await import("../src/encoding/lm/architectures.js");
+  const { createLanguageModel, readModelInfo } = await import("../src/lm/architectures.js");
   const info = readModelInfo(dir);
   let t = performance.now();
   const runtime = await createLanguageModel(dir, { layers: [0, Math.floor(info.nLayer / 2), info.nLayer] });

@@ -3,8 +3,8 @@
  * (fsaverage6, both hemispheres), 10 alphas, 5 outer folds. Prints JSON per alpha-selection mode:
  * seconds, achieved GFLOP/s (from the dominant products' operation count) and peak RSS.
  */
-import { brainScore } from "../src/encoding/ridge/crossValidate.js";
-import type { AlphaSelection } from "../src/encoding/ridge/criteria.js";
+import { brainScore } from "../src/ridge/crossValidate.js";
+import type { AlphaSelection } from "../src/ridge/criteria.js";
 import type { DType, Matrix } from "../src/linalg/dense.js";
 import { mulberry32, gaussian } from "../src/linalg/random.js";
 

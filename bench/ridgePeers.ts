@@ -63,7 +63,7 @@ function ourChild(runtime: string): { args: string[]; runtime: string } {
   const root = resolve(HERE, "..");
   const out = join(root, ".cache", "bench-compiled");
   rmSync(out, { recursive: true, force: true });
-  const worker = join(root, "src/encoding/ridge/foldWorker.ts");
+  const worker = join(root, "src/ridge/foldWorker.ts");
   const flags = ["--ignoreConfig", "--outDir", out, "--rootDir", root, "--module", "NodeNext", "--moduleResolution", "NodeNext", "--target", "ES2022", "--skipLibCheck", "--types", "node"];
   const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), ...flags, child, worker], { encoding: "utf8" });
   if (tsc.status !== 0) throw new Error(`ridge-peers: compiling the solver failed: ${(tsc.stdout + tsc.stderr).trim().split("\n")[0]}`);

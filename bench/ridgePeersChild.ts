@@ -3,8 +3,8 @@
  * ridgePeersChild.ts X.npy Y.npy V MODE OUT_R.npy ALPHAS_JSON. Prints one JSON line (seconds of brainScore
  * alone, peak RSS, the solver's form).
  */
-import { brainScore } from "../src/encoding/ridge/crossValidate.js";
-import type { AlphaSelection } from "../src/encoding/ridge/criteria.js";
+import { brainScore } from "../src/ridge/crossValidate.js";
+import type { AlphaSelection } from "../src/ridge/criteria.js";
 import { takeColumns } from "../src/linalg/dense.js";
 import { readNpy, writeNpy } from "../src/io/npy.js";
 

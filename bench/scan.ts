@@ -56,8 +56,8 @@ async function scanChild(): Promise<void> {
   const { parseRunConfig } = await import("../src/pipeline/config.js");
   const { runPipeline } = await import("../src/pipeline/run.js");
   const { loadSubjectResult } = await import("../src/pipeline/scanStore.js");
-  const { contiguousFolds } = await import("../src/encoding/ridge/folds.js");
-  const { DEFAULT_ALPHAS } = await import("../src/encoding/ridge/alphas.js");
+  const { contiguousFolds } = await import("../src/ridge/folds.js");
+  const { DEFAULT_ALPHAS } = await import("../src/ridge/alphas.js");
   const outDir = join(WORK, "out");
   const cacheDir = join(WORK, "cache-run");
   // A first scan: its story's features are computed, not read from an earlier run's cache.

@@ -4,26 +4,26 @@
  * `/lm`, `/fmri`, `/forecast`, `/stats`, `/finetune`, `/report`, `/pipeline` — e.g. the training internals
  * (`Tape`, `adamWStep`) only under `brainscore/finetune`.
  */
-export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./encoding/ridge/crossValidate.js";
-export { brainScoreInBlocks, brainScoreMemory, type BrainScoreShape } from "./encoding/ridge/targetBlocks.js";
-export { bootstrapRidge, HUTH_ALPHAS, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "./encoding/ridge/bootstrapRidge.js";
-export { Ridge, RidgeCV, type RidgeCVOptions, type RidgeOptions } from "./encoding/ridge/estimator.js";
-export { BandedRidgeCV, type BandedRidgeCVOptions } from "./encoding/ridge/bandedRidge.js";
-export { bandedBrainScore, type BandedBrainScoreOptions, type BandedBrainScoreResult } from "./encoding/ridge/bandedBrainScore.js";
-export { pearsonScore, r2Score, r2ScoreSplit, SCORING_NAMES, type Scorer, type Scoring, type ScoringName } from "./encoding/ridge/scoring.js";
-export { contiguousFolds, groupFolds, foldIds, resolveFolds, type CrossValidation, type Fold } from "./encoding/ridge/folds.js";
-export { DEFAULT_ALPHAS, logspace, parseAlphas } from "./encoding/ridge/alphas.js";
-export { ALPHA_SELECTIONS, type AlphaSelection } from "./encoding/ridge/criteria.js";
+export { brainScore, type BrainScoreOptions, type BrainScoreResult } from "./ridge/crossValidate.js";
+export { brainScoreInBlocks, brainScoreMemory, type BrainScoreShape } from "./ridge/targetBlocks.js";
+export { bootstrapRidge, HUTH_ALPHAS, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "./ridge/bootstrapRidge.js";
+export { Ridge, RidgeCV, type RidgeCVOptions, type RidgeOptions } from "./ridge/estimator.js";
+export { BandedRidgeCV, type BandedRidgeCVOptions } from "./ridge/bandedRidge.js";
+export { bandedBrainScore, type BandedBrainScoreOptions, type BandedBrainScoreResult } from "./ridge/bandedBrainScore.js";
+export { pearsonScore, r2Score, r2ScoreSplit, SCORING_NAMES, type Scorer, type Scoring, type ScoringName } from "./ridge/scoring.js";
+export { contiguousFolds, groupFolds, foldIds, resolveFolds, type CrossValidation, type Fold } from "./ridge/folds.js";
+export { DEFAULT_ALPHAS, logspace, parseAlphas } from "./ridge/alphas.js";
+export { ALPHA_SELECTIONS, type AlphaSelection } from "./ridge/criteria.js";
 export { createBackend, withBackends, JsBackend, OrtBackend, type BackendName, type BackendSpec, type ComputeBackend } from "./backend/index.js";
 export { readNpy, writeNpy, parseNpy } from "./io/npy.js";
 export { readSafetensors, writeSafetensors, parseSafetensors } from "./io/safetensors.js";
 export { loadMatrix } from "./io/arrays.js";
 export { locateMatrix, readColumns, type MatrixLocation } from "./io/arrayBlocks.js";
 export type { DType, Matrix } from "./linalg/dense.js";
-export { extractWordFeatures, type ExtractOptions, type WordFeatures } from "./encoding/lm/extract.js";
-export { resolveCheckpoint, resolveModel } from "./encoding/lm/hub.js";
-export { createLanguageModel, readModelInfo, SUPPORTED_MODEL_TYPES, type ModelInfo, type ModelType } from "./encoding/lm/architectures.js";
-export type { LanguageModelRuntime, ForwardResult } from "./encoding/lm/runtime.js";
+export { extractWordFeatures, type ExtractOptions, type WordFeatures } from "./lm/extract.js";
+export { resolveCheckpoint, resolveModel } from "./lm/hub.js";
+export { createLanguageModel, readModelInfo, SUPPORTED_MODEL_TYPES, type ModelInfo, type ModelType } from "./lm/architectures.js";
+export type { LanguageModelRuntime, ForwardResult } from "./lm/runtime.js";
 export { readWords } from "./stimuli/readers.js";
 export type { WordEvents } from "./stimuli/words.js";
 export { readNifti, writeNifti } from "./fmri/formats/nifti.js";
@@ -50,8 +50,8 @@ export { parcellationFromAnnot, parcellationFromGiftiLabels, parcellationFromLab
 export { forecastSweep, peakDistances, type ForecastSweepOptions, type ForecastSweepResult } from "./forecast/sweep.js";
 export { PAPER, paperDistances, paperDistances as defaultDistances, atPaperDepth } from "./config/paper.js";
 export { storyForecastSweep, type ForecastStory, type StoryForecastOptions, type StoryForecastResult } from "./forecast/storySweep.js";
-export { groupForecastPeaks, forecastDepth } from "./forecast/group.js";
-export { syntaxSemantics } from "./forecast/decomposition.js";
+export { groupForecastPeaks, forecastDepth } from "./stats/forecastPeaks.js";
+export { syntaxSemantics } from "./lm/decomposition.js";
 export { wilcoxon, pearsonr, fdrBh, bootstrapMeanCi } from "./stats/tests.js";
 export { parseRunConfig, readRunConfig, type RunConfig } from "./pipeline/config.js";
 export { runPipeline, mergeResults, type RunReport } from "./pipeline/run.js";

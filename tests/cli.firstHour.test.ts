@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
-import { resolveCheckpoint } from "../src/encoding/lm/hub.js";
+import { resolveCheckpoint } from "../src/lm/hub.js";
 import { writeNpy } from "../src/io/npy.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { captureConsole } from "./helpers/console.js";

@@ -87,7 +87,7 @@ describe("brainscore fit --save-model / predict", () => {
     const predPath = join(dir, "predB.safetensors");
     expect(await main(["predict", "--model", modelPath, "--x", join(dir, "XB.npy"), "--y", join(dir, "YB.npy"), "--out", predPath])).toBe(0);
     expect(out.join("\n")).toMatch(/predicted 60 samples × 400 targets; pearson mean 0\.\d+ over 400 targets/);
-    const { RidgeCV } = await import("../src/encoding/ridge/estimator.js");
+    const { RidgeCV } = await import("../src/ridge/estimator.js");
     const model = await new RidgeCV({ alphas: t.get("alphas")!.data as Float64Array, dtype: "float64" }).fit(
       { rows: 180, cols: 30, data: X.slice(0, 180 * 30) },
       { rows: 180, cols: 400, data: Y.slice(0, 180 * 400) },

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
-import { brainScoreMemory } from "../src/encoding/ridge/targetBlocks.js";
+import { brainScoreMemory } from "../src/ridge/targetBlocks.js";
 import { locateMatrix, readColumns } from "../src/io/arrayBlocks.js";
 import { encodeNpy, writeNpy } from "../src/io/npy.js";
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.js";

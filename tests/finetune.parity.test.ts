@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readGpt2Config } from "../src/encoding/lm/config.js";
-import { loadGpt2Weights } from "../src/encoding/lm/weights.js";
-import { Gpt2Runtime } from "../src/encoding/lm/modelingGpt2.js";
+import { readGpt2Config } from "../src/lm/config.js";
+import { loadGpt2Weights } from "../src/lm/weights.js";
+import { Gpt2Runtime } from "../src/lm/modelingGpt2.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { adamWState, adamWStep, clipGradients } from "../src/finetune/adamw.js";
 import { gpt2ParameterShapes } from "../src/finetune/gpt2TrainingGraph.js";

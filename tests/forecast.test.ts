@@ -260,7 +260,7 @@ describe("group-level forecast maps", () => {
     droppedWords: 0,
   });
   it("keeps d* only where F(8) − F(0) is FDR-significant across subjects", async () => {
-    const { groupForecastPeaks } = await import("../src/forecast/group.js");
+    const { groupForecastPeaks } = await import("../src/stats/forecastPeaks.js");
     const rand = gaussian(mulberry32(9));
     const subjects = Array.from({ length: 20 }, () =>
       fake(
@@ -276,7 +276,7 @@ describe("group-level forecast maps", () => {
     expect(() => groupForecastPeaks(subjects, { dTest: 9 })).toThrow(/must include d = 9/);
   });
   it("with dRef null tests F(dTest) > 0: a forecast as strong at d = 0 as at d = 8 passes it, and fails F(8) > F(0)", async () => {
-    const { groupForecastPeaks, forecastTestLabel } = await import("../src/forecast/group.js");
+    const { groupForecastPeaks, forecastTestLabel } = await import("../src/stats/forecastPeaks.js");
     const rand = gaussian(mulberry32(4));
     // Target 0: F ≈ 0.04 at every distance (a short-range forecast the FIR delays partly hold); target 1: noise.
     const subjects = Array.from({ length: 16 }, () => fake([0, 4, 8].map(() => [0.04 + 0.01 * rand(), 0.01 * rand()]), [0, 4, 8]));
@@ -288,7 +288,7 @@ describe("group-level forecast maps", () => {
     expect(forecastTestLabel(8, 0)).toBe("F(8) > F(0)");
   });
   it("finds the forecast depth k* per target", async () => {
-    const { forecastDepth } = await import("../src/forecast/group.js");
+    const { forecastDepth } = await import("../src/stats/forecastPeaks.js");
     const byLayer = new Map([
       [4, [fake([[0.1, 0.0]], [8])]],
       [8, [fake([[0.05, 0.2]], [8])]],

@@ -5,7 +5,7 @@
  * correlations per alpha, chosen alphas, refitted weights and test correlations.
  */
 import { describe, expect, it } from "vitest";
-import { bootstrapRidge } from "../src/encoding/ridge/bootstrapRidge.js";
+import { bootstrapRidge } from "../src/ridge/bootstrapRidge.js";
 import { lanczosDownsample } from "../src/fmri/design/lanczos.js";
 import { lanczosStoryDesign } from "../src/fmri/design/storyDesign.js";
 import type { Matrix } from "../src/linalg/dense.js";

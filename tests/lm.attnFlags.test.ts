@@ -7,9 +7,9 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { extractWordFeatures } from "../src/encoding/lm/extract.js";
+import { extractWordFeatures } from "../src/lm/extract.js";
 import { readSafetensors, writeSafetensors, type TensorInput } from "../src/io/safetensors.js";
-import { tinyModelDir } from "../src/encoding/lm/tinyCheckpoint.js";
+import { tinyModelDir } from "../src/lm/tinyCheckpoint.js";
 import { untimedWords } from "../src/stimuli/words.js";
 
 const cache = mkdtempSync(join(tmpdir(), "flags-cache-"));

@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createLanguageModel, readModelInfo } from "../src/encoding/lm/architectures.js";
-import { readCheckpointTensors, weightFiles } from "../src/encoding/lm/checkpoint.js";
-import { extractWordFeatures } from "../src/encoding/lm/extract.js";
-import { parseGptNeoxConfig } from "../src/encoding/lm/modelingGptNeox.js";
-import { parseLlamaConfig, ropeInverseFrequencies } from "../src/encoding/lm/modelingLlama.js";
-import { parseOptConfig } from "../src/encoding/lm/modelingOpt.js";
+import { createLanguageModel, readModelInfo } from "../src/lm/architectures.js";
+import { readCheckpointTensors, weightFiles } from "../src/lm/checkpoint.js";
+import { extractWordFeatures } from "../src/lm/extract.js";
+import { parseGptNeoxConfig } from "../src/lm/modelingGptNeox.js";
+import { parseLlamaConfig, ropeInverseFrequencies } from "../src/lm/modelingLlama.js";
+import { parseOptConfig } from "../src/lm/modelingOpt.js";
 import { untimedWords } from "../src/stimuli/words.js";
 import { referenceTensors, sharedPath } from "./helpers/shared.js";
 
@@ -151,7 +151,7 @@ describe("SentencePiece-style tokenizers and BOS tokens (Llama-2, Mistral)", () 
   };
 
   it("encodes words without an added space (the tokenizer marks word starts) and finds the BOS token", async () => {
-    const { loadGpt2Tokenizer } = await import("../src/encoding/lm/tokenizer.js");
+    const { loadGpt2Tokenizer } = await import("../src/lm/tokenizer.js");
     const tok = loadGpt2Tokenizer(folder());
     expect(tok.wordPrefix).toBe("");
     expect(tok.bosId).toBe(1);
@@ -169,7 +169,7 @@ describe("SentencePiece-style tokenizers and BOS tokens (Llama-2, Mistral)", () 
     const words = Array.from({ length: 40 }, (_, i) => ["ab", "b", "a", "c", "abc"][(i * 7) % 5]);
     const feats = await extractWordFeatures(dir, untimedWords(words, "words.txt"), { layers: [1, 3], context: 16, mode: "exact", cache: false });
     expect(feats.settings.bos).toBe(1);
-    const { loadGpt2Tokenizer } = await import("../src/encoding/lm/tokenizer.js");
+    const { loadGpt2Tokenizer } = await import("../src/lm/tokenizer.js");
     const tokens = loadGpt2Tokenizer(dir).encodeWords(words);
     const runtime = await createLanguageModel(dir, { layers: [1, 3] });
     try {

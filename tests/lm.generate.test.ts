@@ -5,11 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readGpt2Config, type Gpt2Config } from "../src/encoding/lm/config.js";
-import { generateFutures } from "../src/encoding/lm/generate.js";
-import { Gpt2Runtime } from "../src/encoding/lm/modelingGpt2.js";
-import { loadGpt2Tokenizer, type Gpt2Tokenizer } from "../src/encoding/lm/tokenizer.js";
-import { loadGpt2Weights, type Gpt2Weights } from "../src/encoding/lm/weights.js";
+import { readGpt2Config, type Gpt2Config } from "../src/lm/config.js";
+import { generateFutures } from "../src/lm/generate.js";
+import { Gpt2Runtime } from "../src/lm/modelingGpt2.js";
+import { loadGpt2Tokenizer, type Gpt2Tokenizer } from "../src/lm/tokenizer.js";
+import { loadGpt2Weights, type Gpt2Weights } from "../src/lm/weights.js";
 import { referenceTensors, sharedPath } from "./helpers/shared.js";
 
 const dir = sharedPath("reference/gpt2");

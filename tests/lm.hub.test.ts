@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { extractWordFeatures } from "../src/encoding/lm/extract.js";
-import { resolveCheckpoint, snapshotDir } from "../src/encoding/lm/hub.js";
+import { extractWordFeatures } from "../src/lm/extract.js";
+import { resolveCheckpoint, snapshotDir } from "../src/lm/hub.js";
 import { untimedWords } from "../src/stimuli/words.js";
 import { tinyCheckpoint } from "./helpers/gpt2.js";
 

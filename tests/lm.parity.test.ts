@@ -4,11 +4,11 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readGpt2Config } from "../src/encoding/lm/config.js";
-import { extractWordFeatures } from "../src/encoding/lm/extract.js";
-import { Gpt2Runtime } from "../src/encoding/lm/modelingGpt2.js";
-import { loadGpt2Tokenizer } from "../src/encoding/lm/tokenizer.js";
-import { loadGpt2Weights } from "../src/encoding/lm/weights.js";
+import { readGpt2Config } from "../src/lm/config.js";
+import { extractWordFeatures } from "../src/lm/extract.js";
+import { Gpt2Runtime } from "../src/lm/modelingGpt2.js";
+import { loadGpt2Tokenizer } from "../src/lm/tokenizer.js";
+import { loadGpt2Weights } from "../src/lm/weights.js";
 import { untimedWords } from "../src/stimuli/words.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadGpt2Tokenizer } from "../src/encoding/lm/tokenizer.js";
+import { loadGpt2Tokenizer } from "../src/lm/tokenizer.js";
 import { readWords } from "../src/stimuli/readers.js";
 import { sharedPath } from "./helpers/shared.js";
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ModelInfo } from "../src/encoding/lm/architectures.js";
+import type { ModelInfo } from "../src/lm/architectures.js";
 import { writeGifti } from "../src/fmri/formats/gifti.js";
 import { parseRunConfig } from "../src/pipeline/config.js";
 import { resolveLayers } from "../src/pipeline/preflight.js";

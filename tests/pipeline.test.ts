@@ -11,7 +11,7 @@ import { parseRunConfig } from "../src/pipeline/config.js";
 import { mergeResults, runPipeline } from "../src/pipeline/run.js";
 import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
 import { readGifti } from "../src/fmri/formats/gifti.js";
-import { groupForecastPeaks } from "../src/forecast/group.js";
+import { groupForecastPeaks } from "../src/stats/forecastPeaks.js";
 import { loadSubjectResult, vertexForecast } from "../src/pipeline/scanStore.js";
 
 import { readCsvRows } from "./helpers/csv.js";

@@ -3,7 +3,7 @@
  * (../shared/reference/banded_ridge: two feature spaces, n = 200, V = 120, KFold(5), l2_neg_loss and R²).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { BandedRidgeCV } from "../src/encoding/ridge/bandedRidge.js";
+import { BandedRidgeCV } from "../src/ridge/bandedRidge.js";
 import type { Matrix } from "../src/linalg/dense.js";
 import { dirichletCandidates } from "../src/linalg/random.js";
 import { referenceTensors } from "./helpers/shared.js";

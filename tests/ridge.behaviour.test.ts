@@ -1,10 +1,10 @@
 /** Behaviour of the ridge engine beyond the references: forms, folds, chunking, bad and degenerate input. */
 import { Matrix as MlMatrix, solve } from "ml-matrix";
 import { describe, expect, it } from "vitest";
-import { findNonFiniteTargets } from "../src/encoding/ridge/checks.js";
-import { brainScore } from "../src/encoding/ridge/crossValidate.js";
-import { contiguousFolds, groupFolds } from "../src/encoding/ridge/folds.js";
-import { parseAlphas } from "../src/encoding/ridge/alphas.js";
+import { findNonFiniteTargets } from "../src/ridge/checks.js";
+import { brainScore } from "../src/ridge/crossValidate.js";
+import { contiguousFolds, groupFolds } from "../src/ridge/folds.js";
+import { parseAlphas } from "../src/ridge/alphas.js";
 import type { Matrix } from "../src/linalg/dense.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 

@@ -6,10 +6,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { brainScore } from "../src/encoding/ridge/crossValidate.js";
-import { RidgeCV } from "../src/encoding/ridge/estimator.js";
-import { contiguousFolds } from "../src/encoding/ridge/folds.js";
-import { pearsonScore, r2Score } from "../src/encoding/ridge/scoring.js";
+import { brainScore } from "../src/ridge/crossValidate.js";
+import { RidgeCV } from "../src/ridge/estimator.js";
+import { contiguousFolds } from "../src/ridge/folds.js";
+import { pearsonScore, r2Score } from "../src/ridge/scoring.js";
 import { takeRows, type Matrix } from "../src/linalg/dense.js";
 import { referenceTensors } from "./helpers/shared.js";
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Ridge, RidgeCV } from "../src/encoding/ridge/estimator.js";
+import { Ridge, RidgeCV } from "../src/ridge/estimator.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 
 const n = 60;

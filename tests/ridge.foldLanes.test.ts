@@ -4,7 +4,7 @@
  * single-threaded sessions, and to rounding against the step-by-step JavaScript path.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { brainScore } from "../src/encoding/ridge/crossValidate.js";
+import { brainScore } from "../src/ridge/crossValidate.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 
 function problem(n: number, p: number, V: number) {

@@ -3,7 +3,7 @@
  * ../shared/reference/ridge (n=240, p=30, V=400, 5 contiguous outer folds).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { brainScore, type BrainScoreResult } from "../src/encoding/ridge/crossValidate.js";
+import { brainScore, type BrainScoreResult } from "../src/ridge/crossValidate.js";
 import type { Matrix } from "../src/linalg/dense.js";
 import { referenceTensors } from "./helpers/shared.js";
 

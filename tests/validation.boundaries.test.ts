@@ -7,10 +7,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeF
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseAlphas } from "../src/encoding/ridge/alphas.js";
-import { brainScore } from "../src/encoding/ridge/crossValidate.js";
-import { readGpt2Config } from "../src/encoding/lm/config.js";
-import { loadGpt2Weights } from "../src/encoding/lm/weights.js";
+import { parseAlphas } from "../src/ridge/alphas.js";
+import { brainScore } from "../src/ridge/crossValidate.js";
+import { readGpt2Config } from "../src/lm/config.js";
+import { loadGpt2Weights } from "../src/lm/weights.js";
 import { NarrativesDataset } from "../src/fmri/datasets/narratives.js";
 import { writeNarrativesLayout } from "../src/fmri/datasets/narrativesWriter.js";
 import { encodeSafetensors, parseSafetensors } from "../src/io/safetensors.js";
@@ -88,7 +88,7 @@ describe("tokenizer and weights from different models", () => {
     for (const f of readdirSync(src)) copyFileSync(join(src, f), join(dir, f));
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, vocab_size: 1000 }));
-    const { extractWordFeatures } = await import("../src/encoding/lm/extract.js");
+    const { extractWordFeatures } = await import("../src/lm/extract.js");
     const { untimedWords } = await import("../src/stimuli/words.js");
     await expect(extractWordFeatures(dir, untimedWords(["I", "began", "my", "illustrious", "career"], "words.txt"), { cache: false })).rejects.toThrow(
       /tokenizer\.json: gives token id \d+ \(in ".*"\), but .*config\.json has vocab_size 1000: the tokenizer and the weights belong to different models/,

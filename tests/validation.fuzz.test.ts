@@ -6,10 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseGpt2Config } from "../src/encoding/lm/config.js";
-import { parseGptNeoxConfig } from "../src/encoding/lm/modelingGptNeox.js";
-import { parseLlamaConfig } from "../src/encoding/lm/modelingLlama.js";
-import { parseOptConfig } from "../src/encoding/lm/modelingOpt.js";
+import { parseGpt2Config } from "../src/lm/config.js";
+import { parseGptNeoxConfig } from "../src/lm/modelingGptNeox.js";
+import { parseLlamaConfig } from "../src/lm/modelingLlama.js";
+import { parseOptConfig } from "../src/lm/modelingOpt.js";
 import { validateEventMeta, validateScanExclude } from "../src/fmri/datasets/narrativesMeta.js";
 import { encodeSafetensors, parseSafetensors } from "../src/io/safetensors.js";
 import { mulberry32 } from "../src/linalg/random.js";

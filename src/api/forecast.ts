@@ -5,6 +5,6 @@ export { windowPcaScores, windowPcaScoresFromGram, wordGram, forecastOffsets } f
 export { storyWindowPcaScores, type StoryWindowPcaOptions, type StoryWindowPcaResult } from "../forecast/storyWindowPca.js";
 export { storyForecastSweep, type ForecastStory, type StoryForecastOptions, type StoryForecastResult } from "../forecast/storySweep.js";
 export { GeneratedWindowGram, type GeneratedStates } from "../forecast/generatedWindows.js";
-export { groupForecastPeaks, forecastDepth } from "../forecast/group.js";
-export { syntaxSemantics } from "../forecast/decomposition.js";
-export { tagWords, tagsFromParses, readConllu, syntacticAlternatives } from "../forecast/syntax.js";
+export { groupForecastPeaks, forecastDepth } from "../stats/forecastPeaks.js";
+export { syntaxSemantics } from "../lm/decomposition.js";
+export { tagWords, tagsFromParses, readConllu, syntacticAlternatives } from "../lm/syntax.js";

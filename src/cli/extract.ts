@@ -4,7 +4,7 @@
  *                      [--mode exact|strided] [--stride N] --out feats.safetensors
  */
 import { parseArgs } from "node:util";
-import { extractWordFeatures } from "../encoding/lm/extract.js";
+import { extractWordFeatures } from "../lm/extract.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { readWords } from "../stimuli/readers.js";
 import { progressBar } from "./progress.js";

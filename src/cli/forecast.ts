@@ -4,8 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import { forecastAnalyses } from "../forecast/analyses.js";
-import { syntaxSemantics } from "../forecast/decomposition.js";
-import { readConllu } from "../forecast/syntax.js";
+import { syntaxSemantics } from "../lm/decomposition.js";
+import { readConllu } from "../lm/syntax.js";
 import { argmaxFinite, finiteMean } from "../stats/acrossSubjects.js";
 import { forecastSweep, peakDistances, type ForecastControl, type ForecastSweepResult } from "../forecast/sweep.js";
 import { loadMatrix } from "../io/arrays.js";
@@ -14,9 +14,9 @@ import { readSafetensors } from "../io/safetensors.js";
 import type { Matrix } from "../linalg/dense.js";
 import { writeCsv, type Row } from "../report/csv.js";
 import type { WordEvents } from "../stimuli/words.js";
-import { parseAlphas } from "../encoding/ridge/alphas.js";
-import { ALPHA_SELECTIONS, type AlphaSelection } from "../encoding/ridge/criteria.js";
-import { findConstantTargets, findNonFiniteTargets } from "../encoding/ridge/checks.js";
+import { parseAlphas } from "../ridge/alphas.js";
+import { ALPHA_SELECTIONS, type AlphaSelection } from "../ridge/criteria.js";
+import { findConstantTargets, findNonFiniteTargets } from "../ridge/checks.js";
 import { storyScanMismatch } from "../fmri/design/wordsPerTR.js";
 import { progressBar } from "./progress.js";
 import { numberOption } from "./args.js";

@@ -3,8 +3,8 @@
  * story, another run), and score it when the measured responses are given.
  */
 import { parseArgs } from "node:util";
-import { RidgeCV } from "../encoding/ridge/estimator.js";
-import { SCORING_NAMES, type ScoringName } from "../encoding/ridge/scoring.js";
+import { RidgeCV } from "../ridge/estimator.js";
+import { SCORING_NAMES, type ScoringName } from "../ridge/scoring.js";
 import { loadMatrix } from "../io/arrays.js";
 import { writeNpy } from "../io/npy.js";
 import { writeSafetensors, type TensorInput } from "../io/safetensors.js";

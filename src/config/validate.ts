@@ -12,7 +12,7 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-import { parseAlphas, validateAlphas } from "../encoding/ridge/alphas.js";
+import { parseAlphas, validateAlphas } from "../ridge/alphas.js";
 
 export class ConfigError extends Error {}
 

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import type { Gpt2Tokenizer } from "../encoding/lm/tokenizer.js";
+import type { Gpt2Tokenizer } from "../lm/tokenizer.js";
 import { embeddedData } from "../io/paths.js";
 import { mulberry32 } from "../linalg/random.js";
 import type { TokenBatch } from "./objective.js";

@@ -16,7 +16,7 @@
  * embedding lookups) and grad_embeddings.
  */
 import type { GraphBuilder } from "../backend/onnx/graph.js";
-import type { Gpt2Config } from "../encoding/lm/config.js";
+import type { Gpt2Config } from "../lm/config.js";
 import { Tape } from "./autodiff.js";
 
 export type AuxLoss = "mse" | "cosine";

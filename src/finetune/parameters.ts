@@ -5,9 +5,9 @@
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { readCheckpointTensors } from "../encoding/lm/checkpoint.js";
-import type { Gpt2Config } from "../encoding/lm/config.js";
-import type { Gpt2Weights } from "../encoding/lm/weights.js";
+import { readCheckpointTensors } from "../lm/checkpoint.js";
+import type { Gpt2Config } from "../lm/config.js";
+import type { Gpt2Weights } from "../lm/weights.js";
 import { temporaryPath, writeFileAtomic } from "../io/atomic.js";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";

@@ -12,12 +12,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { readGpt2Config } from "../encoding/lm/config.js";
-import { weightsSha256 } from "../encoding/lm/checkpoint.js";
-import { resolveModel, type HubOptions } from "../encoding/lm/hub.js";
-import { Gpt2Runtime } from "../encoding/lm/modelingGpt2.js";
-import { loadGpt2Tokenizer } from "../encoding/lm/tokenizer.js";
-import { loadGpt2Weights } from "../encoding/lm/weights.js";
+import { readGpt2Config } from "../lm/config.js";
+import { weightsSha256 } from "../lm/checkpoint.js";
+import { resolveModel, type HubOptions } from "../lm/hub.js";
+import { Gpt2Runtime } from "../lm/modelingGpt2.js";
+import { loadGpt2Tokenizer } from "../lm/tokenizer.js";
+import { loadGpt2Weights } from "../lm/weights.js";
 import { readSafetensors, writeSafetensors, type TensorInput } from "../io/safetensors.js";
 import { writeCsv, type Row } from "../report/csv.js";
 import { adamWState, adamWStep, clipGradients, scheduledLr, type AdamWState } from "./adamw.js";

@@ -4,8 +4,8 @@
  * every parameter, the embedding gradient scattered into wte and wpe rows here.
  */
 import * as ort from "onnxruntime-node";
-import type { Gpt2Config } from "../encoding/lm/config.js";
-import { createSession } from "../encoding/lm/runtime.js";
+import type { Gpt2Config } from "../lm/config.js";
+import { createSession } from "../lm/runtime.js";
 import { buildGpt2TrainingGraph, gpt2ParameterShapes, type AuxLoss } from "./gpt2TrainingGraph.js";
 import { lmTargets, type TokenBatch } from "./objective.js";
 

@@ -12,8 +12,8 @@
  * faithful to their analyses and about nboots times the cost).
  */
 import { withBackends, type BackendSpec } from "../backend/index.js";
-import { bootstrapRidge, type BootstrapRidgeOptions } from "../encoding/ridge/bootstrapRidge.js";
-import { brainScore } from "../encoding/ridge/crossValidate.js";
+import { bootstrapRidge, type BootstrapRidgeOptions } from "../ridge/bootstrapRidge.js";
+import { brainScore } from "../ridge/crossValidate.js";
 import { lanczosStoryDesign, type LanczosStoryOptions } from "../fmri/design/storyDesign.js";
 import { concatColumns, concatRows, type Matrix } from "../linalg/dense.js";
 import { storyWindowPcaScores } from "./storyWindowPca.js";

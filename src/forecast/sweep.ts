@@ -9,9 +9,9 @@
  */
 import type { ComputeBackend } from "../backend/types.js";
 import { withBackends, type BackendPair, type BackendSpec } from "../backend/index.js";
-import { brainScore, type BrainScoreOptions } from "../encoding/ridge/crossValidate.js";
-import { bandedBrainScore, type BandedBrainScoreOptions } from "../encoding/ridge/bandedBrainScore.js";
-import { contiguousFolds } from "../encoding/ridge/folds.js";
+import { brainScore, type BrainScoreOptions } from "../ridge/crossValidate.js";
+import { bandedBrainScore, type BandedBrainScoreOptions } from "../ridge/bandedBrainScore.js";
+import { contiguousFolds } from "../ridge/folds.js";
 import { wordDesigner, type TrDesign } from "../fmri/design/wordDesign.js";
 import { trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
 import { concatColumns, type Matrix } from "../linalg/dense.js";

@@ -4,7 +4,7 @@
  * ridge engine (5 contiguous folds); significance from a circular-shift null that is scored in the same
  * ridge call as the data (shifted BOLD columns are extra targets).
  */
-import { brainScore, type BrainScoreOptions } from "../encoding/ridge/crossValidate.js";
+import { brainScore, type BrainScoreOptions } from "../ridge/crossValidate.js";
 import { delaysForSeconds, firDelays } from "../fmri/design/fir.js";
 import { ALICE_ROIS, ALICE_TR, listAliceSubjects, loadAliceSubject } from "../fmri/datasets/alice.js";
 import { circularShiftOffsets, permutationPValue, stackCircularShifts } from "../stats/circularShift.js";

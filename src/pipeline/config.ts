@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString, optionalAlphaGrid } from "../config/validate.js";
-import type { AlphaSelection } from "../encoding/ridge/criteria.js";
+import type { AlphaSelection } from "../ridge/criteria.js";
 import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
 import { namedTrDesign, TR_DESIGN_NAMES, type TrDesign, type TrDesignName } from "../fmri/design/wordDesign.js";
 import { PAPER, paperDistances } from "../config/paper.js";

@@ -4,7 +4,7 @@
  * then every region with no plant that came out significant (false positives). Computed from the stored
  * results with the same group statistics as the run's tables (groupForecastPeaks, bestLayerPerRegion).
  */
-import { groupForecastPeaks } from "../forecast/group.js";
+import { groupForecastPeaks } from "../stats/forecastPeaks.js";
 import type { SimulationTruth } from "../simulate/simulate.js";
 import { bestLayerPerRegion } from "./bestLayer.js";
 import type { RunConfig } from "./config.js";

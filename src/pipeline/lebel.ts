@@ -6,9 +6,9 @@
  * story (or stories) per voxel, and optionally block-permutation p-values. Orders the steps only: each
  * lives in its own module.
  */
-import { bootstrapRidge, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "../encoding/ridge/bootstrapRidge.js";
-import { extractWordFeatures } from "../encoding/lm/extract.js";
-import type { ContextMode } from "../encoding/lm/wordStates.js";
+import { bootstrapRidge, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "../ridge/bootstrapRidge.js";
+import { extractWordFeatures } from "../lm/extract.js";
+import type { ContextMode } from "../lm/wordStates.js";
 import type { LebelDataset } from "../fmri/datasets/lebel.js";
 import { lanczosStoryDesign, zscoreColumns } from "../fmri/design/storyDesign.js";
 import { storyForecastSweep, type StoryForecastOptions, type StoryForecastResult } from "../forecast/storySweep.js";

@@ -11,9 +11,9 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { readModelInfo } from "../encoding/lm/architectures.js";
-import { countParameters, weightsSha256 } from "../encoding/lm/checkpoint.js";
-import { resolveModel } from "../encoding/lm/hub.js";
+import { readModelInfo } from "../lm/architectures.js";
+import { countParameters, weightsSha256 } from "../lm/checkpoint.js";
+import { resolveModel } from "../lm/hub.js";
 import type { LebelDataset } from "../fmri/datasets/lebel.js";
 import { readSafetensorsIfValid, writeSafetensors } from "../io/safetensors.js";
 import { lineChartSvg, type Series } from "../report/figures/lineChart.js";

@@ -6,8 +6,8 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { readModelInfo, type ModelInfo } from "../encoding/lm/architectures.js";
-import { resolveModel } from "../encoding/lm/hub.js";
+import { readModelInfo, type ModelInfo } from "../lm/architectures.js";
+import { resolveModel } from "../lm/hub.js";
 import type { NarrativesDataset, NarrativesScan } from "../fmri/datasets/narratives.js";
 import { FSAVERAGE_VERTICES } from "../fmri/fsaverage.js";
 import { readNifti } from "../fmri/formats/nifti.js";

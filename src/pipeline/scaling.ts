@@ -8,9 +8,9 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { readModelInfo } from "../encoding/lm/architectures.js";
-import { countParameters } from "../encoding/lm/checkpoint.js";
-import { resolveModel } from "../encoding/lm/hub.js";
+import { readModelInfo } from "../lm/architectures.js";
+import { countParameters } from "../lm/checkpoint.js";
+import { resolveModel } from "../lm/hub.js";
 import { lineChartSvg, type Series } from "../report/figures/lineChart.js";
 import { writeSvgAsPng } from "../report/figures/png.js";
 import type { Row } from "../report/csv.js";

@@ -5,10 +5,10 @@
  * subjects and a Slurm array can split subjects across jobs) is scanStore.ts.
  */
 import { openBackends } from "../backend/index.js";
-import { brainScore } from "../encoding/ridge/crossValidate.js";
-import { extractWordFeatures } from "../encoding/lm/extract.js";
+import { brainScore } from "../ridge/crossValidate.js";
+import { extractWordFeatures } from "../lm/extract.js";
 import { FSAVERAGE_VERTICES } from "../fmri/fsaverage.js";
-import { generatedFutureFeatures, type GeneratedFutures } from "../encoding/lm/generate.js";
+import { generatedFutureFeatures, type GeneratedFutures } from "../lm/generate.js";
 import type { NarrativesDataset, NarrativesScan } from "../fmri/datasets/narratives.js";
 import { wordDesign } from "../fmri/design/wordDesign.js";
 import { cleanRun } from "../fmri/preprocess.js";
@@ -16,7 +16,7 @@ import { parcellationFromLabelVolume, regionAverages, type Parcellation } from "
 import { defaultHemisphereLabels, readSurfaceLabels, surfaceParcellation } from "../fmri/surfaceLabels.js";
 import { readNifti } from "../fmri/formats/nifti.js";
 import { forecastAnalyses } from "../forecast/analyses.js";
-import { syntaxSemantics, type Decomposition } from "../forecast/decomposition.js";
+import { syntaxSemantics, type Decomposition } from "../lm/decomposition.js";
 import { forecastSweep } from "../forecast/sweep.js";
 import type { Matrix } from "../linalg/dense.js";
 import type { WordEvents } from "../stimuli/words.js";

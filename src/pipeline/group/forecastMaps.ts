@@ -7,7 +7,7 @@ import { brainMapSvg, integerTicks } from "../../report/figures/brainMap.js";
 import { lineChartSvg } from "../../report/figures/lineChart.js";
 import type { ViewerMap } from "../../report/viewer.js";
 import { bootstrapMeanCi } from "../../stats/tests.js";
-import { forecastTestLabel, groupForecastPeaks, kStarFromMeans } from "../../forecast/group.js";
+import { forecastTestLabel, groupForecastPeaks, kStarFromMeans } from "../../stats/forecastPeaks.js";
 import { vertexForecast } from "../scanStore.js";
 import { finiteMean as mean, meanOverSubjects } from "../../stats/acrossSubjects.js";
 import { hemiOf, type GroupContext } from "./context.js";
@@ -30,7 +30,7 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
     }
     table("forecast", fRows);
     // Per region: F(dTest) − F(dRef) > 0 across subjects, FDR; d* where significant; k* from the depth
-    // sweep — the library's group statistics (src/forecast/group.ts), one rule for every caller.
+    // sweep — the library's group statistics (src/stats/forecastPeaks.ts), one rule for every caller.
     const asSweep = (a: string) => withForecast.map((r) => ({ distances: f.distances, forecast: r.forecast!.analyses[a].forecast, nTargets: R }));
     const peaks = groupForecastPeaks(asSweep("full"), { dTest: f.dTest, dRef: f.dRef, alpha: c.statistics.alpha });
     const meanF = (a: string) => (a === "full" ? peaks.meanForecast : meanOverSubjects(asSweep(a).map((s) => s.forecast), D * R).mean);

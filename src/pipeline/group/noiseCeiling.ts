@@ -1,5 +1,5 @@
 /** The noise ceiling: how well the other subjects' responses to the same story predict each subject's. */
-import { brainScore } from "../../encoding/ridge/crossValidate.js";
+import { brainScore } from "../../ridge/crossValidate.js";
 import type { Matrix } from "../../linalg/dense.js";
 import type { Row } from "../../report/csv.js";
 import type { RunConfig } from "../config.js";

@@ -1,0 +1,62 @@
+/**
+ * X_syn and X_sem for one layer: the language model is run on the story and on K syntactically matched
+ * alternative stories (see syntax.ts); X_syn is the mean activation over the alternatives, X_sem = X − X_syn.
+ */
+import { extractWordFeatures, type ExtractOptions } from "./extract.js";
+import type { Matrix } from "../linalg/dense.js";
+import type { WordEvents } from "../stimuli/words.js";
+import { syntacticAlternatives, tagsFromParses, tagWords, type AlternativeOptions, type ConlluToken } from "./syntax.js";
+import { PAPER } from "../config/paper.js";
+
+export interface DecompositionOptions extends Omit<ExtractOptions, "layers">, AlternativeOptions {
+  /** The layer decomposed (the paper: 8). */
+  layer?: number;
+  /** Dependency parses (CoNLL-U tokens) of the story, if available. */
+  parses?: ConlluToken[];
+  /**
+   * The story's own states at `layer` (W × E), when the caller extracted them already (a run extracts
+   * every layer first): not computed a second time.
+   */
+  states?: Matrix;
+}
+
+export interface Decomposition {
+  full: Matrix;
+  syntax: Matrix;
+  semantics: Matrix;
+  layer: number;
+  /** Words per story left unchanged for lack of a syntactic match (mean over alternatives). */
+  unchangedWords: number;
+  /** Words whose class came from wink because no parse covered them. */
+  fallbackWords: number;
+  k: number;
+}
+
+/** Syntactic (mean over syntax-matched alternative stories) and semantic (the rest) components of a layer's activations. */
+export async function syntaxSemantics(model: string, events: WordEvents, options: DecompositionOptions = {}): Promise<Decomposition> {
+  const layer = options.layer ?? PAPER.gpt2.forecastLayer;
+  const k = options.k ?? PAPER.alternatives;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`the number of alternative futures must be a positive integer, got ${k}`);
+  const tags = options.parses ? tagsFromParses(events.words, options.parses) : tagWords(events.words);
+  const { stories, unchanged } = syntacticAlternatives(events.words, tags, { k, seed: options.seed, vocabulary: options.vocabulary });
+  const extract = (ev: WordEvents) => extractWordFeatures(model, ev, { ...options, layers: [layer] });
+  const W = events.words.length;
+  if (options.states && options.states.rows !== W) throw new Error(`${events.source}: ${options.states.rows} rows of states for ${W} words`);
+  const fullData = options.states ? Float64Array.from(options.states.data) : Float64Array.from((await extract(events)).hiddenStates);
+  const E = options.states ? options.states.cols : fullData.length / W;
+  const syntax = new Float64Array(W * E);
+  for (const [i, story] of stories.entries()) {
+    const alt = await extract({ ...events, words: story, source: `${events.source} (syntactic alternative ${i + 1})` });
+    for (let q = 0; q < W * E; q++) syntax[q] += alt.hiddenStates[q] / k;
+    options.onProgress?.("alternatives", i + 1, k);
+  }
+  return {
+    full: { rows: W, cols: E, data: fullData },
+    syntax: { rows: W, cols: E, data: syntax },
+    semantics: { rows: W, cols: E, data: fullData.map((v, q) => v - syntax[q]) },
+    layer,
+    unchangedWords: unchanged,
+    fallbackWords: tags.fallbackWords,
+    k,
+  };
+}

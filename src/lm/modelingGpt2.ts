@@ -1,0 +1,197 @@
+/**
+ * GPT-2 forward pass as an ONNX graph built from the checkpoint's weights, run by onnxruntime (CPU, or a
+ * CUDA execution provider where one is installed). Returns hidden states with Hugging Face
+ * `output_hidden_states=True` semantics: index 0 = token + position embeddings, index i = residual stream
+ * after block i, the last index = ln_f applied to the last block's output.
+ *
+ * Inputs: input_ids [B, T] int64, position_ids [B, T] int64, attention_bias [T, T] (0 where a query may
+ * attend, a large negative number elsewhere: the causal mask). Outputs: hidden_<i> [B, T, E] for the
+ * requested layers.
+ *
+ * For generation (`cache: true`), as Hugging Face's past_key_values: inputs past_key_<l>/past_value_<l>
+ * [B, H, P, D] are prepended to each block's keys and values, attention_bias is [T, P + T], and the graph
+ * also outputs present_key_<l>/present_value_<l> [B, H, P + T, D] and logits [B, vocab] of the last
+ * position (ln_f output times the tied token embedding, as GPT2LMHeadModel).
+ */
+import * as ort from "onnxruntime-node";
+import { GraphBuilder, attr } from "../backend/onnx/graph.js";
+import type { Gpt2Config } from "./config.js";
+import type { Gpt2Weights } from "./weights.js";
+import { blocksToBuild } from "./graphParts.js";
+import { causalBias, createSession, readHidden, tokenTensors, type ForwardResult, type LanguageModelRuntime, type SessionOptions } from "./runtime.js";
+
+export type { ForwardResult } from "./runtime.js";
+
+/** The paper's layer-0 variant: token embedding only, without position embeddings. */
+export type EmbeddingVariant = "token+position" | "token";
+
+export interface Gpt2GraphOptions {
+  /** Which hidden states to output (0 … nLayer); default all. */
+  layers?: number[];
+  embedding?: EmbeddingVariant;
+  /** Past keys/values in, present keys/values and last-position logits out (incremental decoding). */
+  cache?: boolean;
+}
+
+/**
+ * Built outside the async create: a suspended async function keeps its register file, stale temporaries
+ * included, so weights loaded there would stay reachable (and in memory) while onnxruntime loads its copy.
+ */
+function graphFromLoader(config: Gpt2Config, weights: Gpt2Weights | (() => Gpt2Weights), options: Gpt2GraphOptions): GraphBuilder {
+  return buildGpt2Graph(config, typeof weights === "function" ? weights() : weights, options);
+}
+
+export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2GraphOptions = {}): GraphBuilder {
+  const { nLayer: L, nHead: H, nEmbd: E, nInner: I } = config;
+  const D = E / H;
+  const layers = options.layers ?? Array.from({ length: L + 1 }, (_, i) => i);
+  const g = new GraphBuilder("gpt2");
+  // Weights are shared with the checkpoint's buffers, not copied (they are never mutated).
+  const f32 = (dims: number[], data: Float32Array | number[]) => g.constant("float32", dims, data, undefined, true);
+  const scalar = (v: number) => f32([], [v]);
+  const shape = (dims: number[]) => g.constant("int64", [dims.length], dims);
+  g.input("input_ids", "int64", ["batch", "tokens"]);
+  g.input("position_ids", "int64", ["batch", "tokens"]);
+  const cache = options.cache === true;
+  g.input("attention_bias", "float32", ["tokens", cache ? "total" : "tokens"]);
+
+  const wte = f32([config.vocabSize, E], w.wte);
+  const tokens = g.op("Gather", [wte, "input_ids"], { axis: attr.int(0) });
+  const positions = g.op("Gather", [f32([config.nPositions, E], w.wpe), "position_ids"], { axis: attr.int(0) });
+  let x = g.op("Add", [tokens, positions]);
+  const outputs = new Map<number, string>();
+  // Layer 0 as the paper's variant (token embedding only) or Hugging Face's (token + position).
+  outputs.set(0, options.embedding === "token" ? tokens : x);
+
+  const layerNorm = (input: string, p: { weight: Float32Array; bias: Float32Array }) =>
+    g.op("LayerNormalization", [input, f32([E], p.weight), f32([E], p.bias)], { axis: attr.int(-1), epsilon: attr.float(config.layerNormEpsilon) });
+  const linear = (input: string, weight: Float32Array, bias: Float32Array, inDim: number, outDim: number) =>
+    g.op("Add", [g.op("MatMul", [input, f32([inDim, outDim], weight)]), f32([outDim], bias)]);
+  const sliceLast = (input: string, start: number, end: number) => g.op("Slice", [input, shape([start]), shape([end]), shape([-1])]);
+  // Hugging Face's attention scale: 1/√D unless scale_attn_weights is false, times 1/(layer + 1) with
+  // scale_attn_by_inverse_layer_idx (reorder_and_upcast_attn only changes the order of float32 work).
+  const attnScale = (l: number) => scalar((config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1));
+
+  // Generation needs the last block's logits; otherwise stop at the deepest layer asked for.
+  const blocks = cache ? L : blocksToBuild(L, layers, "GPT-2");
+  for (let l = 0; l < blocks; l++) {
+    const b = w.blocks[l];
+    const qkv = linear(layerNorm(x, b.ln1), b.attnW, b.attnB, E, 3 * E);
+    const heads = (t: string) => g.op("Reshape", [t, shape([0, 0, H, D])]);
+    const q = g.op("Transpose", [heads(sliceLast(qkv, 0, E))], { perm: attr.ints([0, 2, 1, 3]) }); // [B,H,T,D]
+    let k = g.op("Transpose", [heads(sliceLast(qkv, E, 2 * E))], { perm: attr.ints([0, 2, 1, 3]) }); // [B,H,T,D]
+    let v = g.op("Transpose", [heads(sliceLast(qkv, 2 * E, 3 * E))], { perm: attr.ints([0, 2, 1, 3]) });
+    if (cache) {
+      for (const kind of ["key", "value"] as const) g.input(`past_${kind}_${l}`, "float32", ["batch", H, "past", D]);
+      k = g.op("Concat", [`past_key_${l}`, k], { axis: attr.int(2) }, `present_key_${l}`);
+      v = g.op("Concat", [`past_value_${l}`, v], { axis: attr.int(2) }, `present_value_${l}`);
+      for (const kind of ["key", "value"] as const) g.output(`present_${kind}_${l}`, "float32", ["batch", H, "total", D]);
+    }
+    const kT = g.op("Transpose", [k], { perm: attr.ints([0, 1, 3, 2]) }); // [B,H,D,T]
+    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), attnScale(l)]), "attention_bias"]);
+    const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: attr.int(-1) }), v]); // [B,H,T,D]
+    const merged = g.op("Reshape", [g.op("Transpose", [context], { perm: attr.ints([0, 2, 1, 3]) }), shape([0, 0, E])]);
+    x = g.op("Add", [x, linear(merged, b.attnProjW, b.attnProjB, E, E)]);
+    const hidden = linear(layerNorm(x, b.ln2), b.fcW, b.fcB, E, I);
+    const act = config.activation === "gelu_new" ? geluTanh(g, hidden) : geluErf(g, hidden);
+    x = g.op("Add", [x, linear(act, b.fcProjW, b.fcProjB, I, E)]);
+    if (l < L - 1) outputs.set(l + 1, x);
+  }
+  if (blocks === L) outputs.set(L, layerNorm(x, w.lnF));
+  if (cache) {
+    // Logits of the last position only: [B, E] × wteᵀ (the LM head is tied to the token embedding).
+    const last = g.op("Reshape", [g.op("Slice", [outputs.get(L)!, shape([-1]), shape([Number.MAX_SAFE_INTEGER]), shape([1])]), shape([-1, E])]);
+    g.op("Gemm", [last, wte], { transB: attr.int(1) }, "logits");
+    g.output("logits", "float32", ["batch", config.vocabSize]);
+  }
+
+  for (const layer of layers) {
+    const name = outputs.get(layer);
+    if (name === undefined) throw new Error(`GPT-2: layer ${layer} does not exist (0 … ${L})`);
+    g.op("Identity", [name], {}, `hidden_${layer}`);
+    g.output(`hidden_${layer}`, "float32", ["batch", "tokens", E]);
+  }
+  return g;
+}
+
+/** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's activation. */
+function geluTanh(g: GraphBuilder, x: string): string {
+  const c = (v: number) => g.constant("float32", [], [v]);
+  const cube = g.op("Mul", [g.op("Mul", [x, x]), x]);
+  const inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [cube, c(0.044715)])]), c(Math.sqrt(2 / Math.PI))]);
+  return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Tanh", [inner]), c(1)])]);
+}
+
+/** Exact GELU: 0.5·x·(1 + erf(x/√2)). */
+function geluErf(g: GraphBuilder, x: string): string {
+  const c = (v: number) => g.constant("float32", [], [v]);
+  return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Erf", [g.op("Mul", [x, c(Math.SQRT1_2)])]), c(1)])]);
+}
+
+/** Keys and values of every block for the tokens seen so far ([B, H, length, D] each). */
+export interface KvCache {
+  batch: number;
+  length: number;
+  key: ort.Tensor[];
+  value: ort.Tensor[];
+}
+
+/** A compiled GPT-2 on onnxruntime. */
+export class Gpt2Runtime implements LanguageModelRuntime {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly config: Gpt2Config,
+    readonly layers: number[],
+    private readonly cached: boolean,
+  ) {}
+
+  static async create(
+    config: Gpt2Config,
+    weights: Gpt2Weights | (() => Gpt2Weights),
+    options: Gpt2GraphOptions & SessionOptions = {},
+  ): Promise<Gpt2Runtime> {
+    const layers = options.layers ?? Array.from({ length: config.nLayer + 1 }, (_, i) => i);
+    const model = graphFromLoader(config, weights, { ...options, layers });
+    const session = await createSession(model, options);
+    return new Gpt2Runtime(session, config, layers, options.cache === true);
+  }
+
+  /** Runs a batch of equally long token sequences (positions 0 … T−1 each). */
+  async forward(batch: ArrayLike<number>[]): Promise<ForwardResult> {
+    if (this.cached) throw new Error("GPT-2 forward: this runtime was built for incremental decoding; use step()");
+    const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
+    const out = await this.session.run({ input_ids: ids, position_ids: pos, attention_bias: causalBias(T, 0) });
+    return { hidden: readHidden(out, this.layers), batch: B, tokens: T };
+  }
+
+  /**
+   * One incremental-decoding step (runtimes created with `cache: true`): new tokens [B, T] at positions
+   * P … P+T−1 after the P cached ones (P = 0: the prompt). Returns their hidden states, the logits of the
+   * last position and the grown cache.
+   */
+  async step(batch: ArrayLike<number>[], past: KvCache | null): Promise<ForwardResult & { logits: Float32Array; cache: KvCache }> {
+    if (!this.cached) throw new Error("GPT-2 step: this runtime was built without a key/value cache (create it with cache: true)");
+    const P = past?.length ?? 0;
+    const { ids, pos, B, T } = tokenTensors(batch, P, this.config);
+    if (past && past.batch !== B) throw new Error(`GPT-2 step: ${B} sequences for a cache of ${past.batch}`);
+    const { nLayer: L, nHead: H, nEmbd: E } = this.config;
+    const feeds: Record<string, ort.Tensor> = { input_ids: ids, position_ids: pos, attention_bias: causalBias(T, P) };
+    const empty = () => new ort.Tensor("float32", new Float32Array(0), [B, H, 0, E / H]);
+    for (let l = 0; l < L; l++) {
+      feeds[`past_key_${l}`] = past?.key[l] ?? empty();
+      feeds[`past_value_${l}`] = past?.value[l] ?? empty();
+    }
+    const out = await this.session.run(feeds);
+    const hidden = readHidden(out, this.layers);
+    const cache: KvCache = { batch: B, length: P + T, key: [], value: [] };
+    for (let l = 0; l < L; l++) {
+      cache.key.push(out[`present_key_${l}`]);
+      cache.value.push(out[`present_value_${l}`]);
+    }
+    return { hidden, batch: B, tokens: T, logits: out.logits.data as Float32Array, cache };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}

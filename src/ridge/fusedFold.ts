@@ -1,0 +1,332 @@
+/**
+ * One outer fold of the ridge cross-validation (loo or gcv selection) compiled into a single ONNX graph.
+ *
+ * The graph reads a column range of the whole target matrix (passed to onnxruntime without a copy), then
+ * centres, splits train/test, projects, scores every alpha, picks the best per target, predicts the test
+ * rows and scores them — so no per-sample loop runs in JavaScript and every pass is multi-threaded. The
+ * arithmetic is the same as the step-by-step path in crossValidate.ts/criteria.ts (which backends without
+ * graph support use); tests hold the two to each other and to scikit-learn.
+ */
+import type { ComputeBackend, GraphRunner, GraphSession, GraphTensor } from "../backend/types.js";
+import { GraphBuilder, attr } from "../backend/onnx/graph.js";
+import { allocate, transpose, type DType, type Matrix } from "../linalg/dense.js";
+import { backendGemm } from "../linalg/eighBlocked.js";
+import type { Decomposition } from "./design.js";
+import { flooredVariance, gcvTerms, looTerms, looTriangularFactors, ridgeFilter } from "./formulas.js";
+import type { Fold } from "./folds.js";
+
+export type FusedMode = "loo" | "gcv";
+
+export interface FusedFoldSpec {
+  mode: FusedMode;
+  dtype: DType;
+  fold: Fold;
+  dec: Decomposition;
+  /** Standardised test design times V (n_test × r, float64). */
+  testDesign: Matrix;
+  alphas: Float64Array;
+  withPredictions: boolean;
+  /**
+   * loo only: the row blocks of the upper-triangular factors R_a of the quadratic-form LOO error
+   * (`looBlocksFor`), when U spans the centred training rows; absent → the residual form.
+   */
+  looBlocks?: LooBlocks;
+}
+
+/** Row blocks of the triangular LOO products: more blocks skip more zeros but make smaller products. */
+const LOO_ROW_BLOCKS = 8;
+
+export interface FusedFoldOutput {
+  best: Int32Array;
+  /** [A × c] criterion in standardised units. */
+  criterion: Float64Array;
+  r: Float64Array;
+  r2: Float64Array;
+  /** Training variance (ddof 0) of each target, after the constant-target floor. */
+  variance: Float64Array;
+  /** Present when withPredictions: [n_test × c] predictions centred like `trainMean`. */
+  pred?: Float32Array | Float64Array;
+  trainMean?: Float64Array;
+  globalMean: Float64Array;
+}
+
+export class FusedFold {
+  private constructor(
+    private readonly session: GraphSession,
+    /** Only what run() needs: the fold's arrays are graph inputs, fed to every run. */
+    private readonly spec: { nTrain: number; withPredictions: boolean },
+    private readonly foldFeeds: Record<string, GraphTensor>,
+  ) {}
+
+  /**
+   * `gram` (float64 op(A)·B) lets a loo fold whose U spans the centred training rows score alphas by the
+   * triangular quadratic form; without it the residual form is used. The model depends only on the mode,
+   * precision, alpha count and (triangular form) rank, so folds of one shape share one session of the runner.
+   */
+  static async compile(spec: FusedFoldSpec, runner: GraphRunner, gram?: ComputeBackend): Promise<FusedFold> {
+    let full = spec;
+    if (spec.mode === "loo" && gram && !spec.looBlocks) {
+      const looBlocks = await looBlocksFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, gram);
+      if (looBlocks) full = { ...spec, looBlocks };
+    }
+    const shape = graphShape(full);
+    const key = `ridge_fold:${shape.mode}:${shape.dtype}:${shape.A}:${shape.withPredictions}:${shape.triangularRank ?? "-"}`;
+    const session = await runner.loadShared(key, () => buildGraph(shape));
+    const kept = { nTrain: spec.fold.train.length, withPredictions: spec.withPredictions };
+    return new FusedFold(session, kept, foldFeeds(full));
+  }
+
+  /** Scores targets [c0, c1) of `y` (the whole n × V matrix as a graph tensor). */
+  async run(y: GraphTensor, c0: number, c1: number): Promise<FusedFoldOutput> {
+    const out = await this.session.run({
+      ...this.foldFeeds,
+      Y: y,
+      starts: { type: "int64", data: BigInt64Array.of(BigInt(c0)), dims: [1] },
+      ends: { type: "int64", data: BigInt64Array.of(BigInt(c1)), dims: [1] },
+    });
+    const f64 = (name: string) => Float64Array.from(out[name].data as Float32Array | Float64Array);
+    const nTrain = this.spec.nTrain;
+    const globalMean = f64("global_mean");
+    const variance = f64("train_ss").map((ss, t) => flooredVariance(ss / nTrain, globalMean[t]));
+    return {
+      best: Int32Array.from(out.best.data as BigInt64Array, Number),
+      criterion: f64("criterion"),
+      r: f64("r"),
+      r2: f64("r2"),
+      variance,
+      pred: this.spec.withPredictions ? (out.pred.data as Float32Array | Float64Array) : undefined,
+      trainMean: this.spec.withPredictions ? f64("train_mean") : undefined,
+      globalMean,
+    };
+  }
+
+  /** The session is the runner's (shared by folds of one shape, released with the backend): nothing to free. */
+  async release(): Promise<void> {}
+}
+
+/** What the model of a fold depends on; everything else about the fold is fed as inputs. */
+export interface FoldGraphShape {
+  mode: FusedMode;
+  dtype: DType;
+  /** Number of alphas. */
+  A: number;
+  withPredictions: boolean;
+  /** loo scored by the triangular factors: their rank r (the row blocks are cut at fixed rows). */
+  triangularRank?: number;
+}
+
+function graphShape(spec: FusedFoldSpec): FoldGraphShape {
+  return {
+    mode: spec.mode,
+    dtype: spec.dtype,
+    A: spec.alphas.length,
+    withPredictions: spec.withPredictions,
+    triangularRank: spec.looBlocks ? spec.dec.s.length : undefined,
+  };
+}
+
+/** The inputs of one fold: its row indices, Uᵀ, the alpha filters, the test design, the LOO terms. */
+function foldFeeds(spec: FusedFoldSpec): Record<string, GraphTensor> {
+  const { dtype, fold, dec, alphas, mode } = spec;
+  const A = alphas.length;
+  const r = dec.s.length;
+  const nTr = fold.train.length;
+  const nTe = fold.test.length;
+  const t = (data: ArrayLike<number>, dims: number[]): GraphTensor => ({ type: dtype, data: castTo(data, dtype), dims });
+  const feeds: Record<string, GraphTensor> = {
+    train_idx: { type: "int64", data: BigInt64Array.from(fold.train, BigInt), dims: [nTr] },
+    test_idx: { type: "int64", data: BigInt64Array.from(fold.test, BigInt), dims: [nTe] },
+    Ut: t(transpose(dec.U).data, [r, nTr]),
+    filt: t(ridgeFilter(dec.s, alphas), [A, r]),
+    test_design: t(spec.testDesign.data, [nTe, r]),
+  };
+  if (mode === "gcv") {
+    const { gain, denom } = gcvTerms(dec.s, alphas, nTr);
+    feeds.gain = t(gain, [A, r]);
+    feeds.denom = t(denom, [A, 1]);
+  } else if (spec.looBlocks) {
+    const widths = blockWidths(r);
+    spec.looBlocks.forEach((data, b) => (feeds[`loo_block_${b}`] = { type: dtype, data, dims: [data.length / widths[b], widths[b]] }));
+  } else {
+    const { stack, weights } = looTerms(dec.U, dec.s, alphas);
+    feeds.loo_stack = t(stack, [A, nTr, r]);
+    feeds.loo_weights = t(weights, [A, nTr, 1]);
+  }
+  return feeds;
+}
+
+/** The ONNX model of fused folds of one shape (exported so it can be inspected, e.g. opened in Netron). */
+export function buildGraph(shape: FoldGraphShape): Uint8Array {
+  const { dtype, A, mode } = shape;
+  const g = new GraphBuilder(`ridge_fold_${mode}`);
+  const ints = (v: number[]) => g.constant("int64", [v.length], v);
+  const axis0 = attr.ints([0]);
+  const keep = attr.int(1);
+  const r = shape.triangularRank ?? "r";
+
+  g.input("Y", dtype, ["n", "V"]);
+  g.input("starts", "int64", [1]);
+  g.input("ends", "int64", [1]);
+  g.input("train_idx", "int64", ["ntr"]);
+  g.input("test_idx", "int64", ["nte"]);
+  g.input("Ut", dtype, [r, "ntr"]);
+  g.input("filt", dtype, [A, r]);
+  g.input("test_design", dtype, ["nte", r]);
+  const raw = g.op("Slice", ["Y", "starts", "ends", ints([1])]);
+  const globalMean = g.op("ReduceMean", [raw], { axes: axis0, keepdims: keep }, "global_mean_2d");
+  const block = g.op("Sub", [raw, globalMean]);
+  const yTrain = g.op("Gather", [block, "train_idx"], { axis: attr.int(0) });
+  const yTest = g.op("Gather", [block, "test_idx"], { axis: attr.int(0) });
+  const trainMean = g.op("ReduceMean", [yTrain], { axes: axis0, keepdims: keep });
+  const dTrain = g.op("Sub", [yTrain, trainMean]);
+  const trainSS = g.op("ReduceSumSquare", [dTrain], { axes: axis0, keepdims: keep });
+  // Uᵀ·y on the raw training rows: U ⊥ 1, so the training mean drops out.
+  const z = g.op("MatMul", ["Ut", yTrain]);
+
+  let criterion: string;
+  if (mode === "gcv") {
+    g.input("gain", dtype, [A, r]);
+    g.input("denom", dtype, [A, 1]);
+    const explained = g.op("MatMul", ["gain", g.op("Mul", [z, z])]);
+    const rssRatio = g.op("Div", [g.op("Sub", [trainSS, explained]), trainSS]);
+    criterion = g.op("Div", [rssRatio, "denom"], {}, "criterion");
+  } else if (shape.triangularRank !== undefined) {
+    criterion = g.op("Div", [triangularLooError(g, z, A, shape.triangularRank, dtype), trainSS], {}, "criterion");
+  } else {
+    g.input("loo_stack", dtype, [A, "ntr", r]);
+    g.input("loo_weights", dtype, [A, "ntr", 1]);
+    const fitted = g.op("MatMul", ["loo_stack", z]);
+    const loo = g.op("Mul", [g.op("Sub", [dTrain, fitted]), "loo_weights"]);
+    const rss = g.op("ReduceSumSquare", [loo], { axes: attr.ints([1]), keepdims: attr.int(0) });
+    criterion = g.op("Div", [rss, trainSS], {}, "criterion");
+  }
+  // First minimum, as scikit-learn's strict comparison.
+  g.op("ArgMin", [criterion], { axis: attr.int(0), keepdims: attr.int(0), select_last_index: attr.int(0) }, "best");
+  const gains = g.op("Transpose", [g.op("Gather", ["filt", "best"], { axis: attr.int(0) })], { perm: attr.ints([1, 0]) });
+  const coef = g.op("Mul", [gains, z]);
+  const pred = g.op("MatMul", ["test_design", coef], {}, "pred");
+
+  const dy = g.op("Sub", [yTest, g.op("ReduceMean", [yTest], { axes: axis0, keepdims: keep })]);
+  const dp = g.op("Sub", [pred, g.op("ReduceMean", [pred], { axes: axis0, keepdims: keep })]);
+  const syp = g.op("ReduceSum", [g.op("Mul", [dy, dp]), ints([0])], { keepdims: attr.int(0) });
+  const syy = g.op("ReduceSumSquare", [dy], { axes: axis0, keepdims: attr.int(0) });
+  const spp = g.op("ReduceSumSquare", [dp], { axes: axis0, keepdims: attr.int(0) });
+  g.op("Div", [syp, g.op("Sqrt", [g.op("Mul", [syy, spp])])], {}, "r");
+  const err = g.op("Sub", [g.op("Sub", [yTest, trainMean]), pred]);
+  const sse = g.op("ReduceSumSquare", [err], { axes: axis0, keepdims: attr.int(0) });
+  g.op("Sub", [g.constant(dtype, [], castTo([1], dtype)), g.op("Div", [sse, syy])], {}, "r2");
+  g.op("Squeeze", [trainSS, ints([0])], {}, "train_ss");
+  g.op("Squeeze", [globalMean, ints([0])], {}, "global_mean");
+
+  g.output("best", "int64", ["c"]);
+  g.output("criterion", dtype, [A, "c"]);
+  g.output("r", dtype, ["c"]);
+  g.output("r2", dtype, ["c"]);
+  g.output("train_ss", dtype, ["c"]);
+  g.output("global_mean", dtype, ["c"]);
+  if (shape.withPredictions) {
+    g.op("Squeeze", [trainMean, ints([0])], {}, "train_mean");
+    g.output("pred", dtype, ["nte", "c"]);
+    g.output("train_mean", dtype, ["c"]);
+  }
+  return g.toModel();
+}
+
+/** Row block b of the triangular LOO products: rows [j0, j1) of every R_a need z's rows from j0 on. */
+function rowBlocks(r: number): { j0: number; j1: number }[] {
+  const out: { j0: number; j1: number }[] = [];
+  for (let b = 0; b < LOO_ROW_BLOCKS; b++) {
+    const j0 = Math.round((b * r) / LOO_ROW_BLOCKS);
+    const j1 = Math.round(((b + 1) * r) / LOO_ROW_BLOCKS);
+    if (j1 > j0) out.push({ j0, j1 });
+  }
+  return out;
+}
+
+/**
+ * Σ over rows of (R_a·z)² for every alpha, R_a upper triangular (r × r): row block [j0, j1) of every R_a
+ * needs only z's rows from j0 on, so each block is one product of the alphas' stacked rows with a slice of z.
+ */
+function triangularLooError(g: GraphBuilder, z: string, A: number, r: number, dtype: DType): string {
+  const ints = (v: number[]) => g.constant("int64", [v.length], v);
+  let total = "";
+  rowBlocks(r).forEach(({ j0, j1 }, b) => {
+    const block = g.input(`loo_block_${b}`, dtype, [A * (j1 - j0), r - j0]);
+    const zTail = j0 === 0 ? z : g.op("Slice", [z, ints([j0]), ints([r]), ints([0])]);
+    const product = g.op("MatMul", [block, zTail]);
+    const blocks = g.op("Reshape", [product, ints([A, j1 - j0, -1])]);
+    const part = g.op("ReduceSumSquare", [blocks], { axes: attr.ints([1]), keepdims: attr.int(0) });
+    total = total ? g.op("Add", [total, part]) : part;
+  });
+  return total;
+}
+
+/** Row block b of every R_a, the alphas' rows stacked: [A·(j1 − j0) × (r − j0)] in the fold's precision. */
+export type LooBlocks = (Float32Array | Float64Array)[];
+
+function blockWidths(r: number): number[] {
+  return rowBlocks(r).map(({ j0 }) => r - j0);
+}
+
+/**
+ * The row blocks of the triangular LOO factors of a fold (formulas.ts `looTriangularFactors`), or null where
+ * they do not apply — U does not span the centred training rows — or a factorisation fails: then the
+ * residual form. Each factor is written straight into the blocks, transposed by 32 × 32 tiles (R_a = L_aᵀ·g).
+ */
+export async function looBlocksFor(dec: Decomposition, fold: Fold, alphas: Float64Array, dtype: DType, runner: GraphRunner, gram: ComputeBackend): Promise<LooBlocks | null> {
+  const r = dec.s.length;
+  if (r !== fold.train.length - 1) return null;
+  const A = alphas.length;
+  const blocks = rowBlocks(r);
+  const out = blocks.map(({ j0, j1 }) => allocate(dtype, A * (j1 - j0) * (r - j0)));
+  const visit = (a: number, lower: Float64Array, g: Float64Array) => {
+    blocks.forEach(({ j0, j1 }, b) => {
+      const rows = j1 - j0;
+      const width = r - j0;
+      const dst = out[b];
+      const base = a * rows * width;
+      for (let jt = j0; jt < j1; jt += TILE) {
+        const jEnd = Math.min(j1, jt + TILE);
+        for (let kt = jt; kt < r; kt += TILE) {
+          const kEnd = Math.min(r, kt + TILE);
+          for (let k = kt; k < kEnd; k++) {
+            const gk = g[k];
+            const src = k * r;
+            const jLast = Math.min(jEnd, k + 1);
+            for (let j = jt; j < jLast; j++) dst[base + (j - j0) * width + k - j0] = lower[src + j] * gk;
+          }
+        }
+      }
+    });
+  };
+  const ok = await looTriangularFactors(dec.U, dec.s, alphas, (w) => weightedGrams(dec.U, w, dtype, runner), visit, backendGemm(gram));
+  return ok ? out : null;
+}
+
+/** Tile edge of the factor transposition: a tile of source rows and destination rows stays in cache. */
+const TILE = 32;
+
+/** UᵀW_a²U for every alpha's LOO weights w_a (A × n) in one graph run, in the fold's precision. */
+async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, runner: GraphRunner): Promise<ArrayLike<number>[]> {
+  const { rows: n, cols: r } = U;
+  const A = weights.length / n;
+  const session = runner.loadShared(`loo_weighted_grams:${dtype}`, () => {
+    const g = new GraphBuilder("loo_weighted_grams");
+    g.input("U", dtype, ["n", "r"]);
+    g.input("W", dtype, ["a", "n", 1]);
+    const wu = g.op("Mul", ["U", g.op("Mul", ["W", "W"])]);
+    g.op("MatMul", [g.op("Transpose", ["U"], { perm: attr.ints([1, 0]) }), wu], {}, "G");
+    g.output("G", dtype, ["a", "r", "r"]);
+    return g.toModel();
+  });
+  const out = await (await session).run({ U: { type: dtype, data: castTo(U.data, dtype), dims: [n, r] }, W: { type: dtype, data: castTo(weights, dtype), dims: [A, n, 1] } });
+  const data = out.G.data as Float32Array | Float64Array;
+  // Views, not copies: the factorisation reads each once (float32 → float64 is exact either way).
+  return Array.from({ length: A }, (_, a) => data.subarray(a * r * r, (a + 1) * r * r));
+}
+
+function castTo(values: ArrayLike<number>, dtype: DType): Float32Array | Float64Array {
+  const out = allocate(dtype, values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
+}
