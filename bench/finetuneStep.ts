@@ -76,15 +76,25 @@ export async function benchFinetuneStep(): Promise<object[]> {
   const out: object[] = [];
   for (const s of SHAPES) {
     const dir = mkdtempSync(join(tmpdir(), "bench-ft-"));
-    writeTinyGpt2(dir, { nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, nPositions: 1024, seed: 1, std: 0.02 }, readFileSync(join(enc, "encoder.json"), "utf8"), readFileSync(join(enc, "vocab.bpe"), "utf8"));
+    writeTinyGpt2(
+      dir,
+      { nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, nPositions: 1024, seed: 1, std: 0.02 },
+      readFileSync(join(enc, "encoder.json"), "utf8"),
+      readFileSync(join(enc, "vocab.bpe"), "utf8"),
+    );
     const config = readGpt2Config(dir);
     const params = loadGpt2Parameters(dir, config);
     for (const [k, v] of initHead(config.nEmbd, 1)) params.set(k, v);
     const shapes = new Map(gpt2ParameterShapes(config, true));
     const session = await TrainingSession.create(config, { batch: s.batch, tokens: s.tokens, auxWeight: 0.5 });
-    const ids = Array.from({ length: s.batch }, (_, b) => Int32Array.from({ length: s.tokens }, (_, t) => (b * 7919 + t * 104729) % config.vocabSize));
+    const ids = Array.from({ length: s.batch }, (_, b) =>
+      Int32Array.from({ length: s.tokens }, (_, t) => (b * 7919 + t * 104729) % config.vocabSize),
+    );
     const N = s.batch * s.tokens;
-    const aux = { target: new Float32Array(N * config.nEmbd).map((_, i) => Math.sin(i)), weights: new Float32Array(N).fill(1 / (N * config.nEmbd)) };
+    const aux = {
+      target: new Float32Array(N * config.nEmbd).map((_, i) => Math.sin(i)),
+      weights: new Float32Array(N).fill(1 / (N * config.nEmbd)),
+    };
     const state = adamWState(params);
     const times: number[] = [];
     for (let i = 0; i <= s.steps; i++) {
@@ -96,11 +106,29 @@ export async function benchFinetuneStep(): Promise<object[]> {
     }
     await session.release();
     const median = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)];
-    const row: Record<string, unknown> = { bench: "finetune-step", model: s.name, batch: s.batch, tokens: s.tokens, brainscore_s_per_step: median, brainscore_tok_s: N / median, cores: cpus().length };
-    const py = spawnSync("/usr/bin/python3", ["-c", PEER, ...[s.nLayer, s.nHead, s.nEmbd, config.vocabSize, 1024, s.batch, s.tokens, s.steps].map(String)], { encoding: "utf8" });
+    const row: Record<string, unknown> = {
+      bench: "finetune-step",
+      model: s.name,
+      batch: s.batch,
+      tokens: s.tokens,
+      brainscore_s_per_step: median,
+      brainscore_tok_s: N / median,
+      cores: cpus().length,
+    };
+    const py = spawnSync(
+      "/usr/bin/python3",
+      ["-c", PEER, ...[s.nLayer, s.nHead, s.nEmbd, config.vocabSize, 1024, s.batch, s.tokens, s.steps].map(String)],
+      { encoding: "utf8" },
+    );
     if (py.status === 0) {
       const peer = JSON.parse(py.stdout.trim().split("\n").pop()!);
-      Object.assign(row, { torch_s_per_step: peer.seconds_per_step, torch_tok_s: N / peer.seconds_per_step, torch: peer.torch, torch_threads: peer.threads, speedup: peer.seconds_per_step / median });
+      Object.assign(row, {
+        torch_s_per_step: peer.seconds_per_step,
+        torch_tok_s: N / peer.seconds_per_step,
+        torch: peer.torch,
+        torch_threads: peer.threads,
+        speedup: peer.seconds_per_step / median,
+      });
     } else row.peer = `not run (Debian python3-torch: ${(py.stderr || String(py.error)).trim().split("\n").pop()})`;
     out.push(row);
   }

@@ -9,7 +9,9 @@ import { gaussian, mulberry32 } from "../src/linalg/random.js";
 import { readWords } from "../src/stimuli/readers.js";
 
 export async function benchForecast(options: { vertexDistances?: number } = {}): Promise<object[]> {
-  const words = readWords(fileURLToPath(new URL("../../shared/data/narratives/align/pieman/align.csv", import.meta.url)));
+  const words = readWords(
+    fileURLToPath(new URL("../../shared/data/narratives/align/pieman/align.csv", import.meta.url)),
+  );
   const W = words.words.length;
   const rand = gaussian(mulberry32(4));
   const features = { rows: W, cols: 768, data: Float64Array.from({ length: W * 768 }, rand) };

@@ -45,7 +45,9 @@ export async function benchForecastGroup(options: { subjects?: number; vertices?
     for (let s = 0; s < S; s++) {
       const rand = gaussian(mulberry32(100 + s));
       const f = new Float32Array(D * V);
-      for (let i = 0; i < D; i++) for (let v = 0; v < V; v++) f[i * V + v] = 0.01 * rand() + (v < V / 10 ? 0.02 * Math.exp(-((distances[i] - 8) ** 2) / 8) : 0);
+      for (let i = 0; i < D; i++)
+        for (let v = 0; v < V; v++)
+          f[i * V + v] = 0.01 * rand() + (v < V / 10 ? 0.02 * Math.exp(-((distances[i] - 8) ** 2) / 8) : 0);
       files.push(join(dir, `sub-${s}.npy`));
       writeNpy(files[s], { shape: [D, V], data: f });
     }
@@ -65,7 +67,11 @@ export async function benchForecastGroup(options: { subjects?: number; vertices?
       significant,
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
-    const py = spawnSync("python3", ["-c", PEER, files.join(","), String(distances.indexOf(8)), String(distances.indexOf(0)), join(dir, "peer")], { encoding: "utf8" });
+    const py = spawnSync(
+      "python3",
+      ["-c", PEER, files.join(","), String(distances.indexOf(8)), String(distances.indexOf(0)), join(dir, "peer")],
+      { encoding: "utf8" },
+    );
     if (py.status === 0) {
       const peer = JSON.parse(py.stdout.trim().split("\n").pop()!);
       const p = readNpy(join(dir, "peer_p.npy")).data;
@@ -76,8 +82,17 @@ export async function benchForecastGroup(options: { subjects?: number; vertices?
         maxDp = Math.max(maxDp, Math.abs(p[v] - g.p[v]));
         if (distances[dstar[v]] === g.dStarAll[v]) sameD++;
       }
-      Object.assign(row, { peer: "numpy + scipy.stats.wilcoxon", peerSeconds: +peer.seconds.toFixed(2), peerSignificant: peer.significant, peerPeakRssMB: peer.peakRssMB, speedup: +(peer.seconds / seconds).toFixed(2), maxAbsDeltaP: maxDp, dStarAgreement: sameD / V });
-    } else row.peer = `not run (python3 with numpy and scipy: ${(py.stderr || String(py.error)).trim().split("\n").pop()})`;
+      Object.assign(row, {
+        peer: "numpy + scipy.stats.wilcoxon",
+        peerSeconds: +peer.seconds.toFixed(2),
+        peerSignificant: peer.significant,
+        peerPeakRssMB: peer.peakRssMB,
+        speedup: +(peer.seconds / seconds).toFixed(2),
+        maxAbsDeltaP: maxDp,
+        dStarAgreement: sameD / V,
+      });
+    } else
+      row.peer = `not run (python3 with numpy and scipy: ${(py.stderr || String(py.error)).trim().split("\n").pop()})`;
     return [row];
   } finally {
     rmSync(dir, { recursive: true, force: true });

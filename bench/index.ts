@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- [ridge|ridge-peers|scan|lm|lm-large|lm-extract|fmri|forecast|forecast-group|lebel-forecast|finetune-brain|finetune-step] [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
+ * `npm run bench --
+ * [ridge|ridge-peers|scan|lm|lm-large|lm-extract|fmri|forecast|forecast-group|lebel-forecast|finetune-brain|finetune-step]
+ * [--S subjects] [--V N] [--n N] [--p N] [--modes gcv,loo,kfold] [--dtype float32]`
  * Prints one JSON line per measurement. Each ridge mode runs in its own process so that its peak RSS is
  * its own.
  */
@@ -43,17 +45,33 @@ for (const name of which) {
   }
   if (name === "lebel-forecast") {
     const selection = values.modes === "gcv" ? "gcv" : "loo";
-    for (const r of await benchLebelForecast({ voxels: values.V ? Number(values.V) : undefined, stories: values.S ? Number(values.S) : undefined, alphaSelection: selection })) console.log(JSON.stringify(r));
+    for (const r of await benchLebelForecast({
+      voxels: values.V ? Number(values.V) : undefined,
+      stories: values.S ? Number(values.S) : undefined,
+      alphaSelection: selection,
+    }))
+      console.log(JSON.stringify(r));
     continue;
   }
   if (name === "forecast-group") {
-    for (const r of await benchForecastGroup({ subjects: values.S ? Number(values.S) : undefined, vertices: values.V ? Number(values.V) : undefined })) console.log(JSON.stringify(r));
+    for (const r of await benchForecastGroup({
+      subjects: values.S ? Number(values.S) : undefined,
+      vertices: values.V ? Number(values.V) : undefined,
+    }))
+      console.log(JSON.stringify(r));
     continue;
   }
   if (name === "ridge-peers") {
     const list = (v?: string) => v?.split(",");
     const Vs = list(values.V)?.map(Number);
-    for (const r of await benchRidgePeers({ shapes: list(values.shapes), V: Vs, peers: list(values.peers), modes: list(values.modes), runtime: values.runtime })) console.log(JSON.stringify(r));
+    for (const r of await benchRidgePeers({
+      shapes: list(values.shapes),
+      V: Vs,
+      peers: list(values.peers),
+      modes: list(values.modes),
+      runtime: values.runtime,
+    }))
+      console.log(JSON.stringify(r));
     continue;
   }
   if (name === "scan") {
@@ -65,7 +83,8 @@ for (const name of which) {
     continue;
   }
   if (name === "finetune-brain") {
-    for (const r of await benchFinetuneBrain({ subjects: values.S ? Number(values.S) : undefined })) console.log(JSON.stringify(r));
+    for (const r of await benchFinetuneBrain({ subjects: values.S ? Number(values.S) : undefined }))
+      console.log(JSON.stringify(r));
     continue;
   }
   if (name === "finetune-step") {
@@ -85,7 +104,9 @@ for (const name of which) {
     continue;
   }
   if (name !== "ridge") {
-    console.error(`unknown benchmark "${name}" (available: ridge, ridge-peers, scan, lm, lm-large, lm-extract, fmri, forecast, forecast-group, lebel-forecast)`);
+    console.error(
+      `unknown benchmark "${name}" (available: ridge, ridge-peers, scan, lm, lm-large, lm-extract, fmri, forecast, forecast-group, lebel-forecast)`,
+    );
     process.exitCode = 2;
     continue;
   }
@@ -103,9 +124,13 @@ for (const name of which) {
   }
   for (const mode of modes) {
     const args = process.argv.slice(2).filter((a, i, all) => a !== "--modes" && all[i - 1] !== "--modes");
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, "--modes", mode, "--child"], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), ...args, "--modes", mode, "--child"],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     if (child.status !== 0) process.exitCode = child.status ?? 1;
   }
 }

@@ -10,7 +10,9 @@ import { gaussian, mulberry32 } from "../src/linalg/random.js";
 
 const TR = 2.0045;
 
-export async function benchLebelForecast(options: { voxels?: number; stories?: number; alphaSelection?: "loo" | "gcv" } = {}): Promise<object[]> {
+export async function benchLebelForecast(
+  options: { voxels?: number; stories?: number; alphaSelection?: "loo" | "gcv" } = {},
+): Promise<object[]> {
   const V = options.voxels ?? 20000;
   const nStories = (options.stories ?? 27) + 1;
   const wordsPerStory = 1900;
@@ -23,28 +25,40 @@ export async function benchLebelForecast(options: { voxels?: number; stories?: n
     const trTimes = Float64Array.from({ length: nTR }, (_, i) => (i + 0.5) * TR);
     const states = { rows: wordsPerStory, cols: 768, data: Float32Array.from({ length: wordsPerStory * 768 }, rand) };
     const kept = nTR - 15;
-    stories.push({ states, wordTimes, trTimes, responses: { rows: kept, cols: V, data: Float32Array.from({ length: kept * V }, rand) } });
+    stories.push({
+      states,
+      wordTimes,
+      trTimes,
+      responses: { rows: kept, cols: V, data: Float32Array.from({ length: kept * V }, rand) },
+    });
   }
   const train = Array.from({ length: nStories - 1 }, (_, i) => i);
   const t = performance.now();
-  const res = await storyForecastSweep(stories, { train, test: [nStories - 1], distances: [0, 8], alphaSelection: options.alphaSelection ?? "loo" });
+  const res = await storyForecastSweep(stories, {
+    train,
+    test: [nStories - 1],
+    distances: [0, 8],
+    alphaSelection: options.alphaSelection ?? "loo",
+  });
   const seconds = (performance.now() - t) / 1000;
   const fits = res.distances.length + 1;
   const pcaPerDistance = res.cost.pcaSeconds / fits;
   const ridgePerFit = res.cost.ridgeSeconds / fits;
-  return [{
-    benchmark: "lebel-forecast",
-    stories: nStories,
-    words: nStories * wordsPerStory,
-    trainTRs: res.trainRows,
-    testTRs: res.testRows,
-    voxels: V,
-    alphaSelection: options.alphaSelection ?? "loo",
-    seconds: +seconds.toFixed(1),
-    pcaSecondsPerDistance: +pcaPerDistance.toFixed(1),
-    pcaIterations: res.cost.pcaIterations,
-    ridgeSecondsPerFit: +ridgePerFit.toFixed(1),
-    sweep41SecondsProjected: +((pcaPerDistance + ridgePerFit) * 42).toFixed(0),
-    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-  }];
+  return [
+    {
+      benchmark: "lebel-forecast",
+      stories: nStories,
+      words: nStories * wordsPerStory,
+      trainTRs: res.trainRows,
+      testTRs: res.testRows,
+      voxels: V,
+      alphaSelection: options.alphaSelection ?? "loo",
+      seconds: +seconds.toFixed(1),
+      pcaSecondsPerDistance: +pcaPerDistance.toFixed(1),
+      pcaIterations: res.cost.pcaIterations,
+      ridgeSecondsPerFit: +ridgePerFit.toFixed(1),
+      sweep41SecondsProjected: +((pcaPerDistance + ridgePerFit) * 42).toFixed(0),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    },
+  ];
 }

@@ -25,7 +25,12 @@ export async function benchLm(options: { story?: string; windows?: number } = {}
   try {
     let t = performance.now();
     // std 0.02 as GPT-2's initializer_range, so activations stay in a realistic range.
-    writeTinyGpt2(dir, { nLayer: 12, nHead: 12, nEmbd: 768, nPositions: 1024, seed: 0, std: 0.02 }, readFileSync(join(encoderDir, "encoder.json"), "utf8"), readFileSync(join(encoderDir, "vocab.bpe"), "utf8"));
+    writeTinyGpt2(
+      dir,
+      { nLayer: 12, nHead: 12, nEmbd: 768, nPositions: 1024, seed: 0, std: 0.02 },
+      readFileSync(join(encoderDir, "encoder.json"), "utf8"),
+      readFileSync(join(encoderDir, "vocab.bpe"), "utf8"),
+    );
     const config = readGpt2Config(dir);
     const runtime = await Gpt2Runtime.create(config, loadGpt2Weights(dir, config));
     const setupSeconds = (performance.now() - t) / 1000;
@@ -45,7 +50,8 @@ export async function benchLm(options: { story?: string; windows?: number } = {}
       setupSeconds: +setupSeconds.toFixed(1),
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     });
-    const storyPath = options.story ?? fileURLToPath(new URL("../../shared/data/narratives/align/pieman/align.csv", import.meta.url));
+    const storyPath =
+      options.story ?? fileURLToPath(new URL("../../shared/data/narratives/align/pieman/align.csv", import.meta.url));
     const events = readWords(storyPath);
     const tokens = loadGpt2Tokenizer(dir).encodeWords(events.words);
     const results = new Map<string, Float32Array>();
@@ -88,7 +94,12 @@ export async function benchLm(options: { story?: string; windows?: number } = {}
         }
         if (wordDiff > 0) differing++;
       }
-      perLayer.push({ layer: l, wordsDiffering: differing, maxAbsDiff: +maxAbs.toExponential(2), relativeRmsDiff: +Math.sqrt(diffSq / normSq).toExponential(2) });
+      perLayer.push({
+        layer: l,
+        wordsDiffering: differing,
+        maxAbsDiff: +maxAbs.toExponential(2),
+        relativeRmsDiff: +Math.sqrt(diffSq / normSq).toExponential(2),
+      });
     }
     rows.push({ benchmark: "lm", what: "exact vs strided (stride 512) word states", perLayer });
     await runtime.release();

@@ -23,11 +23,20 @@ export async function benchLmExtract(options: { shapes?: string[] } = {}): Promi
       const w = spawnSync(process.execPath, [...process.execArgv, self, "--write", name, dir], { encoding: "utf8" });
       if (w.status !== 0) throw new Error(`lm-extract: writing ${name} failed: ${w.stderr}`);
     }
-    const child = spawnSync(process.execPath, [...process.execArgv, self, "--extract", dir], { encoding: "utf8", maxBuffer: 1 << 20 });
+    const child = spawnSync(process.execPath, [...process.execArgv, self, "--extract", dir], {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    });
     if (child.status !== 0) throw new Error(`lm-extract child failed: ${child.stderr}`);
     const r = JSON.parse(child.stdout.trim().split("\n").pop()!);
     const weightBytes = statSync(join(dir, "model.safetensors")).size;
-    rows.push({ benchmark: "lm-extract", model: `${name} shape (random weights, float32)`, weightsGB: +(weightBytes / 1e9).toFixed(2), ...r, peakRssOverWeights: +((r.peakRssMB * 1024 * 1024) / weightBytes).toFixed(2) });
+    rows.push({
+      benchmark: "lm-extract",
+      model: `${name} shape (random weights, float32)`,
+      weightsGB: +(weightBytes / 1e9).toFixed(2),
+      ...r,
+      peakRssOverWeights: +((r.peakRssMB * 1024 * 1024) / weightBytes).toFixed(2),
+    });
   }
   return rows;
 }
@@ -37,7 +46,9 @@ async function extractChild(dir: string): Promise<void> {
   const { readModelInfo } = await import("../src/lm/architectures.js");
   const { readWords } = await import("../src/stimuli/readers.js");
   const info = readModelInfo(dir);
-  const events = readWords(join(dirname(fileURLToPath(import.meta.url)), "..", "data", "narratives", "align", "pieman", "align.csv"));
+  const events = readWords(
+    join(dirname(fileURLToPath(import.meta.url)), "..", "data", "narratives", "align", "pieman", "align.csv"),
+  );
   const t = performance.now();
   let firstWindow = 0;
   const res = await extractWordFeatures(dir, events, {
@@ -50,7 +61,15 @@ async function extractChild(dir: string): Promise<void> {
     onProgress: () => (firstWindow ||= (performance.now() - t) / 1000),
   });
   const seconds = (performance.now() - t) / 1000;
-  console.log(JSON.stringify({ words: res.events.words.length, layers: res.layers, seconds: +seconds.toFixed(1), untilFirstWindowSeconds: +firstWindow.toFixed(1), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  console.log(
+    JSON.stringify({
+      words: res.events.words.length,
+      layers: res.layers,
+      seconds: +seconds.toFixed(1),
+      untilFirstWindowSeconds: +firstWindow.toFixed(1),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
 }
 
 if (process.argv[2] === "--write") writeCheckpoint(process.argv[4], SHAPES[process.argv[3]]());

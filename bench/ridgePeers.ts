@@ -49,7 +49,12 @@ function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, rPath: st
   const res = spawnSync(cmd, args, { encoding: "utf8", env, maxBuffer: 1 << 24 });
   if (res.status !== 0) return { error: (res.stderr || String(res.error)).trim().split("\n").slice(-1)[0] };
   const info = JSON.parse(res.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
-  return { seconds: info.seconds as number, peakRssMB: info.peakRssMB as number, r: Float64Array.from(readNpy(rPath).data), info };
+  return {
+    seconds: info.seconds as number,
+    peakRssMB: info.peakRssMB as number,
+    r: Float64Array.from(readNpy(rPath).data),
+    info,
+  };
 }
 
 /**
@@ -64,15 +69,34 @@ function ourChild(runtime: string): { args: string[]; runtime: string } {
   const out = join(root, ".cache", "bench-compiled");
   rmSync(out, { recursive: true, force: true });
   const worker = join(root, "src/ridge/foldWorker.ts");
-  const flags = ["--ignoreConfig", "--outDir", out, "--rootDir", root, "--module", "NodeNext", "--moduleResolution", "NodeNext", "--target", "ES2022", "--skipLibCheck", "--types", "node"];
-  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), ...flags, child, worker], { encoding: "utf8" });
-  if (tsc.status !== 0) throw new Error(`ridge-peers: compiling the solver failed: ${(tsc.stdout + tsc.stderr).trim().split("\n")[0]}`);
+  const flags = [
+    "--ignoreConfig",
+    "--outDir",
+    out,
+    "--rootDir",
+    root,
+    "--module",
+    "NodeNext",
+    "--moduleResolution",
+    "NodeNext",
+    "--target",
+    "ES2022",
+    "--skipLibCheck",
+    "--types",
+    "node",
+  ];
+  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), ...flags, child, worker], {
+    encoding: "utf8",
+  });
+  if (tsc.status !== 0)
+    throw new Error(`ridge-peers: compiling the solver failed: ${(tsc.stdout + tsc.stderr).trim().split("\n")[0]}`);
   return { args: [join(out, "bench", "ridgePeersChild.js")], runtime: "compiled (as installed)" };
 }
 
 function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++)
+    if (Number.isFinite(a[i]) && Number.isFinite(b[i])) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
 
@@ -80,7 +104,9 @@ export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<obj
   const shapes = opts.shapes ?? ["paper", "primal"];
   const Vs = opts.V ?? [20480, 81924];
   const peers = (opts.peers ?? ["himalaya", "sklearn"]).filter((p) => p !== "none");
-  for (const p of peers) if (p !== "himalaya" && p !== "sklearn") throw new Error(`ridge-peers: unknown peer "${p}" (himalaya, sklearn, none)`);
+  for (const p of peers)
+    if (p !== "himalaya" && p !== "sklearn")
+      throw new Error(`ridge-peers: unknown peer "${p}" (himalaya, sklearn, none)`);
   const modes = opts.modes ?? ["loo", "gcv"];
   const child = ourChild(opts.runtime ?? "compiled");
   const peerEnv: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: HIMALAYA };
@@ -121,16 +147,35 @@ export async function benchRidgePeers(opts: RidgePeersOptions = {}): Promise<obj
           }
           const rPath = join(dir, `${solver}.npy`);
           const script = join(HERE, "peers", "ridge_peer.py");
-          record(solver, runChild("/usr/bin/python3", [script, solver, xf, yf, String(V), rPath, JSON.stringify(PEER_ALPHAS)], peerEnv, rPath));
+          record(
+            solver,
+            runChild(
+              "/usr/bin/python3",
+              [script, solver, xf, yf, String(V), rPath, JSON.stringify(PEER_ALPHAS)],
+              peerEnv,
+              rPath,
+            ),
+          );
         }
         const reference = results.sklearn?.r;
         for (const [solver, t] of Object.entries(results)) {
-          const row: Record<string, unknown> = { benchmark: "ridge-peers", shape, n: s.n, p: s.p, V, solver, seconds: +t.seconds.toFixed(2), peakRssMB: t.peakRssMB };
+          const row: Record<string, unknown> = {
+            benchmark: "ridge-peers",
+            shape,
+            n: s.n,
+            p: s.p,
+            V,
+            solver,
+            seconds: +t.seconds.toFixed(2),
+            peakRssMB: t.peakRssMB,
+          };
           for (const [k, v] of Object.entries(t.info)) if (!["seconds", "peakRssMB"].includes(k)) row[k] = v;
-          if (reference && solver !== "sklearn") row.maxAbsDiffRvsSklearn = +maxAbsDiff(t.r, reference).toExponential(2);
+          if (reference && solver !== "sklearn")
+            row.maxAbsDiffRvsSklearn = +maxAbsDiff(t.r, reference).toExponential(2);
           if (solver.startsWith("brainscore")) {
             row.runtime = child.runtime;
-            for (const peer of Object.keys(results).filter((k) => !k.startsWith("brainscore"))) row[`speedupVs_${peer}`] = +(results[peer].seconds / t.seconds).toFixed(2);
+            for (const peer of Object.keys(results).filter((k) => !k.startsWith("brainscore")))
+              row[`speedupVs_${peer}`] = +(results[peer].seconds / t.seconds).toFixed(2);
           }
           rows.push(row);
         }

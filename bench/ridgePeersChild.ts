@@ -15,7 +15,18 @@ const x = { rows: xa.shape[0], cols: xa.shape[1], data: xa.data as Float32Array 
 let y = { rows: ya.shape[0], cols: ya.shape[1], data: ya.data as Float32Array };
 if (Number(v) < y.cols) y = takeColumns(y, 0, Number(v)) as typeof y;
 const t = performance.now();
-const res = await brainScore(x, y, { alphas: JSON.parse(alphas), alphaSelection: mode as AlphaSelection, dtype: "float32" });
+const res = await brainScore(x, y, {
+  alphas: JSON.parse(alphas),
+  alphaSelection: mode as AlphaSelection,
+  dtype: "float32",
+});
 const seconds = (performance.now() - t) / 1000;
 writeNpy(out, { shape: [res.r.length], data: res.r });
-console.log(JSON.stringify({ seconds, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), form: res.settings.forms[0], dtype: "float32" }));
+console.log(
+  JSON.stringify({
+    seconds,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    form: res.settings.forms[0],
+    dtype: "float32",
+  }),
+);

@@ -24,10 +24,16 @@ const DATASET = join(WORK, "dataset");
 export async function benchScan(): Promise<object[]> {
   const self = fileURLToPath(import.meta.url);
   for (const step of ["--checkpoint", "--simulate"]) {
-    const c = spawnSync(process.execPath, [...process.execArgv, self, step], { stdio: ["ignore", "ignore", "inherit"] });
+    const c = spawnSync(process.execPath, [...process.execArgv, self, step], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     if (c.status !== 0) throw new Error(`scan: ${step} failed`);
   }
-  const child = spawnSync(process.execPath, [...process.execArgv, self, "--scan"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 });
+  const child = spawnSync(process.execPath, [...process.execArgv, self, "--scan"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 24,
+  });
   if (child.status !== 0) throw new Error(`scan: the run failed (exit ${child.status})`);
   return [JSON.parse(child.stdout.trim().split("\n").pop()!)];
 }
@@ -47,7 +53,10 @@ async function ensureDataset(): Promise<void> {
     { label: "parsopercularis", hemi: "both", layer: 8, snr: 1, d: 8 },
     { label: "supramarginal", hemi: "L", layer: 6, snr: 1, d: 3, component: "syntax" },
   ];
-  const sim = parseSimulationConfig({ seed: 3, stories: ["pieman"], subjects: 2, surface: "fsaverage6", model: MODEL, regions }, "bench-scan-simulation");
+  const sim = parseSimulationConfig(
+    { seed: 3, stories: ["pieman"], subjects: 2, surface: "fsaverage6", model: MODEL, regions },
+    "bench-scan-simulation",
+  );
   await simulateDataset(sim, DATASET, { cacheDir: join(WORK, "cache") });
 }
 
@@ -66,7 +75,20 @@ async function scanChild(): Promise<void> {
   const gemm = await gemmRate();
   // Two scans of one story: the first computes the story's features, the second reuses them (as every
   // further scan of a story does), so the output shows a first scan and a typical one.
-  const c = parseRunConfig({ name: "scan", dataset: DATASET, space: "fsaverage6", tasks: ["pieman"], subjects: ["sub-001", "sub-002"], model: MODEL, layers: { from: 0, to: 12 }, outDir, cacheDir }, "bench-scan");
+  const c = parseRunConfig(
+    {
+      name: "scan",
+      dataset: DATASET,
+      space: "fsaverage6",
+      tasks: ["pieman"],
+      subjects: ["sub-001", "sub-002"],
+      model: MODEL,
+      layers: { from: 0, to: 12 },
+      outDir,
+      cacheDir,
+    },
+    "bench-scan",
+  );
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const report = await runPipeline(c);
@@ -86,10 +108,15 @@ async function scanChild(): Promise<void> {
     { what: "layers", count: c.layers.length, targets: V + R },
     { what: "forecast (vertices)", count: 1 + analyses * f.distances.length, targets: f.vertexLevel ? V + R : R },
     // Each depth layer's sweep fits its own baseline beside F(dTest).
-    { what: "controls and depth (regions)", count: f.controls.length * f.distances.length + 2 * f.depthLayers.length, targets: R },
+    {
+      what: "controls and depth (regions)",
+      count: f.controls.length * f.distances.length + 2 * f.depthLayers.length,
+      targets: R,
+    },
   ];
   const A = DEFAULT_ALPHAS.length;
-  const perFit = (C: number) => contiguousFolds(T, c.ridge.folds).reduce((s, fold) => s + (A + 2) * 2 * fold.train.length ** 2 * C, 0);
+  const perFit = (C: number) =>
+    contiguousFolds(T, c.ridge.folds).reduce((s, fold) => s + (A + 2) * 2 * fold.train.length ** 2 * C, 0);
   const gflop = fits.reduce((s, x) => s + x.count * perFit(x.targets), 0) / 1e9;
   const boundSeconds = gflop / gemm;
   const round = (x: number) => +x.toFixed(1);
@@ -105,19 +132,31 @@ async function scanChild(): Promise<void> {
       alphaSelection: c.ridge.alphaSelection,
       seconds: round(wall),
       // Each scan's own time (the sum of its stages) and the second scan's stages (features from the cache).
-      scanSeconds: report.stageSeconds.map((x) => round(Object.values(x.stages).reduce((a, b) => a + (b as number), 0))),
-      secondScanStages: second ? Object.fromEntries(Object.entries(second).map(([k, v]) => [k, round(v as number)])) : undefined,
+      scanSeconds: report.stageSeconds.map((x) =>
+        round(Object.values(x.stages).reduce((a, b) => a + (b as number), 0)),
+      ),
+      secondScanStages: second
+        ? Object.fromEntries(Object.entries(second).map(([k, v]) => [k, round(v as number)]))
+        : undefined,
       cpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100),
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-      stages: Object.fromEntries([...Object.entries(stages), ["group", report.groupSeconds ?? 0]].map(([k, v]) => [k, round(v as number)])),
+      stages: Object.fromEntries(
+        [...Object.entries(stages), ["group", report.groupSeconds ?? 0]].map(([k, v]) => [k, round(v as number)]),
+      ),
       // CPU per stage of each scan (all threads; 200% = both cores busy): which stage leaves a core idle.
-      stageCpuPercent: report.stageSeconds.map((x) => Object.fromEntries(Object.entries(x.stages).map(([k, v]) => [k, Math.round((100 * (x.cpu?.[k] ?? NaN)) / (v as number))]))),
+      stageCpuPercent: report.stageSeconds.map((x) =>
+        Object.fromEntries(
+          Object.entries(x.stages).map(([k, v]) => [k, Math.round((100 * (x.cpu?.[k] ?? NaN)) / (v as number))]),
+        ),
+      ),
       ridgeFits: fits.map((x) => `${x.count} × ${x.what} (${x.targets} targets)`),
       ridgeGflop: Math.round(gflop),
       gemmGflops: Math.round(gemm),
       ridgeBoundSeconds: round(boundSeconds),
       // Per scan: the bound is one scan's ridge fits.
-      secondsOverRidgeBound: report.stageSeconds.map((x) => +(Object.values(x.stages).reduce((a, b) => a + (b as number), 0) / boundSeconds).toFixed(2)),
+      secondsOverRidgeBound: report.stageSeconds.map(
+        (x) => +(Object.values(x.stages).reduce((a, b) => a + (b as number), 0) / boundSeconds).toFixed(2),
+      ),
     }),
   );
 }
@@ -127,7 +166,11 @@ async function gemmRate(): Promise<number> {
   const { OrtBackend } = await import("../src/backend/ort.js");
   const be = new OrtBackend({ dtype: "float32" });
   const n = 2048;
-  const a = { rows: n, cols: n, data: Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5) };
+  const a = {
+    rows: n,
+    cols: n,
+    data: Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5),
+  };
   let best = Infinity;
   for (let i = 0; i < 4; i++) {
     const t = performance.now();

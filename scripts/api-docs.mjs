@@ -17,7 +17,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
 const out = resolve(root, outIndex >= 0 ? args[outIndex + 1] : "results/api/API.md");
-if (!args.includes("--no-build")) execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+if (!args.includes("--no-build"))
+  execFileSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
+    { stdio: "inherit" },
+  );
 
 const entry = join(root, "dist/src/index.d.ts");
 if (!existsSync(entry)) throw new Error(`${entry} is missing: build the library first (npm run build:lib)`);
@@ -37,7 +42,16 @@ function declarations(file) {
     if (line.startsWith("/**")) {
       const start = i;
       while (!lines[i].includes("*/")) i++;
-      doc = lines.slice(start, i + 1).map((l) => l.replace(/^\s*\/?\*+\/?\s?/, "").replace(/\*\/$/, "").trimEnd()).join("\n").trim();
+      doc = lines
+        .slice(start, i + 1)
+        .map((l) =>
+          l
+            .replace(/^\s*\/?\*+\/?\s?/, "")
+            .replace(/\*\/$/, "")
+            .trimEnd(),
+        )
+        .join("\n")
+        .trim();
       continue;
     }
     const m = /^export (?:declare )?(?:abstract )?(function|class|const|interface|type|enum) (\w+)/.exec(line);
@@ -67,7 +81,10 @@ for (const { name: entryName, file: entryFile } of entries) {
     const decls = declarations(file);
     const module = relative(join(root, "dist"), file).replace(/\.d\.ts$/, ".ts");
     for (const spec of m[1].split(", ")) {
-      const name = spec.replace(/^type /, "").split(" as ").pop();
+      const name = spec
+        .replace(/^type /, "")
+        .split(" as ")
+        .pop();
       const original = spec.replace(/^type /, "").split(" as ")[0];
       const d = decls.get(original);
       if (!d) {
@@ -89,7 +106,14 @@ const md = [
   ...sections.flatMap((s) =>
     s.entry
       ? [`# \`${s.entry}\``, ""]
-      : [`## \`${s.name}\` — ${s.kind}`, "", `Source: \`${s.module}\``, "", ...(s.doc ? [s.doc, ""] : []), ...(s.text ? ["```ts", s.text, "```", ""] : [])],
+      : [
+          `## \`${s.name}\` — ${s.kind}`,
+          "",
+          `Source: \`${s.module}\``,
+          "",
+          ...(s.doc ? [s.doc, ""] : []),
+          ...(s.text ? ["```ts", s.text, "```", ""] : []),
+        ],
   ),
 ].join("\n");
 mkdirSync(dirname(out), { recursive: true });
@@ -97,6 +121,8 @@ writeFileSync(`${out}.tmp`, md);
 renameSync(`${out}.tmp`, out);
 console.log(`api-docs: ${names.length} names in ${entries.length} entries → ${relative(root, out)}`);
 if (missing.size > 0) {
-  console.error(`api-docs: ${missing.size} exported function(s)/class(es)/constant(s) without a doc comment:\n  ${[...missing].join("\n  ")}`);
+  console.error(
+    `api-docs: ${missing.size} exported function(s)/class(es)/constant(s) without a doc comment:\n  ${[...missing].join("\n  ")}`,
+  );
   process.exit(1);
 }

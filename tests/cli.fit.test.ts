@@ -26,7 +26,19 @@ describe("brainscore fit", () => {
   it("writes r, r_folds, alphas and predictions to safetensors", async () => {
     writeProblem(150, 6, 9);
     const outPath = join(dir, "res.safetensors");
-    const code = await main(["fit", "--x", join(dir, "X.npy"), "--y", join(dir, "Y.npy"), "--out", outPath, "--save-predictions", "--quiet", "--alpha-selection", "gcv"]);
+    const code = await main([
+      "fit",
+      "--x",
+      join(dir, "X.npy"),
+      "--y",
+      join(dir, "Y.npy"),
+      "--out",
+      outPath,
+      "--save-predictions",
+      "--quiet",
+      "--alpha-selection",
+      "gcv",
+    ]);
     expect(code).toBe(0);
     const res = readSafetensors(outPath);
     expect(res.tensors.get("r")!.shape).toEqual([9]);
@@ -41,7 +53,20 @@ describe("brainscore fit", () => {
   it("reads file.safetensors:tensor inputs and agrees with scikit-learn in float64", async () => {
     const ref = sharedPath("reference/ridge/reference.safetensors");
     const outPath = join(dir, "ref.safetensors");
-    const code = await main(["fit", "--x", `${ref}:X`, "--y", `${ref}:Y`, "--alphas", "logspace:-1:8:10", "--dtype", "float64", "--out", outPath, "--quiet"]);
+    const code = await main([
+      "fit",
+      "--x",
+      `${ref}:X`,
+      "--y",
+      `${ref}:Y`,
+      "--alphas",
+      "logspace:-1:8:10",
+      "--dtype",
+      "float64",
+      "--out",
+      outPath,
+      "--quiet",
+    ]);
     expect(code).toBe(0);
     const r = readSafetensors(outPath).tensors.get("r")!.data as Float64Array;
     const refR = readSafetensors(ref).tensors.get("sklearn_r_mean")!.data as Float64Array;
@@ -53,7 +78,16 @@ describe("brainscore fit", () => {
   it("fails with a clear message naming the file on bad input", async () => {
     writeProblem(60, 3, 2);
     writeNpy(join(dir, "short.npy"), { shape: [50, 2], data: new Float32Array(100) });
-    const code = await main(["fit", "--x", join(dir, "X.npy"), "--y", join(dir, "short.npy"), "--out", join(dir, "o.safetensors"), "--quiet"]);
+    const code = await main([
+      "fit",
+      "--x",
+      join(dir, "X.npy"),
+      "--y",
+      join(dir, "short.npy"),
+      "--out",
+      join(dir, "o.safetensors"),
+      "--quiet",
+    ]);
     expect(code).toBe(1);
     expect(err.join("\n")).toMatch(/X\.npy has 60 rows .*short\.npy has 50/);
   });
@@ -61,7 +95,9 @@ describe("brainscore fit", () => {
   it("explains usage mistakes with exit code 2", async () => {
     expect(await main(["fit", "--x", "a.npy"])).toBe(2);
     expect(err.join("\n")).toMatch(/fit needs --x, --y and --out/);
-    expect(await main(["fit", "--x", "a.npy", "--y", "b.npy", "--out", "o.safetensors", "--alpha-selection", "cv"])).toBe(2);
+    expect(
+      await main(["fit", "--x", "a.npy", "--y", "b.npy", "--out", "o.safetensors", "--alpha-selection", "cv"]),
+    ).toBe(2);
     expect(await main(["fit", "--bogus"])).toBe(2);
     expect(err.join("\n")).toMatch(/Unknown option '--bogus'/);
     expect(await main(["frobnicate"])).toBe(2);
@@ -81,11 +117,36 @@ describe("brainscore fit --save-model / predict", () => {
     writeNpy(join(dir, "XB.npy"), { shape: [60, 30], data: X.slice(180 * 30) });
     writeNpy(join(dir, "YB.npy"), { shape: [60, 400], data: Y.slice(180 * 400) });
     const modelPath = join(dir, "model.safetensors");
-    const fitArgs = ["fit", "--x", join(dir, "XA.npy"), "--y", join(dir, "YA.npy"), "--dtype", "float64", "--out", join(dir, "cv.safetensors"), "--save-model", modelPath, "--quiet"];
+    const fitArgs = [
+      "fit",
+      "--x",
+      join(dir, "XA.npy"),
+      "--y",
+      join(dir, "YA.npy"),
+      "--dtype",
+      "float64",
+      "--out",
+      join(dir, "cv.safetensors"),
+      "--save-model",
+      modelPath,
+      "--quiet",
+    ];
     expect(await main(fitArgs)).toBe(0);
     expect(out.join("\n")).toMatch(/model refitted on all 180 samples \(loo\); wrote/);
     const predPath = join(dir, "predB.safetensors");
-    expect(await main(["predict", "--model", modelPath, "--x", join(dir, "XB.npy"), "--y", join(dir, "YB.npy"), "--out", predPath])).toBe(0);
+    expect(
+      await main([
+        "predict",
+        "--model",
+        modelPath,
+        "--x",
+        join(dir, "XB.npy"),
+        "--y",
+        join(dir, "YB.npy"),
+        "--out",
+        predPath,
+      ]),
+    ).toBe(0);
     expect(out.join("\n")).toMatch(/predicted 60 samples × 400 targets; pearson mean 0\.\d+ over 400 targets/);
     const { RidgeCV } = await import("../src/ridge/estimator.js");
     const model = await new RidgeCV({ alphas: t.get("alphas")!.data as Float64Array, dtype: "float64" }).fit(
@@ -100,9 +161,21 @@ describe("brainscore fit --save-model / predict", () => {
     expect(worst).toBeLessThan(1e-9);
     expect(got.get("score")!.shape).toEqual([400]);
     // Wrong feature count, and a file that is not a model, are named.
-    expect(await main(["predict", "--model", modelPath, "--x", join(dir, "YB.npy"), "--out", join(dir, "bad.npy")])).toBe(1);
+    expect(
+      await main(["predict", "--model", modelPath, "--x", join(dir, "YB.npy"), "--out", join(dir, "bad.npy")]),
+    ).toBe(1);
     expect(err.join("\n")).toMatch(/YB\.npy: 400 columns, but .*model\.safetensors was fitted on 30 features/);
-    expect(await main(["predict", "--model", join(dir, "cv.safetensors"), "--x", join(dir, "XB.npy"), "--out", join(dir, "bad.npy")])).toBe(1);
+    expect(
+      await main([
+        "predict",
+        "--model",
+        join(dir, "cv.safetensors"),
+        "--x",
+        join(dir, "XB.npy"),
+        "--out",
+        join(dir, "bad.npy"),
+      ]),
+    ).toBe(1);
     expect(err.join("\n")).toMatch(/cv\.safetensors: not a brainscore ridge model/);
   });
 });

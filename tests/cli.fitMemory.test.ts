@@ -40,7 +40,17 @@ describe("fit within a memory budget", () => {
     const args = ["fit", "--x", X, "--y", Y, "--quiet", "--save-predictions", "--mask-invalid-targets"];
     expect(await main([...args, "--out", join(dir, "whole.safetensors")])).toBe(0);
     // A budget that holds the fit and about 150 targets: 5 blocks.
-    const need = brainScoreMemory({ n, p, V, folds: 5, alphas: 10, xWidth: 4, yWidth: 4, dtype: "float32", savePredictions: true });
+    const need = brainScoreMemory({
+      n,
+      p,
+      V,
+      folds: 5,
+      alphas: 10,
+      xWidth: 4,
+      yWidth: 4,
+      dtype: "float32",
+      savePredictions: true,
+    });
     const budget = need.fixed + 150 * need.perTarget;
     err.length = 0;
     expect(await main([...args, "--out", join(dir, "blocks.safetensors"), "--max-memory", String(budget)])).toBe(0);
@@ -61,13 +71,40 @@ describe("fit within a memory budget", () => {
 
   it("refuses a budget too small for the design, and --save-model beyond it, naming the option", async () => {
     writeProblem();
-    const base = ["fit", "--x", join(dir, "X.npy"), "--y", join(dir, "Y.npy"), "--out", join(dir, "o.safetensors"), "--quiet"];
+    const base = [
+      "fit",
+      "--x",
+      join(dir, "X.npy"),
+      "--y",
+      join(dir, "Y.npy"),
+      "--out",
+      join(dir, "o.safetensors"),
+      "--quiet",
+    ];
     err.length = 0;
     expect(await main([...base, "--max-memory", "1M"])).toBe(1);
     expect(err.join("\n")).toMatch(/X\.npy \(120 × 8\) .* 0\.00 GB may be used \(--max-memory\).* raise --max-memory/);
-    const need = brainScoreMemory({ n, p, V, folds: 5, alphas: 10, xWidth: 4, yWidth: 4, dtype: "float32", savePredictions: false });
+    const need = brainScoreMemory({
+      n,
+      p,
+      V,
+      folds: 5,
+      alphas: 10,
+      xWidth: 4,
+      yWidth: 4,
+      dtype: "float32",
+      savePredictions: false,
+    });
     err.length = 0;
-    expect(await main([...base, "--max-memory", String(need.fixed + 200 * need.perTarget), "--save-model", join(dir, "m.safetensors")])).toBe(1);
+    expect(
+      await main([
+        ...base,
+        "--max-memory",
+        String(need.fixed + 200 * need.perTarget),
+        "--save-model",
+        join(dir, "m.safetensors"),
+      ]),
+    ).toBe(1);
     expect(err.join("\n")).toMatch(/--save-model refits on all of .*Y\.npy/);
     err.length = 0;
     expect(await main([...base, "--max-memory", "lots"])).toBe(2);
@@ -85,8 +122,15 @@ describe("fit within a memory budget", () => {
     body.set(parts[2]);
     for (let i = 0; i < body.length; i += 8) body.subarray(i, i + 8).reverse();
     writeFileSync(join(dir, "big.npy"), Buffer.concat([parts[0], new TextEncoder().encode(header), body]));
-    writeSafetensors(join(dir, "m.safetensors"), { other: { shape: [3], data: Float32Array.of(1, 2, 3) }, m: { shape: [9, 13], data: Float32Array.from(m.data) } });
-    for (const [spec, tol] of [[join(dir, "m.npy"), 0], [join(dir, "big.npy"), 0], [`${join(dir, "m.safetensors")}:m`, 1e-6]] as const) {
+    writeSafetensors(join(dir, "m.safetensors"), {
+      other: { shape: [3], data: Float32Array.of(1, 2, 3) },
+      m: { shape: [9, 13], data: Float32Array.from(m.data) },
+    });
+    for (const [spec, tol] of [
+      [join(dir, "m.npy"), 0],
+      [join(dir, "big.npy"), 0],
+      [`${join(dir, "m.safetensors")}:m`, 1e-6],
+    ] as const) {
       const loc = locateMatrix(spec);
       expect([loc.rows, loc.cols]).toEqual([9, 13]);
       const got = readColumns(loc, 4, 11);
@@ -94,7 +138,9 @@ describe("fit within a memory budget", () => {
       expect([got.rows, got.cols]).toEqual([9, 7]);
       for (let i = 0; i < want.data.length; i++) expect(Math.abs(got.data[i] - want.data[i])).toBeLessThanOrEqual(tol);
     }
-    expect(() => readColumns(locateMatrix(join(dir, "m.npy")), 10, 14)).toThrow(/m\.npy: column block \[10, 14\) is outside its 13 columns/);
+    expect(() => readColumns(locateMatrix(join(dir, "m.npy")), 10, 14)).toThrow(
+      /m\.npy: column block \[10, 14\) is outside its 13 columns/,
+    );
     expect(() => locateMatrix(join(dir, "m.safetensors"))).toThrow(/holds 2 tensors \(.*\); name one/);
   });
 });

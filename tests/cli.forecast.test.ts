@@ -19,23 +19,83 @@ describe("brainscore forecast", () => {
     const logs: string[] = [];
     const spy = vi.spyOn(console, "log").mockImplementation((...a) => void logs.push(a.join(" ")));
     const errs = vi.spyOn(console, "error").mockImplementation(() => {});
-    expect(await main(["extract", "--model", model, "--words", sharedPath("data/narratives/align/pieman/align.csv"), "--mode", "strided", "--out", feats, "--cache-dir", join(dir, "cache"), "--quiet"])).toBe(0);
+    expect(
+      await main([
+        "extract",
+        "--model",
+        model,
+        "--words",
+        sharedPath("data/narratives/align/pieman/align.csv"),
+        "--mode",
+        "strided",
+        "--out",
+        feats,
+        "--cache-dir",
+        join(dir, "cache"),
+        "--quiet",
+      ]),
+    ).toBe(0);
     const f = readSafetensors(feats);
     const [, W, E] = f.tensors.get("hidden_states")!.shape;
-    const layer2 = { rows: W, cols: E, data: Float64Array.from((f.tensors.get("hidden_states")!.data as Float32Array).subarray(2 * W * E)) };
+    const layer2 = {
+      rows: W,
+      cols: E,
+      data: Float64Array.from((f.tensors.get("hidden_states")!.data as Float32Array).subarray(2 * W * E)),
+    };
     const onsets = Float64Array.from(f.tensors.get("onsets")!.data as Float64Array, (t) => t - 15);
     const nTRs = 281;
     const y = new Float32Array(nTRs * 2);
-    [2, 6].forEach((d, v) => withNoise(plantedSignal(layer2, onsets, { tr: 1.5, nTRs, d, seed: v }), 3, 5 + v).forEach((x, t) => (y[t * 2 + v] = x)));
+    [2, 6].forEach((d, v) =>
+      withNoise(plantedSignal(layer2, onsets, { tr: 1.5, nTRs, d, seed: v }), 3, 5 + v).forEach(
+        (x, t) => (y[t * 2 + v] = x),
+      ),
+    );
     writeNpy(join(dir, "bold.npy"), { shape: [nTRs, 2], data: y });
     const out = join(dir, "forecast.csv");
     const code = await main([
-      "forecast", "--features", feats, "--layer", "2", "--bold", join(dir, "bold.npy"), "--tr", "1.5", "--onset-shift", "15",
-      "--distances", "0,2,6", "--control", "all", "--decompose", "--model", model, "--k", "2", "--out", out, "--quiet",
+      "forecast",
+      "--features",
+      feats,
+      "--layer",
+      "2",
+      "--bold",
+      join(dir, "bold.npy"),
+      "--tr",
+      "1.5",
+      "--onset-shift",
+      "15",
+      "--distances",
+      "0,2,6",
+      "--control",
+      "all",
+      "--decompose",
+      "--model",
+      model,
+      "--k",
+      "2",
+      "--out",
+      out,
+      "--quiet",
     ]);
-    // The same sweep on an HRF design (TR sums convolved with Glover's HRF) is another design, and a bad name is refused.
+    // The same sweep on an HRF design (TR sums convolved with Glover's HRF) is another design, and a bad name is
+    // refused.
     const hrfOut = join(dir, "forecast_hrf.csv");
-    const base = ["forecast", "--features", feats, "--layer", "2", "--bold", join(dir, "bold.npy"), "--tr", "1.5", "--onset-shift", "15", "--distances", "0,2,6", "--quiet"];
+    const base = [
+      "forecast",
+      "--features",
+      feats,
+      "--layer",
+      "2",
+      "--bold",
+      join(dir, "bold.npy"),
+      "--tr",
+      "1.5",
+      "--onset-shift",
+      "15",
+      "--distances",
+      "0,2,6",
+      "--quiet",
+    ];
     expect(await main([...base, "--design", "glover", "--out", hrfOut])).toBe(0);
     const errorLines: string[] = [];
     errs.mockImplementation((...a) => void errorLines.push(a.join(" ")));
@@ -59,7 +119,9 @@ describe("brainscore forecast", () => {
     expect(oneAlpha).not.toEqual(fullFir);
     expect(lines[0]).toBe("analysis,d,target,score,baseline,forecast");
     expect(lines.length - 1).toBe(5 * 3 * 2);
-    expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(new Set(["full", "control_random", "control_shuffled", "syntax", "semantics"]));
+    expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).toEqual(
+      new Set(["full", "control_random", "control_shuffled", "syntax", "semantics"]),
+    );
     expect(logs.join("\n")).toMatch(/full: mean F\(d\) over 2 targets peaks at d = \d/);
   });
 

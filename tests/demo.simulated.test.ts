@@ -15,7 +15,12 @@ import { describeRecovery } from "../src/pipeline/demoRecovery.js";
 describe("the simulated demo", () => {
   it("recovers every plant at α 0.01 with the paper's hierarchy, and no region without a plant", async () => {
     const out = mkdtempSync(join(tmpdir(), "demo-sim-"));
-    const run = { ...DEMO_RUN, forecast: { ...DEMO_RUN.forecast, distances: [0, 2, 4, 6, 8, 10, 12], vertexLevel: false }, statistics: { alpha: 0.01, bootstrap: 200 }, noiseCeiling: false };
+    const run = {
+      ...DEMO_RUN,
+      forecast: { ...DEMO_RUN.forecast, distances: [0, 2, 4, 6, 8, 10, 12], vertexLevel: false },
+      statistics: { alpha: 0.01, bootstrap: 200 },
+      noiseCeiling: false,
+    };
     const { report, recovery } = await runSimulatedDemo(out, { cacheDir: join(out, "cache"), run });
     expect(report.failed).toEqual([]);
     expect(report.computed.length).toBe(DEMO_SIMULATION.subjects);

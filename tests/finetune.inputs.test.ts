@@ -28,30 +28,51 @@ describe("fine-tuning corpus files", () => {
 describe("fine-tuning runs refused before training", () => {
   const base = (out: string, extra: object = {}) =>
     parseFinetuneConfig(
-      { model: "tiny", out, condition: "lm", corpus: { paths: stories, heldOut: ["pieman"] }, training: { steps: 2, batchSize: 2, blockSize: 32, evalEvery: 1000, checkpointEvery: 1 }, ...extra },
+      {
+        model: "tiny",
+        out,
+        condition: "lm",
+        corpus: { paths: stories, heldOut: ["pieman"] },
+        training: { steps: 2, batchSize: 2, blockSize: 32, evalEvery: 1000, checkpointEvery: 1 },
+        ...extra,
+      },
       join(out, "finetune.json"),
     );
 
   it("names an unknown held-out document and lists the corpus", async () => {
     const out = mkdtempSync(join(tmpdir(), "bs-ft-held-"));
-    await expect(finetune(base(out, { corpus: { paths: stories, heldOut: ["piemann"] } }))).rejects.toThrow(/corpus\.heldOut: no document named "piemann" \(documents: pieman, lucy\)/);
+    await expect(finetune(base(out, { corpus: { paths: stories, heldOut: ["piemann"] } }))).rejects.toThrow(
+      /corpus\.heldOut: no document named "piemann" \(documents: pieman, lucy\)/,
+    );
   });
 
   it("refuses to resume from another run's checkpoint, or from one with a missing tensor", async () => {
     const out = mkdtempSync(join(tmpdir(), "bs-ft-resume-"));
     await finetune(base(out));
     const changed = parseFinetuneConfig(
-      { model: "tiny", out, condition: "lm", corpus: { paths: stories, heldOut: ["pieman"] }, training: { steps: 2, batchSize: 2, blockSize: 32, evalEvery: 1000, checkpointEvery: 1, lr: 1e-3 } },
+      {
+        model: "tiny",
+        out,
+        condition: "lm",
+        corpus: { paths: stories, heldOut: ["pieman"] },
+        training: { steps: 2, batchSize: 2, blockSize: 32, evalEvery: 1000, checkpointEvery: 1, lr: 1e-3 },
+      },
       join(out, "finetune.json"),
     );
-    await expect(finetune(changed)).rejects.toThrow(/checkpoint of a different run .* delete it or choose another "out"/);
+    await expect(finetune(changed)).rejects.toThrow(
+      /checkpoint of a different run .* delete it or choose another "out"/,
+    );
     // The same run again resumes (nothing left to do) and returns the same weights.
     const again = await finetune(base(out));
     expect(again.log.length).toBe(2);
     // A checkpoint that lost a tensor is named with the tensor.
     const file = join(out, "checkpoint.safetensors");
     const ckpt = readSafetensors(file);
-    const tensors = Object.fromEntries([...ckpt.tensors].filter(([k]) => k !== "m.wte.weight").map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
+    const tensors = Object.fromEntries(
+      [...ckpt.tensors]
+        .filter(([k]) => k !== "m.wte.weight")
+        .map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]),
+    );
     writeSafetensors(file, tensors, ckpt.metadata);
     await expect(finetune(base(out))).rejects.toThrow(/"m\.wte\.weight" is missing or has the wrong size/);
   }, 120_000);

@@ -37,7 +37,14 @@ interface Case {
  * The reference summarises every row of a vocab × E matrix by its norm and its projection on a probe
  * vector; lists the rows whose summaries differ by more than 1e-4 of the largest.
  */
-function rowSummaryMismatches(m: ArrayLike<number>, E: number, probe: ArrayLike<number>, norms: ArrayLike<number>, proj: ArrayLike<number>, label: string): string[] {
+function rowSummaryMismatches(
+  m: ArrayLike<number>,
+  E: number,
+  probe: ArrayLike<number>,
+  norms: ArrayLike<number>,
+  proj: ArrayLike<number>,
+  label: string,
+): string[] {
   const normScale = maxAbs(norms);
   const projScale = maxAbs(proj);
   const bad: string[] = [];
@@ -48,7 +55,8 @@ function rowSummaryMismatches(m: ArrayLike<number>, E: number, probe: ArrayLike<
       n2 += m[v * E + e] ** 2;
       pj += m[v * E + e] * probe[e];
     }
-    if (Math.abs(Math.sqrt(n2) - norms[v]) > 1e-4 * normScale || Math.abs(pj - proj[v]) > 1e-4 * projScale) bad.push(`${label} ${v}`);
+    if (Math.abs(Math.sqrt(n2) - norms[v]) > 1e-4 * normScale || Math.abs(pj - proj[v]) > 1e-4 * projScale)
+      bad.push(`${label} ${v}`);
   }
   return bad;
 }
@@ -108,7 +116,8 @@ describe.skipIf(!have)("fine-tuning gradients and AdamW vs PyTorch", () => {
           ref2 += r[i] ** 2;
           if (Math.abs(g[i] - r[i]) > 1e-4 * scale + 1e-12) worst.push(`${pname}[${i}] ${g[i]} vs ${r[i]}`);
         }
-        if (Math.sqrt(diff2) > 1e-4 * Math.sqrt(ref2) + 1e-12) worst.push(`${pname}: relative Frobenius ${Math.sqrt(diff2 / ref2)}`);
+        if (Math.sqrt(diff2) > 1e-4 * Math.sqrt(ref2) + 1e-12)
+          worst.push(`${pname}: relative Frobenius ${Math.sqrt(diff2 / ref2)}`);
       }
       expect(worst.slice(0, 5)).toEqual([]);
       // wte: stored rows, every row's norm and a signed per-row checksum.
@@ -117,10 +126,13 @@ describe.skipIf(!have)("fine-tuning gradients and AdamW vs PyTorch", () => {
       const refRows = arr("grad.wte.weight.rows");
       const rowScale = maxAbs(refRows);
       rows.forEach((row, j) => {
-        for (let e = 0; e < E; e++) expect(Math.abs(gw[Number(row) * E + e] - refRows[j * E + e])).toBeLessThanOrEqual(1e-4 * rowScale);
+        for (let e = 0; e < E; e++)
+          expect(Math.abs(gw[Number(row) * E + e] - refRows[j * E + e])).toBeLessThanOrEqual(1e-4 * rowScale);
       });
       const probe = t.get("wte_probe")!.data as Float64Array;
-      worst.push(...rowSummaryMismatches(gw, E, probe, arr("grad.wte.weight.row_norm"), arr("grad.wte.weight.proj"), "wte row"));
+      worst.push(
+        ...rowSummaryMismatches(gw, E, probe, arr("grad.wte.weight.row_norm"), arr("grad.wte.weight.proj"), "wte row"),
+      );
       expect(worst.slice(0, 5)).toEqual([]);
 
       // Clip + one AdamW step.
@@ -128,7 +140,14 @@ describe.skipIf(!have)("fine-tuning gradients and AdamW vs PyTorch", () => {
       expect(Math.abs(norm - c.grad_global_norm) / c.grad_global_norm).toBeLessThan(1e-5);
       expect(Math.abs(coef - c.clip_coef) / c.clip_coef).toBeLessThan(1e-5);
       const opt = ref.optimizer;
-      adamWStep(params, out.grads, adamWState(params), shapes, { lr: opt.lr, betas: opt.betas, eps: opt.eps, weightDecay: opt.weight_decay }, opt.lr);
+      adamWStep(
+        params,
+        out.grads,
+        adamWState(params),
+        shapes,
+        { lr: opt.lr, betas: opt.betas, eps: opt.eps, weightDecay: opt.weight_decay },
+        opt.lr,
+      );
       for (const [pname] of shapes) {
         if (pname === "wte.weight") continue;
         const p = params.get(pname)!;
@@ -144,10 +163,20 @@ describe.skipIf(!have)("fine-tuning gradients and AdamW vs PyTorch", () => {
       const w0 = initial.get("wte.weight")!;
       const stepRows = arr("adamw.wte.weight.rows");
       rows.forEach((row, j) => {
-        for (let e = 0; e < E; e++) if (Math.abs(pw[Number(row) * E + e] - stepRows[j * E + e]) > 1e-4) worst.push(`adamw wte row ${row}`);
+        for (let e = 0; e < E; e++)
+          if (Math.abs(pw[Number(row) * E + e] - stepRows[j * E + e]) > 1e-4) worst.push(`adamw wte row ${row}`);
       });
       const delta = pw.map((w, i) => w - w0[i]);
-      worst.push(...rowSummaryMismatches(delta, E, probe, arr("adamw.wte.weight.delta_row_norm"), arr("adamw.wte.weight.delta_proj"), "adamw wte delta row"));
+      worst.push(
+        ...rowSummaryMismatches(
+          delta,
+          E,
+          probe,
+          arr("adamw.wte.weight.delta_row_norm"),
+          arr("adamw.wte.weight.delta_proj"),
+          "adamw wte delta row",
+        ),
+      );
       expect(worst.slice(0, 5)).toEqual([]);
     }, 60_000);
   }

@@ -75,12 +75,18 @@ describe("AdamW and the schedule", () => {
 describe("finetune configuration", () => {
   it("refuses typos, bad values and contradictions, naming the key", () => {
     const base = { model: "tiny", out: "x" };
-    expect(() => parseFinetuneConfig({ ...base, trainng: {} }, "f.json")).toThrow(/unknown key "trainng" \(did you mean "training"\?\)/);
+    expect(() => parseFinetuneConfig({ ...base, trainng: {} }, "f.json")).toThrow(
+      /unknown key "trainng" \(did you mean "training"\?\)/,
+    );
     expect(() => parseFinetuneConfig({ ...base, condition: "highlevel" }, "f.json")).toThrow(/f.json.condition/);
     expect(() => parseFinetuneConfig({ ...base, training: { lr: -1 } }, "f.json")).toThrow(/training.lr/);
     expect(() => parseFinetuneConfig({ ...base, training: { steps: "10" } }, "f.json")).toThrow(/training.steps/);
-    expect(() => parseFinetuneConfig({ ...base, objective: { auxWeight: 1 } }, "f.json")).toThrow(/"layer" and "distance"/);
-    expect(() => parseFinetuneConfig({ ...base, condition: "lm", objective: { auxWeight: 1 } }, "f.json")).toThrow(/no auxiliary loss/);
+    expect(() => parseFinetuneConfig({ ...base, objective: { auxWeight: 1 } }, "f.json")).toThrow(
+      /"layer" and "distance"/,
+    );
+    expect(() => parseFinetuneConfig({ ...base, condition: "lm", objective: { auxWeight: 1 } }, "f.json")).toThrow(
+      /no auxiliary loss/,
+    );
     expect(() => parseFinetuneConfig({ model: "tiny" }, "f.json")).toThrow(/out: required/);
     const c = parseFinetuneConfig({ ...base, condition: "high-level-long-range" }, "/a/f.json");
     expect(c.objective).toEqual({ auxWeight: 0.5, layer: "high", distance: 8, unit: "words", loss: "mse" });
@@ -98,7 +104,16 @@ describe("a short fine-tuning run on the tiny model", () => {
         out,
         condition: "high-level-long-range",
         corpus: { paths: stories, heldOut: ["pieman"] },
-        training: { steps: 150, batchSize: 4, blockSize: 48, lr: 3e-3, warmupSteps: 10, evalEvery: 50, checkpointEvery: 50, evalBlocks: 12 },
+        training: {
+          steps: 150,
+          batchSize: 4,
+          blockSize: 48,
+          lr: 3e-3,
+          warmupSteps: 10,
+          evalEvery: 50,
+          checkpointEvery: 50,
+          evalBlocks: 12,
+        },
       },
       join(out, "finetune.json"),
     );
@@ -107,7 +122,8 @@ describe("a short fine-tuning run on the tiny model", () => {
     expect(mean(r.log.slice(-20))).toBeLessThan(0.8 * mean(r.log.slice(0, 20)));
     const ppl = r.evals.map((e) => Number(e.perplexity));
     expect(ppl.at(-1)!).toBeLessThan(0.2 * ppl[0]);
-    for (const f of ["config.json", "model.safetensors", "head.safetensors", "training.json", "vocab.json"]) expect(existsSync(join(r.modelDir, f))).toBe(true);
+    for (const f of ["config.json", "model.safetensors", "head.safetensors", "training.json", "vocab.json"])
+      expect(existsSync(join(r.modelDir, f))).toBe(true);
     for (const f of ["loss.csv", "eval.csv", "loss.png", "perplexity.png"]) expect(existsSync(join(out, f))).toBe(true);
     const record = JSON.parse(readFileSync(join(r.modelDir, "training.json"), "utf8"));
     expect(record.objective.layer).toBe(3); // round(2·4/3) of the tiny model's 4 layers
@@ -128,11 +144,38 @@ describe("a short fine-tuning run on the tiny model", () => {
     const dir = mkdtempSync(join(tmpdir(), "bs-ft-kill-"));
     const write = (name: string) => {
       const path = join(dir, `${name}.json`);
-      const training = { steps: 80, batchSize: 2, blockSize: 32, lr: 2e-3, warmupSteps: 5, evalEvery: 20, checkpointEvery: 5, evalBlocks: 4, gradientAccumulation: 2 };
-      writeFileSync(path, JSON.stringify({ model: "tiny", out: name, condition: "long-range", corpus: { paths: stories.slice(0, 3), heldOut: ["pieman"] }, training }));
+      const training = {
+        steps: 80,
+        batchSize: 2,
+        blockSize: 32,
+        lr: 2e-3,
+        warmupSteps: 5,
+        evalEvery: 20,
+        checkpointEvery: 5,
+        evalBlocks: 4,
+        gradientAccumulation: 2,
+      };
+      writeFileSync(
+        path,
+        JSON.stringify({
+          model: "tiny",
+          out: name,
+          condition: "long-range",
+          corpus: { paths: stories.slice(0, 3), heldOut: ["pieman"] },
+          training,
+        }),
+      );
       return path;
     };
-    const cli = (config: string) => ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "finetune", "--config", config, "--quiet"];
+    const cli = (config: string) => [
+      "--import",
+      "tsx",
+      join(ROOT, "src/cli/main.ts"),
+      "finetune",
+      "--config",
+      config,
+      "--quiet",
+    ];
     const whole = spawnSync(process.execPath, cli(write("whole")), { cwd: ROOT, encoding: "utf8" });
     expect(whole.status, whole.stderr).toBe(0);
 
@@ -156,7 +199,12 @@ describe("a short fine-tuning run on the tiny model", () => {
     expect(resumed.stdout).toMatch(/resumed from step \d+/);
     const bytes = (name: string) => readFileSync(join(dir, name, "model", "model.safetensors"));
     expect(Buffer.compare(bytes("whole"), bytes("killed"))).toBe(0);
-    expect(Buffer.compare(readFileSync(join(dir, "whole", "model", "head.safetensors")), readFileSync(join(dir, "killed", "model", "head.safetensors")))).toBe(0);
+    expect(
+      Buffer.compare(
+        readFileSync(join(dir, "whole", "model", "head.safetensors")),
+        readFileSync(join(dir, "killed", "model", "head.safetensors")),
+      ),
+    ).toBe(0);
   }, 300_000);
 });
 

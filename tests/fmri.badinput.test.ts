@@ -18,7 +18,9 @@ describe("bad NIfTI files", () => {
   const nii = gunzipSync(readFileSync(io("bold_4d.nii.gz")));
   it("truncated .nii.gz", () => {
     const gz = readFileSync(io("bold_4d.nii.gz"));
-    expect(() => parseNifti(gz.subarray(0, gz.length / 2), "cut.nii.gz")).toThrow(/cut\.nii\.gz: gzip stream is corrupt or truncated/);
+    expect(() => parseNifti(gz.subarray(0, gz.length / 2), "cut.nii.gz")).toThrow(
+      /cut\.nii\.gz: gzip stream is corrupt or truncated/,
+    );
   });
   it("wrong magic", () => {
     const bad = Buffer.from(nii);
@@ -28,8 +30,12 @@ describe("bad NIfTI files", () => {
   it("dimensions that disagree with the data size", () => {
     const bad = Buffer.from(nii);
     bad.writeInt16LE(60, 48); // dim[4] 30 → 60 time points
-    expect(() => parseNifti(bad, "dims.nii")).toThrow(/dims\.nii: dimensions \[10, 12, 8, 60\] of float32 need .* truncated, or a header that disagrees/);
-    expect(() => parseNifti(gzipSync(nii.subarray(0, 20000)), "short.nii.gz")).toThrow(/short\.nii\.gz: dimensions .* file holds/);
+    expect(() => parseNifti(bad, "dims.nii")).toThrow(
+      /dims\.nii: dimensions \[10, 12, 8, 60\] of float32 need .* truncated, or a header that disagrees/,
+    );
+    expect(() => parseNifti(gzipSync(nii.subarray(0, 20000)), "short.nii.gz")).toThrow(
+      /short\.nii\.gz: dimensions .* file holds/,
+    );
   });
 });
 
@@ -38,15 +44,24 @@ describe("bad GIfTI files", () => {
   it("a missing DataArray", () => {
     const i = text.indexOf("<DataArray");
     const j = text.indexOf("</DataArray>") + "</DataArray>".length;
-    expect(() => parseGifti(text.slice(0, i) + text.slice(j), "missing.func.gii")).toThrow(/missing\.func\.gii: NumberOfDataArrays says 25 but the file has 24/);
+    expect(() => parseGifti(text.slice(0, i) + text.slice(j), "missing.func.gii")).toThrow(
+      /missing\.func\.gii: NumberOfDataArrays says 25 but the file has 24/,
+    );
   });
   it("a mis-encoded DataArray", () => {
     const bad = text.replace(/<Data>([A-Za-z0-9+/=]{10})/, "<Data>$1!!!");
     expect(() => parseGifti(bad, "b64.func.gii")).toThrow(/b64\.func\.gii: DataArray 0: Data is not valid base64/);
-    const truncated = text.replace(/<Data>([A-Za-z0-9+/=]+)<\/Data>/, (_m, d: string) => `<Data>${d.slice(0, 40)}</Data>`);
-    expect(() => parseGifti(truncated, "short.func.gii")).toThrow(/short\.func\.gii: DataArray 0: compressed data is corrupt or truncated/);
+    const truncated = text.replace(
+      /<Data>([A-Za-z0-9+/=]+)<\/Data>/,
+      (_m, d: string) => `<Data>${d.slice(0, 40)}</Data>`,
+    );
+    expect(() => parseGifti(truncated, "short.func.gii")).toThrow(
+      /short\.func\.gii: DataArray 0: compressed data is corrupt or truncated/,
+    );
     const wrongDim = text.replace('Dim0="642"', 'Dim0="640"');
-    expect(() => parseGifti(wrongDim, "dim.func.gii")).toThrow(/dim\.func\.gii: DataArray 0: decoded 2568 bytes, but dimensions \[640\] of NIFTI_TYPE_FLOAT32 need 2560/);
+    expect(() => parseGifti(wrongDim, "dim.func.gii")).toThrow(
+      /dim\.func\.gii: DataArray 0: decoded 2568 bytes, but dimensions \[640\] of NIFTI_TYPE_FLOAT32 need 2560/,
+    );
   });
   it("not XML at all", () => {
     expect(() => parseGifti("hello <<<", "x.gii")).toThrow(/x\.gii: /);
@@ -62,10 +77,13 @@ const readers: [string, Reader][] = [
   ["bold_b64.func.gii", (b, s) => void giftiTimeSeries(parseGifti(b.toString("utf8"), s), s)],
   ["bold_ascii.func.gii", (b, s) => void giftiTimeSeries(parseGifti(b.toString("utf8"), s), s)],
   ["sphere.surf.gii", (b, s) => void giftiMesh(parseGifti(b.toString("utf8"), s), s)],
-  ["sphere.annot", (b, s) => {
-    const a = parseAnnot(b, s);
-    for (const l of a.labels) if (l < -1 || l >= a.names.length) throw new Error("inconsistent label");
-  }],
+  [
+    "sphere.annot",
+    (b, s) => {
+      const a = parseAnnot(b, s);
+      for (const l of a.labels) if (l < -1 || l >= a.names.length) throw new Error("inconsistent label");
+    },
+  ],
 ];
 
 function checkNifti(b: Buffer, s: string) {
@@ -85,7 +103,8 @@ describe("fuzzing the readers", () => {
       let bytes = Buffer.from(originals[k]);
       const kind = Math.floor(rand() * 4);
       if (kind === 0) {
-        for (let f = 0, n = 1 + Math.floor(rand() * 8); f < n; f++) bytes[Math.floor(rand() * bytes.length)] ^= 1 << Math.floor(rand() * 8);
+        for (let f = 0, n = 1 + Math.floor(rand() * 8); f < n; f++)
+          bytes[Math.floor(rand() * bytes.length)] ^= 1 << Math.floor(rand() * 8);
       } else if (kind === 1) {
         bytes = bytes.subarray(0, Math.floor(rand() * bytes.length));
       } else if (kind === 2) {

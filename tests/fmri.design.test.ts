@@ -37,7 +37,9 @@ describe("event regressors (compute_regressor)", () => {
     expect(maxDiff(highResolutionGrid(frameTimes), f64("hr_frame_times"))).toBe(0);
   });
   it.each(["glover", "spm"] as const)("%s regressor for the 954 pieman words matches to 1e-12", (model) => {
-    expect(maxDiff(computeRegressor(onsets, zeros, ones, frameTimes, { model }).data, f64(`regressor_${model}`))).toBeLessThan(1e-12);
+    expect(
+      maxDiff(computeRegressor(onsets, zeros, ones, frameTimes, { model }).data, f64(`regressor_${model}`)),
+    ).toBeLessThan(1e-12);
   });
   it("FIR regressors (delays 0–5 scans) match to 1e-12", () => {
     const fir = computeRegressor(onsets, zeros, ones, frameTimes, { model: "fir", firDelays: [0, 1, 2, 3, 4, 5] });
@@ -47,7 +49,9 @@ describe("event regressors (compute_regressor)", () => {
   it("per-event responses are linear: features · responses = one regressor per feature", () => {
     const [R] = eventResponses(onsets.subarray(0, 50), zeros.subarray(0, 50), frameTimes, { model: "glover" });
     const amps = Float64Array.from({ length: 50 }, (_, i) => Math.sin(i));
-    const direct = computeRegressor(onsets.subarray(0, 50), zeros.subarray(0, 50), amps, frameTimes, { model: "glover" });
+    const direct = computeRegressor(onsets.subarray(0, 50), zeros.subarray(0, 50), amps, frameTimes, {
+      model: "glover",
+    });
     const features = { rows: 50, cols: 1, data: amps };
     const viaDesign = wordDesign(features, onsets.subarray(0, 50), { kind: "hrf", tr: 1.5, nTRs: 300 });
     expect(maxDiff(viaDesign.design.data, direct.data)).toBeLessThan(1e-12);
@@ -81,7 +85,10 @@ describe("the paper's word design", () => {
     const { design } = wordDesign(x, [0.2, 1.0, 3.4], { kind: "summedHrf", tr: 1.5, nTRs: T });
     const h = gloverHrf(1.5, 1, 32); // the kernel itself is held to nilearn above
     expect(h.length).toBeGreaterThan(15);
-    const sums = [[0, 1.5, 0, 3], [0, 2, 0, 1]]; // per feature, TRs 0..3
+    const sums = [
+      [0, 1.5, 0, 3],
+      [0, 2, 0, 1],
+    ]; // per feature, TRs 0..3
     for (let j = 0; j < 2; j++) {
       for (let t = 0; t < T; t++) {
         let expected = 0;
@@ -102,7 +109,10 @@ describe("the paper's word design", () => {
     // The derivative kernel is positive before the peak and negative after it: a response shifted earlier.
     expect(dh[2]).toBeGreaterThan(0);
     expect(dh[6]).toBeLessThan(0);
-    const sums = [[0, 1.5, 0, 3], [0, 2, 0, 1]];
+    const sums = [
+      [0, 1.5, 0, 3],
+      [0, 2, 0, 1],
+    ];
     for (let t = 0; t < 30; t++) {
       for (let j = 0; j < 2; j++) {
         expect(both.data[t * 4 + j]).toBe(plain.data[t * 2 + j]);
@@ -116,7 +126,7 @@ describe("the paper's word design", () => {
   });
 });
 
-describe("the Huth lab's word design as a run option (\"lanczos\")", () => {
+describe('the Huth lab\'s word design as a run option ("lanczos")', () => {
   it("is the words Lanczos-interpolated to mid-TR times, then the FIR delays; words far outside are counted", async () => {
     const { lanczosDownsample } = await import("../src/fmri/design/lanczos.js");
     const { firDelays } = await import("../src/fmri/design/fir.js");
@@ -128,6 +138,8 @@ describe("the Huth lab's word design as a run option (\"lanczos\")", () => {
     expect(Array.from(got.design.data)).toEqual(Array.from(want.data));
     expect([got.design.rows, got.design.cols]).toEqual([8, 6]);
     expect(got.droppedWords).toBe(1); // the word at 40 s is beyond 3 TRs of the last TR time (11.25 s)
-    expect(got.description).toMatch(/Lanczos-interpolated to mid-TR times \(window 3, cutoff 1\/TR\), FIR delays 0,1,2 TRs/);
+    expect(got.description).toMatch(
+      /Lanczos-interpolated to mid-TR times \(window 3, cutoff 1\/TR\), FIR delays 0,1,2 TRs/,
+    );
   });
 });

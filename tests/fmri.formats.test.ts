@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readAnnot } from "../src/fmri/formats/annot.js";
-import { giftiMesh, readGifti, readGiftiTimeSeries, writeGifti, writeGiftiMesh, writeGiftiTimeSeries } from "../src/fmri/formats/gifti.js";
+import {
+  giftiMesh,
+  readGifti,
+  readGiftiTimeSeries,
+  writeGifti,
+  writeGiftiMesh,
+  writeGiftiTimeSeries,
+} from "../src/fmri/formats/gifti.js";
 import { parcellationFromGiftiLabels } from "../src/fmri/regions.js";
 import { readNifti, writeNifti } from "../src/fmri/formats/nifti.js";
 import { referenceTensors, sharedPath } from "./helpers/shared.js";
@@ -50,7 +57,9 @@ describe("NIfTI", () => {
     expect(img.zooms).toEqual(side.header_on_disk.zooms);
     expect(img.header.sformCode).toBe(2);
     expect(img.header.voxOffset).toBe(352);
-    side.affine_best_as_read_by_nibabel.forEach((row: number[], i: number) => row.forEach((v, j) => expect(img.affine[i][j]).toBeCloseTo(v, 6)));
+    side.affine_best_as_read_by_nibabel.forEach((row: number[], i: number) =>
+      row.forEach((v, j) => expect(img.affine[i][j]).toBeCloseTo(v, 6)),
+    );
   });
 
   it("applies scl_slope and scl_inter like get_fdata, keeping the raw values", () => {
@@ -69,7 +78,9 @@ describe("NIfTI", () => {
     const h = ref.header_on_disk;
     expect(img.header.sclSlope).toBeCloseTo(h.scl_slope, 6);
     expect(img.header.sclInter).toBeCloseTo(h.scl_inter, 4);
-    ref.affine_as_read_by_nibabel.forEach((row: number[], i: number) => row.forEach((v, j) => expect(img.affine[i][j]).toBeCloseTo(v, 5)));
+    ref.affine_as_read_by_nibabel.forEach((row: number[], i: number) =>
+      row.forEach((v, j) => expect(img.affine[i][j]).toBeCloseTo(v, 5)),
+    );
     let sum = 0;
     for (const v of img.data) sum += v;
     expect(sum).toBeCloseTo(ref.sum_get_fdata_float64, 0);
@@ -99,15 +110,18 @@ describe("NIfTI", () => {
 });
 
 describe("GIfTI", () => {
-  it.each(["bold.func.gii", "bold_b64.func.gii", "bold_ascii.func.gii"])("decodes %s to nibabel's vertices × time values", (name) => {
-    const { bold, tr } = readGiftiTimeSeries(io(name));
-    const ref = expected("func_vertices_x_time").data as Float32Array; // [642, 25]
-    expect(bold.rows).toBe(25);
-    expect(bold.cols).toBe(642);
-    for (let v = 0; v < 642; v++) for (let t = 0; t < 25; t++) expect(bold.data[t * 642 + v]).toBe(ref[v * 25 + t]);
-    expect(tr).toBe(1.5);
-    expect(readGifti(io(name)).meta.AnatomicalStructurePrimary).toBe("CortexLeft");
-  });
+  it.each(["bold.func.gii", "bold_b64.func.gii", "bold_ascii.func.gii"])(
+    "decodes %s to nibabel's vertices × time values",
+    (name) => {
+      const { bold, tr } = readGiftiTimeSeries(io(name));
+      const ref = expected("func_vertices_x_time").data as Float32Array; // [642, 25]
+      expect(bold.rows).toBe(25);
+      expect(bold.cols).toBe(642);
+      for (let v = 0; v < 642; v++) for (let t = 0; t < 25; t++) expect(bold.data[t * 642 + v]).toBe(ref[v * 25 + t]);
+      expect(tr).toBe(1.5);
+      expect(readGifti(io(name)).meta.AnatomicalStructurePrimary).toBe("CortexLeft");
+    },
+  );
 
   it("reads the sphere mesh exactly", () => {
     const mesh = giftiMesh(readGifti(io("sphere.surf.gii")), "sphere");
@@ -115,25 +129,40 @@ describe("GIfTI", () => {
     expect(Array.from(mesh.faces)).toEqual(Array.from(expected("surf_faces").data as Int32Array));
   });
 
-  it.each(["ascii.gii", "base64bin.gii", "gzipbase64.gii", "task.func.gii"])("reads nibabel's bundled %s as nibabel does", (name) => {
-    const img = readGifti(io(`bundled/${name}`));
-    const ref = bundled[name];
-    expect(img.darrays.length).toBe(ref.n_darrays);
-    expect(img.meta).toEqual(ref.image_meta);
-    ref.darrays.forEach((d: { shape: number[]; first_values: number[]; last_value: number; sum_float64: number; intent: string; meta: object }, i: number) => {
-      const got = img.darrays[i];
-      // nibabel reads a single-row ASCII array (Dim0=1) through numpy.loadtxt, which drops the 1: compare squeezed.
-      const squeeze = (dims: number[]) => dims.filter((x) => x !== 1);
-      expect(squeeze(got.dims)).toEqual(squeeze(d.shape));
-      expect(got.intent).toBe(d.intent);
-      expect(got.meta).toEqual(d.meta);
-      d.first_values.forEach((v, k) => expect(got.data[k]).toBe(v));
-      expect(got.data[got.data.length - 1]).toBe(d.last_value);
-      let s = 0;
-      for (const v of got.data) s += v;
-      expect(s).toBeCloseTo(d.sum_float64, 6);
-    });
-  });
+  it.each(["ascii.gii", "base64bin.gii", "gzipbase64.gii", "task.func.gii"])(
+    "reads nibabel's bundled %s as nibabel does",
+    (name) => {
+      const img = readGifti(io(`bundled/${name}`));
+      const ref = bundled[name];
+      expect(img.darrays.length).toBe(ref.n_darrays);
+      expect(img.meta).toEqual(ref.image_meta);
+      ref.darrays.forEach(
+        (
+          d: {
+            shape: number[];
+            first_values: number[];
+            last_value: number;
+            sum_float64: number;
+            intent: string;
+            meta: object;
+          },
+          i: number,
+        ) => {
+          const got = img.darrays[i];
+          // nibabel reads a single-row ASCII array (Dim0=1) through numpy.loadtxt, which drops the 1: compare squeezed.
+          const squeeze = (dims: number[]) => dims.filter((x) => x !== 1);
+          expect(squeeze(got.dims)).toEqual(squeeze(d.shape));
+          expect(got.intent).toBe(d.intent);
+          expect(got.meta).toEqual(d.meta);
+          d.first_values.forEach((v, k) => expect(got.data[k]).toBe(v));
+          expect(got.data[got.data.length - 1]).toBe(d.last_value);
+          let s = 0;
+          for (const v of got.data) s += v;
+          expect(s).toBeCloseTo(d.sum_float64, 6);
+        },
+      );
+    },
+  );
 
   it("round-trips time series in every encoding", () => {
     const { bold } = readGiftiTimeSeries(io("bold.func.gii"));
@@ -179,7 +208,9 @@ describe("FreeSurfer annot", () => {
     const side = sidecar("sphere.annot");
     expect(a.names).toEqual(side.names);
     expect(Array.from(a.labels)).toEqual(Array.from(expected("annot_labels").data as Int32Array));
-    side.ctab_rgbt_plus_annotation_value.forEach((row: number[], i: number) => expect(Array.from(a.ctab.subarray(i * 5, i * 5 + 5))).toEqual(row));
+    side.ctab_rgbt_plus_annotation_value.forEach((row: number[], i: number) =>
+      expect(Array.from(a.ctab.subarray(i * 5, i * 5 + 5))).toEqual(row),
+    );
   });
 
   it("reads the real Desikan labelling on fsaverage5", () => {

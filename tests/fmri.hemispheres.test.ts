@@ -10,7 +10,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/validate.js";
 import { writeGifti } from "../src/fmri/formats/gifti.js";
 import { fsaverage5Mesh, FSAVERAGE_VERTICES, type Hemi } from "../src/fmri/fsaverage.js";
-import { defaultHemisphereLabels, readSurfaceLabels, surfaceParcellation, type HemisphereLabels } from "../src/fmri/surfaceLabels.js";
+import {
+  defaultHemisphereLabels,
+  readSurfaceLabels,
+  surfaceParcellation,
+  type HemisphereLabels,
+} from "../src/fmri/surfaceLabels.js";
 import { parseRunConfig } from "../src/pipeline/config.js";
 import { hemisphereParcellation } from "../src/pipeline/subject.js";
 
@@ -83,7 +88,9 @@ describe("default regions on both hemispheres", () => {
     const st = parc.names.indexOf("R_superiortemporal");
     const members = [...parc.labels.keys()].filter((v) => parc.labels[v] === st).map((v) => v - N5);
     expect(members.length).toBeGreaterThan(200);
-    expect(new Set(members)).toEqual(new Set([...R.labels.keys()].filter((v) => R.names[R.labels[v]] === "superiortemporal")));
+    expect(new Set(members)).toEqual(
+      new Set([...R.labels.keys()].filter((v) => R.names[R.labels[v]] === "superiortemporal")),
+    );
   });
 });
 
@@ -93,25 +100,36 @@ describe("per-hemisphere label files", () => {
     const src = defaultHemisphereLabels()[h];
     const keys = Int32Array.from({ length: n }, (_, v) => (v < N5 && src.labels[v] >= 0 ? src.labels[v] + 1 : 0));
     const path = join(dir, `${h === "L" ? "lh" : "rh"}.${n}.label.gii`);
-    writeGifti(path, [{ intent: "NIFTI_INTENT_LABEL", data: keys, dims: [n] }], { labels: [{ key: 0, name: "???", rgba: [0, 0, 0, 0] }, ...src.names.map((name, i) => ({ key: i + 1, name, rgba: [1, 0, 0, 1] as [number, number, number, number] }))] });
+    writeGifti(path, [{ intent: "NIFTI_INTENT_LABEL", data: keys, dims: [n] }], {
+      labels: [
+        { key: 0, name: "???", rgba: [0, 0, 0, 0] },
+        ...src.names.map((name, i) => ({ key: i + 1, name, rgba: [1, 0, 0, 1] as [number, number, number, number] })),
+      ],
+    });
     return path;
   };
   const lh = write("L", FSAVERAGE_VERTICES.fsaverage);
   const rh = write("R", FSAVERAGE_VERTICES.fsaverage);
 
   it("reads one file per hemisphere; ico7 files serve fsaverage6 and fsaverage5 runs", () => {
-    const c = parseRunConfig({ dataset: "/data", regions: { annot: { L: lh, R: rh }, maxVertices: 100000 } }, join(dir, "run.json"));
+    const c = parseRunConfig(
+      { dataset: "/data", regions: { annot: { L: lh, R: rh }, maxVertices: 100000 } },
+      join(dir, "run.json"),
+    );
     const six = hemisphereParcellation(c, { L: FSAVERAGE_VERTICES.fsaverage6, R: FSAVERAGE_VERTICES.fsaverage6 });
     const five = hemisphereParcellation(c, { L: N5, R: N5 });
     expect(six.names).toEqual(five.names);
     expect(six.labels.length).toBe(2 * FSAVERAGE_VERTICES.fsaverage6);
-    const rightOf = (p: typeof six, off: number) => Array.from(p.labels.subarray(off, off + N5), (l) => (l >= 0 ? p.names[l] : ""));
+    const rightOf = (p: typeof six, off: number) =>
+      Array.from(p.labels.subarray(off, off + N5), (l) => (l >= 0 ? p.names[l] : ""));
     expect(rightOf(six, FSAVERAGE_VERTICES.fsaverage6)).toEqual(rightOf(five, N5));
   });
 
   it("refuses one file for two hemispheres unless its hemisphere is declared, and then labels only that side", () => {
     expect(() => parseRunConfig({ dataset: "/data", regions: { annot: lh } }, "run.json")).toThrow(ConfigError);
-    expect(() => parseRunConfig({ dataset: "/data", regions: { annot: lh } }, "run.json")).toThrow(/run\.json\.regions\.annot: one annotation for a two-hemisphere run; .*"hemi": "L" or "R"/);
+    expect(() => parseRunConfig({ dataset: "/data", regions: { annot: lh } }, "run.json")).toThrow(
+      /run\.json\.regions\.annot: one annotation for a two-hemisphere run; .*"hemi": "L" or "R"/,
+    );
     const c = parseRunConfig({ dataset: "/data", regions: { annot: rh, hemi: "R" } }, "run.json");
     const parc = hemisphereParcellation(c, { L: N5, R: N5 });
     expect(parc.names.every((n) => n.startsWith("R_"))).toBe(true);
@@ -120,8 +138,12 @@ describe("per-hemisphere label files", () => {
 
   it("refuses a labelling whose vertex count is no fsaverage resolution, naming the file", () => {
     const path = join(dir, "odd.label.gii");
-    writeGifti(path, [{ intent: "NIFTI_INTENT_LABEL", data: new Int32Array(5000).fill(1), dims: [5000] }], { labels: [{ key: 1, name: "a", rgba: [1, 0, 0, 1] }] });
-    expect(() => readSurfaceLabels(path)).toThrow(/odd\.label\.gii: labels 5000 vertices, expected an fsaverage hemisphere \(10242, 40962, 163842 vertices\)/);
+    writeGifti(path, [{ intent: "NIFTI_INTENT_LABEL", data: new Int32Array(5000).fill(1), dims: [5000] }], {
+      labels: [{ key: 1, name: "a", rgba: [1, 0, 0, 1] }],
+    });
+    expect(() => readSurfaceLabels(path)).toThrow(
+      /odd\.label\.gii: labels 5000 vertices, expected an fsaverage hemisphere \(10242, 40962, 163842 vertices\)/,
+    );
   });
 
   it("serves an fsaverage5 labelling (and the embedded default) on fsaverage6 and fsaverage runs through the nested vertices", () => {
@@ -143,7 +165,9 @@ describe("per-hemisphere label files", () => {
 
   it("refuses a run whose hemisphere is smaller than fsaverage5, naming the labelling", () => {
     const c = parseRunConfig({ dataset: "/data", regions: { annot: lh, hemi: "L" } }, "run.json");
-    expect(() => hemisphereParcellation(c, { L: 642, R: 642 })).toThrow(/lh\.163842\.label\.gii: the run's left hemisphere has 642 vertices, fewer than fsaverage5's 10242/);
+    expect(() => hemisphereParcellation(c, { L: 642, R: 642 })).toThrow(
+      /lh\.163842\.label\.gii: the run's left hemisphere has 642 vertices, fewer than fsaverage5's 10242/,
+    );
   });
 });
 
@@ -166,7 +190,9 @@ describe("the paper's split: ⌊n / 250⌋ slabs along y", () => {
     });
     for (let k = 1; k < ranges.length; k++) expect(ranges[k][0]).toBeGreaterThanOrEqual(ranges[k - 1][1]);
     expect(ranges.reduce((a, r) => a + r[2], 0)).toBe(n);
-    const small = L.names.find((name, r) => L.labels.filter((l) => l === r).length > 0 && L.labels.filter((l) => l === r).length < 120)!;
+    const small = L.names.find(
+      (name, r) => L.labels.filter((l) => l === r).length > 0 && L.labels.filter((l) => l === r).length < 120,
+    )!;
     expect(parc.names).toContain(`L_${small}`);
   });
 });

@@ -24,7 +24,12 @@ function hemi(T: number, h: number) {
   for (let t = 0; t < T; t++) for (let v = 0; v < V; v++) data[t * V + v] = 1000 * h + t + v / 100;
   return { rows: T, cols: V, data };
 }
-const surf = (subject: string, T: number, run?: string): LayoutScan => ({ subject, task: "pieman", run, hemis: { L: hemi(T, 1), R: hemi(T, 2) } });
+const surf = (subject: string, T: number, run?: string): LayoutScan => ({
+  subject,
+  task: "pieman",
+  run,
+  hemis: { L: hemi(T, 1), R: hemi(T, 2) },
+});
 
 function miniDataset(extra: LayoutScan[] = []): string {
   const root = mkdtempSync(join(tmpdir(), "narratives-"));
@@ -32,7 +37,14 @@ function miniDataset(extra: LayoutScan[] = []): string {
     eventMeta: { pieman: realMeta.pieman },
     scanExclude: { pieman: realExclude.pieman },
     alignments: { pieman: piemanCsv },
-    scans: [surf("sub-001", 300, "1"), surf("sub-001", 300, "2"), surf("sub-002", 300), surf("sub-013", 300, "1"), surf("sub-013", 300, "2"), ...extra],
+    scans: [
+      surf("sub-001", 300, "1"),
+      surf("sub-001", 300, "2"),
+      surf("sub-002", 300),
+      surf("sub-013", 300, "1"),
+      surf("sub-013", 300, "2"),
+      ...extra,
+    ],
   });
   return root;
 }
@@ -42,7 +54,11 @@ describe("Narratives loader", () => {
     const ds = new NarrativesDataset(miniDataset());
     const { scans, excluded } = ds.scans("pieman");
     expect(scans.map((s) => s.key)).toEqual(["sub-002_task-pieman", "sub-013_task-pieman_run-1"]);
-    expect(excluded.map((s) => s.key)).toEqual(["sub-001_task-pieman_run-1", "sub-001_task-pieman_run-2", "sub-013_task-pieman_run-2"]);
+    expect(excluded.map((s) => s.key)).toEqual([
+      "sub-001_task-pieman_run-1",
+      "sub-001_task-pieman_run-2",
+      "sub-013_task-pieman_run-2",
+    ]);
     expect(scans[1].run).toBe("1");
     expect(ds.scans("pieman", ["sub-013"]).scans.length).toBe(1);
   });
@@ -75,23 +91,37 @@ describe("Narratives loader", () => {
     const root = mkdtempSync(join(tmpdir(), "narratives-"));
     writeNarrativesLayout(root, { eventMeta: { pieman: realMeta.pieman }, alignments: {}, scans: [bad] });
     const ds = new NarrativesDataset(root);
-    expect(() => ds.load(ds.scans("pieman").scans[0])).toThrow(/sub-002_task-pieman: hemispheres have different TR counts \(.*hemi-L.*: 300, .*hemi-R.*: 299\)/);
+    expect(() => ds.load(ds.scans("pieman").scans[0])).toThrow(
+      /sub-002_task-pieman: hemispheres have different TR counts \(.*hemi-L.*: 300, .*hemi-R.*: 299\)/,
+    );
   });
 
   it("refuses a scan shorter than the story window", () => {
     const root = mkdtempSync(join(tmpdir(), "narratives-"));
-    writeNarrativesLayout(root, { eventMeta: { pieman: realMeta.pieman }, alignments: {}, scans: [surf("sub-002", 250)] });
+    writeNarrativesLayout(root, {
+      eventMeta: { pieman: realMeta.pieman },
+      alignments: {},
+      scans: [surf("sub-002", 250)],
+    });
     const ds = new NarrativesDataset(root);
-    expect(() => ds.load(ds.scans("pieman").scans[0])).toThrow(/hemi-L_desc-clean\.func\.gii: 250 TRs, but event_meta\.json places story "pieman" at TRs 10–290/);
+    expect(() => ds.load(ds.scans("pieman").scans[0])).toThrow(
+      /hemi-L_desc-clean\.func\.gii: 250 TRs, but event_meta\.json places story "pieman" at TRs 10–290/,
+    );
   });
 
   it("refuses a story whose words mostly fall outside the trimmed scan, naming the alignment and the clock", () => {
     const root = mkdtempSync(join(tmpdir(), "narratives-"));
     const shortMeta = { pieman: { pieman: { onset: 10, duration: 200 } } };
-    writeNarrativesLayout(root, { eventMeta: shortMeta, alignments: { pieman: piemanCsv }, scans: [surf("sub-002", 300)] });
+    writeNarrativesLayout(root, {
+      eventMeta: shortMeta,
+      alignments: { pieman: piemanCsv },
+      scans: [surf("sub-002", 300)],
+    });
     const ds = new NarrativesDataset(root);
     const loaded = ds.load(ds.scans("pieman").scans[0]);
-    expect(() => ds.storyWords(loaded)).toThrow(/align\.csv: 0 of 957 words fall before and \d+ after story "pieman" .*word clock "scan" \(audio at 0 s\): more than 10% outside/);
+    expect(() => ds.storyWords(loaded)).toThrow(
+      /align\.csv: 0 of 957 words fall before and \d+ after story "pieman" .*word clock "scan" \(audio at 0 s\): more than 10% outside/,
+    );
     // A looser limit accepts it and reports the words dropped.
     const words = ds.storyWords(loaded, { maxOutsideFraction: 0.5 });
     expect(words.dropped.before).toBe(0);
@@ -105,7 +135,11 @@ describe("Narratives loader", () => {
     const data = new Float32Array(3 * 2 * 2 * 300).map((_, i) => i);
     const mask = Uint8Array.from([1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1]);
     const root = mkdtempSync(join(tmpdir(), "narratives-"));
-    writeNarrativesLayout(root, { eventMeta: { pieman: realMeta.pieman }, alignments: {}, scans: [{ subject: "sub-002", task: "pieman", volume: { shape, data, mask } }] });
+    writeNarrativesLayout(root, {
+      eventMeta: { pieman: realMeta.pieman },
+      alignments: {},
+      scans: [{ subject: "sub-002", task: "pieman", volume: { shape, data, mask } }],
+    });
     const ds = new NarrativesDataset(root, { space: "MNI152NLin2009cAsym" });
     const loaded = ds.load(ds.scans("pieman").scans[0]);
     expect(loaded.bold.cols).toBe(7);
@@ -116,7 +150,9 @@ describe("Narratives loader", () => {
   });
 
   it("names missing metadata and unknown tasks", () => {
-    expect(() => new NarrativesDataset(mkdtempSync(join(tmpdir(), "empty-")))).toThrow(/event_meta\.json: cannot read \(ENOENT\)/);
+    expect(() => new NarrativesDataset(mkdtempSync(join(tmpdir(), "empty-")))).toThrow(
+      /event_meta\.json: cannot read \(ENOENT\)/,
+    );
     const ds = new NarrativesDataset(miniDataset());
     expect(() => ds.scans("lucy")).toThrow(/task "lucy" is not in event_meta\.json \(tasks: pieman\)/);
   });
@@ -134,6 +170,8 @@ describe("generic BIDS run", () => {
     expect(run.bold.cols).toBe(2 * V);
     expect(run.words.words).toEqual(["once", "upon"]);
     writeFileSync(events, "onset\tduration\tword\n1.0\t0.3\tonce\n45\t0.2\tlate\n");
-    expect(() => loadBidsRun({ bold: [join(dir, "L.func.gii"), join(dir, "R.func.gii")], events })).toThrow(/L\.func\.gii: the BOLD covers 40\.0 s/);
+    expect(() => loadBidsRun({ bold: [join(dir, "L.func.gii"), join(dir, "R.func.gii")], events })).toThrow(
+      /L\.func\.gii: the BOLD covers 40\.0 s/,
+    );
   });
 });

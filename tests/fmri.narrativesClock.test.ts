@@ -44,7 +44,11 @@ function datasetFor(folder: string): { ds: NarrativesDataset; task: string } {
   const hemi = { rows: scanTRs, cols: 2, data: new Float32Array(scanTRs * 2) };
   const root = mkdtempSync(join(tmpdir(), `clock-${folder}-`));
   roots.push(root);
-  writeNarrativesLayout(root, { eventMeta: { [task]: windows }, alignments: { [folder]: readFileSync(join(ALIGN, folder, "align.csv"), "utf8") }, scans: [{ subject: "sub-001", task, hemis: { L: hemi, R: hemi } }] });
+  writeNarrativesLayout(root, {
+    eventMeta: { [task]: windows },
+    alignments: { [folder]: readFileSync(join(ALIGN, folder, "align.csv"), "utf8") },
+    scans: [{ subject: "sub-001", task, hemis: { L: hemi, R: hemi } }],
+  });
   if (VERSIONS[folder]) writeParticipants(root, task, VERSIONS[folder].condition);
   return { ds: new NarrativesDataset(root), task };
 }
@@ -56,7 +60,14 @@ function writeParticipants(root: string, task: string, condition: string) {
 }
 
 const report: string[] = [];
-afterAll(() => console.log(["story | clock | audio onset (s) | words | outside window (before / after) | dropped by the design (before / after)", ...report].join("\n")));
+afterAll(() =>
+  console.log(
+    [
+      "story | clock | audio onset (s) | words | outside window (before / after) | dropped by the design (before / after)",
+      ...report,
+    ].join("\n"),
+  ),
+);
 
 describe("Narratives word clocks: all 26 real alignments", () => {
   it("has a documented clock for every alignment folder", () => {
@@ -83,7 +94,9 @@ describe("Narratives word clocks: all 26 real alignments", () => {
         // The first word starts within 2 s of the window, the last one inside it.
         expect(Math.min(...inside), `${folder}/${story} first word`).toBeLessThan(2);
         expect(Math.max(...inside), `${folder}/${story} last word`).toBeGreaterThan(end - 20);
-        expect(words.outside, `${folder}/${story} words outside the window`).toEqual(EXPECTED_OUTSIDE[folder] ?? { before: 0, after: 0 });
+        expect(words.outside, `${folder}/${story} words outside the window`).toEqual(
+          EXPECTED_OUTSIDE[folder] ?? { before: 0, after: 0 },
+        );
         // The design drops words whose lagged TR (floor(t/TR) + 1) is outside: those more than one TR
         // early, and those in the window's last TR.
         const lag = (t: number) => Math.floor(t / tr) + 1;
@@ -91,7 +104,9 @@ describe("Narratives word clocks: all 26 real alignments", () => {
         expect(words.dropped.after).toBe(Array.from(words.onsets).filter((t) => lag(t) >= loaded.bold.rows).length);
         expect(words.dropped.after).toBeLessThanOrEqual(6);
         expect(Array.from(words.onsets).filter((t) => lag(t) >= loaded.bold.rows && t < end - 2 * tr)).toEqual([]);
-        report.push(`${folder}${story !== folder ? `/${story}` : ""} | ${words.clock.convention} | ${words.clock.audioOnset} | ${words.words.length} | ${words.outside.before} / ${words.outside.after} | ${words.dropped.before} / ${words.dropped.after}`);
+        report.push(
+          `${folder}${story !== folder ? `/${story}` : ""} | ${words.clock.convention} | ${words.clock.audioOnset} | ${words.words.length} | ${words.outside.before} / ${words.outside.after} | ${words.dropped.before} / ${words.dropped.after}`,
+        );
       }
     });
   }
@@ -125,7 +140,9 @@ describe("Narratives word clocks: all 26 real alignments", () => {
     const story = resolveAlignmentClock("newstory", { storyOnset: 12, storyEnd: 612 }, { first: 0.3, last: 590 });
     expect(story.audioOnset).toBe(12);
     expect(story.source).toBe("inferred");
-    expect(story.warning).toMatch(/story "newstory" has no known word clock: taken as story-relative .* from the first word 0\.30 s and last word 590\.00 s of the alignment against the story window 12\.0–612\.0 s/);
+    expect(story.warning).toMatch(
+      /story "newstory" has no known word clock: taken as story-relative .* from the first word 0\.30 s and last word 590\.00 s of the alignment against the story window 12\.0–612\.0 s/,
+    );
     const scan = resolveAlignmentClock("newstory", { storyOnset: 15, storyEnd: 430 }, { first: 15.1, last: 429 });
     expect(scan.audioOnset).toBe(0);
     expect(scan.warning).toMatch(/scan-relative/);

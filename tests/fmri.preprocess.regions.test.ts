@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { readAnnot } from "../src/fmri/formats/annot.js";
 import { giftiMesh, readGifti } from "../src/fmri/formats/gifti.js";
 import { cleanRun, polynomialBasis } from "../src/fmri/preprocess.js";
-import { parcellationFromAnnot, parcellationFromLabelVolume, regionAverages, splitLargeRegions, summarizeByRegion } from "../src/fmri/regions.js";
+import {
+  parcellationFromAnnot,
+  parcellationFromLabelVolume,
+  regionAverages,
+  splitLargeRegions,
+  summarizeByRegion,
+} from "../src/fmri/regions.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 import { sharedPath } from "./helpers/shared.js";
 
@@ -41,11 +47,12 @@ describe("cleanRun", () => {
 
   it("builds an orthonormal polynomial basis", () => {
     const b = polynomialBasis(20, 3);
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) {
-      let d = 0;
-      for (let t = 0; t < 20; t++) d += b[i][t] * b[j][t];
-      expect(d).toBeCloseTo(i === j ? 1 : 0, 10);
-    }
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 4; j++) {
+        let d = 0;
+        for (let t = 0; t < 20; t++) d += b[i][t] * b[j][t];
+        expect(d).toBeCloseTo(i === j ? 1 : 0, 10);
+      }
   });
 });
 

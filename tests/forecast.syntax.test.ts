@@ -39,7 +39,10 @@ describe("syntactic classes", () => {
   it("uses dependency parses where given and falls back to wink-nlp for unparsed sentences", () => {
     const dir = mkdtempSync(join(tmpdir(), "conllu-"));
     const path = join(dir, "story.conllu");
-    writeFileSync(path, "# sent_id = 1\n1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t3\tnsubj\t_\t_\n3\tran\trun\tVERB\tVBD\t_\t0\troot\t_\t_\n4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\tSpaceAfter=No\n\n");
+    writeFileSync(
+      path,
+      "# sent_id = 1\n1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n2\tdog\tdog\tNOUN\tNN\t_\t3\tnsubj\t_\t_\n3\tran\trun\tVERB\tVBD\t_\t0\troot\t_\t_\n4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\tSpaceAfter=No\n\n",
+    );
     const tags = tagsFromParses(["The", "dog", "ran.", "She", "smiled."], readConllu(path));
     expect(tags.keys.slice(0, 3)).toEqual(["DT|DET|det|title", "NN|NOUN|nsubj|lower", "VBD|VERB|root|lower"]);
     expect(tags.fallbackWords).toBe(2);
@@ -53,7 +56,14 @@ describe("syntactic and semantic forecasts", () => {
     const events = readWords(sharedPath("data/narratives/align/pieman/align.csv"));
     const model = tinyCheckpoint({ nEmbd: 16, nLayer: 2, nPositions: 64, seed: 7 });
     const cacheDir = mkdtempSync(join(tmpdir(), "decomp-"));
-    const dec = await syntaxSemantics(model, events, { layer: 2, k: 4, seed: 1, cacheDir, context: 64, mode: "strided" });
+    const dec = await syntaxSemantics(model, events, {
+      layer: 2,
+      k: 4,
+      seed: 1,
+      cacheDir,
+      context: 64,
+      mode: "strided",
+    });
     expect(dec.syntax.rows).toBe(957);
     let diff = 0;
     dec.semantics.data.forEach((v, q) => (diff += Math.abs(v + dec.syntax.data[q] - dec.full.data[q])));
@@ -68,9 +78,19 @@ describe("syntactic and semantic forecasts", () => {
     expect(syn.forecast[0]).toBeGreaterThan(sem.forecast[0]);
     expect(syn.forecast[0]).toBeGreaterThan(0.05);
     // States the caller already has (a run extracts every layer first) give the same decomposition.
-    const given = await syntaxSemantics(model, events, { layer: 2, k: 4, seed: 1, cacheDir, context: 64, mode: "strided", states: dec.full });
+    const given = await syntaxSemantics(model, events, {
+      layer: 2,
+      k: 4,
+      seed: 1,
+      cacheDir,
+      context: 64,
+      mode: "strided",
+      states: dec.full,
+    });
     expect(Array.from(given.syntax.data)).toEqual(Array.from(dec.syntax.data));
     expect(Array.from(given.semantics.data)).toEqual(Array.from(dec.semantics.data));
-    await expect(syntaxSemantics(model, events, { layer: 2, k: 4, states: { ...dec.full, rows: 10 } })).rejects.toThrow(/10 rows of states for 957 words/);
+    await expect(syntaxSemantics(model, events, { layer: 2, k: 4, states: { ...dec.full, rows: 10 } })).rejects.toThrow(
+      /10 rows of states for 957 words/,
+    );
   });
 });

@@ -2,7 +2,14 @@
 import { describe, expect, it } from "vitest";
 import { OrtBackend } from "../src/backend/ort.js";
 import { forecastSweep, peakDistances } from "../src/forecast/sweep.js";
-import { forecastOffsets, orthonormalizedColumns, windowGram, windowPcaScores, windowPcaScoresFromGram, wordGram } from "../src/forecast/windowPca.js";
+import {
+  forecastOffsets,
+  orthonormalizedColumns,
+  windowGram,
+  windowPcaScores,
+  windowPcaScoresFromGram,
+  wordGram,
+} from "../src/forecast/windowPca.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 import { plantedSignal, withNoise } from "../src/simulate/plant.js";
 import { readWords } from "../src/stimuli/readers.js";
@@ -23,12 +30,21 @@ describe("forecast windows and PCA", () => {
     const X = randomFeatures(120, 3, 1);
     const be = new OrtBackend({ dtype: "float64" });
     const train = Int32Array.from({ length: 80 }, (_, i) => i);
-    const scores = await windowPcaScores(await wordGram(X, be), { offsets: [0, 1], trainWords: train, nComponents: 6 }, be);
+    const scores = await windowPcaScores(
+      await wordGram(X, be),
+      { offsets: [0, 1], trainWords: train, nComponents: 6 },
+      be,
+    );
     // With all 6 components kept, the scores are a rotation of the centred windows: inner products match.
-    const win = (n: number) => [0, 1].flatMap((o) => (n + o < 120 ? Array.from(X.data.subarray((n + o) * 3, (n + o) * 3 + 3)) : [0, 0, 0]));
+    const win = (n: number) =>
+      [0, 1].flatMap((o) => (n + o < 120 ? Array.from(X.data.subarray((n + o) * 3, (n + o) * 3 + 3)) : [0, 0, 0]));
     const mean = new Array(6).fill(0);
     for (const n of train) win(n).forEach((v, i) => (mean[i] += v / 80));
-    for (const [a, b] of [[0, 5], [90, 100], [119, 3]]) {
+    for (const [a, b] of [
+      [0, 5],
+      [90, 100],
+      [119, 3],
+    ]) {
       const ca = win(a).map((v, i) => v - mean[i]);
       const cb = win(b).map((v, i) => v - mean[i]);
       const dot = ca.reduce((s, v, i) => s + v * cb[i], 0);
@@ -49,7 +65,8 @@ describe("forecast windows and PCA", () => {
     for (let i = 160 * 4; i < Y.data.length; i++) Y.data[i] *= 10; // perturb words 160+ (test region)
     const b = await windowPcaScores(await wordGram(Y, be), opts, be);
     // Training words whose windows stay inside words < 160 keep identical scores (up to sign).
-    for (let n = 0; n < 150; n++) for (let j = 0; j < 5; j++) expect(Math.abs(b.data[n * 5 + j])).toBeCloseTo(Math.abs(a.data[n * 5 + j]), 8);
+    for (let n = 0; n < 150; n++)
+      for (let j = 0; j < 5; j++) expect(Math.abs(b.data[n * 5 + j])).toBeCloseTo(Math.abs(a.data[n * 5 + j]), 8);
     await be.dispose();
   });
 
@@ -58,9 +75,16 @@ describe("forecast windows and PCA", () => {
     // Features with a decaying spectrum (gaps between components), and features of 3 dimensions whose
     // 2-word windows span 6: fewer than the iteration's 32 vectors, so its CholeskyQR falls back.
     const rand = gaussian(mulberry32(7));
-    const decaying = { rows: 900, cols: 40, data: Float64Array.from({ length: 900 * 40 }, (_, i) => rand() * 0.85 ** (i % 40)) };
+    const decaying = {
+      rows: 900,
+      cols: 40,
+      data: Float64Array.from({ length: 900 * 40 }, (_, i) => rand() * 0.85 ** (i % 40)),
+    };
     const train = Int32Array.from({ length: 700 }, (_, i) => (i < 300 ? i : i + 150)); // two runs, as a fold's
-    for (const [X, k] of [[decaying, 20], [randomFeatures(900, 3, 8), 6]] as const) {
+    for (const [X, k] of [
+      [decaying, 20],
+      [randomFeatures(900, 3, 8), 6],
+    ] as const) {
       const gram = await wordGram(X, be);
       const opts = { offsets: [0, 1], trainWords: train, nComponents: 20 };
       const exact = await windowPcaScores(gram, { ...opts, solver: "exact" }, be);
@@ -74,7 +98,8 @@ describe("forecast windows and PCA", () => {
         for (let n = 0; n < 900; n++) dot += exact.data[n * 20 + j] * subspace.data[n * 20 + j];
         const sign = dot < 0 ? -1 : 1;
         let err = 0;
-        for (let n = 0; n < 900; n++) err = Math.max(err, Math.abs(exact.data[n * 20 + j] - sign * subspace.data[n * 20 + j]));
+        for (let n = 0; n < 900; n++)
+          err = Math.max(err, Math.abs(exact.data[n * 20 + j] - sign * subspace.data[n * 20 + j]));
         expect(err).toBeLessThan(1e-8 * top);
         // Past the windows' rank both paths leave the component at zero.
         if (j >= k) for (let n = 0; n < 900; n++) expect(subspace.data[n * 20 + j]).toBe(0);
@@ -92,8 +117,17 @@ describe("forecast windows and PCA", () => {
     const train = Int32Array.from({ length: 200 }, (_, i) => (i < 60 ? i : i < 120 ? i + 60 : i + 61));
     for (const perm of [undefined, permutation]) {
       const offsets = forecastOffsets(4, 3);
-      const perFold = await windowPcaScores(gram, { offsets, trainWords: train, nComponents: 8, permutation: perm }, be);
-      const shared = await windowPcaScoresFromGram(windowGram(gram, offsets, perm), 300, { trainWords: train, nComponents: 8 }, be);
+      const perFold = await windowPcaScores(
+        gram,
+        { offsets, trainWords: train, nComponents: 8, permutation: perm },
+        be,
+      );
+      const shared = await windowPcaScoresFromGram(
+        windowGram(gram, offsets, perm),
+        300,
+        { trainWords: train, nComponents: 8 },
+        be,
+      );
       expect(Array.from(shared.data)).toEqual(Array.from(perFold.data));
     }
     await be.dispose();
@@ -111,8 +145,14 @@ describe("forecast windows and PCA", () => {
     const dependent = z.slice();
     for (let i = 0; i < n; i++) dependent[i * m + 5] = dependent[i * m + 2]; // column 5 = column 2
     // Condition ~10⁹: past CholeskyQR2's reach (its Gram matrix loses the small directions), so Gram–Schmidt.
-    const nearlyDependent = Float64Array.from({ length: n * m }, (_, i) => (i % m === 0 ? g[i] : g[i - (i % m)] + 1e-9 * g[i]));
-    for (const [input, independent] of [[z, true], [dependent, false], [nearlyDependent, true]] as const) {
+    const nearlyDependent = Float64Array.from({ length: n * m }, (_, i) =>
+      i % m === 0 ? g[i] : g[i - (i % m)] + 1e-9 * g[i],
+    );
+    for (const [input, independent] of [
+      [z, true],
+      [dependent, false],
+      [nearlyDependent, true],
+    ] as const) {
       const q = await orthonormalizedColumns(input.slice(), n, m, be);
       for (let a = 0; a < m; a++) {
         if (!independent && a === 5) continue; // Gram–Schmidt leaves a dependent column's remainder
@@ -149,7 +189,12 @@ describe("forecast sweeps", () => {
       const s = withNoise(plantedSignal(X, onsets, { tr: 1.5, nTRs, d: k, windowLength: 1, seed: v }), 4, 10 + v);
       s.forEach((x, t) => (bold.data[t * 2 + v] = x));
     });
-    const res = await forecastSweep(X, onsets, bold, { tr: 1.5, distances: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], windowLength: 1, nComponents: 3 });
+    const res = await forecastSweep(X, onsets, bold, {
+      tr: 1.5,
+      distances: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      windowLength: 1,
+      nComponents: 3,
+    });
     expect(Array.from(peakDistances(res))).toEqual(planted);
     // Each distance's windows are prepared while the previous distance's ridge runs: the same scores one
     // distance at a time, and no distance at all is an empty sweep (the baseline alone).
@@ -194,22 +239,45 @@ describe("forecast sweeps", () => {
     const onsets = Float64Array.from({ length: W }, (_, n) => 0.5 * n);
     const nTRs = Math.ceil((0.5 * W) / 1.5) + 3;
     const bold = { rows: nTRs, cols: 2, data: new Float64Array(nTRs * 2) };
-    [2, 5].forEach((k, v) => withNoise(plantedSignal(X, onsets, { tr: 1.5, nTRs, d: k, windowLength: 3, seed: v }), 2, 40 + v).forEach((x, t) => (bold.data[t * 2 + v] = x)));
+    [2, 5].forEach((k, v) =>
+      withNoise(plantedSignal(X, onsets, { tr: 1.5, nTRs, d: k, windowLength: 3, seed: v }), 2, 40 + v).forEach(
+        (x, t) => (bold.data[t * 2 + v] = x),
+      ),
+    );
     // "Generated" word o after word n = the true word n + o (zero past the story's end).
     const truth = new Float32Array(W * G * E);
-    for (let n = 0; n < W; n++) for (let o = 1; o <= G; o++) if (n + o < W) for (let e = 0; e < E; e++) truth[(n * G + o - 1) * E + e] = X.data[(n + o) * E + e];
+    for (let n = 0; n < W; n++)
+      for (let o = 1; o <= G; o++)
+        if (n + o < W) for (let e = 0; e < E; e++) truth[(n * G + o - 1) * E + e] = X.data[(n + o) * E + e];
     const opts = { tr: 1.5, distances: [-2, 0, 2, 3, 5, 6], windowLength: 3, nComponents: 6 };
     const real = await forecastSweep(X, onsets, bold, opts);
-    const same = await forecastSweep(X, onsets, bold, { ...opts, control: "generated", generated: { states: truth, words: G, nEmbd: E } });
+    const same = await forecastSweep(X, onsets, bold, {
+      ...opts,
+      control: "generated",
+      generated: { states: truth, words: G, nEmbd: E },
+    });
     for (let i = 0; i < real.forecast.length; i++) expect(same.forecast[i]).toBeCloseTo(real.forecast[i], 6);
     // Futures the model "got wrong" (other words): no gain at the planted distances, identical for d ≤ 0.
     const wrong = Float32Array.from(randomFeatures(W * G, E, 99).data);
-    const gen = await forecastSweep(X, onsets, bold, { ...opts, control: "generated", generated: { states: wrong, words: G, nEmbd: E } });
+    const gen = await forecastSweep(X, onsets, bold, {
+      ...opts,
+      control: "generated",
+      generated: { states: wrong, words: G, nEmbd: E },
+    });
     expect(gen.forecast[0]).toBeCloseTo(real.forecast[0], 6); // d = −2: only heard words in the window
     expect(gen.forecast[3 * 2 + 0]).toBeLessThan(real.forecast[3 * 2 + 0] / 3); // region planted at d = 2, at d = 3
     expect(gen.forecast[4 * 2 + 1]).toBeLessThan(real.forecast[4 * 2 + 1] / 3); // region planted at d = 5
-    await expect(forecastSweep(X, onsets, bold, { ...opts, control: "generated" })).rejects.toThrow(/needs the generated futures/);
-    await expect(forecastSweep(X, onsets, bold, { ...opts, distances: [8], control: "generated", generated: { states: truth, words: G, nEmbd: E } })).rejects.toThrow(/distance 8 needs 8 generated words per context, 6 were generated/);
+    await expect(forecastSweep(X, onsets, bold, { ...opts, control: "generated" })).rejects.toThrow(
+      /needs the generated futures/,
+    );
+    await expect(
+      forecastSweep(X, onsets, bold, {
+        ...opts,
+        distances: [8],
+        control: "generated",
+        generated: { states: truth, words: G, nEmbd: E },
+      }),
+    ).rejects.toThrow(/distance 8 needs 8 generated words per context, 6 were generated/);
   });
 
   it("banded ridge removes the negative F(d) of an uninformative window; a planted future still shows", async () => {
@@ -224,7 +292,11 @@ describe("forecast sweeps", () => {
       { d: 6, seed: 2 },
     ];
     const bold = { rows: nTRs, cols: 3, data: new Float64Array(nTRs * 3) };
-    plants.forEach((p, v) => withNoise(plantedSignal(X, onsets, { tr: 1.5, nTRs, d: p.d, windowLength: 1, seed: p.seed }), 2, 10 + v).forEach((x, t) => (bold.data[t * 3 + v] = x)));
+    plants.forEach((p, v) =>
+      withNoise(plantedSignal(X, onsets, { tr: 1.5, nTRs, d: p.d, windowLength: 1, seed: p.seed }), 2, 10 + v).forEach(
+        (x, t) => (bold.data[t * 3 + v] = x),
+      ),
+    );
     const opts = { tr: 1.5, distances: [6, 25], nComponents: 12, windowLength: 3 };
     const single = await forecastSweep(X, onsets, bold, opts);
     const banded = await forecastSweep(X, onsets, bold, { ...opts, ridgeKind: "banded" });
@@ -244,8 +316,12 @@ describe("forecast sweeps", () => {
     const X = randomFeatures(20, 2, 1);
     const onsets = Float64Array.from({ length: 20 }, (_, n) => n);
     const bold = { rows: 20, cols: 1, data: Float64Array.from({ length: 20 }, Math.sin) };
-    await expect(forecastSweep(X, onsets, bold, { tr: 1.5, distances: [25] })).rejects.toThrow(/distance 25 is wider than the story \(20 words\)/);
-    await expect(forecastSweep(X, onsets, bold, { tr: 1.5, windowLength: 30, distances: [1] })).rejects.toThrow(/window \(30 words\) is longer than the story/);
+    await expect(forecastSweep(X, onsets, bold, { tr: 1.5, distances: [25] })).rejects.toThrow(
+      /distance 25 is wider than the story \(20 words\)/,
+    );
+    await expect(forecastSweep(X, onsets, bold, { tr: 1.5, windowLength: 30, distances: [1] })).rejects.toThrow(
+      /window \(30 words\) is longer than the story/,
+    );
   });
 });
 
@@ -264,7 +340,10 @@ describe("group-level forecast maps", () => {
     const rand = gaussian(mulberry32(9));
     const subjects = Array.from({ length: 20 }, () =>
       fake(
-        [0, 4, 8].map((d) => [d === 4 ? 0.05 + 0.01 * rand() : d === 8 ? 0.03 + 0.01 * rand() : 0.01 * rand(), 0.01 * rand()]),
+        [0, 4, 8].map((d) => [
+          d === 4 ? 0.05 + 0.01 * rand() : d === 8 ? 0.03 + 0.01 * rand() : 0.01 * rand(),
+          0.01 * rand(),
+        ]),
         [0, 4, 8],
       ),
     );
@@ -279,7 +358,12 @@ describe("group-level forecast maps", () => {
     const { groupForecastPeaks, forecastTestLabel } = await import("../src/stats/forecastPeaks.js");
     const rand = gaussian(mulberry32(4));
     // Target 0: F ≈ 0.04 at every distance (a short-range forecast the FIR delays partly hold); target 1: noise.
-    const subjects = Array.from({ length: 16 }, () => fake([0, 4, 8].map(() => [0.04 + 0.01 * rand(), 0.01 * rand()]), [0, 4, 8]));
+    const subjects = Array.from({ length: 16 }, () =>
+      fake(
+        [0, 4, 8].map(() => [0.04 + 0.01 * rand(), 0.01 * rand()]),
+        [0, 4, 8],
+      ),
+    );
     const vsZero = groupForecastPeaks(subjects, { alpha: 0.01, dRef: null });
     expect(Array.from(vsZero.significant)).toEqual([1, 0]);
     expect(groupForecastPeaks(subjects, { alpha: 0.01 }).significant[0]).toBe(0);

@@ -32,12 +32,17 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe("parity with the Huth lab's ridge_utils", () => {
   it.each(["a", "b"])("story %s: Lanczos downsampling (window 3, cutoff 1/TR) equals lanczosinterp2D", (s) => {
-    const out = lanczosDownsample(matrix(`words_${s}`), vector(`word_times_${s}`), vector(`tr_times_${s}`), { window: 3 });
+    const out = lanczosDownsample(matrix(`words_${s}`), vector(`word_times_${s}`), vector(`tr_times_${s}`), {
+      window: 3,
+    });
     expect(relativeError(out.data, vector(`lanczos_${s}`))).toBeLessThan(1e-12);
   });
 
   it("the trimmed, z-scored and delayed designs equal make_delayed(zs(lanczos[10:-5]), 1..4)", () => {
-    for (const [s, name] of [["a", "delayed_train"], ["b", "delayed_test"]]) {
+    for (const [s, name] of [
+      ["a", "delayed_train"],
+      ["b", "delayed_test"],
+    ]) {
       const design = lanczosStoryDesign(matrix(`words_${s}`), vector(`word_times_${s}`), vector(`tr_times_${s}`));
       const want = matrix(name);
       expect([design.rows, design.cols]).toEqual([want.rows, want.cols]);
@@ -48,8 +53,16 @@ describe("parity with the Huth lab's ridge_utils", () => {
   it("bootstrap ridge on the reference's held-out rows: bootstrap correlations, alphas, weights, test correlations", async () => {
     const valinds = ref("valinds");
     const [B, held] = valinds.shape;
-    const rows = Array.from({ length: B }, (_, b) => Array.from((valinds.data as BigInt64Array).subarray(b * held, (b + 1) * held), Number));
-    const res = await bootstrapRidge(matrix("delayed_train"), matrix("resp_train"), matrix("delayed_test"), matrix("resp_test"), { alphas: vector("alphas"), heldOut: rows });
+    const rows = Array.from({ length: B }, (_, b) =>
+      Array.from((valinds.data as BigInt64Array).subarray(b * held, (b + 1) * held), Number),
+    );
+    const res = await bootstrapRidge(
+      matrix("delayed_train"),
+      matrix("resp_train"),
+      matrix("delayed_test"),
+      matrix("resp_test"),
+      { alphas: vector("alphas"), heldOut: rows },
+    );
     expect(relativeError(res.bootstrapCorrs, vector("bootstrap_corrs"))).toBeLessThan(1e-10);
     expect(Array.from(res.alphas)).toEqual(Array.from(vector("valphas")));
     expect(relativeError(res.weights.data, vector("wt"))).toBeLessThan(1e-9);
@@ -57,7 +70,13 @@ describe("parity with the Huth lab's ridge_utils", () => {
     // The reference chose more than one alpha, so a wrong choice cannot pass unnoticed.
     expect(new Set(res.alphas).size).toBeGreaterThan(1);
     // Targets in blocks of 7 (bounded memory at full scale): the same numbers.
-    const blocks = await bootstrapRidge(matrix("delayed_train"), matrix("resp_train"), matrix("delayed_test"), matrix("resp_test"), { alphas: vector("alphas"), heldOut: rows, targetChunkSize: 7 });
+    const blocks = await bootstrapRidge(
+      matrix("delayed_train"),
+      matrix("resp_train"),
+      matrix("delayed_test"),
+      matrix("resp_test"),
+      { alphas: vector("alphas"), heldOut: rows, targetChunkSize: 7 },
+    );
     expect(relativeError(blocks.bootstrapCorrs, res.bootstrapCorrs)).toBeLessThan(1e-12);
     expect(relativeError(blocks.weights.data, res.weights.data)).toBeLessThan(1e-12);
     expect(Array.from(blocks.alphas)).toEqual(Array.from(res.alphas));
@@ -80,7 +99,13 @@ describe("parity with the Huth lab's ridge_utils", () => {
       }
       expect(Math.max(...h)).toBeLessThan(Math.floor(385 / 20) * 20);
     }
-    await expect(bootstrapRidge(x, y, matrix("delayed_test"), matrix("resp_test"), { ...opts, nChunks: 19 })).rejects.toThrow(/19 held-out chunks of 20 rows leave no training rows: the 385 training rows hold 19 whole chunks/);
-    await expect(bootstrapRidge(x, y, matrix("delayed_test"), matrix("resp_test"), { heldOut: [[0, 1, 400]] })).rejects.toThrow(/heldOut\[0\]\[2\] = 400 is not a training row \(0 … 384\)/);
+    await expect(
+      bootstrapRidge(x, y, matrix("delayed_test"), matrix("resp_test"), { ...opts, nChunks: 19 }),
+    ).rejects.toThrow(
+      /19 held-out chunks of 20 rows leave no training rows: the 385 training rows hold 19 whole chunks/,
+    );
+    await expect(
+      bootstrapRidge(x, y, matrix("delayed_test"), matrix("resp_test"), { heldOut: [[0, 1, 400]] }),
+    ).rejects.toThrow(/heldOut\[0\]\[2\] = 400 is not a training row \(0 … 384\)/);
   });
 });

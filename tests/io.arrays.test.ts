@@ -86,7 +86,14 @@ describe(".safetensors", () => {
 
   it("round-trips with metadata and an 8-byte-aligned data section", () => {
     const path = join(tmp, "t.safetensors");
-    writeSafetensors(path, { a: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }, b: { shape: [3], data: new Uint8Array([0, 1, 2]) } }, { k: "v" });
+    writeSafetensors(
+      path,
+      {
+        a: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) },
+        b: { shape: [3], data: new Uint8Array([0, 1, 2]) },
+      },
+      { k: "v" },
+    );
     const bytes = readFileSync(path);
     expect((8 + Number(bytes.readBigUInt64LE(0))) % 8).toBe(0);
     const back = readSafetensors(path);
@@ -101,12 +108,16 @@ describe(".safetensors", () => {
     const bytes = readFileSync(path);
     bytes.writeDoubleLE(-3.7e238, bytes.length - 16);
     writeFileSync(path, bytes);
-    expect(() => readSafetensors(path)).toThrow(/c\.safetensors: its tensor data does not match the checksum written with it/);
+    expect(() => readSafetensors(path)).toThrow(
+      /c\.safetensors: its tensor data does not match the checksum written with it/,
+    );
   });
 
   it("rejects truncated and corrupt files with the file name", () => {
     const bytes = readFileSync(sharedPath("reference/ridge/reference.safetensors"));
-    expect(() => parseSafetensors(bytes.subarray(0, bytes.length - 100), "cut.safetensors")).toThrow(/cut\.safetensors: .*truncated/);
+    expect(() => parseSafetensors(bytes.subarray(0, bytes.length - 100), "cut.safetensors")).toThrow(
+      /cut\.safetensors: .*truncated/,
+    );
     expect(() => parseSafetensors(bytes.subarray(0, 5), "tiny.safetensors")).toThrow(/too short/);
     const broken = Uint8Array.from(bytes.subarray(0, 200));
     broken[10] = 0x7b; // corrupt the JSON

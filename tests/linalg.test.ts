@@ -8,12 +8,14 @@ import { eigh } from "../src/linalg/eigh.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
 import { randomSymmetric } from "./helpers/matrices.js";
 
-
 describe("eigh", () => {
   it.each([1, 2, 7, 64])("diagonalises a random symmetric %i×%i matrix like ml-matrix", (n) => {
     const a = randomSymmetric(n, n);
     const { values, vectors } = eigh(a, n);
-    const ml = new EigenvalueDecomposition(new MlMatrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
+    const ml = new EigenvalueDecomposition(
+      new MlMatrix(Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, i * n + n)))),
+      { assumeSymmetric: true },
+    );
     const mlValues = [...ml.realEigenvalues].sort((x, y) => x - y);
     values.forEach((v, k) => expect(v).toBeCloseTo(mlValues[k], 10));
     for (let k = 0; k < n; k++) {
@@ -30,7 +32,8 @@ describe("eigh", () => {
     const n = 6;
     const x = Float64Array.from({ length: n * 2 }, gaussian(mulberry32(3)));
     const g = new Float64Array(n * n); // rank 2
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i * n + j] = x[i * 2] * x[j * 2] + x[i * 2 + 1] * x[j * 2 + 1];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) g[i * n + j] = x[i * 2] * x[j * 2] + x[i * 2 + 1] * x[j * 2 + 1];
     const { values } = eigh(g, n);
     for (let k = 0; k < n - 2; k++) expect(Math.abs(values[k])).toBeLessThan(1e-12);
     expect(values[n - 1]).toBeGreaterThan(0);

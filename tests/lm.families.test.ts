@@ -66,7 +66,11 @@ describe.each(["gpt_neox", "opt", "llama", "qwen2"])("%s against the PyTorch ref
   });
 
   it("word features through extractWordFeatures (last token of each word)", async () => {
-    const feats = await extractWordFeatures(dir, untimedWords(meta.words, "reference.json"), { context: 128, mode: "exact", cache: false });
+    const feats = await extractWordFeatures(dir, untimedWords(meta.words, "reference.json"), {
+      context: 128,
+      mode: "exact",
+      cache: false,
+    });
     const want = ref("word_hidden_states").data as Float32Array;
     expect(feats.hiddenStates.length).toBe(want.length);
     expect(maxAbsDiff(feats.hiddenStates, want)).toBeLessThan(tolerance(want));
@@ -77,24 +81,37 @@ describe.each(["gpt_neox", "opt", "llama", "qwen2"])("%s against the PyTorch ref
 describe("checkpoints and configs of other families", () => {
   it("reads bfloat16 shards through the index (exact upcast), and names what is wrong", () => {
     const dir = sharedPath("reference/lm-families/llama");
-    expect(weightFiles(dir).map((f) => f.split("/").pop())).toEqual(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]);
+    expect(weightFiles(dir).map((f) => f.split("/").pop())).toEqual([
+      "model-00001-of-00002.safetensors",
+      "model-00002-of-00002.safetensors",
+    ]);
     const t = readCheckpointTensors(dir);
     const w = t.get("model.layers.1.mlp.down_proj.weight", [48, 128]);
     // bf16 → float32 is exact: every value has a zero low half.
     const bits = new Uint32Array(Float32Array.from(w).buffer);
     expect(bits.every((b) => (b & 0xffff) === 0)).toBe(true);
-    expect(() => t.get("model.layers.1.mlp.down_proj.weight", [128, 48])).toThrow(/model-0000[12]-of-00002\.safetensors: tensor "model\.layers\.1\.mlp\.down_proj\.weight" has shape \[48,128\] but config\.json implies \[128,48\]/);
-    expect(() => t.get("model.layers.9.mlp.down_proj.weight", [48, 128])).toThrow(/missing tensor "model\.layers\.9\.mlp\.down_proj\.weight"/);
+    expect(() => t.get("model.layers.1.mlp.down_proj.weight", [128, 48])).toThrow(
+      /model-0000[12]-of-00002\.safetensors: tensor "model\.layers\.1\.mlp\.down_proj\.weight" has shape \[48,128\] but config\.json implies \[128,48\]/,
+    );
+    expect(() => t.get("model.layers.9.mlp.down_proj.weight", [48, 128])).toThrow(
+      /missing tensor "model\.layers\.9\.mlp\.down_proj\.weight"/,
+    );
   });
 
   it("refuses model types it does not implement, listing the supported ones", () => {
     const dir = mkdtempSync(join(tmpdir(), "falcon-"));
     writeFileSync(join(dir, "config.json"), JSON.stringify({ model_type: "falcon", hidden_size: 8 }));
-    expect(() => readModelInfo(dir)).toThrow(/config\.json: model_type "falcon" is not supported \(supported: gpt2, gpt_neox, opt, llama, mistral, qwen2\)/);
+    expect(() => readModelInfo(dir)).toThrow(
+      /config\.json: model_type "falcon" is not supported \(supported: gpt2, gpt_neox, opt, llama, mistral, qwen2\)/,
+    );
     const opt = JSON.parse(readFileSync(sharedPath("reference/lm-families/opt/config.json"), "utf8"));
-    expect(() => parseOptConfig({ ...opt, word_embed_proj_dim: 16 }, "opt.json")).toThrow(/opt\.json: word_embed_proj_dim 16 ≠ hidden_size .* is not supported/);
+    expect(() => parseOptConfig({ ...opt, word_embed_proj_dim: 16 }, "opt.json")).toThrow(
+      /opt\.json: word_embed_proj_dim 16 ≠ hidden_size .* is not supported/,
+    );
     const neox = JSON.parse(readFileSync(sharedPath("reference/lm-families/gpt_neox/config.json"), "utf8"));
-    expect(() => parseGptNeoxConfig({ ...neox, rotary_pct: 0.05 }, "neox.json")).toThrow(/neox\.json: rotary_pct 0\.05 gives 0 rotary dims of 16/);
+    expect(() => parseGptNeoxConfig({ ...neox, rotary_pct: 0.05 }, "neox.json")).toThrow(
+      /neox\.json: rotary_pct 0\.05 gives 0 rotary dims of 16/,
+    );
   });
 
   it("weights in an ONNX external data file (as for models past protobuf's 2 GB) give identical states", async () => {
@@ -113,40 +130,133 @@ describe("checkpoints and configs of other families", () => {
   });
 
   it("rope_scaling llama3 follows Hugging Face's frequency rule", () => {
-    const base = { model_type: "llama", hidden_size: 64, num_attention_heads: 1, num_hidden_layers: 1, intermediate_size: 8, max_position_embeddings: 8192, vocab_size: 10, rope_theta: 500000 };
+    const base = {
+      model_type: "llama",
+      hidden_size: 64,
+      num_attention_heads: 1,
+      num_hidden_layers: 1,
+      intermediate_size: 8,
+      max_position_embeddings: 8192,
+      vocab_size: 10,
+      rope_theta: 500000,
+    };
     const plain = ropeInverseFrequencies(parseLlamaConfig(base, "c.json"));
-    const scaled = ropeInverseFrequencies(parseLlamaConfig({ ...base, rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }, "c.json"));
+    const scaled = ropeInverseFrequencies(
+      parseLlamaConfig(
+        {
+          ...base,
+          rope_scaling: {
+            rope_type: "llama3",
+            factor: 8,
+            low_freq_factor: 1,
+            high_freq_factor: 4,
+            original_max_position_embeddings: 8192,
+          },
+        },
+        "c.json",
+      ),
+    );
     plain.forEach((f, j) => {
       const wavelen = (2 * Math.PI) / f;
-      if (wavelen < 8192 / 4) expect(scaled[j]).toBe(f); // high frequencies untouched
-      else if (wavelen > 8192) expect(scaled[j]).toBeCloseTo(f / 8, 15); // low frequencies divided by the factor
-      else expect(scaled[j]).toBeGreaterThan(f / 8), expect(scaled[j]).toBeLessThan(f); // smooth in between
+      if (wavelen < 8192 / 4)
+        expect(scaled[j]).toBe(f); // high frequencies untouched
+      else if (wavelen > 8192)
+        expect(scaled[j]).toBeCloseTo(f / 8, 15); // low frequencies divided by the factor
+      else (expect(scaled[j]).toBeGreaterThan(f / 8), expect(scaled[j]).toBeLessThan(f)); // smooth in between
     });
-    expect(() => parseLlamaConfig({ ...base, rope_scaling: { rope_type: "yarn", factor: 2 } }, "c.json")).toThrow(/c\.json: rope_scaling type "yarn" is not supported/);
+    expect(() => parseLlamaConfig({ ...base, rope_scaling: { rope_type: "yarn", factor: 2 } }, "c.json")).toThrow(
+      /c\.json: rope_scaling type "yarn" is not supported/,
+    );
   });
 });
 
 describe("SentencePiece-style tokenizers and BOS tokens (Llama-2, Mistral)", () => {
   // A tiny Llama-2-style tokenizer.json: "▁" prepended by the normalizer, spaces → "▁", BPE with byte fallback,
   // <s> added by the post-processor; tokenizer_config.json asks for the BOS token.
-  const vocab: Record<string, number> = { "<unk>": 0, "<s>": 1, "</s>": 2, "▁": 3, a: 4, b: 5, c: 6, "▁a": 7, "▁b": 8, ab: 9, "▁ab": 10, "▁c": 11, "<0x21>": 12 };
+  const vocab: Record<string, number> = {
+    "<unk>": 0,
+    "<s>": 1,
+    "</s>": 2,
+    "▁": 3,
+    a: 4,
+    b: 5,
+    c: 6,
+    "▁a": 7,
+    "▁b": 8,
+    ab: 9,
+    "▁ab": 10,
+    "▁c": 11,
+    "<0x21>": 12,
+  };
   const tokenizerJson = {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: [0, 1, 2].map((id) => ({ id, content: ["<unk>", "<s>", "</s>"][id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "▁" }, { type: "Replace", pattern: { String: " " }, content: "▁" }] },
+    added_tokens: [0, 1, 2].map((id) => ({
+      id,
+      content: ["<unk>", "<s>", "</s>"][id],
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: {
+      type: "Sequence",
+      normalizers: [
+        { type: "Prepend", prepend: "▁" },
+        { type: "Replace", pattern: { String: " " }, content: "▁" },
+      ],
+    },
     pre_tokenizer: null,
-    post_processor: { type: "TemplateProcessing", single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }], pair: [], special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] } } },
-    decoder: { type: "Sequence", decoders: [{ type: "Replace", pattern: { String: "▁" }, content: " " }, { type: "ByteFallback" }, { type: "Fuse" }, { type: "Strip", content: " ", start: 1, stop: 0 }] },
-    model: { type: "BPE", dropout: null, unk_token: "<unk>", continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: ["▁ a", "▁ b", "a b", "▁a b", "▁ c"] },
+    post_processor: {
+      type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+      pair: [],
+      special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] } },
+    },
+    decoder: {
+      type: "Sequence",
+      decoders: [
+        { type: "Replace", pattern: { String: "▁" }, content: " " },
+        { type: "ByteFallback" },
+        { type: "Fuse" },
+        { type: "Strip", content: " ", start: 1, stop: 0 },
+      ],
+    },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: "<unk>",
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: true,
+      vocab,
+      merges: ["▁ a", "▁ b", "a b", "▁a b", "▁ c"],
+    },
   };
   const folder = () => {
     const dir = mkdtempSync(join(tmpdir(), "sp-"));
     const llama = sharedPath("reference/lm-families/llama");
-    for (const f of ["config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"]) writeFileSync(join(dir, f), readFileSync(join(llama, f)));
+    for (const f of [
+      "config.json",
+      "model-00001-of-00002.safetensors",
+      "model-00002-of-00002.safetensors",
+      "model.safetensors.index.json",
+    ])
+      writeFileSync(join(dir, f), readFileSync(join(llama, f)));
     writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizerJson));
-    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ add_bos_token: true, add_eos_token: false, bos_token: "<s>", eos_token: "</s>", unk_token: "<unk>" }));
+    writeFileSync(
+      join(dir, "tokenizer_config.json"),
+      JSON.stringify({
+        add_bos_token: true,
+        add_eos_token: false,
+        bos_token: "<s>",
+        eos_token: "</s>",
+        unk_token: "<unk>",
+      }),
+    );
     return dir;
   };
 
@@ -167,7 +277,12 @@ describe("SentencePiece-style tokenizers and BOS tokens (Llama-2, Mistral)", () 
   it("puts the BOS token before every window and reads each word's state after it", async () => {
     const dir = folder();
     const words = Array.from({ length: 40 }, (_, i) => ["ab", "b", "a", "c", "abc"][(i * 7) % 5]);
-    const feats = await extractWordFeatures(dir, untimedWords(words, "words.txt"), { layers: [1, 3], context: 16, mode: "exact", cache: false });
+    const feats = await extractWordFeatures(dir, untimedWords(words, "words.txt"), {
+      layers: [1, 3],
+      context: 16,
+      mode: "exact",
+      cache: false,
+    });
     expect(feats.settings.bos).toBe(1);
     const { loadGpt2Tokenizer } = await import("../src/lm/tokenizer.js");
     const tokens = loadGpt2Tokenizer(dir).encodeWords(words);
@@ -179,7 +294,12 @@ describe("SentencePiece-style tokenizers and BOS tokens (Llama-2, Mistral)", () 
         const out = await runtime.forward([window]);
         const E = 48;
         const last = window.length - 1;
-        expect(maxAbsDiff(feats.hiddenStates.subarray((1 * 40 + w) * E, (1 * 40 + w + 1) * E), out.hidden.get(3)!.subarray(last * E, (last + 1) * E))).toBeLessThan(1e-5);
+        expect(
+          maxAbsDiff(
+            feats.hiddenStates.subarray((1 * 40 + w) * E, (1 * 40 + w + 1) * E),
+            out.hidden.get(3)!.subarray(last * E, (last + 1) * E),
+          ),
+        ).toBeLessThan(1e-5);
         expect(feats.contextTokens[w]).toBe(Math.min(end + 1, 15));
       }
     } finally {

@@ -69,7 +69,9 @@ describe("context windows", () => {
     const full = await Gpt2Runtime.create(config, weights, { layers: [1, config.nLayer] });
     const part = await Gpt2Runtime.create(config, weights, { layers: [1] });
     const ids = [loadGpt2Tokenizer(model).encodeWords(words).ids.subarray(0, 40)];
-    expect(Array.from((await part.forward(ids)).hidden.get(1)!)).toEqual(Array.from((await full.forward(ids)).hidden.get(1)!));
+    expect(Array.from((await part.forward(ids)).hidden.get(1)!)).toEqual(
+      Array.from((await full.forward(ids)).hidden.get(1)!),
+    );
     await full.release();
     await part.release();
   });
@@ -90,13 +92,19 @@ describe("context windows", () => {
     // One window per pass, so that passes count windows.
     const strided = await wordStates(runtime, tokens, { context: 32, mode: "strided", stride: 8, batchSize: 1 });
     const exact = await wordStates(runtime, tokens, { context: 32, mode: "exact", batchSize: 1 });
-    tokens.wordEnd.forEach((e, w) => expect(strided.contextTokens[w]).toBeGreaterThanOrEqual(Math.min(e + 1, 32 - 8 + 1)));
+    tokens.wordEnd.forEach((e, w) =>
+      expect(strided.contextTokens[w]).toBeGreaterThanOrEqual(Math.min(e + 1, 32 - 8 + 1)),
+    );
     expect(strided.passes).toBeLessThan(exact.passes / 3);
     await runtime.release();
   });
 
   it("never wraps the end of the story into its beginning", () => {
-    const tokens = { ids: new Int32Array(100), wordStart: Int32Array.from({ length: 50 }, (_, i) => 2 * i), wordEnd: Int32Array.from({ length: 50 }, (_, i) => 2 * i + 1) };
+    const tokens = {
+      ids: new Int32Array(100),
+      wordStart: Int32Array.from({ length: 50 }, (_, i) => 2 * i),
+      wordEnd: Int32Array.from({ length: 50 }, (_, i) => 2 * i + 1),
+    };
     for (const win of planWindows(tokens, 30, "strided", 10)) {
       expect(win.start).toBeGreaterThanOrEqual(0);
       expect(win.end).toBeLessThan(100);
@@ -140,25 +148,41 @@ describe("bad checkpoints and word lists", () => {
     const truncated = tinyCheckpoint();
     const bytes = readFileSync(join(truncated, "model.safetensors"));
     writeFileSync(join(truncated, "model.safetensors"), bytes.subarray(0, bytes.length - 1000));
-    await expect(extractWordFeatures(truncated, events, { cacheDir: tmp() })).rejects.toThrow(/model\.safetensors: .*truncated/);
+    await expect(extractWordFeatures(truncated, events, { cacheDir: tmp() })).rejects.toThrow(
+      /model\.safetensors: .*truncated/,
+    );
     const mismatched = tinyCheckpoint();
     const cfg = JSON.parse(readFileSync(join(mismatched, "config.json"), "utf8"));
     writeFileSync(join(mismatched, "config.json"), JSON.stringify({ ...cfg, n_embd: 32 }));
-    await expect(extractWordFeatures(mismatched, events, { cacheDir: tmp() })).rejects.toThrow(/wte\.weight" has shape \[50257,16\] but config\.json implies \[50257,32\]/);
+    await expect(extractWordFeatures(mismatched, events, { cacheDir: tmp() })).rejects.toThrow(
+      /wte\.weight" has shape \[50257,16\] but config\.json implies \[50257,32\]/,
+    );
     const badConfig = tinyCheckpoint();
     writeFileSync(join(badConfig, "config.json"), "{ not json");
-    await expect(extractWordFeatures(badConfig, events, { cacheDir: tmp() })).rejects.toThrow(/config\.json: not valid JSON/);
+    await expect(extractWordFeatures(badConfig, events, { cacheDir: tmp() })).rejects.toThrow(
+      /config\.json: not valid JSON/,
+    );
     const other = tinyCheckpoint();
     writeFileSync(join(other, "config.json"), JSON.stringify({ ...cfg, model_type: "bloom" }));
-    await expect(extractWordFeatures(other, events, { cacheDir: tmp() })).rejects.toThrow(/config\.json: model_type "bloom" is not supported \(supported: gpt2, gpt_neox, opt, llama, mistral, qwen2\)/);
+    await expect(extractWordFeatures(other, events, { cacheDir: tmp() })).rejects.toThrow(
+      /config\.json: model_type "bloom" is not supported \(supported: gpt2, gpt_neox, opt, llama, mistral, qwen2\)/,
+    );
     // A GPT-2 config relabelled as another family: that family's own fields are missing.
     writeFileSync(join(other, "config.json"), JSON.stringify({ ...cfg, model_type: "llama" }));
-    await expect(extractWordFeatures(other, events, { cacheDir: tmp() })).rejects.toThrow(/config\.json: "hidden_size" must be a positive integer, got undefined/);
+    await expect(extractWordFeatures(other, events, { cacheDir: tmp() })).rejects.toThrow(
+      /config\.json: "hidden_size" must be a positive integer, got undefined/,
+    );
   });
 
   it("reads checkpoints saved with the transformer. prefix (GPT2LMHeadModel)", async () => {
-    const a = await extractWordFeatures(tinyCheckpoint({ seed: 4 }), untimedWords(["a", "b", "c"], "t"), { cacheDir: tmp() });
-    const b = await extractWordFeatures(tinyCheckpoint({ seed: 4, prefixed: true }), untimedWords(["a", "b", "c"], "t"), { cacheDir: tmp() });
+    const a = await extractWordFeatures(tinyCheckpoint({ seed: 4 }), untimedWords(["a", "b", "c"], "t"), {
+      cacheDir: tmp(),
+    });
+    const b = await extractWordFeatures(
+      tinyCheckpoint({ seed: 4, prefixed: true }),
+      untimedWords(["a", "b", "c"], "t"),
+      { cacheDir: tmp() },
+    );
     expect(Array.from(b.hiddenStates)).toEqual(Array.from(a.hiddenStates));
   });
 
@@ -179,7 +203,24 @@ describe("brainscore extract", () => {
     const cacheDir = tmp();
     const logs: string[] = [];
     const spy = vi.spyOn(console, "log").mockImplementation((...a) => void logs.push(a.join(" ")));
-    const args = ["extract", "--model", model, "--words", sharedPath("data/narratives/align/pieman/align.csv"), "--layers", "0,2", "--context", "32", "--mode", "strided", "--out", out, "--cache-dir", cacheDir, "--quiet"];
+    const args = [
+      "extract",
+      "--model",
+      model,
+      "--words",
+      sharedPath("data/narratives/align/pieman/align.csv"),
+      "--layers",
+      "0,2",
+      "--context",
+      "32",
+      "--mode",
+      "strided",
+      "--out",
+      out,
+      "--cache-dir",
+      cacheDir,
+      "--quiet",
+    ];
     expect(await main(args)).toBe(0);
     expect(await main(args)).toBe(0);
     spy.mockRestore();
@@ -203,7 +244,20 @@ describe("brainscore extract", () => {
     const spy = vi.spyOn(console, "error").mockImplementation((...a) => void errs.push(a.join(" ")));
     const out = join(tmp(), "x.safetensors");
     expect(await main(["extract", "--model", model, "--words", "/nope/align.csv", "--out", out])).toBe(1);
-    expect(await main(["extract", "--model", model, "--words", sharedPath("data/narratives/align/pieman/align.csv"), "--layers", "7", "--out", out, "--quiet"])).toBe(1);
+    expect(
+      await main([
+        "extract",
+        "--model",
+        model,
+        "--words",
+        sharedPath("data/narratives/align/pieman/align.csv"),
+        "--layers",
+        "7",
+        "--out",
+        out,
+        "--quiet",
+      ]),
+    ).toBe(1);
     spy.mockRestore();
     expect(errs[0]).toMatch(/\/nope\/align\.csv: cannot read \(ENOENT\)/);
     expect(errs[1]).toMatch(/layer 7 does not exist/);

@@ -52,7 +52,10 @@ describe("key/value cache", () => {
       out = await cached.step([[ids[t]]], out.cache);
       expect(out.cache.length).toBe(t + 1);
       expect(maxAbsDiff(out.logits, logits.subarray((t - 66) * V, (t - 65) * V))).toBeLessThan(1e-4);
-      for (const l of [0, 1, 2]) expect(maxAbsDiff(out.hidden.get(l)!, hidden.subarray((l * 70 + t) * E, (l * 70 + t + 1) * E))).toBeLessThan(1e-4);
+      for (const l of [0, 1, 2])
+        expect(maxAbsDiff(out.hidden.get(l)!, hidden.subarray((l * 70 + t) * E, (l * 70 + t + 1) * E))).toBeLessThan(
+          1e-4,
+        );
     }
     let argmax = 0;
     for (let i = 1; i < V; i++) if (out.logits[i] > out.logits[argmax]) argmax = i;
@@ -80,7 +83,7 @@ describe("key/value cache", () => {
           if (tokenizer.specialIds.has(v)) continue;
           let s = 0;
           for (let e = 0; e < E; e++) s += last[e] * weights.wte[v * E + e];
-          if (s > bestLogit) (bestLogit = s), (best = v);
+          if (s > bestLogit) ((bestLogit = s), (best = v));
         }
         seq.push(best);
       }
@@ -108,6 +111,8 @@ describe("key/value cache", () => {
     expect(maxAbsDiff(a.states, b.states)).toBeLessThan(1e-5);
     const c = await generateFutures(cached, tokenizer, tokens, { ...opts, seed: 8, batchSize: 16 });
     expect(c.text).not.toEqual(a.text);
-    await expect(generateFutures(cached, tokenizer, tokens, { ...opts, layer: 5 })).rejects.toThrow(/layer 5 is not computed/);
+    await expect(generateFutures(cached, tokenizer, tokens, { ...opts, layer: 5 })).rejects.toThrow(
+      /layer 5 is not computed/,
+    );
   }, 120_000);
 });

@@ -39,12 +39,19 @@ describe("hub checkpoints", () => {
     expect(dir).toBe(snapshotDir("test-org/tiny-gpt2", { cacheDir }));
     // tokenizer.json is absent on this server: vocab.json + merges.txt are fetched instead.
     expect(readdirSync(dir).sort()).toEqual(["config.json", "merges.txt", "model.safetensors", "vocab.json"]);
-    expect(readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(checkpoint, "model.safetensors")))).toBe(true);
+    expect(
+      readFileSync(join(dir, "model.safetensors")).equals(readFileSync(join(checkpoint, "model.safetensors"))),
+    ).toBe(true);
     const before = requests.length;
     await resolveCheckpoint("test-org/tiny-gpt2", { cacheDir, endpoint, offline: true });
     expect(requests.length).toBe(before);
-    const a = await extractWordFeatures("test-org/tiny-gpt2", untimedWords(["once", "upon", "a", "time"], "t"), { cacheDir, hub: { endpoint } });
-    const b = await extractWordFeatures(checkpoint, untimedWords(["once", "upon", "a", "time"], "t"), { cacheDir: mkdtempSync(join(tmpdir(), "hub-")) });
+    const a = await extractWordFeatures("test-org/tiny-gpt2", untimedWords(["once", "upon", "a", "time"], "t"), {
+      cacheDir,
+      hub: { endpoint },
+    });
+    const b = await extractWordFeatures(checkpoint, untimedWords(["once", "upon", "a", "time"], "t"), {
+      cacheDir: mkdtempSync(join(tmpdir(), "hub-")),
+    });
     expect(Array.from(a.hiddenStates)).toEqual(Array.from(b.hiddenStates));
   });
 
@@ -57,8 +64,12 @@ describe("hub checkpoints", () => {
 
   it("an unknown id answers 404 with a clear message; an unreachable hub says so", async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), "hub-"));
-    await expect(resolveCheckpoint("test-org/missing", { cacheDir, endpoint })).rejects.toThrow(/test-org\/missing.*not found \(404\)/);
-    await expect(resolveCheckpoint("gpt2", { cacheDir, endpoint: "http://127.0.0.1:9" })).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1:9 .*download config\.json/);
+    await expect(resolveCheckpoint("test-org/missing", { cacheDir, endpoint })).rejects.toThrow(
+      /test-org\/missing.*not found \(404\)/,
+    );
+    await expect(resolveCheckpoint("gpt2", { cacheDir, endpoint: "http://127.0.0.1:9" })).rejects.toThrow(
+      /cannot reach http:\/\/127\.0\.0\.1:9 .*download config\.json/,
+    );
     // Nothing half-written is left behind as if complete.
     const snap = snapshotDir("gpt2", { cacheDir });
     expect(existsSync(join(snap, "model.safetensors"))).toBe(false);

@@ -54,7 +54,9 @@ describe("GPT-2 against nanoGPT", () => {
   });
 
   it("reproduces the word-level states (last token of each word)", async () => {
-    const feats = await extractWordFeatures(dir, untimedWords(meta.words, "reference.json"), { cacheDir: mkdtempSync(join(tmpdir(), "bs-cache-")) });
+    const feats = await extractWordFeatures(dir, untimedWords(meta.words, "reference.json"), {
+      cacheDir: mkdtempSync(join(tmpdir(), "bs-cache-")),
+    });
     const want = ref("word_hidden_states").data as Float32Array; // [3, 60, 32]
     expect(feats.hiddenStates.length).toBe(want.length);
     const tol = 1e-4 * maxAbs(want) + 1e-5;

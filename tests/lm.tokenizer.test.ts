@@ -20,12 +20,15 @@ describe("GPT-2 tokenizer", () => {
 
   it("covers the 26 stories", () => expect(stories.length).toBe(26));
 
-  it.each(stories)("%s: per-word encoding equals gpt-3-encoder on the transcript (tokenizer.json and vocab+merges)", (story) => {
-    const { words } = readWords(sharedPath(`data/narratives/align/${story}/align.csv`));
-    const expected = encoder.encode(words.join(" "));
-    expect(Array.from(fromJson.encodeWords(words).ids)).toEqual(expected);
-    expect(Array.from(fromBpe.encodeWords(words).ids)).toEqual(expected);
-  });
+  it.each(stories)(
+    "%s: per-word encoding equals gpt-3-encoder on the transcript (tokenizer.json and vocab+merges)",
+    (story) => {
+      const { words } = readWords(sharedPath(`data/narratives/align/${story}/align.csv`));
+      const expected = encoder.encode(words.join(" "));
+      expect(Array.from(fromJson.encodeWords(words).ids)).toEqual(expected);
+      expect(Array.from(fromBpe.encodeWords(words).ids)).toEqual(expected);
+    },
+  );
 
   it("refuses a folder without tokenizer files", () => {
     expect(() => loadGpt2Tokenizer(mkdtempSync(join(tmpdir(), "empty-")))).toThrow(/no tokenizer files/);

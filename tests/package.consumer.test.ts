@@ -15,11 +15,14 @@ import { describe, expect, it } from "vitest";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
-const version = (pkg: string) => (JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), "utf8")) as { version: string }).version;
+const version = (pkg: string) =>
+  (JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), "utf8")) as { version: string }).version;
 
 // Nothing of this repository's npm configuration reaches the consumer: npm exports project settings
 // (the repository's .npmrc) to scripts as npm_config_* variables, which would hide a missing instruction.
-const consumerEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_onnxruntime|^ONNXRUNTIME_NODE_INSTALL$/i.test(k)));
+const consumerEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_config_onnxruntime|^ONNXRUNTIME_NODE_INSTALL$/i.test(k)),
+);
 
 /** The README's consumer install block (bash), marked by its consumer-install comment. */
 function readmeInstallBlock(): string {
@@ -30,8 +33,13 @@ function readmeInstallBlock(): string {
 }
 
 function run(cmd: string, args: string[], cwd: string): string {
-  const res = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...consumerEnv, npm_config_update_notifier: "false" } });
-  if (res.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+  const res = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...consumerEnv, npm_config_update_notifier: "false" },
+  });
+  if (res.status !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
 }
 
@@ -65,7 +73,11 @@ describe("the npm package", () => {
     expect(files).toContain("package/dist/src/index.js");
     expect(files).toContain("package/dist/src/index.d.ts");
     expect(files).toContain("package/data/fsaverage5/infl_left.gii.gz");
-    expect(files.some((f) => f.startsWith("package/tests/") || f.startsWith("package/dist/tests/") || f.startsWith("package/src/"))).toBe(false);
+    expect(
+      files.some(
+        (f) => f.startsWith("package/tests/") || f.startsWith("package/dist/tests/") || f.startsWith("package/src/"),
+      ),
+    ).toBe(false);
 
     const app = join(work, "app");
     run("mkdir", ["-p", app], work);
@@ -77,18 +89,50 @@ describe("the npm package", () => {
     const help = run("bash", ["-euo", "pipefail", "-c", steps], app);
     expect(help).toMatch(/Usage: brainscore <command>/);
     writeFileSync(join(app, "main.ts"), PROGRAM);
-    const tsconfig = { compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir: "out", types: ["node"] }, include: ["main.ts"] };
+    const tsconfig = {
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        outDir: "out",
+        types: ["node"],
+      },
+      include: ["main.ts"],
+    };
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify(tsconfig));
     // What the test needs on top (a compiler for the strict type-check), not what a user must install.
-    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--silent", `typescript@${version("typescript")}`, `@types/node@${version("@types/node")}`], app);
+    run(
+      "npm",
+      [
+        "install",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        "--silent",
+        `typescript@${version("typescript")}`,
+        `@types/node@${version("@types/node")}`,
+      ],
+      app,
+    );
     run("node", ["node_modules/typescript/bin/tsc", "-p", "."], app);
-    const out = JSON.parse(run("node", ["out/main.js"], app)) as { r: number[]; fit: number[]; same: boolean; firstSpace: number[]; domains: object };
+    const out = JSON.parse(run("node", ["out/main.js"], app)) as {
+      r: number[];
+      fit: number[];
+      same: boolean;
+      firstSpace: number[];
+      domains: object;
+    };
     for (const v of out.r) expect(v).toBeGreaterThan(0.8);
     expect(out.same).toBe(true);
     expect(out.firstSpace).toEqual([1, 1, 1]);
     // The domain entries (package.json exports): the same classes as the root's, and the names only they hold.
     expect(out.domains).toEqual({ sameClass: true, tape: "function", q: [0.02, null] });
-    const fit = run(join(app, "node_modules", ".bin", "brainscore"), ["fit", "--x", "X.npy", "--y", "Y.npy", "--out", "res.safetensors", "--quiet"], app);
+    const fit = run(
+      join(app, "node_modules", ".bin", "brainscore"),
+      ["fit", "--x", "X.npy", "--y", "Y.npy", "--out", "res.safetensors", "--quiet"],
+      app,
+    );
     expect(fit).toMatch(/brain score \(Pearson r, mean over 5 folds\): mean 0\.9\d+ over 3 targets/);
   }, 300_000);
 });

@@ -21,7 +21,8 @@ const csv = (name: string) => fixture.csv(name, "brain_scores");
 const BIN = resolve("bin/brainscore.js");
 const { out, err } = captureConsole();
 
-const results = (name: string) => (existsSync(join(root(name), "subjects", "pieman")) ? readdirSync(join(root(name), "subjects", "pieman")) : []);
+const results = (name: string) =>
+  existsSync(join(root(name), "subjects", "pieman")) ? readdirSync(join(root(name), "subjects", "pieman")) : [];
 const temporaries = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => /\.tmp-/.test(f));
 let clean = "";
@@ -44,11 +45,17 @@ function inject(name: "writeSync" | "writeFileSync", failAfter: number, code: st
 }
 
 /** Starts the real command; resolves with its exit code (or signal) and stderr. */
-function child(c: string): { done: Promise<{ code: number | null; signal: string | null; stderr: string }>; kill: (s: NodeJS.Signals) => void } {
+function child(c: string): {
+  done: Promise<{ code: number | null; signal: string | null; stderr: string }>;
+  kill: (s: NodeJS.Signals) => void;
+} {
   const p = spawn(process.execPath, [BIN, "run", "--config", c, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   p.stderr.on("data", (d) => (stderr += d));
-  return { done: new Promise((res) => p.on("exit", (code, signal) => res({ code, signal, stderr }))), kill: (s) => p.kill(s) };
+  return {
+    done: new Promise((res) => p.on("exit", (code, signal) => res({ code, signal, stderr }))),
+    kill: (s) => p.kill(s),
+  };
 }
 
 async function waitFor(cond: () => boolean, ms = 120_000): Promise<void> {
@@ -107,23 +114,29 @@ describe("faults under run, and the rerun", () => {
     expect(csv("truncated")).toBe(clean);
   }, 300_000);
 
-  it.each(["SIGTERM", "SIGKILL"] as const)("%s while scans are computed: the rerun resumes and equals a clean run", async (signal) => {
-    const name = `killed-${signal}`;
-    const c = config(name);
-    const run = child(c);
-    await waitFor(() => results(name).some((f) => f.endsWith(".safetensors")));
-    run.kill(signal);
-    const { code, signal: got, stderr } = await run.done;
-    if (signal === "SIGTERM") {
-      expect(code).toBe(143);
-      expect(stderr.trim().split("\n").pop()).toMatch(/^brainscore run: stopped by SIGTERM; every file written so far is complete, rerun the same command to resume$/);
-    } else {
-      expect(got).toBe("SIGKILL");
-    }
-    expect(await main(["run", "--config", c, "--quiet"])).toBe(0);
-    expect(csv(name)).toBe(clean);
-    expect(temporaries(root(name))).toEqual([]);
-  }, 300_000);
+  it.each(["SIGTERM", "SIGKILL"] as const)(
+    "%s while scans are computed: the rerun resumes and equals a clean run",
+    async (signal) => {
+      const name = `killed-${signal}`;
+      const c = config(name);
+      const run = child(c);
+      await waitFor(() => results(name).some((f) => f.endsWith(".safetensors")));
+      run.kill(signal);
+      const { code, signal: got, stderr } = await run.done;
+      if (signal === "SIGTERM") {
+        expect(code).toBe(143);
+        expect(stderr.trim().split("\n").pop()).toMatch(
+          /^brainscore run: stopped by SIGTERM; every file written so far is complete, rerun the same command to resume$/,
+        );
+      } else {
+        expect(got).toBe("SIGKILL");
+      }
+      expect(await main(["run", "--config", c, "--quiet"])).toBe(0);
+      expect(csv(name)).toBe(clean);
+      expect(temporaries(root(name))).toEqual([]);
+    },
+    300_000,
+  );
 
   it("the temporary of a write killed midway is removed by the next run; a live writer's is kept", async () => {
     const c = config("stale");

@@ -9,7 +9,7 @@ import { smallRun } from "./helpers/smallRun.js";
 const run = smallRun("lanczos-design", 4);
 captureConsole();
 
-describe("ridge.design \"lanczos\" in a Narratives run", () => {
+describe('ridge.design "lanczos" in a Narratives run', () => {
   it("runs, says so in run.json, and scores the planted region highest at the planted layer", async () => {
     await run.simulate();
     const path = run.config("lanczos");
@@ -18,11 +18,14 @@ describe("ridge.design \"lanczos\" in a Narratives run", () => {
     expect(await main(["run", "--config", path, "--quiet"])).toBe(0);
     expect(readFileSync(`${run.root("lanczos")}/run.json`, "utf8")).toMatch(/"design": "lanczos"/);
     const rows = readCsvRows(`${run.root("lanczos")}/tables/group_brain_scores.csv`);
-    const score = (region: string, layer: string) => rows.filter((r) => r.region.endsWith(region) && r.layer === layer).map((r) => Number(r.mean));
+    const score = (region: string, layer: string) =>
+      rows.filter((r) => r.region.endsWith(region) && r.layer === layer).map((r) => Number(r.mean));
     const planted = score("superiortemporal", "2");
     expect(planted.length).toBe(2); // both hemispheres
     for (const v of planted) expect(v).toBeGreaterThan(0.3);
-    const others = rows.filter((r) => r.layer === "2" && !r.region.endsWith("superiortemporal")).map((r) => Number(r.mean));
+    const others = rows
+      .filter((r) => r.layer === "2" && !r.region.endsWith("superiortemporal"))
+      .map((r) => Number(r.mean));
     expect(Math.max(...others)).toBeLessThan(Math.min(...planted));
   }, 300_000);
 });

@@ -19,8 +19,23 @@ const align = (story: string) => sharedPath(`data/narratives/align/${story}/alig
 let truth: LebelTruth;
 
 beforeAll(async () => {
-  const stories = Object.fromEntries(["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [s, align(s)]));
-  truth = await simulateLebelDataset({ seed: 5, subjects: 2, stories, voxels: 200, planted: { count: 20, layer: 2, snr: 1 }, model: "tiny", context: 32, contextMode: "strided" }, join(root, "ds"), { cacheDir });
+  const stories = Object.fromEntries(
+    ["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [s, align(s)]),
+  );
+  truth = await simulateLebelDataset(
+    {
+      seed: 5,
+      subjects: 2,
+      stories,
+      voxels: 200,
+      planted: { count: 20, layer: 2, snr: 1 },
+      model: "tiny",
+      context: 32,
+      contextMode: "strided",
+    },
+    join(root, "ds"),
+    { cacheDir },
+  );
 }, 300_000);
 
 describe("LeBel-convention brain scores on a simulated ds003020 layout", () => {
@@ -29,7 +44,17 @@ describe("LeBel-convention brain scores on a simulated ds003020 layout", () => {
     expect(truth.train).toEqual(["lucy", "bronx", "notthefallintact", "black"]);
     for (const story of [...truth.train, truth.test]) expect(ds.responseRows(story)).toBeGreaterThan(200);
     for (const subject of truth.subjects) {
-      const res = await lebelBrainScores(ds, { subject, sessions: [1], model: "tiny", layer: 2, context: 32, contextMode: "strided", cacheDir, bootstrap: { nBoots: 10, chunkLength: 20, nChunks: 10, seed: 1 }, permutation: { blockLength: 10, permutations: 500, seed: 3 } });
+      const res = await lebelBrainScores(ds, {
+        subject,
+        sessions: [1],
+        model: "tiny",
+        layer: 2,
+        context: 32,
+        contextMode: "strided",
+        cacheDir,
+        bootstrap: { nBoots: 10, chunkLength: 20, nChunks: 10, seed: 1 },
+        permutation: { blockLength: 10, permutations: 500, seed: 3 },
+      });
       expect(res.test).toEqual(["pieman"]);
       expect(res.trainRows).toBeGreaterThan(1000);
       const planted = Array.from(res.corrs.subarray(0, 20));
@@ -52,7 +77,17 @@ describe("LeBel-convention brain scores on a simulated ds003020 layout", () => {
   it("the planted layer predicts its voxels better than another layer does", async () => {
     const ds = LebelDataset.open(join(root, "ds"));
     const score = async (layer: number) => {
-      const res = await lebelBrainScores(ds, { subject: "UTS01", train: truth.train, test: [truth.test], model: "tiny", layer, context: 32, contextMode: "strided", cacheDir, bootstrap: { nBoots: 10, chunkLength: 20, nChunks: 10, seed: 1 } });
+      const res = await lebelBrainScores(ds, {
+        subject: "UTS01",
+        train: truth.train,
+        test: [truth.test],
+        model: "tiny",
+        layer,
+        context: 32,
+        contextMode: "strided",
+        cacheDir,
+        bootstrap: { nBoots: 10, chunkLength: 20, nChunks: 10, seed: 1 },
+      });
       return Array.from(res.corrs.subarray(0, 20)).reduce((a, b) => a + b, 0) / 20;
     };
     // Measured: 0.68 at the planted layer 2, 0.38 at layer 0.
@@ -68,6 +103,8 @@ describe("LeBel-convention brain scores on a simulated ds003020 layout", () => {
     let d = 0;
     for (let i = 0; i < alone.data.length; i++) d = Math.max(d, Math.abs(alone.data[i] - together.data[i]));
     expect(d).toBeLessThan(1e-5);
-    await expect(lebelStoryDesign(ds, "pieman", { ...common, featureLayers: [0, 4] })).rejects.toThrow(/layer 2 is not among the extracted layers 0, 4/);
+    await expect(lebelStoryDesign(ds, "pieman", { ...common, featureLayers: [0, 4] })).rejects.toThrow(
+      /layer 2 is not among the extracted layers 0, 4/,
+    );
   });
 });

@@ -27,8 +27,24 @@ const features = { model: "tiny", layer: 2, context: 32, contextMode: "strided" 
 let truth: LebelTruth;
 
 beforeAll(async () => {
-  const stories = Object.fromEntries(["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [s, align(s)]));
-  truth = await simulateLebelDataset({ seed: 11, subjects: 2, stories, voxels: 150, planted: { count: 20, layer: 2, snr: 3, distance: 4 }, model: "tiny", context: 32, contextMode: "strided", grid: [8, 8, 6] }, join(root, "ds"), { cacheDir });
+  const stories = Object.fromEntries(
+    ["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [s, align(s)]),
+  );
+  truth = await simulateLebelDataset(
+    {
+      seed: 11,
+      subjects: 2,
+      stories,
+      voxels: 150,
+      planted: { count: 20, layer: 2, snr: 3, distance: 4 },
+      model: "tiny",
+      context: 32,
+      contextMode: "strided",
+      grid: [8, 8, 6],
+    },
+    join(root, "ds"),
+    { cacheDir },
+  );
 }, 300_000);
 
 const { out, err } = captureConsole();
@@ -39,7 +55,14 @@ describe("forecast scores on a simulated ds003020 layout", () => {
     const ds = LebelDataset.open(join(root, "ds"));
     const distances = [-4, 0, 4, 8, 12];
     for (const subject of truth.subjects) {
-      const res = await lebelForecast(ds, { subject, sessions: [1], ...features, distances, nComponents: 10, alphaSelection: "loo" });
+      const res = await lebelForecast(ds, {
+        subject,
+        sessions: [1],
+        ...features,
+        distances,
+        nComponents: 10,
+        alphaSelection: "loo",
+      });
       expect(res.test).toEqual(["pieman"]);
       expect(res.cost.pcaIterations).toHaveLength(distances.length);
       const V = res.nTargets;
@@ -58,22 +81,47 @@ describe("forecast scores on a simulated ds003020 layout", () => {
 
   it("bootstrap selection gives the same picture", async () => {
     const ds = LebelDataset.open(join(root, "ds"));
-    const res = await lebelForecast(ds, { subject: truth.subjects[0], sessions: [1], ...features, distances: [-4, 4], nComponents: 10, alphaSelection: "bootstrap", bootstrap: { nBoots: 5, chunkLength: 20, nChunks: 10, seed: 2 } });
+    const res = await lebelForecast(ds, {
+      subject: truth.subjects[0],
+      sessions: [1],
+      ...features,
+      distances: [-4, 4],
+      nComponents: 10,
+      alphaSelection: "bootstrap",
+      bootstrap: { nBoots: 5, chunkLength: 20, nChunks: 10, seed: 2 },
+    });
     const V = res.nTargets;
     expect(mean(res.forecast.subarray(V, V + 20))).toBeGreaterThan(mean(res.forecast.subarray(0, 20)) + 0.04);
   }, 300_000);
 
-  it("brainscore run with \"forecast\": F(d) per subject stored and reused, the table, the figure and each subject's d*", async () => {
+  it('brainscore run with "forecast": F(d) per subject stored and reused, the table, the figure and each subject\'s d*', async () => {
     const config = (forecast: object) => {
       const path = join(root, "run.json");
-      writeFileSync(path, JSON.stringify({ name: "fc", dataset: { kind: "lebel", root: "ds" }, sessions: [1], model: "tiny", layers: [2], context: 32, contextMode: "strided", ridge: { nBoots: 4, chunkLength: 20, nChunks: 10 }, forecast, outDir: "out", cacheDir }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          name: "fc",
+          dataset: { kind: "lebel", root: "ds" },
+          sessions: [1],
+          model: "tiny",
+          layers: [2],
+          context: 32,
+          contextMode: "strided",
+          ridge: { nBoots: 4, chunkLength: 20, nChunks: 10 },
+          forecast,
+          outDir: "out",
+          cacheDir,
+        }),
+      );
       return path;
     };
     const c = config({ layer: 2, distances: [-4, 0, 4, 8, 12], components: 10 });
     out.length = 0;
     expect(await main(["run", "--config", c, "--quiet"])).toBe(0);
     const text = out.join("\n");
-    expect(text).toMatch(/^2 subject\(s\) computed, 0 already done, 0 failed\nforecast: 2 computed, 0 already done, 0 failed/);
+    expect(text).toMatch(
+      /^2 subject\(s\) computed, 0 already done, 0 failed\nforecast: 2 computed, 0 already done, 0 failed/,
+    );
     expect(text).toMatch(/UTS01 forecast: window PCA [\d.]+ s, ridge [\d.]+ s, \d+ training TRs/);
     expect(text).toMatch(/UTS01: F\(d\) of the best-predicted tenth of voxels peaks at d\* = (4|8) /);
     expect(text).toMatch(/UTS02: F\(d\) of the best-predicted tenth of voxels peaks at d\* = (4|8) /);
@@ -84,7 +132,9 @@ describe("forecast scores on a simulated ds003020 layout", () => {
     expect(rows.map((r) => Number(r.distance)).slice(0, 5)).toEqual([-4, 0, 4, 8, 12]);
     expect(existsSync(join(root, "out", "fc", "figures", "lebel_forecast_by_distance.png"))).toBe(true);
     // On the subject's grid: F(8) and d* at each voxel of the mask (planted columns 0–19 peak at 4 or 8).
-    const mask = readNifti(join(root, "ds", "derivative", "pycortex-db", "UTS01", "transforms", "UTS01_auto", "mask_thick.nii.gz")).data;
+    const mask = readNifti(
+      join(root, "ds", "derivative", "pycortex-db", "UTS01", "transforms", "UTS01_auto", "mask_thick.nii.gz"),
+    ).data;
     const voxels = Array.from(mask.keys()).filter((i) => mask[i] !== 0);
     const dStar = readNifti(join(root, "out", "fc", "maps", "UTS01", "forecast_dstar.nii.gz")).data;
     const f8 = readNifti(join(root, "out", "fc", "maps", "UTS01", "forecast_d-8.nii.gz")).data;
@@ -106,9 +156,20 @@ describe("forecast scores on a simulated ds003020 layout", () => {
 
   it("refuses a story in both splits, a distance wider than a story and responses of the wrong length", async () => {
     const states = { rows: 30, cols: 4, data: new Float64Array(120).fill(1) };
-    const story = { states, wordTimes: Float64Array.from({ length: 30 }, (_, i) => i / 3), trTimes: Float64Array.from({ length: 30 }, (_, i) => i * 2), responses: { rows: 5, cols: 3, data: new Float64Array(15) } };
-    await expect(storyForecastSweep([story, story], { train: [0, 1], test: [1] })).rejects.toThrow(/stories 1 are both training and test/);
-    await expect(storyForecastSweep([story, story], { train: [0], test: [1], distances: [40] })).rejects.toThrow(/distance 40 is wider than the shortest story \(30 words\)/);
-    await expect(storyForecastSweep([story, story], { train: [0], test: [1], distances: [2] })).rejects.toThrow(/story 0's design has 15 TRs after trimming, its responses 5/);
+    const story = {
+      states,
+      wordTimes: Float64Array.from({ length: 30 }, (_, i) => i / 3),
+      trTimes: Float64Array.from({ length: 30 }, (_, i) => i * 2),
+      responses: { rows: 5, cols: 3, data: new Float64Array(15) },
+    };
+    await expect(storyForecastSweep([story, story], { train: [0, 1], test: [1] })).rejects.toThrow(
+      /stories 1 are both training and test/,
+    );
+    await expect(storyForecastSweep([story, story], { train: [0], test: [1], distances: [40] })).rejects.toThrow(
+      /distance 40 is wider than the shortest story \(30 words\)/,
+    );
+    await expect(storyForecastSweep([story, story], { train: [0], test: [1], distances: [2] })).rejects.toThrow(
+      /story 0's design has 15 TRs after trimming, its responses 5/,
+    );
   });
 });

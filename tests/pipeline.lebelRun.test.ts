@@ -20,13 +20,48 @@ const cacheDir = join(root, "cache");
 const { out, err } = captureConsole();
 const config = (extra: object) => {
   const path = join(root, "run.json");
-  writeFileSync(path, JSON.stringify({ name: "lebel", dataset: { kind: "lebel", root: "ds" }, sessions: [1], model: "tiny", layers: [0, 2, 4], context: 32, contextMode: "strided", ridge: { nBoots: 8, chunkLength: 20, nChunks: 10, seed: 1 }, permutation: { blockLength: 10, permutations: 200 }, outDir: "out", cacheDir, ...extra }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      name: "lebel",
+      dataset: { kind: "lebel", root: "ds" },
+      sessions: [1],
+      model: "tiny",
+      layers: [0, 2, 4],
+      context: 32,
+      contextMode: "strided",
+      ridge: { nBoots: 8, chunkLength: 20, nChunks: 10, seed: 1 },
+      permutation: { blockLength: 10, permutations: 200 },
+      outDir: "out",
+      cacheDir,
+      ...extra,
+    }),
+  );
   return path;
 };
 
 beforeAll(async () => {
-  const stories = Object.fromEntries(["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [s, sharedPath(`data/narratives/align/${s}/align.csv`)]));
-  await simulateLebelDataset({ seed: 5, subjects: 2, stories, voxels: 150, planted: { count: 15, layer: 2, snr: 1 }, model: "tiny", context: 32, contextMode: "strided", grid: [9, 8, 7] }, join(root, "ds"), { cacheDir });
+  const stories = Object.fromEntries(
+    ["lucy", "bronx", "notthefallintact", "black", "pieman"].map((s) => [
+      s,
+      sharedPath(`data/narratives/align/${s}/align.csv`),
+    ]),
+  );
+  await simulateLebelDataset(
+    {
+      seed: 5,
+      subjects: 2,
+      stories,
+      voxels: 150,
+      planted: { count: 15, layer: 2, snr: 1 },
+      model: "tiny",
+      context: 32,
+      contextMode: "strided",
+      grid: [9, 8, 7],
+    },
+    join(root, "ds"),
+    { cacheDir },
+  );
 }, 300_000);
 
 describe("brainscore run on the LeBel layout", () => {
@@ -51,8 +86,12 @@ describe("brainscore run on the LeBel layout", () => {
     const layer2 = rows.filter((r) => r.layer === "2");
     for (const r of layer2) expect(Number(r.voxels_p_below_005)).toBeGreaterThanOrEqual(15);
     // Subject-space maps on the simulated pycortex mask: every column at its voxel, NaN outside the mask.
-    expect(out.join("\n")).toMatch(/UTS01: volume maps on .*pycortex-db\/UTS01\/transforms\/UTS01_auto\/mask_thick\.nii\.gz \(150 voxels\)/);
-    const mask = readNifti(join(root, "ds", "derivative", "pycortex-db", "UTS01", "transforms", "UTS01_auto", "mask_thick.nii.gz")).data;
+    expect(out.join("\n")).toMatch(
+      /UTS01: volume maps on .*pycortex-db\/UTS01\/transforms\/UTS01_auto\/mask_thick\.nii\.gz \(150 voxels\)/,
+    );
+    const mask = readNifti(
+      join(root, "ds", "derivative", "pycortex-db", "UTS01", "transforms", "UTS01_auto", "mask_thick.nii.gz"),
+    ).data;
     const voxels = Array.from(mask.keys()).filter((i) => mask[i] !== 0);
     expect(voxels.length).toBe(150);
     const map = readNifti(join(root, "out", "lebel", "maps", "UTS01", "test_r_layer-2.nii.gz"));
@@ -98,6 +137,8 @@ describe("brainscore run on the LeBel layout", () => {
     out.length = 0;
     expect(await main(["merge", "--config", c, "--name", "sharded"])).toBe(0);
     expect(out.join("\n")).toMatch(/^merge: 2 subject\(s\) combined, 0 missing/);
-    expect(readFileSync(shardedTable, "utf8")).toBe(readFileSync(join(root, "out", "lebel", "tables", "lebel_brain_scores.csv"), "utf8"));
+    expect(readFileSync(shardedTable, "utf8")).toBe(
+      readFileSync(join(root, "out", "lebel", "tables", "lebel_brain_scores.csv"), "utf8"),
+    );
   }, 600_000);
 });

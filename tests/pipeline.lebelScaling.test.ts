@@ -25,9 +25,24 @@ describe("scaling on the LeBel layout", () => {
       { nLayer: 4, nHead: 2, nEmbd: 32 },
       { nLayer: 4, nHead: 4, nEmbd: 64 },
     ].map((s) => tinyCheckpoint({ ...s, nPositions: 64, seed: 3 }));
-    const stories = Object.fromEntries(["lucy", "bronx", "black", "pieman"].map((s) => [s, sharedPath(`data/narratives/align/${s}/align.csv`)]));
+    const stories = Object.fromEntries(
+      ["lucy", "bronx", "black", "pieman"].map((s) => [s, sharedPath(`data/narratives/align/${s}/align.csv`)]),
+    );
     const cacheDir = join(root, "cache");
-    await simulateLebelDataset({ seed: 9, subjects: 2, stories, voxels: 60, planted: { count: 40, layer: 2, snr: 1 }, model: sizes[2], context: 32, contextMode: "strided" }, join(root, "ds"), { cacheDir });
+    await simulateLebelDataset(
+      {
+        seed: 9,
+        subjects: 2,
+        stories,
+        voxels: 60,
+        planted: { count: 40, layer: 2, snr: 1 },
+        model: sizes[2],
+        context: 32,
+        contextMode: "strided",
+      },
+      join(root, "ds"),
+      { cacheDir },
+    );
     const ds = LebelDataset.open(join(root, "ds"));
     const out = join(root, "out");
     const options = {
@@ -60,9 +75,16 @@ describe("scaling on the LeBel layout", () => {
     const again = await lebelScaling(ds, options);
     expect([again.computed.length, again.reused.length]).toEqual([0, 6]);
     expect(readFileSync(join(out, "tables", "lebel_scaling.csv"), "utf8")).toBe(table);
-    const other = await lebelScaling(ds, { ...options, models: options.models.slice(0, 1), bootstrap: { ...options.bootstrap, seed: 3 } });
+    const other = await lebelScaling(ds, {
+      ...options,
+      models: options.models.slice(0, 1),
+      bootstrap: { ...options.bootstrap, seed: 3 },
+    });
     expect([other.computed.length, other.reused.length]).toEqual([2, 0]);
-    console.log(res.models.map((m) => `${m.parameters}: best r ${m.bestScore.toFixed(3)} at depth ${m.relativeDepth}`).join("; "), `slope ${fit.slope.toFixed(3)} [${fit.slopeLow.toFixed(3)}, ${fit.slopeHigh.toFixed(3)}]`);
+    console.log(
+      res.models.map((m) => `${m.parameters}: best r ${m.bestScore.toFixed(3)} at depth ${m.relativeDepth}`).join("; "),
+      `slope ${fit.slope.toFixed(3)} [${fit.slopeLow.toFixed(3)}, ${fit.slopeHigh.toFixed(3)}]`,
+    );
   }, 600_000);
 
   const hasScipy = spawnSync("/usr/bin/python3", ["-c", "import scipy"]).status === 0;
@@ -75,7 +97,10 @@ describe("scaling on the LeBel layout", () => {
       "r = stats.linregress(x, y); t = stats.t.ppf(0.975, len(x) - 2)",
       "print(json.dumps([r.slope, r.intercept, r.stderr, r.rvalue ** 2, t, stats.t.ppf(0.975, 1), stats.t.ppf(0.9, 3.5)]))",
     ].join("\n");
-    const res = spawnSync("/usr/bin/python3", ["-c", py], { encoding: "utf8", env: { ...process.env, OPENBLAS_CORETYPE: "" } });
+    const res = spawnSync("/usr/bin/python3", ["-c", py], {
+      encoding: "utf8",
+      env: { ...process.env, OPENBLAS_CORETYPE: "" },
+    });
     expect(res.status).toBe(0);
     const [slope, intercept, se, r2, t, t1, t35] = JSON.parse(res.stdout) as number[];
     const fit = linearFit(x, y);

@@ -8,11 +8,23 @@ import { gaussian, mulberry32 } from "../src/linalg/random.js";
 
 const regions = ["L_a", "L_b", "R_a"];
 
-function results(scores: (subject: number, layer: number, region: number) => number, layers: number[], subjects = 12): SubjectResult[] {
+function results(
+  scores: (subject: number, layer: number, region: number) => number,
+  layers: number[],
+  subjects = 12,
+): SubjectResult[] {
   return Array.from({ length: subjects }, (_, s) => {
     const regionScores = new Float64Array(layers.length * regions.length);
     layers.forEach((_, li) => regions.forEach((_, q) => (regionScores[li * regions.length + q] = scores(s, li, q))));
-    return { key: `sub-${s}`, subject: `sub-${s}`, task: "pieman", story: "pieman", regions, layers, regionScores } as unknown as SubjectResult;
+    return {
+      key: `sub-${s}`,
+      subject: `sub-${s}`,
+      task: "pieman",
+      story: "pieman",
+      regions,
+      layers,
+      regionScores,
+    } as unknown as SubjectResult;
   });
 }
 
@@ -22,8 +34,17 @@ describe("model comparison", () => {
     const noise = Array.from({ length: 12 * 2 * 3 * 2 }, () => 0.01 * rand());
     // Reference: best at layer index 1. Candidate: best at layer index 0, +0.05 in region L_b only.
     const ref = results((s, l, q) => 0.1 + (l === 1 ? 0.02 : 0) + noise[(s * 2 + l) * 3 + q], [0, 4]);
-    const cand = results((s, l, q) => 0.1 + (l === 0 ? 0.02 : 0) + (q === 1 ? 0.05 : 0) + noise[(s * 2 + (1 - l)) * 3 + q], [0, 4]);
-    const rows = compareBrainScores([{ model: "base", results: ref }, { model: "ft", results: cand }], "base");
+    const cand = results(
+      (s, l, q) => 0.1 + (l === 0 ? 0.02 : 0) + (q === 1 ? 0.05 : 0) + noise[(s * 2 + (1 - l)) * 3 + q],
+      [0, 4],
+    );
+    const rows = compareBrainScores(
+      [
+        { model: "base", results: ref },
+        { model: "ft", results: cand },
+      ],
+      "base",
+    );
     expect(rows.map((r) => r.region)).toEqual(regions);
     expect(rows.map((r) => r.layer)).toEqual([0, 0, 0]);
     expect(rows.map((r) => r.reference_layer)).toEqual([4, 4, 4]);
@@ -38,22 +59,34 @@ describe("model comparison", () => {
 
   it("one best-layer rule for comparison and scaling: NaN scans skipped, ties to the shallower layer, unscored regions left empty", () => {
     // Region 0: layer 1 best once scan 0's NaN is skipped; region 1: tie → layer 0; region 2: never finite.
-    const scores = (s: number, l: number, q: number) => (q === 2 ? NaN : q === 1 ? 0.3 : s === 0 && l === 1 ? NaN : l === 1 ? 0.5 : 0.4);
+    const scores = (s: number, l: number, q: number) =>
+      q === 2 ? NaN : q === 1 ? 0.3 : s === 0 && l === 1 ? NaN : l === 1 ? 0.5 : 0.4;
     const res = results(scores, [0, 6], 4);
     expect(bestLayerPerRegion(res)).toEqual([
       { layer: 1, mean: 0.5 },
       { layer: 0, mean: 0.3 },
       { layer: -1, mean: NaN },
     ]);
-    const rows = compareBrainScores([{ model: "a", results: res }, { model: "b", results: results((s, l, q) => scores(s, l, q) + 0.01, [0, 6], 4) }], "a");
+    const rows = compareBrainScores(
+      [
+        { model: "a", results: res },
+        { model: "b", results: results((s, l, q) => scores(s, l, q) + 0.01, [0, 6], 4) },
+      ],
+      "a",
+    );
     expect(rows.map((r) => r.layer)).toEqual([6, 0, null]);
     expect(rows[2].scans).toBe(0);
     expect(rows[0].scans).toBe(3);
   });
 
   it("refuses a compareTo outside the models", () => {
-    expect(() => parseRunConfig({ dataset: "x", models: [{ model: "gpt2" }], compareTo: "gpt2-medium" }, "r.json")).toThrow(/r\.json\.compareTo: "gpt2-medium" is not one of the "models"/);
-    expect(parseRunConfig({ dataset: "x", models: [{ model: "gpt2" }, { model: "ft" }], compareTo: "ft" }, "r.json").compareTo).toBe("ft");
+    expect(() =>
+      parseRunConfig({ dataset: "x", models: [{ model: "gpt2" }], compareTo: "gpt2-medium" }, "r.json"),
+    ).toThrow(/r\.json\.compareTo: "gpt2-medium" is not one of the "models"/);
+    expect(
+      parseRunConfig({ dataset: "x", models: [{ model: "gpt2" }, { model: "ft" }], compareTo: "ft" }, "r.json")
+        .compareTo,
+    ).toBe("ft");
   });
 });
 

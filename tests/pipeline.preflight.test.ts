@@ -25,13 +25,33 @@ const csv = readCsvRows;
 
 const runConfig = (name: string, extra: Record<string, unknown> = {}) =>
   parseRunConfig(
-    { name, dataset, model: "tiny", context: 32, contextMode: "strided", ridge: { alphaSelection: "gcv" }, forecast: false, noiseCeiling: false, statistics: { bootstrap: 100 }, outDir: join(work, "out"), cacheDir, ...extra },
+    {
+      name,
+      dataset,
+      model: "tiny",
+      context: 32,
+      contextMode: "strided",
+      ridge: { alphaSelection: "gcv" },
+      forecast: false,
+      noiseCeiling: false,
+      statistics: { bootstrap: 100 },
+      outDir: join(work, "out"),
+      cacheDir,
+      ...extra,
+    },
     join(work, "run.json"),
   );
 
 beforeAll(async () => {
   const sim = parseSimulationConfig(
-    { seed: 11, stories: ["pieman"], subjects: 2, surface: "fsaverage6", context: 32, regions: [{ name: "t", label: "superiortemporal", hemi: "both", snr: 1 }] },
+    {
+      seed: 11,
+      stories: ["pieman"],
+      subjects: 2,
+      surface: "fsaverage6",
+      context: 32,
+      regions: [{ name: "t", label: "superiortemporal", hemi: "both", snr: 1 }],
+    },
     "sim.json",
   );
   await simulateDataset(sim, dataset, { cacheDir });
@@ -60,7 +80,13 @@ describe("the default space with the default regions", () => {
 });
 
 describe("layers resolved against the model", () => {
-  const info = (nLayer: number): ModelInfo => ({ modelType: "gpt2", nLayer, nEmbd: 32, nPositions: 128, vocabSize: 100 });
+  const info = (nLayer: number): ModelInfo => ({
+    modelType: "gpt2",
+    nLayer,
+    nEmbd: 32,
+    nPositions: 128,
+    vocabSize: 100,
+  });
   it("rescales only the keys left at their GPT-2-small defaults", () => {
     const d = parseRunConfig({ dataset: "/d" }, "r.json");
     expect(resolveLayers(d, info(12)).layers).toEqual([0, 4, 8, 12]);
@@ -76,29 +102,67 @@ describe("layers resolved against the model", () => {
   it("reads forecast.dRef null (test F(dTest) > 0) without requiring a reference distance", () => {
     const c = parseRunConfig({ dataset: "/d", forecast: { dRef: null, distances: [4, 8] } }, "r.json");
     expect(c.forecast?.dRef).toBeNull();
-    expect(() => parseRunConfig({ dataset: "/d", forecast: { distances: [4, 8] } }, "r.json")).toThrow(/r\.json\.forecast\.distances: must include dTest \(8\) and dRef \(0\)/);
+    expect(() => parseRunConfig({ dataset: "/d", forecast: { distances: [4, 8] } }, "r.json")).toThrow(
+      /r\.json\.forecast\.distances: must include dTest \(8\) and dRef \(0\)/,
+    );
   });
   it("refuses a configured layer the model does not have, naming the key and the model's range", () => {
     const info4 = info(4);
-    expect(() => resolveLayers(parseRunConfig({ dataset: "/d", layers: [0, 9] }, "r.json"), info4, "tiny")).toThrow(/r\.json: layers: layer 9 does not exist; tiny has layers 0 … 4/);
-    expect(() => resolveLayers(parseRunConfig({ dataset: "/d", layers: [0, 2], forecast: { layer: 8 } }, "r.json"), info4, "tiny")).toThrow(/r\.json: forecast\.layer: layer 8 does not exist/);
-    expect(() => resolveLayers(parseRunConfig({ dataset: "/d", layers: [0, 2], forecast: { depthLayers: [5] } }, "r.json"), info4, "tiny")).toThrow(/r\.json: forecast\.depthLayers: layer 5 does not exist/);
+    expect(() => resolveLayers(parseRunConfig({ dataset: "/d", layers: [0, 9] }, "r.json"), info4, "tiny")).toThrow(
+      /r\.json: layers: layer 9 does not exist; tiny has layers 0 … 4/,
+    );
+    expect(() =>
+      resolveLayers(parseRunConfig({ dataset: "/d", layers: [0, 2], forecast: { layer: 8 } }, "r.json"), info4, "tiny"),
+    ).toThrow(/r\.json: forecast\.layer: layer 8 does not exist/);
+    expect(() =>
+      resolveLayers(
+        parseRunConfig({ dataset: "/d", layers: [0, 2], forecast: { depthLayers: [5] } }, "r.json"),
+        info4,
+        "tiny",
+      ),
+    ).toThrow(/r\.json: forecast\.depthLayers: layer 5 does not exist/);
   });
 });
 
 describe("misconfigured runs fail before computing, naming the problem", () => {
   const odd = join(work, "odd.label.gii");
-  writeGifti(odd, [{ intent: "NIFTI_INTENT_LABEL", data: new Int32Array(5000).fill(1), dims: [5000] }], { labels: [{ key: 1, name: "a", rgba: [1, 0, 0, 1] }] });
+  writeGifti(odd, [{ intent: "NIFTI_INTENT_LABEL", data: new Int32Array(5000).fill(1), dims: [5000] }], {
+    labels: [{ key: 1, name: "a", rgba: [1, 0, 0, 1] }],
+  });
   const aFile = join(work, "a-file");
   writeFileSync(aFile, "");
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ["a layer the model lacks", { layers: [0, 7] }, /run\.json: layers: layer 7 does not exist; tiny has layers 0 … 4/],
-    ["a forecast layer the model lacks", { layers: [0, 2], forecast: { layer: 8, distances: [0, 8] } }, /run\.json: forecast\.layer: layer 8 does not exist; tiny has layers 0 … 4/],
-    ["a subject not in the dataset", { subjects: ["sub-001", "sub-999"] }, /run\.json: subjects: sub-999 not in .*derivatives\/afni-nosmooth \(it holds sub-001, sub-002\)/],
-    ["a space the files are not in", { space: "fsaverage5" }, /run\.json: space: no fsaverage5 file in .*derivatives\/afni-nosmooth; its files are in space fsaverage6/],
-    ["a task not in event_meta.json", { tasks: ["lucy"] }, /code\/event_meta\.json: task "lucy" is not in event_meta\.json \(tasks: pieman\)/],
-    ["a labelling of no fsaverage resolution", { regions: { annot: odd, hemi: "L" } }, /odd\.label\.gii: labels 5000 vertices, expected an fsaverage hemisphere/],
-    ["an output folder under a file", { outDir: join(aFile, "results") }, /a-file\/results\/bad: output folder \(outDir\/name\) cannot be created: a file \(not a folder\) is in the way/],
+    [
+      "a forecast layer the model lacks",
+      { layers: [0, 2], forecast: { layer: 8, distances: [0, 8] } },
+      /run\.json: forecast\.layer: layer 8 does not exist; tiny has layers 0 … 4/,
+    ],
+    [
+      "a subject not in the dataset",
+      { subjects: ["sub-001", "sub-999"] },
+      /run\.json: subjects: sub-999 not in .*derivatives\/afni-nosmooth \(it holds sub-001, sub-002\)/,
+    ],
+    [
+      "a space the files are not in",
+      { space: "fsaverage5" },
+      /run\.json: space: no fsaverage5 file in .*derivatives\/afni-nosmooth; its files are in space fsaverage6/,
+    ],
+    [
+      "a task not in event_meta.json",
+      { tasks: ["lucy"] },
+      /code\/event_meta\.json: task "lucy" is not in event_meta\.json \(tasks: pieman\)/,
+    ],
+    [
+      "a labelling of no fsaverage resolution",
+      { regions: { annot: odd, hemi: "L" } },
+      /odd\.label\.gii: labels 5000 vertices, expected an fsaverage hemisphere/,
+    ],
+    [
+      "an output folder under a file",
+      { outDir: join(aFile, "results") },
+      /a-file\/results\/bad: output folder \(outDir\/name\) cannot be created: a file \(not a folder\) is in the way/,
+    ],
   ];
   for (const [what, extra, message] of cases) {
     it(`refuses ${what}`, async () => {
@@ -107,7 +171,8 @@ describe("misconfigured runs fail before computing, naming the problem", () => {
       await expect(runPipeline(c)).rejects.toThrow(message);
       const ms = performance.now() - t0;
       // Refused before the run started: no run.json, no scan result, no recorded scan failure.
-      for (const f of ["run.json", "subjects", "failures.json"]) expect(existsSync(join(c.outDir, "bad", f))).toBe(false);
+      for (const f of ["run.json", "subjects", "failures.json"])
+        expect(existsSync(join(c.outDir, "bad", f))).toBe(false);
       console.log(`preflight: ${what}: refused in ${ms.toFixed(0)} ms`);
     }, 60_000);
   }
@@ -116,8 +181,18 @@ describe("misconfigured runs fail before computing, naming the problem", () => {
 describe("the simulator checks its planted layers against the model first", () => {
   it("refuses a layer the model lacks before writing anything, and defaults to ⅔ of the depth", async () => {
     const root = join(work, "sim-bad");
-    const bad = parseSimulationConfig({ stories: ["pieman"], subjects: 2, context: 32, regions: [{ label: "superiortemporal" }, { label: "insula", layer: 9 }] }, "sim.json");
-    await expect(simulateDataset(bad, root, { cacheDir })).rejects.toThrow(/sim\.json: regions\[1\]\.layer: layer 9 does not exist; tiny has layers 0 … 4/);
+    const bad = parseSimulationConfig(
+      {
+        stories: ["pieman"],
+        subjects: 2,
+        context: 32,
+        regions: [{ label: "superiortemporal" }, { label: "insula", layer: 9 }],
+      },
+      "sim.json",
+    );
+    await expect(simulateDataset(bad, root, { cacheDir })).rejects.toThrow(
+      /sim\.json: regions\[1\]\.layer: layer 9 does not exist; tiny has layers 0 … 4/,
+    );
     expect(existsSync(root)).toBe(false);
     const truth = JSON.parse(readFileSync(join(dataset, "derivatives", "simulation", "truth.json"), "utf8"));
     expect(truth.regions[0].layer).toBe(3);

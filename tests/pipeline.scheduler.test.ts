@@ -12,7 +12,14 @@ import { captureConsole } from "./helpers/console.js";
 import { smallRun } from "./helpers/smallRun.js";
 
 const { work, cacheDir, dataset, config, root, csv, simulate } = smallRun("scheduler", 2);
-const bad = join(dataset, "derivatives", "afni-nosmooth", "sub-002", "func", "sub-002_task-pieman_space-fsaverage5_hemi-L_desc-clean.func.gii");
+const bad = join(
+  dataset,
+  "derivatives",
+  "afni-nosmooth",
+  "sub-002",
+  "func",
+  "sub-002_task-pieman_space-fsaverage5_hemi-L_desc-clean.func.gii",
+);
 const { out, err } = captureConsole();
 
 beforeAll(simulate, 300_000);
@@ -26,7 +33,9 @@ describe("shards and merge under a scheduler", () => {
     expect(await main(["run", "--config", sharded, "--shard", "1/3", "--quiet"])).toBe(0);
     expect(await main(["run", "--config", sharded, "--shard", "2/3", "--quiet"])).toBe(1);
     expect(err.join("\n")).toMatch(/brainscore run: every scan failed \(named above; exit code 1\)/);
-    expect(out.join("\n")).toMatch(/failed: sub-002_task-pieman: .*sub-002_task-pieman_space-fsaverage5_hemi-L_desc-clean\.func\.gii/);
+    expect(out.join("\n")).toMatch(
+      /failed: sub-002_task-pieman: .*sub-002_task-pieman_space-fsaverage5_hemi-L_desc-clean\.func\.gii/,
+    );
     expect(existsSync(join(root("sharded"), "failures-2of3.json"))).toBe(true);
     err.length = 0;
     out.length = 0;
@@ -34,7 +43,9 @@ describe("shards and merge under a scheduler", () => {
     expect(out.join("\n")).toMatch(/scans: 1 of 3 expected combined; 1 failed, 0 left out, 1 missing/);
     expect(out.join("\n")).toMatch(/failed: sub-002_task-pieman: /);
     expect(out.join("\n")).toMatch(/missing: sub-003_task-pieman: no result and no recorded failure/);
-    expect(err.join("\n")).toMatch(/2 of 3 expected scan\(s\) not combined: sub-002_task-pieman \(failed\), sub-003_task-pieman \(missing\).*exit code 1, or 0 with --allow-missing/);
+    expect(err.join("\n")).toMatch(
+      /2 of 3 expected scan\(s\) not combined: sub-002_task-pieman \(failed\), sub-003_task-pieman \(missing\).*exit code 1, or 0 with --allow-missing/,
+    );
     expect(csv("sharded", "scans")).toMatch(/sub-002_task-pieman,failed,/);
     expect(await main(["merge", "--config", sharded, "--allow-missing"])).toBe(0);
     // The file is fixed; the failed task and the cancelled one are rerun.
@@ -47,7 +58,8 @@ describe("shards and merge under a scheduler", () => {
     expect(out.join("\n")).toMatch(/scans: 3 of 3 expected combined; 0 failed, 0 left out, 0 missing/);
     // The same tables as one unsharded run.
     expect(await main(["run", "--config", config("whole"), "--quiet"])).toBe(0);
-    for (const t of ["brain_scores", "group_brain_scores", "vertex_significance", "scans"]) expect(csv("sharded", t)).toBe(csv("whole", t));
+    for (const t of ["brain_scores", "group_brain_scores", "vertex_significance", "scans"])
+      expect(csv("sharded", t)).toBe(csv("whole", t));
   }, 600_000);
 
   it("an unsharded run with one failed scan writes the others' tables and exits 1, or 0 with --allow-failures", async () => {
@@ -55,7 +67,9 @@ describe("shards and merge under a scheduler", () => {
     try {
       const c = config("partial");
       expect(await main(["run", "--config", c, "--quiet"])).toBe(1);
-      expect(err.join("\n")).toMatch(/brainscore run: 1 of 3 scan\(s\) failed \(named above; exit code 1, or 0 with --allow-failures\)/);
+      expect(err.join("\n")).toMatch(
+        /brainscore run: 1 of 3 scan\(s\) failed \(named above; exit code 1, or 0 with --allow-failures\)/,
+      );
       expect(csv("partial", "scans")).toMatch(/sub-002_task-pieman,failed,/);
       expect(csv("partial", "brain_scores")).toMatch(/sub-001/);
       expect(await main(["run", "--config", c, "--allow-failures", "--quiet"])).toBe(0);

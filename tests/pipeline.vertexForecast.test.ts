@@ -30,13 +30,29 @@ const PLANTS = [
 type Plant = (typeof PLANTS)[number];
 
 /** The simulated dataset, written once for both analyses. */
-let simulated: Promise<{ work: string; dataset: string; cacheDir: string; truth: { regions: { name: string; vertices: Record<string, number[]> }[] } }> | undefined;
+let simulated:
+  | Promise<{
+      work: string;
+      dataset: string;
+      cacheDir: string;
+      truth: { regions: { name: string; vertices: Record<string, number[]> }[] };
+    }>
+  | undefined;
 function simulation() {
   simulated ??= (async () => {
     const work = mkdtempSync(join(tmpdir(), "vertex-forecast-"));
     const cacheDir = join(work, "cache");
     const dataset = join(work, "ds");
-    const sim = parseSimulationConfig({ seed: 11, stories: ["pieman"], subjects: 8, context: 128, regions: PLANTS.map((p) => ({ ...p, layer: 4, snr: 4 })) }, "sim.json");
+    const sim = parseSimulationConfig(
+      {
+        seed: 11,
+        stories: ["pieman"],
+        subjects: 8,
+        context: 128,
+        regions: PLANTS.map((p) => ({ ...p, layer: 4, snr: 4 })),
+      },
+      "sim.json",
+    );
     await simulateDataset(sim, dataset, { cacheDir });
     const truth = JSON.parse(readFileSync(join(dataset, "derivatives", "simulation", "truth.json"), "utf8"));
     return { work, dataset, cacheDir, truth };
@@ -57,7 +73,16 @@ async function vertexDStar(design: "glover" | "fir"): Promise<Record<"L" | "R", 
       context: 128,
       contextMode: "strided",
       ridge: { alphaSelection: "gcv", firDelays: { from: 0, to: 9 }, design },
-      forecast: { layer: 4, distances: [-10, ...Array.from({ length: 17 }, (_, i) => i)], dTest: 8, dRef: -10, decompose: false, controls: [], depthLayers: [4], vertexLevel: true },
+      forecast: {
+        layer: 4,
+        distances: [-10, ...Array.from({ length: 17 }, (_, i) => i)],
+        dTest: 8,
+        dRef: -10,
+        decompose: false,
+        controls: [],
+        depthLayers: [4],
+        vertexLevel: true,
+      },
       noiseCeiling: false,
       statistics: { bootstrap: 100, alpha: 0.05 },
       outDir: join(work, "results"),
@@ -68,12 +93,16 @@ async function vertexDStar(design: "glover" | "fir"): Promise<Record<"L" | "R", 
   const report = await runPipeline(c);
   expect(report.failed).toEqual([]);
   const maps = join(c.outDir, `vertex-${design}`, "maps");
-  const read = (h: string) => readGifti(join(maps, `forecast_vertex_full_dstar_hemi-${h}.func.gii`)).darrays[0].data as Float32Array;
+  const read = (h: string) =>
+    readGifti(join(maps, `forecast_vertex_full_dstar_hemi-${h}.func.gii`)).darrays[0].data as Float32Array;
   return { L: read("L"), R: read("R") };
 }
 
 /** Checks every plant with `check(significant d* sorted, plant)` and the null vertices; returns nothing. */
-async function checkPlants(dStar: Record<"L" | "R", ArrayLike<number>>, check: (significant: number[], plant: Plant, what: string) => void): Promise<void> {
+async function checkPlants(
+  dStar: Record<"L" | "R", ArrayLike<number>>,
+  check: (significant: number[], plant: Plant, what: string) => void,
+): Promise<void> {
   const { truth } = await simulation();
   const planted = new Set<string>();
   for (const h of ["L", "R"] as const) {
@@ -86,7 +115,10 @@ async function checkPlants(dStar: Record<"L" | "R", ArrayLike<number>>, check: (
       }
       expect(vertices.length).toBeGreaterThan(50);
       vertices.forEach((v) => planted.add(`${h}${v}`));
-      const significant = vertices.map((v) => dStar[h][v]).filter(Number.isFinite).sort((a, b) => a - b);
+      const significant = vertices
+        .map((v) => dStar[h][v])
+        .filter(Number.isFinite)
+        .sort((a, b) => a - b);
       const what = `${h} ${plant.label} (d = ${plant.d})`;
       // FDR-significant in most planted vertices (the d = 5 plant's window shares only 4 words with F(8)'s).
       expect(significant.length / vertices.length, what).toBeGreaterThanOrEqual(plant.d === 5 ? 0.4 : 0.6);
@@ -109,7 +141,9 @@ async function checkPlants(dStar: Record<"L" | "R", ArrayLike<number>>, check: (
     const id = left.names.indexOf(label);
     const vertices = [...left.labels.keys()].filter((v) => left.labels[v] === id);
     expect(vertices.length).toBeGreaterThan(50);
-    expect(vertices.filter((v) => Number.isFinite(dStar.L[v])).length / vertices.length, `L ${label}`).toBeLessThan(0.05);
+    expect(vertices.filter((v) => Number.isFinite(dStar.L[v])).length / vertices.length, `L ${label}`).toBeLessThan(
+      0.05,
+    );
   }
 }
 
@@ -118,7 +152,10 @@ describe("vertex-level forecast maps recover planted distances", () => {
     const dStar = await vertexDStar("glover");
     await checkPlants(dStar, (significant, plant, what) => {
       // Measured with this seed: 89–100% of significant planted vertices within ±1, medians 3, 6, 8, 12.
-      expect(significant.filter((d) => Math.abs(d - plant.d) <= 1).length / significant.length, what).toBeGreaterThanOrEqual(0.85);
+      expect(
+        significant.filter((d) => Math.abs(d - plant.d) <= 1).length / significant.length,
+        what,
+      ).toBeGreaterThanOrEqual(0.85);
       expect(Math.abs(significant[significant.length >> 1] - plant.d), what).toBeLessThanOrEqual(1);
     });
   }, 900_000);

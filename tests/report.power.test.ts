@@ -19,13 +19,26 @@ describe("power reported up front", () => {
   it("warns when no test can reach α, and says which families can", () => {
     const four = powerSummary(4, [{ name: "regions", tests: 78 }], 0.05);
     expect(four[0]).toMatch(/4 scans per test → smallest one-sided Wilcoxon p 0\.063/);
-    expect(four[1]).toMatch(/regions: 78 tests; a lone effect needs p ≤ 6\.4e-4 \(unreachable\), an effect in every test p ≤ 0\.05 \(unreachable\)/);
+    expect(four[1]).toMatch(
+      /regions: 78 tests; a lone effect needs p ≤ 6\.4e-4 \(unreachable\), an effect in every test p ≤ 0\.05 \(unreachable\)/,
+    );
     expect(four.at(-1)).toMatch(/^warning: significance is unreachable with 4 scans/);
-    const ten = powerSummary(10, [{ name: "regions", tests: 78 }, { name: "vertices", tests: 20484 }], 0.01);
-    expect(ten[1]).toMatch(/regions: 78 tests; a lone effect needs p ≤ 1\.3e-4 \(unreachable\), an effect in every test p ≤ 0\.01 \(reachable\)/);
+    const ten = powerSummary(
+      10,
+      [
+        { name: "regions", tests: 78 },
+        { name: "vertices", tests: 20484 },
+      ],
+      0.01,
+    );
+    expect(ten[1]).toMatch(
+      /regions: 78 tests; a lone effect needs p ≤ 1\.3e-4 \(unreachable\), an effect in every test p ≤ 0\.01 \(reachable\)/,
+    );
     expect(ten[2]).toMatch(/vertices: 20484 tests; .*\(unreachable\), an effect in every test p ≤ 0\.01 \(reachable\)/);
     expect(ten.some((l) => l.startsWith("warning"))).toBe(false);
-    expect(powerSummary(20, [{ name: "regions", tests: 78 }], 0.01)[1]).toMatch(/\(reachable\), an effect in every test p ≤ 0\.01 \(reachable\)/);
+    expect(powerSummary(20, [{ name: "regions", tests: 78 }], 0.01)[1]).toMatch(
+      /\(reachable\), an effect in every test p ≤ 0\.01 \(reachable\)/,
+    );
   });
 });
 

@@ -57,7 +57,15 @@ describe("figures", () => {
 
   it("renders a line chart with text to a non-blank PNG", () => {
     const d = [-2, -1, 0, 1, 2];
-    const png = svgToPng(lineChartSvg({ title: "F(d)", xLabel: "d", yLabel: "F", series: [{ name: "a", x: d, y: [0, 1, 3, 1, 0] }], markPeaks: true }));
+    const png = svgToPng(
+      lineChartSvg({
+        title: "F(d)",
+        xLabel: "d",
+        yLabel: "F",
+        series: [{ name: "a", x: d, y: [0, 1, 3, 1, 0] }],
+        markPeaks: true,
+      }),
+    );
     expect(Array.from(png.subarray(1, 4), (c) => String.fromCharCode(c)).join("")).toBe("PNG");
     expect(png.length).toBeGreaterThan(5000);
     expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
@@ -66,7 +74,12 @@ describe("figures", () => {
   it("rasterises each hemisphere from the expected side (anterior left in the left lateral view)", () => {
     const m = loadFsaverage5();
     const y = Float64Array.from({ length: 10242 }, (_, i) => m.L.coords[3 * i + 1]);
-    const img = renderHemisphere(m.L, y, "L", "lateral", { colormap: viridis, vmin: -100, vmax: 100, size: { width: 200, height: 150 } });
+    const img = renderHemisphere(m.L, y, "L", "lateral", {
+      colormap: viridis,
+      vmin: -100,
+      vmax: 100,
+      size: { width: 200, height: 150 },
+    });
     const colourAt = (x: number) => {
       for (let row = 0; row < 150; row++) {
         const i = (row * 200 + x) * 4;

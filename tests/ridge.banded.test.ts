@@ -28,7 +28,15 @@ describe.each([
 ] as const)("banded ridge parity with himalaya (%s selection)", (selectionScore, prefix) => {
   let model: BandedRidgeCV;
   beforeAll(async () => {
-    model = await new BandedRidgeCV({ gammas, alphas, cv: 5, selectionScore, fitIntercept: false, dtype: "float64", keepFoldScores: true }).fit([mat("X1"), mat("X2")], mat("Y"));
+    model = await new BandedRidgeCV({
+      gammas,
+      alphas,
+      cv: 5,
+      selectionScore,
+      fitIntercept: false,
+      dtype: "float64",
+      keepFoldScores: true,
+    }).fit([mat("X1"), mat("X2")], mat("Y"));
   });
 
   it("chooses himalaya's candidate weights and alpha for every target", () => {
@@ -55,7 +63,9 @@ describe.each([
     const refSplit = f64(`${prefix}test_r2_split`);
     expect(maxAbsDiff(split[0], refSplit.subarray(0, V))).toBeLessThan(1e-12);
     expect(maxAbsDiff(split[1], refSplit.subarray(V))).toBeLessThan(1e-12);
-    expect(maxAbsDiff(await model.score([mat("X1_test"), mat("X2_test")], mat("Y_test"), "r2"), f64(`${prefix}test_r2`))).toBeLessThan(1e-12);
+    expect(
+      maxAbsDiff(await model.score([mat("X1_test"), mat("X2_test")], mat("Y_test"), "r2"), f64(`${prefix}test_r2`)),
+    ).toBeLessThan(1e-12);
     if (prefix === "") {
       const parts = await model.predict([mat("X1_test"), mat("X2_test")], { split: true });
       const refParts = f64("test_pred_split");
@@ -86,8 +96,18 @@ describe("banded ridge behaviour", () => {
       joint.data.set(X1.data.subarray(i * 20, i * 20 + 20), i * 50);
       joint.data.set(X2.data.subarray(i * 30, i * 30 + 30), i * 50 + 20);
     }
-    const a = await new BandedRidgeCV({ gammas, alphas, fitIntercept: false, dtype: "float64", backend: "js" }).fit([X1, X2], mat("Y"));
-    const b = await new BandedRidgeCV({ bands: [20, 30], gammas, alphas, fitIntercept: false, dtype: "float64", backend: "js" }).fit(joint, mat("Y"));
+    const a = await new BandedRidgeCV({ gammas, alphas, fitIntercept: false, dtype: "float64", backend: "js" }).fit(
+      [X1, X2],
+      mat("Y"),
+    );
+    const b = await new BandedRidgeCV({
+      bands: [20, 30],
+      gammas,
+      alphas,
+      fitIntercept: false,
+      dtype: "float64",
+      backend: "js",
+    }).fit(joint, mat("Y"));
     expect(Array.from(b.gammaIndex!)).toEqual(Array.from(a.gammaIndex!));
     expect(maxAbsDiff(b.coef!.data, a.coef!.data)).toBe(0);
     const f32 = await new BandedRidgeCV({ bands: [20, 30], gammas, alphas, fitIntercept: false }).fit(joint, mat("Y"));
@@ -107,9 +127,15 @@ describe("banded ridge behaviour", () => {
     const X1 = mat("X1");
     const X2 = mat("X2");
     const Y = mat("Y");
-    const shift = (m: Matrix, by: number) => ({ ...m, data: Float64Array.from(m.data, (v, i) => v + by * ((i % m.cols) + 1)) });
+    const shift = (m: Matrix, by: number) => ({
+      ...m,
+      data: Float64Array.from(m.data, (v, i) => v + by * ((i % m.cols) + 1)),
+    });
     const base = await new BandedRidgeCV({ gammas, alphas, dtype: "float64", backend: "js" }).fit([X1, X2], Y);
-    const moved = await new BandedRidgeCV({ gammas, alphas, dtype: "float64", backend: "js" }).fit([shift(X1, 3), shift(X2, -2)], shift(Y, 5));
+    const moved = await new BandedRidgeCV({ gammas, alphas, dtype: "float64", backend: "js" }).fit(
+      [shift(X1, 3), shift(X2, -2)],
+      shift(Y, 5),
+    );
     expect(Array.from(moved.gammaIndex!)).toEqual(Array.from(base.gammaIndex!));
     expect(maxAbsDiff(moved.coef!.data, base.coef!.data)).toBeLessThan(1e-9);
     const [p0] = await base.predict([mat("X1_test"), mat("X2_test")]);
@@ -119,7 +145,10 @@ describe("banded ridge behaviour", () => {
   });
 
   it("recovers the planted feature spaces: X1-only targets weigh X1, X2-only weigh X2", async () => {
-    const model = await new BandedRidgeCV({ gammas: { samples: 30, seed: 4 }, alphas, dtype: "float64" }).fit([mat("X1"), mat("X2")], mat("Y"));
+    const model = await new BandedRidgeCV({ gammas: { samples: 30, seed: 4 }, alphas, dtype: "float64" }).fit(
+      [mat("X1"), mat("X2")],
+      mat("Y"),
+    );
     const group = i64("target_group");
     const meanWeight = (g: number) => {
       const ts = group.flatMap((v, t) => (v === g ? [t] : []));
@@ -141,8 +170,12 @@ describe("banded ridge behaviour", () => {
   });
 
   it("refuses bad candidates and bands, naming them", async () => {
-    await expect(new BandedRidgeCV({ gammas: [[0.5, 0.6]] }).fit([mat("X1"), mat("X2")], mat("Y"))).rejects.toThrow(/candidate 0 \[0.5, 0.6\] must hold 2 non-negative weights summing to 1/);
-    await expect(new BandedRidgeCV({ bands: [20, 20] }).fit(mat("X1"), mat("Y"))).rejects.toThrow(/bands \[20, 20\] must be positive column counts summing to X's 20 columns/);
+    await expect(new BandedRidgeCV({ gammas: [[0.5, 0.6]] }).fit([mat("X1"), mat("X2")], mat("Y"))).rejects.toThrow(
+      /candidate 0 \[0.5, 0.6\] must hold 2 non-negative weights summing to 1/,
+    );
+    await expect(new BandedRidgeCV({ bands: [20, 20] }).fit(mat("X1"), mat("Y"))).rejects.toThrow(
+      /bands \[20, 20\] must be positive column counts summing to X's 20 columns/,
+    );
     expect(() => new BandedRidgeCV({ selectionScore: "mse" as "l2" })).toThrow(/selectionScore must be "l2" or "r2"/);
   });
 });

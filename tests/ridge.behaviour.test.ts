@@ -24,11 +24,20 @@ function problem(n: number, p: number, V: number, seed: number, noise = 1): { x:
 }
 
 /** Independent ridge fit with ml-matrix (a card package): standardise on train, solve normal equations. */
-function directRidgePrediction(x: Matrix, y: Matrix, train: Int32Array, test: Int32Array, t: number, alpha: number): number[] {
+function directRidgePrediction(
+  x: Matrix,
+  y: Matrix,
+  train: Int32Array,
+  test: Int32Array,
+  t: number,
+  alpha: number,
+): number[] {
   const p = x.cols;
   const col = (rows: Int32Array, j: number) => Array.from(rows, (i) => x.data[i * p + j]);
   const mean = Array.from({ length: p }, (_, j) => col(train, j).reduce((a, b) => a + b, 0) / train.length);
-  const sd = Array.from({ length: p }, (_, j) => Math.sqrt(col(train, j).reduce((a, b) => a + (b - mean[j]) ** 2, 0) / train.length));
+  const sd = Array.from({ length: p }, (_, j) =>
+    Math.sqrt(col(train, j).reduce((a, b) => a + (b - mean[j]) ** 2, 0) / train.length),
+  );
   const std = (i: number) => Array.from({ length: p }, (_, j) => (x.data[i * p + j] - mean[j]) / sd[j]);
   const Xtr = new MlMatrix(Array.from(train, std));
   const ytr = Array.from(train, (i) => y.data[i * y.cols + t]);
@@ -95,12 +104,14 @@ describe("ridge solutions", () => {
     const b = await brainScore(x, y, { dtype: "float64", alphas, backend: "onnxruntime", keepCriteria: true });
     expect(b.settings.forms.every((f) => f === "dual")).toBe(true);
     expect(Array.from(b.alphas)).toEqual(Array.from(a.alphas));
-    for (let k = 0; k < a.criteria!.length; k++) expect(Math.abs(b.criteria![k] - a.criteria![k])).toBeLessThan(1e-10 * Math.abs(a.criteria![k]));
+    for (let k = 0; k < a.criteria!.length; k++)
+      expect(Math.abs(b.criteria![k] - a.criteria![k])).toBeLessThan(1e-10 * Math.abs(a.criteria![k]));
     for (let k = 0; k < a.rFolds.length; k++) expect(b.rFolds[k]).toBeCloseTo(a.rFolds[k], 10);
     if (duplicate) return;
     // The triangular form in float32 stays within float32 rounding of the float64 criteria.
     const c = await brainScore(x, y, { dtype: "float32", alphas, backend: "onnxruntime", keepCriteria: true });
-    for (let k = 0; k < a.criteria!.length; k++) expect(Math.abs(c.criteria![k] - a.criteria![k])).toBeLessThan(1e-4 * Math.abs(a.criteria![k]));
+    for (let k = 0; k < a.criteria!.length; k++)
+      expect(Math.abs(c.criteria![k] - a.criteria![k])).toBeLessThan(1e-4 * Math.abs(a.criteria![k]));
   });
 
   it("uses one outer fold per group label", async () => {
@@ -127,7 +138,9 @@ describe("degenerate and bad input", () => {
   it("refuses NaN in Y by default, naming the source, and masks it on request", async () => {
     const { x, y } = problem(100, 5, 4, 1, 0.3);
     y.data[17 * 4 + 1] = NaN;
-    await expect(brainScore(x, y, { source: { y: "bold.npy" } })).rejects.toThrow(/bold\.npy: 1 target column\(s\) contain NaN or Inf \(first: column 1\)/);
+    await expect(brainScore(x, y, { source: { y: "bold.npy" } })).rejects.toThrow(
+      /bold\.npy: 1 target column\(s\) contain NaN or Inf \(first: column 1\)/,
+    );
     const res = await brainScore(x, y, { invalidTargets: "mask", savePredictions: true });
     expect(Number.isNaN(res.r[1])).toBe(true);
     expect(res.invalidTargets.nonFinite).toEqual([1]);
@@ -151,7 +164,9 @@ describe("degenerate and bad input", () => {
     const { x, y } = problem(50, 3, 2, 1);
     const bad = { ...x, data: x.data.slice() };
     bad.data[4] = Infinity;
-    await expect(brainScore(bad, y, { source: { x: "feats.npy" } })).rejects.toThrow(/feats\.npy: non-finite value Infinity at row 1, column 1/);
+    await expect(brainScore(bad, y, { source: { x: "feats.npy" } })).rejects.toThrow(
+      /feats\.npy: non-finite value Infinity at row 1, column 1/,
+    );
     await expect(brainScore(x, { rows: 49, cols: 2, data: y.data.slice(0, 98) })).rejects.toThrow(/50 rows .* 49/);
     await expect(brainScore({ rows: 0, cols: 3, data: new Float64Array(0) }, y)).rejects.toThrow(/empty/);
     await expect(brainScore(x, y, { folds: 1 })).rejects.toThrow(/folds must be an integer ≥ 2/);
@@ -204,7 +219,8 @@ describe("cross-check with ml-regression", () => {
     const { x, y } = problem(80, 4, 2, 12);
     const res = await brainScore(x, y, { alphas: [1e-9], dtype: "float64", savePredictions: true, folds: 4 });
     for (const fold of contiguousFolds(80, 4)) {
-      const rows = (m: Matrix, idx: Int32Array) => Array.from(idx, (i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+      const rows = (m: Matrix, idx: Int32Array) =>
+        Array.from(idx, (i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
       const ols = new MultivariateLinearRegression(rows(x, fold.train), rows(y, fold.train), { intercept: true });
       const expected = ols.predict(rows(x, fold.test)) as number[][];
       fold.test.forEach((row, j) => {

@@ -28,7 +28,8 @@ const folds = contiguousFolds(n, 5);
 function standardized(m: Matrix, rows: Int32Array, mean: Float64Array, sd: Float64Array, k: number): Matrix {
   const out = takeRows(m, rows, "float64");
   const c = m.cols;
-  for (let i = 0; i < out.rows; i++) for (let j = 0; j < c; j++) out.data[i * c + j] = (out.data[i * c + j] - mean[k * c + j]) / sd[k * c + j];
+  for (let i = 0; i < out.rows; i++)
+    for (let j = 0; j < c; j++) out.data[i * c + j] = (out.data[i * c + j] - mean[k * c + j]) / sd[k * c + j];
   return out;
 }
 
@@ -59,7 +60,8 @@ describe.each([
         if (margin[k * V + t] > 1e-6) expect(chosen).toBe(refIndex[k * V + t]);
         if (chosen !== refIndex[k * V + t]) continue;
         agree++;
-        for (let j = 0; j < p; j++) worstCoef = Math.max(worstCoef, Math.abs(model.coef!.data[j * V + t] - refCoef[(k * p + j) * V + t]));
+        for (let j = 0; j < p; j++)
+          worstCoef = Math.max(worstCoef, Math.abs(model.coef!.data[j * V + t] - refCoef[(k * p + j) * V + t]));
         worstIntercept = Math.max(worstIntercept, Math.abs(model.intercept![t] - refIntercept[k * V + t]));
       }
     }
@@ -121,28 +123,42 @@ describe("RidgeCV in original units", () => {
     expect(mx.length).toBe(5 * p);
   });
 
-  it.each(["loo", "gcv", "kfold"] as const)("brainScore (%s) is the outer loop over RidgeCV: same alphas, predictions and r per fold", async (mode) => {
-    const res = await brainScore(X, Y, { alphas, alphaSelection: mode, dtype: "float64", savePredictions: true });
-    for (const [k, fold] of folds.entries()) {
-      const model = await new RidgeCV({ alphas, alphaSelection: mode, dtype: "float64" }).fit(takeRows(X, fold.train), takeRows(Y, fold.train));
-      const yte = takeRows(Y, fold.test);
-      const pred = await model.predict(takeRows(X, fold.test));
-      const r = pearsonScore(yte, pred);
-      for (let t = 0; t < V; t++) {
-        expect(model.bestAlphas![t]).toBe(res.alphas[k * V + t]);
-        expect(Math.abs(r[t] - res.rFolds[k * V + t])).toBeLessThan(1e-9);
+  it.each(["loo", "gcv", "kfold"] as const)(
+    "brainScore (%s) is the outer loop over RidgeCV: same alphas, predictions and r per fold",
+    async (mode) => {
+      const res = await brainScore(X, Y, { alphas, alphaSelection: mode, dtype: "float64", savePredictions: true });
+      for (const [k, fold] of folds.entries()) {
+        const model = await new RidgeCV({ alphas, alphaSelection: mode, dtype: "float64" }).fit(
+          takeRows(X, fold.train),
+          takeRows(Y, fold.train),
+        );
+        const yte = takeRows(Y, fold.test);
+        const pred = await model.predict(takeRows(X, fold.test));
+        const r = pearsonScore(yte, pred);
+        for (let t = 0; t < V; t++) {
+          expect(model.bestAlphas![t]).toBe(res.alphas[k * V + t]);
+          expect(Math.abs(r[t] - res.rFolds[k * V + t])).toBeLessThan(1e-9);
+        }
+        fold.test.forEach((row, i) => {
+          for (let t = 0; t < V; t += 7)
+            expect(Math.abs(pred.data[i * V + t] - res.predictions!.data[row * V + t])).toBeLessThan(
+              1e-8 * (1 + Math.abs(pred.data[i * V + t])),
+            );
+        });
       }
-      fold.test.forEach((row, i) => {
-        for (let t = 0; t < V; t += 7) expect(Math.abs(pred.data[i * V + t] - res.predictions!.data[row * V + t])).toBeLessThan(1e-8 * (1 + Math.abs(pred.data[i * V + t])));
-      });
-    }
-  });
+    },
+  );
 
   it("explicit inner folds equal the same folds given as K; R² scoring equals r2Score", async () => {
     const xtr = takeRows(X, folds[0].train);
     const ytr = takeRows(Y, folds[0].train);
     const byK = await new RidgeCV({ alphas, cv: 4, dtype: "float64", backend: "js" }).fit(xtr, ytr);
-    const explicit = await new RidgeCV({ alphas, cv: contiguousFolds(xtr.rows, 4), dtype: "float64", backend: "js" }).fit(xtr, ytr);
+    const explicit = await new RidgeCV({
+      alphas,
+      cv: contiguousFolds(xtr.rows, 4),
+      dtype: "float64",
+      backend: "js",
+    }).fit(xtr, ytr);
     expect(byK.alphaSelection).toBe("kfold");
     expect(Array.from(explicit.bestAlphas!)).toEqual(Array.from(byK.bestAlphas!));
     expect(Array.from(explicit.coef!.data)).toEqual(Array.from(byK.coef!.data));
@@ -153,7 +169,10 @@ describe("RidgeCV in original units", () => {
   });
 
   it("saves and loads: the loaded model predicts identically; bad use is refused clearly", async () => {
-    const model = await new RidgeCV({ alphas, dtype: "float64" }).fit(takeRows(X, folds[1].train), takeRows(Y, folds[1].train));
+    const model = await new RidgeCV({ alphas, dtype: "float64" }).fit(
+      takeRows(X, folds[1].train),
+      takeRows(Y, folds[1].train),
+    );
     const file = join(mkdtempSync(join(tmpdir(), "ridge-model-")), "model.safetensors");
     model.save(file);
     const loaded = RidgeCV.load(file);
@@ -161,9 +180,13 @@ describe("RidgeCV in original units", () => {
     expect(Array.from((await loaded.predict(xte)).data)).toEqual(Array.from((await model.predict(xte)).data));
     expect(Array.from(loaded.bestAlphas!)).toEqual(Array.from(model.bestAlphas!));
     await expect(new RidgeCV().predict(xte)).rejects.toThrow(/call fit/);
-    await expect(model.predict({ rows: 2, cols: 3, data: new Float64Array(6) })).rejects.toThrow(/3 columns but the model was fitted on 30/);
+    await expect(model.predict({ rows: 2, cols: 3, data: new Float64Array(6) })).rejects.toThrow(
+      /3 columns but the model was fitted on 30/,
+    );
     expect(() => new RidgeCV({ alphaSelection: "gcv", cv: 3 })).toThrow(/inner folds of alphaSelection "kfold"/);
-    await expect(new RidgeCV({ cv: [{ train: [0, 1, 2], test: [2, 3] }] }).fit(X, Y)).rejects.toThrow(/fold 0 uses sample 2 for both/);
+    await expect(new RidgeCV({ cv: [{ train: [0, 1, 2], test: [2, 3] }] }).fit(X, Y)).rejects.toThrow(
+      /fold 0 uses sample 2 for both/,
+    );
   });
 
   it("a constant target gets its mean as intercept and no alpha; a NaN target is refused unless masked", async () => {
@@ -176,7 +199,9 @@ describe("RidgeCV in original units", () => {
     expect(model.intercept![3]).toBeCloseTo(7, 12);
     expect(model.bestAlphas![3]).toBeNaN();
     y.data[5 * V + 9] = NaN;
-    await expect(new RidgeCV({ alphas }).fit(takeRows(X, folds[0].train), y)).rejects.toThrow(/1 target column\(s\) contain NaN/);
+    await expect(new RidgeCV({ alphas }).fit(takeRows(X, folds[0].train), y)).rejects.toThrow(
+      /1 target column\(s\) contain NaN/,
+    );
     const masked = await new RidgeCV({ alphas, invalidTargets: "mask" }).fit(takeRows(X, folds[0].train), y);
     expect(masked.invalidTargets.nonFinite).toEqual([9]);
     expect((await masked.predict(takeRows(X, folds[0].test))).data[9]).toBeNaN();
@@ -190,7 +215,13 @@ describe("brainScore cv option", () => {
     const explicit = contiguousFolds(n, 4).map((f) => ({ train: Array.from(f.train), test: Array.from(f.test) }));
     const byCv = await brainScore(X, Y, { alphas, cv: explicit, dtype: "float64", backend: "js" });
     expect(Array.from(byCv.rFolds)).toEqual(Array.from(byGroups.rFolds));
-    const partial = await brainScore(X, Y, { alphas, cv: [{ train: explicit[0].train, test: explicit[0].test }], dtype: "float64", backend: "js", savePredictions: true });
+    const partial = await brainScore(X, Y, {
+      alphas,
+      cv: [{ train: explicit[0].train, test: explicit[0].test }],
+      dtype: "float64",
+      backend: "js",
+      savePredictions: true,
+    });
     expect(partial.nFolds).toBe(1);
     expect(partial.foldId[n - 1]).toBe(-1);
     expect(partial.predictions!.data[(n - 1) * V]).toBeNaN();

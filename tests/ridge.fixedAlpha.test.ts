@@ -20,8 +20,14 @@ const y = { rows: n, cols: V, data: Float64Array.from({ length: n * V }, () => r
 
 /** (XcᵀXc + αI)⁻¹·Xcᵀ·yc and the intercept ȳ − x̄ᵀβ, by Gaussian elimination with partial pivoting. */
 function normalEquations(alpha: number): { coef: Float64Array; intercept: Float64Array } {
-  const xm = Array.from({ length: p }, (_, j) => Array.from({ length: n }, (_, i) => x.data[i * p + j]).reduce((a, b) => a + b) / n);
-  const ym = Array.from({ length: V }, (_, t) => Array.from({ length: n }, (_, i) => y.data[i * V + t]).reduce((a, b) => a + b) / n);
+  const xm = Array.from(
+    { length: p },
+    (_, j) => Array.from({ length: n }, (_, i) => x.data[i * p + j]).reduce((a, b) => a + b) / n,
+  );
+  const ym = Array.from(
+    { length: V },
+    (_, t) => Array.from({ length: n }, (_, i) => y.data[i * V + t]).reduce((a, b) => a + b) / n,
+  );
   const coef = new Float64Array(p * V);
   const intercept = new Float64Array(V);
   for (let t = 0; t < V; t++) {
@@ -31,15 +37,18 @@ function normalEquations(alpha: number): { coef: Float64Array; intercept: Float6
         for (let i = 0; i < n; i++) s += (x.data[i * p + a] - xm[a]) * (x.data[i * p + b] - xm[b]);
         return s;
       }),
-      Array.from({ length: n }, (_, i) => (x.data[i * p + a] - xm[a]) * (y.data[i * V + t] - ym[t])).reduce((u, v) => u + v),
+      Array.from({ length: n }, (_, i) => (x.data[i * p + a] - xm[a]) * (y.data[i * V + t] - ym[t])).reduce(
+        (u, v) => u + v,
+      ),
     ]);
     for (let c = 0; c < p; c++) {
       const piv = m.slice(c).reduce((best, row, k) => (Math.abs(row[c]) > Math.abs(m[best][c]) ? c + k : best), c);
       [m[c], m[piv]] = [m[piv], m[c]];
-      for (let r = 0; r < p; r++) if (r !== c) {
-        const f = m[r][c] / m[c][c];
-        for (let k = c; k <= p; k++) m[r][k] -= f * m[c][k];
-      }
+      for (let r = 0; r < p; r++)
+        if (r !== c) {
+          const f = m[r][c] / m[c][c];
+          for (let k = c; k <= p; k++) m[r][k] -= f * m[c][k];
+        }
     }
     let off = ym[t];
     for (let j = 0; j < p; j++) {

@@ -24,35 +24,45 @@ afterEach(() => {
 });
 
 describe("folds on two lanes", () => {
-  it.each(["loo", "gcv"] as const)("%s: the schedule does not change a bit (kernel form, many small chunks)", async (mode) => {
-    // Both sides ≥ 200, so the worker lane is used; small chunks so both lanes score some of every fold.
-    const { x, y } = problem(280, 300, 120);
-    const opts = { alphaSelection: mode, folds: 4, alphas: [0.1, 10, 1000], targetChunkSize: 8, savePredictions: true, keepCriteria: true };
-    const a = await brainScore(x, y, opts);
-    const b = await brainScore(x, y, { ...opts, targetChunkSize: 8 });
-    // The same call twice: a different interleaving of the lanes, the same numbers.
-    expect(Array.from(b.r)).toEqual(Array.from(a.r));
-    expect(Array.from(b.criteria!)).toEqual(Array.from(a.criteria!));
-    // The worker started and ran (a failure to start or a crash is reported as a BrainscoreWarning), and
-    // both lanes prepared folds and scored chunks.
-    expect(warnings).toEqual([]);
-    for (const res of [a, b]) {
-      const { main, worker } = res.settings.lanes!;
-      expect(main.folds + worker.folds).toBe(4);
-      expect(main.chunks + worker.chunks).toBe(4 * 15);
-      expect(Math.min(main.folds, worker.folds, main.chunks, worker.chunks)).toBeGreaterThan(0);
-    }
-    // One lane (no worker) on the caller's backend: same alphas, same scores to float32 rounding.
-    process.env.BRAINSCORE_FOLD_WORKER = "0";
-    const one = await brainScore(x, y, opts);
-    expect(one.settings.lanes!.worker).toEqual({ folds: 0, chunks: 0 });
-    expect(Array.from(one.alphas)).toEqual(Array.from(a.alphas));
-    for (let t = 0; t < 120; t++) expect(Math.abs(one.r[t] - a.r[t])).toBeLessThan(1e-5);
-    const pa = a.predictions!.data;
-    const po = one.predictions!.data;
-    for (let i = 0; i < pa.length; i++) expect(Math.abs(pa[i] - po[i])).toBeLessThan(1e-4 * (1 + Math.abs(po[i])));
-    expect(a.settings.forms).toEqual(["dual", "dual", "dual", "dual"]);
-  });
+  it.each(["loo", "gcv"] as const)(
+    "%s: the schedule does not change a bit (kernel form, many small chunks)",
+    async (mode) => {
+      // Both sides ≥ 200, so the worker lane is used; small chunks so both lanes score some of every fold.
+      const { x, y } = problem(280, 300, 120);
+      const opts = {
+        alphaSelection: mode,
+        folds: 4,
+        alphas: [0.1, 10, 1000],
+        targetChunkSize: 8,
+        savePredictions: true,
+        keepCriteria: true,
+      };
+      const a = await brainScore(x, y, opts);
+      const b = await brainScore(x, y, { ...opts, targetChunkSize: 8 });
+      // The same call twice: a different interleaving of the lanes, the same numbers.
+      expect(Array.from(b.r)).toEqual(Array.from(a.r));
+      expect(Array.from(b.criteria!)).toEqual(Array.from(a.criteria!));
+      // The worker started and ran (a failure to start or a crash is reported as a BrainscoreWarning), and
+      // both lanes prepared folds and scored chunks.
+      expect(warnings).toEqual([]);
+      for (const res of [a, b]) {
+        const { main, worker } = res.settings.lanes!;
+        expect(main.folds + worker.folds).toBe(4);
+        expect(main.chunks + worker.chunks).toBe(4 * 15);
+        expect(Math.min(main.folds, worker.folds, main.chunks, worker.chunks)).toBeGreaterThan(0);
+      }
+      // One lane (no worker) on the caller's backend: same alphas, same scores to float32 rounding.
+      process.env.BRAINSCORE_FOLD_WORKER = "0";
+      const one = await brainScore(x, y, opts);
+      expect(one.settings.lanes!.worker).toEqual({ folds: 0, chunks: 0 });
+      expect(Array.from(one.alphas)).toEqual(Array.from(a.alphas));
+      for (let t = 0; t < 120; t++) expect(Math.abs(one.r[t] - a.r[t])).toBeLessThan(1e-5);
+      const pa = a.predictions!.data;
+      const po = one.predictions!.data;
+      for (let i = 0; i < pa.length; i++) expect(Math.abs(pa[i] - po[i])).toBeLessThan(1e-4 * (1 + Math.abs(po[i])));
+      expect(a.settings.forms).toEqual(["dual", "dual", "dual", "dual"]);
+    },
+  );
 
   it("brainScore on two lanes equals the step-by-step JavaScript path on the same folds", async () => {
     const { x, y } = problem(280, 320, 30);

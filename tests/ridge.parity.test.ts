@@ -35,7 +35,13 @@ describe.each(["onnxruntime", "js"] as const)("ridge parity, float64, %s backend
   let kfold: BrainScoreResult;
   beforeAll(async () => {
     loo = await brainScore(X, Y, { alphas, alphaSelection: "loo", dtype: "float64", backend, savePredictions: true });
-    kfold = await brainScore(X, Y, { alphas, alphaSelection: "kfold", dtype: "float64", backend, savePredictions: true });
+    kfold = await brainScore(X, Y, {
+      alphas,
+      alphaSelection: "kfold",
+      dtype: "float64",
+      backend,
+      savePredictions: true,
+    });
   });
 
   it("uses scikit-learn's contiguous KFold(5) test blocks", () => {
@@ -113,7 +119,8 @@ describe("float32 and gcv", () => {
     let maxSignal = 0;
     for (let k = 0; k < K * V; k++) {
       const t = k % V;
-      if (snr[t] > 0.05 && alphas.indexOf(res.alphas[k]) === refIndex[k]) maxSignal = Math.max(maxSignal, Math.abs(res.rFolds[k] - refR[k]));
+      if (snr[t] > 0.05 && alphas.indexOf(res.alphas[k]) === refIndex[k])
+        maxSignal = Math.max(maxSignal, Math.abs(res.rFolds[k] - refR[k]));
     }
     expect(maxSignal).toBeLessThan(1e-4);
     expect(maxDiff).toBeLessThan(1);
@@ -135,19 +142,38 @@ describe("selection criteria against the references", () => {
   function maxRelativeError(got: Float64Array, expected: Float64Array, sign: number) {
     let worst = 0;
     // both laid out [fold, alpha, target]
-    for (let q = 0; q < expected.length; q++) worst = Math.max(worst, Math.abs(got[q] - sign * expected[q]) / Math.abs(expected[q]));
+    for (let q = 0; q < expected.length; q++)
+      worst = Math.max(worst, Math.abs(got[q] - sign * expected[q]) / Math.abs(expected[q]));
     return worst;
   }
 
-  it.each(["onnxruntime", "js"] as const)("loo criterion equals scikit-learn's mean squared LOO residual (%s)", async (backend) => {
-    const res = await brainScore(X, Y, { alphas, alphaSelection: "loo", dtype: "float64", keepCriteria: true, backend });
-    expect(maxRelativeError(res.criteria!, f64("sklearn_loo_mse"), 1)).toBeLessThan(1e-9);
-  });
+  it.each(["onnxruntime", "js"] as const)(
+    "loo criterion equals scikit-learn's mean squared LOO residual (%s)",
+    async (backend) => {
+      const res = await brainScore(X, Y, {
+        alphas,
+        alphaSelection: "loo",
+        dtype: "float64",
+        keepCriteria: true,
+        backend,
+      });
+      expect(maxRelativeError(res.criteria!, f64("sklearn_loo_mse"), 1)).toBeLessThan(1e-9);
+    },
+  );
 
-  it.each(["onnxruntime", "js"] as const)("kfold criterion equals himalaya's mean inner-fold MSE (%s)", async (backend) => {
-    const res = await brainScore(X, Y, { alphas, alphaSelection: "kfold", dtype: "float64", keepCriteria: true, backend });
-    expect(maxRelativeError(res.criteria!, f64("himalaya_cv_neg_mse"), -1)).toBeLessThan(1e-9);
-  });
+  it.each(["onnxruntime", "js"] as const)(
+    "kfold criterion equals himalaya's mean inner-fold MSE (%s)",
+    async (backend) => {
+      const res = await brainScore(X, Y, {
+        alphas,
+        alphaSelection: "kfold",
+        dtype: "float64",
+        keepCriteria: true,
+        backend,
+      });
+      expect(maxRelativeError(res.criteria!, f64("himalaya_cv_neg_mse"), -1)).toBeLessThan(1e-9);
+    },
+  );
 
   it("where scikit-learn's choice has a clear margin, loo always agrees", async () => {
     const res = await brainScore(X, Y, { alphas, alphaSelection: "loo", dtype: "float64" });

@@ -4,7 +4,14 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { argmaxFinite, fdrAcrossTargets, FiniteMeanAccumulator, finiteMean, meanOverSubjects, wilcoxonGreater } from "../src/stats/acrossSubjects.js";
+import {
+  argmaxFinite,
+  fdrAcrossTargets,
+  FiniteMeanAccumulator,
+  finiteMean,
+  meanOverSubjects,
+  wilcoxonGreater,
+} from "../src/stats/acrossSubjects.js";
 import { sharedPath } from "./helpers/shared.js";
 
 const load = (f: string) => JSON.parse(readFileSync(sharedPath(`reference/stats/${f}`), "utf8"));

@@ -27,8 +27,14 @@ describe("blockPermutationTest", () => {
 
   it("refuses mismatched shapes and too few blocks, naming them", () => {
     const m = (rows: number, cols: number) => ({ rows, cols, data: new Float64Array(rows * cols) });
-    expect(() => blockPermutationTest(m(20, 3), m(20, 4), { blockLength: 5 })).toThrow(/responses are 20 × 3 but predictions 20 × 4/);
-    expect(() => blockPermutationTest(m(15, 3), m(15, 3), { blockLength: 10 })).toThrow(/15 rows hold 1 whole block\(s\) of 10; at least 2 are needed/);
-    expect(() => blockPermutationTest(m(20, 3), m(20, 3), { blockLength: 2.5 })).toThrow(/blockLength must be a whole number ≥ 1, got 2.5/);
+    expect(() => blockPermutationTest(m(20, 3), m(20, 4), { blockLength: 5 })).toThrow(
+      /responses are 20 × 3 but predictions 20 × 4/,
+    );
+    expect(() => blockPermutationTest(m(15, 3), m(15, 3), { blockLength: 10 })).toThrow(
+      /15 rows hold 1 whole block\(s\) of 10; at least 2 are needed/,
+    );
+    expect(() => blockPermutationTest(m(20, 3), m(20, 3), { blockLength: 2.5 })).toThrow(
+      /blockLength must be a whole number ≥ 1, got 2.5/,
+    );
   });
 });

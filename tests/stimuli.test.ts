@@ -32,7 +32,14 @@ describe("word readers", () => {
   });
 
   it("reads Gentle align.json, treating not-found words as untimed", () => {
-    const json = { transcript: "a b c", words: [{ word: "a", case: "success", start: 1, end: 1.1 }, { word: "b", case: "not-found-in-audio" }, { word: "c", case: "success", start: 2, end: 2.2 }] };
+    const json = {
+      transcript: "a b c",
+      words: [
+        { word: "a", case: "success", start: 1, end: 1.1 },
+        { word: "b", case: "not-found-in-audio" },
+        { word: "c", case: "success", start: 2, end: 2.2 },
+      ],
+    };
     const ev = readWords(file("align.json", JSON.stringify(json)));
     expect(ev.words).toEqual(["a", "b", "c"]);
     expect(ev.onsets[1]).toBeCloseTo(1.5);
@@ -52,7 +59,9 @@ describe("word readers", () => {
     const ev = readWords(file("events.tsv", "onset\tduration\tword\n0.5\t0.2\thello\n1.0\t0.3\tworld\n"));
     expect(ev.words).toEqual(["hello", "world"]);
     expect(Array.from(ev.offsets)).toEqual([0.7, 1.3]);
-    expect(() => readWords(file("ev2.tsv", "onset\tduration\ttrial_type\n0.5\t0.2\tx\n"))).toThrow(/ev2\.tsv: no "word" column \(columns: onset, duration, trial_type\)/);
+    expect(() => readWords(file("ev2.tsv", "onset\tduration\ttrial_type\n0.5\t0.2\tx\n"))).toThrow(
+      /ev2\.tsv: no "word" column \(columns: onset, duration, trial_type\)/,
+    );
     expect(readWords(file("ev3.tsv", "onset\ttoken\n0.1\thi\n"), { wordColumn: "token" }).words).toEqual(["hi"]);
   });
 

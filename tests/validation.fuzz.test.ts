@@ -38,7 +38,12 @@ function randomValue(rand: () => number, depth = 0): Json {
     case 6:
       return Array.from({ length: 1 + Math.floor(rand() * 3) }, () => randomValue(rand, depth + 1));
     default:
-      return Object.fromEntries(Array.from({ length: 1 + Math.floor(rand() * 3) }, (_, i) => [["from", "to", "onset", "duration", "L", "x"][i + Math.floor(rand() * 3)], randomValue(rand, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: 1 + Math.floor(rand() * 3) }, (_, i) => [
+          ["from", "to", "onset", "duration", "L", "x"][i + Math.floor(rand() * 3)],
+          randomValue(rand, depth + 1),
+        ]),
+      );
   }
 }
 
@@ -55,7 +60,8 @@ function mutate(value: Json, rand: () => number, count: number): Json {
     }
     if (!node || typeof node !== "object") continue;
     const keys = Object.keys(node);
-    const key = keys.length && rand() < 0.85 ? keys[Math.floor(rand() * keys.length)] : `extra${Math.floor(rand() * 3)}`;
+    const key =
+      keys.length && rand() < 0.85 ? keys[Math.floor(rand() * keys.length)] : `extra${Math.floor(rand() * 3)}`;
     const op = rand();
     if (Array.isArray(node)) {
       if (op < 0.3) node.splice(Number(key) || 0, 1);
@@ -67,7 +73,13 @@ function mutate(value: Json, rand: () => number, count: number): Json {
 }
 
 /** Runs `check` on `n` corruptions; every failure must be a plain Error naming `source`. */
-function fuzz(n: number, seed: number, source: string, make: (rand: () => number) => unknown, check: (input: unknown) => void): { accepted: number; refused: number } {
+function fuzz(
+  n: number,
+  seed: number,
+  source: string,
+  make: (rand: () => number) => unknown,
+  check: (input: unknown) => void,
+): { accepted: number; refused: number } {
   const rand = mulberry32(seed);
   let accepted = 0;
   let refused = 0;
@@ -80,7 +92,9 @@ function fuzz(n: number, seed: number, source: string, make: (rand: () => number
     } catch (e) {
       const err = e as Error;
       if (err instanceof TypeError || err instanceof RangeError || !err.message.startsWith(source)) {
-        throw new Error(`case ${i}: unclean error (${err.constructor.name}: ${err.message}) for ${JSON.stringify(input)?.slice(0, 300)}`);
+        throw new Error(
+          `case ${i}: unclean error (${err.constructor.name}: ${err.message}) for ${JSON.stringify(input)?.slice(0, 300)}`,
+        );
       }
       refused++;
     }
@@ -102,12 +116,25 @@ describe("seeded corruption of configurations and metadata", () => {
       contextMode: "strided",
       ridge: { alphaSelection: "gcv", folds: 5, firDelays: { from: 0, to: 5 } },
       regions: { annot: "default", maxVertices: 250, axis: "y" },
-      forecast: { layer: 8, distances: { from: -2, to: 10 }, controls: ["random"], generation: { strategy: "sample", seed: 1 }, decompose: false, vertexLevel: true },
+      forecast: {
+        layer: 8,
+        distances: { from: -2, to: 10 },
+        controls: ["random"],
+        generation: { strategy: "sample", seed: 1 },
+        decompose: false,
+        vertexLevel: true,
+      },
       statistics: { alpha: 0.05, bootstrap: 200 },
       wordClock: { bronx: "scan" },
     };
     expect(() => parseRunConfig(valid, "fuzz.json")).not.toThrow();
-    const r = fuzz(400, 11, "fuzz.json", (rand) => mutate(valid, rand, 1 + Math.floor(rand() * 3)), (c) => parseRunConfig(c, "fuzz.json"));
+    const r = fuzz(
+      400,
+      11,
+      "fuzz.json",
+      (rand) => mutate(valid, rand, 1 + Math.floor(rand() * 3)),
+      (c) => parseRunConfig(c, "fuzz.json"),
+    );
     expect(r.refused).toBeGreaterThan(150);
     expect(r.accepted).toBeGreaterThan(20);
   });
@@ -115,8 +142,20 @@ describe("seeded corruption of configurations and metadata", () => {
   it("event_meta.json and scan_exclude.json: 300 mutations each of the dataset's real files", () => {
     const meta = JSON.parse(readFileSync(sharedPath("data/narratives/event_meta.json"), "utf8")) as Json;
     const exclude = JSON.parse(readFileSync(sharedPath("data/narratives/scan_exclude.json"), "utf8")) as Json;
-    const a = fuzz(300, 12, "event_meta.json", (rand) => mutate(meta, rand, 1 + Math.floor(rand() * 2)), (m) => validateEventMeta(m, "event_meta.json"));
-    const b = fuzz(300, 13, "scan_exclude.json", (rand) => mutate(exclude, rand, 1 + Math.floor(rand() * 2)), (m) => validateScanExclude(m, "scan_exclude.json"));
+    const a = fuzz(
+      300,
+      12,
+      "event_meta.json",
+      (rand) => mutate(meta, rand, 1 + Math.floor(rand() * 2)),
+      (m) => validateEventMeta(m, "event_meta.json"),
+    );
+    const b = fuzz(
+      300,
+      13,
+      "scan_exclude.json",
+      (rand) => mutate(exclude, rand, 1 + Math.floor(rand() * 2)),
+      (m) => validateScanExclude(m, "scan_exclude.json"),
+    );
     expect(a.refused).toBeGreaterThan(100);
     expect(b.refused).toBeGreaterThan(50);
   });
@@ -131,7 +170,13 @@ describe("seeded corruption of configurations and metadata", () => {
     ];
     families.forEach(([file, parse], k) => {
       const valid = JSON.parse(readFileSync(sharedPath(file), "utf8")) as Json;
-      const r = fuzz(200, 20 + k, "config.json", (rand) => mutate(valid, rand, 1 + Math.floor(rand() * 2)), (c) => parse(c as Record<string, unknown>, "config.json"));
+      const r = fuzz(
+        200,
+        20 + k,
+        "config.json",
+        (rand) => mutate(valid, rand, 1 + Math.floor(rand() * 2)),
+        (c) => parse(c as Record<string, unknown>, "config.json"),
+      );
       expect(r.refused).toBeGreaterThan(20);
     });
   });
@@ -163,7 +208,15 @@ describe("seeded corruption of word alignments and safetensors files", () => {
   });
 
   it("safetensors: 300 byte-level corruptions (flips, truncations, header overwrites)", () => {
-    const original = Buffer.concat(encodeSafetensors({ "a.weight": { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i) }, b: { shape: [2], data: Float64Array.of(1, 2) } }, { format: "pt" }));
+    const original = Buffer.concat(
+      encodeSafetensors(
+        {
+          "a.weight": { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i) },
+          b: { shape: [2], data: Float64Array.of(1, 2) },
+        },
+        { format: "pt" },
+      ),
+    );
     const r = fuzz(
       300,
       15,
@@ -171,9 +224,13 @@ describe("seeded corruption of word alignments and safetensors files", () => {
       (rand) => {
         let bytes = Buffer.from(original);
         const kind = Math.floor(rand() * 3);
-        if (kind === 0) for (let f = 0; f < 1 + Math.floor(rand() * 6); f++) bytes[Math.floor(rand() * Math.min(bytes.length, 200))] ^= 1 << Math.floor(rand() * 8);
+        if (kind === 0)
+          for (let f = 0; f < 1 + Math.floor(rand() * 6); f++)
+            bytes[Math.floor(rand() * Math.min(bytes.length, 200))] ^= 1 << Math.floor(rand() * 8);
         else if (kind === 1) bytes = bytes.subarray(0, Math.floor(rand() * bytes.length));
-        else for (let f = 0; f < 8; f++) bytes[8 + Math.floor(rand() * 150)] = "{}[]\":,0n"[Math.floor(rand() * 9)].charCodeAt(0);
+        else
+          for (let f = 0; f < 8; f++)
+            bytes[8 + Math.floor(rand() * 150)] = '{}[]":,0n'[Math.floor(rand() * 9)].charCodeAt(0);
         return bytes;
       },
       (bytes) => {

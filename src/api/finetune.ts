@@ -1,4 +1,7 @@
-/** `brainscore/finetune`: Fine-tuning with the predictive-coding objective (the paper's Fig. 5): configuration, trainer, training graph, automatic differentiation, optimiser, objective and corpus. */
+/**
+ * `brainscore/finetune`: Fine-tuning with the predictive-coding objective (the paper's Fig. 5): configuration, trainer,
+ * training graph, automatic differentiation, optimiser, objective and corpus.
+ */
 export { finetune, type FinetuneOptions, type FinetuneResult, type FinetuneProgress } from "../finetune/trainer.js";
 export { parseFinetuneConfig, readFinetuneConfig, CONDITIONS, type FinetuneConfig } from "../finetune/config.js";
 export { TrainingSession, type Parameters, type StepResult } from "../finetune/trainingSession.js";

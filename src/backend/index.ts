@@ -58,7 +58,8 @@ export async function withBackends<T>(
   fn: (backend: ComputeBackend, gram: ComputeBackend) => Promise<T>,
 ): Promise<T> {
   if (spec !== undefined && isPair(spec)) {
-    if (spec.compute.dtype !== dtype) throw new Error(`backend precision ${spec.compute.dtype} differs from dtype ${dtype}`);
+    if (spec.compute.dtype !== dtype)
+      throw new Error(`backend precision ${spec.compute.dtype} differs from dtype ${dtype}`);
     return fn(spec.compute, spec.gram);
   }
   const owned: ComputeBackend[] = [];

@@ -1,4 +1,13 @@
-import { castArray, castMatrix, matmulJs, transpose, zeros, type DType, type Matrix, type MatrixStack } from "../linalg/dense.js";
+import {
+  castArray,
+  castMatrix,
+  matmulJs,
+  transpose,
+  zeros,
+  type DType,
+  type Matrix,
+  type MatrixStack,
+} from "../linalg/dense.js";
 import type { ComputeBackend } from "./types.js";
 
 /** Reference backend in plain JavaScript (float64 accumulation). Slow; for small problems and checks. */
@@ -11,7 +20,13 @@ export class JsBackend implements ComputeBackend {
     return matmulJs(castMatrix(a, this.dtype), transB ? transpose(bb) : bb, transA, this.dtype);
   }
 
-  async residualSumSquares(m: MatrixStack, z: Matrix, t: Matrix, w: Float64Array | null, offset: Float64Array | null = null): Promise<Matrix> {
+  async residualSumSquares(
+    m: MatrixStack,
+    z: Matrix,
+    t: Matrix,
+    w: Float64Array | null,
+    offset: Float64Array | null = null,
+  ): Promise<Matrix> {
     const { count, rows, cols: r } = m;
     if (z.rows !== r || t.rows !== rows || t.cols !== z.cols) throw new Error("residualSumSquares: shape mismatch");
     const c = z.cols;
@@ -42,4 +57,3 @@ export class JsBackend implements ComputeBackend {
 
   async dispose(): Promise<void> {}
 }
-

@@ -41,7 +41,8 @@ export class OrtBackend implements ComputeBackend {
   private readonly options: ort.InferenceSession.SessionOptions;
   private sessions = new Map<string, Promise<ort.InferenceSession>>();
   readonly graphs: GraphRunner = {
-    load: async (model: Uint8Array): Promise<GraphSession> => wrap(await ort.InferenceSession.create(model, this.options)),
+    load: async (model: Uint8Array): Promise<GraphSession> =>
+      wrap(await ort.InferenceSession.create(model, this.options)),
     loadShared: async (key: string, build: () => Uint8Array): Promise<GraphSession> => {
       const session = wrap(await this.session(`shared:${key}`, build));
       return { run: session.run, release: async () => {} };
@@ -89,13 +90,23 @@ export class OrtBackend implements ComputeBackend {
       g.output("C", this.dtype, ["m", "n"]);
       return g.toModel();
     });
-    const out = await session.run({ A: this.tensor(a.data, [a.rows, a.cols]), B: this.tensor(b.data, [b.rows, b.cols]) });
+    const out = await session.run({
+      A: this.tensor(a.data, [a.rows, a.cols]),
+      B: this.tensor(b.data, [b.rows, b.cols]),
+    });
     const c = out.C;
     return { rows: c.dims[0], cols: c.dims[1], data: c.data as Float32Array | Float64Array };
   }
 
-  async residualSumSquares(m: MatrixStack, z: Matrix, t: Matrix, w: Float64Array | null, offset: Float64Array | null = null): Promise<Matrix> {
-    if (z.rows !== m.cols || t.rows !== m.rows || t.cols !== z.cols) throw new Error("residualSumSquares: shape mismatch");
+  async residualSumSquares(
+    m: MatrixStack,
+    z: Matrix,
+    t: Matrix,
+    w: Float64Array | null,
+    offset: Float64Array | null = null,
+  ): Promise<Matrix> {
+    if (z.rows !== m.cols || t.rows !== m.rows || t.cols !== z.cols)
+      throw new Error("residualSumSquares: shape mismatch");
     const weighted = w !== null;
     const shifted = offset !== null;
     const session = await this.session(`rss:${weighted}:${shifted}`, () => {
@@ -128,4 +139,3 @@ export class OrtBackend implements ComputeBackend {
     this.sessions.clear();
   }
 }
-

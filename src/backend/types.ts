@@ -16,7 +16,13 @@ export interface ComputeBackend {
    * `w` (M.count × M.rows, row-major) may be null for unit weights, `offset` null for none. This one
    * kernel serves the leave-one-out (w = 1/(1 − h_jj)) and the inner K-fold (w = 1) criteria.
    */
-  residualSumSquares(m: MatrixStack, z: Matrix, t: Matrix, w: Float64Array | null, offset?: Float64Array | null): Promise<Matrix>;
+  residualSumSquares(
+    m: MatrixStack,
+    z: Matrix,
+    t: Matrix,
+    w: Float64Array | null,
+    offset?: Float64Array | null,
+  ): Promise<Matrix>;
   /** Present on backends that execute whole ONNX graphs (onnxruntime): lets solvers fuse their kernels. */
   readonly graphs?: GraphRunner;
   dispose(): Promise<void>;

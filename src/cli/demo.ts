@@ -47,21 +47,32 @@ export async function demoCommand(argv: string[]): Promise<void> {
   bar.finish();
   writeCsv(join(out, "alice_subject_scores.csv"), res.subjects);
   writeCsv(join(out, "alice_group_scores.csv"), res.group);
-  const lines = ["Alice in Wonderland (Brennan et al. 2016): word rate + sound power → ROI BOLD", "roi     mean r   null mean   p (circular shift)"];
+  const lines = [
+    "Alice in Wonderland (Brennan et al. 2016): word rate + sound power → ROI BOLD",
+    "roi     mean r   null mean   p (circular shift)",
+  ];
   for (const g of res.group) {
-    lines.push(`${String(g.roi).padEnd(7)} ${Number(g.mean_r).toFixed(4).padStart(7)}   ${Number(g.null_mean_r).toFixed(4).padStart(8)}   ${Number(g.p_shift).toFixed(4)}`);
+    lines.push(
+      `${String(g.roi).padEnd(7)} ${Number(g.mean_r).toFixed(4).padStart(7)}   ${Number(g.null_mean_r).toFixed(4).padStart(8)}   ${Number(g.p_shift).toFixed(4)}`,
+    );
   }
   for (const f of res.failures) lines.push(`warning: subject ${f.subject} skipped: ${f.error}`);
   const bySubject = new Map<string, string[]>();
-  for (const e of res.excluded) bySubject.set(`${e.subject} (${e.reason})`, [...(bySubject.get(`${e.subject} (${e.reason})`) ?? []), e.roi]);
+  for (const e of res.excluded)
+    bySubject.set(`${e.subject} (${e.reason})`, [...(bySubject.get(`${e.subject} (${e.reason})`) ?? []), e.roi]);
   for (const [who, rois] of bySubject) lines.push(`note: ${who} left out of the group means for ${rois.join(", ")}`);
   lines.push(`wrote ${join(out, "alice_subject_scores.csv")}`, `wrote ${join(out, "alice_group_scores.csv")}`);
   console.log(lines.join("\n"));
   if (values["alice-only"]) return;
   const sim = progressBar("simulated Narratives", process.stderr, values.quiet);
-  const { report, config, recovery } = await runSimulatedDemo(out, { onProgress: (stage, d, t) => sim.update(d, t, stage) });
+  const { report, config, recovery } = await runSimulatedDemo(out, {
+    onProgress: (stage, d, t) => sim.update(d, t, stage),
+  });
   sim.finish();
-  const planted = DEMO_SIMULATION.regions.map((r) => `  ${r.name}: ${r.label} (${r.hemi}), layer ${r.layer}${r.d === undefined ? "" : `, d = ${r.d}`}${r.component ? `, ${r.component}` : ""}`);
+  const planted = DEMO_SIMULATION.regions.map(
+    (r) =>
+      `  ${r.name}: ${r.label} (${r.hemi}), layer ${r.layer}${r.d === undefined ? "" : `, d = ${r.d}`}${r.component ? `, ${r.component}` : ""}`,
+  );
   console.log(
     [
       "",

@@ -76,13 +76,16 @@ export async function extractCommand(argv: string[]): Promise<void> {
     console.log(EXTRACT_HELP);
     return;
   }
-  if (!values.model || !values.words || !values.out) throw new UsageError("extract needs --model, --words and --out", EXTRACT_HELP);
+  if (!values.model || !values.words || !values.out)
+    throw new UsageError("extract needs --model, --words and --out", EXTRACT_HELP);
   if (!values.out.endsWith(".safetensors")) throw new UsageError(`--out must be a .safetensors file`, EXTRACT_HELP);
   const mode = values.mode ?? "exact";
   if (mode !== "exact" && mode !== "strided") throw new UsageError(`--mode must be exact or strided`, EXTRACT_HELP);
   const embedding = values.embedding ?? "token+position";
-  if (embedding !== "token" && embedding !== "token+position") throw new UsageError(`--embedding must be token or token+position`, EXTRACT_HELP);
-  const int = (v: string | undefined, name: string) => numberOption(v, name, EXTRACT_HELP, undefined, { integer: true, min: 1 });
+  if (embedding !== "token" && embedding !== "token+position")
+    throw new UsageError(`--embedding must be token or token+position`, EXTRACT_HELP);
+  const int = (v: string | undefined, name: string) =>
+    numberOption(v, name, EXTRACT_HELP, undefined, { integer: true, min: 1 });
   const events = readWords(values.words, { wordColumn: values["word-column"] });
   const bar = progressBar("extract", process.stderr, values.quiet);
   const feats = await extractWordFeatures(values.model, events, {

@@ -59,5 +59,7 @@ export async function finetuneCommand(argv: string[]): Promise<void> {
   bar.finish();
   const last = result.evals.at(-1);
   if (result.resumedFrom > 0) console.log(`resumed from step ${result.resumedFrom}`);
-  console.log(`fine-tuned ${result.steps} steps → ${result.modelDir}${last ? ` (held-out perplexity ${Number(last.perplexity).toFixed(2)})` : ""}`);
+  console.log(
+    `fine-tuned ${result.steps} steps → ${result.modelDir}${last ? ` (held-out perplexity ${Number(last.perplexity).toFixed(2)})` : ""}`,
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * `brainscore fit`: the ridge engine on plain arrays, for users coming from numpy.
  *   brainscore fit --x X.npy --y Y.npy [--alphas ...] [--folds 5 | --groups g.npy] [--alpha-selection loo|kfold|gcv]
- *                  [--dtype float32|float64] [--save-predictions] [--save-model model.safetensors] --out result.safetensors
+ *                  [--dtype float32|float64] [--save-predictions] [--save-model model.safetensors] --out
+ * result.safetensors
  */
 import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -78,29 +79,45 @@ export async function fitCommand(argv: string[]): Promise<void> {
   }
   if (!values.x || !values.y || !values.out) throw new UsageError("fit needs --x, --y and --out", FIT_HELP);
   const mode = (values["alpha-selection"] ?? "loo") as AlphaSelection;
-  if (!ALPHA_SELECTIONS.includes(mode)) throw new UsageError(`--alpha-selection must be one of ${ALPHA_SELECTIONS.join(", ")}`, FIT_HELP);
+  if (!ALPHA_SELECTIONS.includes(mode))
+    throw new UsageError(`--alpha-selection must be one of ${ALPHA_SELECTIONS.join(", ")}`, FIT_HELP);
   const dtype = (values.dtype ?? "float32") as DType;
   if (dtype !== "float32" && dtype !== "float64") throw new UsageError(`--dtype must be float32 or float64`, FIT_HELP);
   const backend = (values.backend ?? "onnxruntime") as BackendName;
-  if (!BACKEND_NAMES.includes(backend)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(", ")}`, FIT_HELP);
+  if (!BACKEND_NAMES.includes(backend))
+    throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(", ")}`, FIT_HELP);
   const positive = { integer: true, min: 1 };
   const folds = numberOption(values.folds, "--folds", FIT_HELP, 5, positive);
   const innerFolds = numberOption(values["inner-folds"], "--inner-folds", FIT_HELP, 5, positive);
   const chunk = numberOption(values.chunk, "--chunk", FIT_HELP, undefined, positive);
-  if (!values.out.endsWith(".safetensors")) throw new UsageError(`--out must be a .safetensors file, got ${values.out}`, FIT_HELP);
+  if (!values.out.endsWith(".safetensors"))
+    throw new UsageError(`--out must be a .safetensors file, got ${values.out}`, FIT_HELP);
   const modelPath = values["save-model"];
-  if (modelPath !== undefined && !modelPath.endsWith(".safetensors")) throw new UsageError(`--save-model must be a .safetensors file, got ${modelPath}`, FIT_HELP);
+  if (modelPath !== undefined && !modelPath.endsWith(".safetensors"))
+    throw new UsageError(`--save-model must be a .safetensors file, got ${modelPath}`, FIT_HELP);
 
   // Output folders checked before the inputs are read and the ridge runs: a typo costs seconds, not the fit.
-  for (const [option, file] of [["--out", values.out], ["--save-model", modelPath]] as const) {
+  for (const [option, file] of [
+    ["--out", values.out],
+    ["--save-model", modelPath],
+  ] as const) {
     if (file !== undefined) ensureWritableDir(dirname(resolve(file)), `folder of ${option}`, { create: false });
   }
-  for (const file of [values.out, modelPath]) if (file !== undefined) removeStaleTemporaries(dirname(resolve(file)), { recursive: false, of: basename(file) });
+  for (const file of [values.out, modelPath])
+    if (file !== undefined) removeStaleTemporaries(dirname(resolve(file)), { recursive: false, of: basename(file) });
   const alphas = values.alphas !== undefined ? parseAlphas(values.alphas) : undefined;
   const savePredictions = values["save-predictions"] ?? false;
-  const plan = memoryPlan(values.x, values.y, { folds, alphas: alphas?.length ?? 10, dtype, savePredictions, saveModel: modelPath !== undefined }, byteSizeOption(values["max-memory"], "--max-memory", FIT_HELP));
+  const plan = memoryPlan(
+    values.x,
+    values.y,
+    { folds, alphas: alphas?.length ?? 10, dtype, savePredictions, saveModel: modelPath !== undefined },
+    byteSizeOption(values["max-memory"], "--max-memory", FIT_HELP),
+  );
   const x = loadMatrix(values.x);
-  if (!designVaries(x)) throw new Error(`${values.x}: every one of its ${x.cols} column(s) is constant over the ${x.rows} rows: the design carries no signal to fit`);
+  if (!designVaries(x))
+    throw new Error(
+      `${values.x}: every one of its ${x.cols} column(s) is constant over the ${x.rows} rows: the design carries no signal to fit`,
+    );
   const groups = values.groups ? loadMatrix(values.groups).data : undefined;
   const bar = progressBar("ridge", process.stderr, values.quiet);
   const options: BrainScoreOptions = {
@@ -121,7 +138,13 @@ export async function fitCommand(argv: string[]): Promise<void> {
   const y = plan.block === undefined ? loadMatrix(values.y) : undefined;
   const result = y
     ? await brainScore(x, y, options)
-    : await brainScoreInBlocks(x, plan.location.cols, plan.block!, (c0, c1) => readColumns(plan.location, c0, c1), options);
+    : await brainScoreInBlocks(
+        x,
+        plan.location.cols,
+        plan.block!,
+        (c0, c1) => readColumns(plan.location, c0, c1),
+        options,
+      );
   bar.finish();
   writeSafetensors(values.out, resultTensors(result), {
     format: "brainscore.ridge/1",
@@ -162,7 +185,8 @@ export function resultTensors(res: BrainScoreResult): Record<string, TensorInput
     fold_id: { shape: [res.foldId.length], data: BigInt64Array.from(res.foldId, (v) => BigInt(v)) },
     target_status: { shape: [V], data: status },
   };
-  if (res.predictions) tensors.predictions = { shape: [res.predictions.rows, res.predictions.cols], data: res.predictions.data };
+  if (res.predictions)
+    tensors.predictions = { shape: [res.predictions.rows, res.predictions.cols], data: res.predictions.data };
   return tensors;
 }
 
@@ -192,7 +216,9 @@ function summary(res: BrainScoreResult, out: string): string {
   }
   if (res.constantFeatures.length > 0) {
     const shown = res.constantFeatures.slice(0, 20).join(", ");
-    lines.push(`note: ${res.constantFeatures.length} constant column(s) of X carry no information: ${shown}${res.constantFeatures.length > 20 ? ", …" : ""}`);
+    lines.push(
+      `note: ${res.constantFeatures.length} constant column(s) of X carry no information: ${shown}${res.constantFeatures.length > 20 ? ", …" : ""}`,
+    );
   }
   lines.push(`wrote ${out}`);
   return lines.join("\n");
@@ -221,10 +247,18 @@ function memoryPlan(
   const block = Math.floor((budget.bytes - need.fixed) / need.perTarget);
   const yBytes = yLoc.rows * V * yLoc.width;
   if (block < Math.min(V, 64)) {
-    throw new Error(`fit: ${xSpec} (${xLoc.rows} × ${xLoc.cols}) and the fit's decompositions need about ${gb(need.fixed)} before any target, and ${ySpec} is ${gb(yBytes)}; ${gb(budget.bytes)} may be used (${budget.source}): free memory, use a machine with more, or raise --max-memory if that limit is wrong`);
+    throw new Error(
+      `fit: ${xSpec} (${xLoc.rows} × ${xLoc.cols}) and the fit's decompositions need about ${gb(need.fixed)} before any target, and ${ySpec} is ${gb(yBytes)}; ${gb(budget.bytes)} may be used (${budget.source}): free memory, use a machine with more, or raise --max-memory if that limit is wrong`,
+    );
   }
   if (fit.saveModel) {
-    throw new Error(`fit: --save-model refits on all of ${ySpec} (${gb(yBytes)}) at once, and the fit needs about ${gb(whole)} with it, more than the ${gb(budget.bytes)} that may be used (${budget.source}); without --save-model the scores are fitted in blocks of targets, or raise --max-memory`);
+    throw new Error(
+      `fit: --save-model refits on all of ${ySpec} (${gb(yBytes)}) at once, and the fit needs about ${gb(whole)} with it, more than the ${gb(budget.bytes)} that may be used (${budget.source}); without --save-model the scores are fitted in blocks of targets, or raise --max-memory`,
+    );
   }
-  return { location: yLoc, block, note: `${ySpec} is ${gb(yBytes)}: the fit needs about ${gb(whole)} with it, more than the ${gb(budget.bytes)} that may be used (${budget.source}); fitting it in blocks of ${block} targets read from disk` };
+  return {
+    location: yLoc,
+    block,
+    note: `${ySpec} is ${gb(yBytes)}: the fit needs about ${gb(whole)} with it, more than the ${gb(budget.bytes)} that may be used (${budget.source}); fitting it in blocks of ${block} targets read from disk`,
+  };
 }

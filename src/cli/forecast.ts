@@ -57,7 +57,8 @@ export function parseDistances(spec: string | undefined): number[] {
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
   const list = spec.split(",").map((s) => Number(s.trim()));
-  if (list.some((d) => !Number.isInteger(d))) throw new UsageError(`--distances: cannot read "${spec}" (use -10:30 or 0,4,8)`, FORECAST_HELP);
+  if (list.some((d) => !Number.isInteger(d)))
+    throw new UsageError(`--distances: cannot read "${spec}" (use -10:30 or 0,4,8)`, FORECAST_HELP);
   return list;
 }
 
@@ -93,26 +94,42 @@ export async function forecastCommand(argv: string[]): Promise<void> {
     console.log(FORECAST_HELP);
     return;
   }
-  for (const k of ["features", "layer", "bold", "tr", "out"] as const) if (!values[k]) throw new UsageError(`forecast needs --${k}`, FORECAST_HELP);
-  const num = (v: string | undefined, name: string, fallback: number, integer = true) => numberOption(v, name, FORECAST_HELP, fallback, { integer });
+  for (const k of ["features", "layer", "bold", "tr", "out"] as const)
+    if (!values[k]) throw new UsageError(`forecast needs --${k}`, FORECAST_HELP);
+  const num = (v: string | undefined, name: string, fallback: number, integer = true) =>
+    numberOption(v, name, FORECAST_HELP, fallback, { integer });
   const tr = num(values.tr, "--tr", NaN, false);
   if (!(tr > 0)) throw new UsageError("--tr must be > 0", FORECAST_HELP);
   const mode = (values["alpha-selection"] ?? "loo") as AlphaSelection;
-  if (!ALPHA_SELECTIONS.includes(mode)) throw new UsageError(`--alpha-selection must be one of ${ALPHA_SELECTIONS.join(", ")}`, FORECAST_HELP);
+  if (!ALPHA_SELECTIONS.includes(mode))
+    throw new UsageError(`--alpha-selection must be one of ${ALPHA_SELECTIONS.join(", ")}`, FORECAST_HELP);
   const designName = (values.design ?? "fir") as TrDesignName;
-  if (!TR_DESIGN_NAMES.includes(designName)) throw new UsageError(`--design must be one of ${TR_DESIGN_NAMES.join(", ")}`, FORECAST_HELP);
+  if (!TR_DESIGN_NAMES.includes(designName))
+    throw new UsageError(`--design must be one of ${TR_DESIGN_NAMES.join(", ")}`, FORECAST_HELP);
   const controlArg = values.control ?? "none";
-  if (!["none", "random", "shuffled", "all"].includes(controlArg)) throw new UsageError(`--control must be none, random, shuffled or all`, FORECAST_HELP);
-  if (values.decompose && !values.model) throw new UsageError("--decompose needs --model (the checkpoint the features came from)", FORECAST_HELP);
+  if (!["none", "random", "shuffled", "all"].includes(controlArg))
+    throw new UsageError(`--control must be none, random, shuffled or all`, FORECAST_HELP);
+  if (values.decompose && !values.model)
+    throw new UsageError("--decompose needs --model (the checkpoint the features came from)", FORECAST_HELP);
   const layer = num(values.layer, "--layer", 0);
-  const { features, events } = readFeatures(values.features!, layer, num(values["onset-shift"], "--onset-shift", 0, false));
+  const { features, events } = readFeatures(
+    values.features!,
+    layer,
+    num(values["onset-shift"], "--onset-shift", 0, false),
+  );
   const bold = loadMatrix(values.bold!);
   const mismatch = storyScanMismatch(events.onsets, bold.rows, tr);
   if (mismatch) throw new Error(`${values.bold} with --tr ${values.tr} and ${values.features}: ${mismatch}`);
   // NaN and constant targets are scored NaN (reported here, not fatal).
   const invalid = { nonFinite: findNonFiniteTargets(bold), constant: findConstantTargets(bold) };
-  for (const [what, cols] of [["contain NaN or Inf", invalid.nonFinite], ["are constant", invalid.constant]] as const) {
-    if (cols.length > 0) console.error(`note: ${values.bold}: ${cols.length} of ${bold.cols} target(s) ${what} (first: column ${cols[0]}); they are scored NaN`);
+  for (const [what, cols] of [
+    ["contain NaN or Inf", invalid.nonFinite],
+    ["are constant", invalid.constant],
+  ] as const) {
+    if (cols.length > 0)
+      console.error(
+        `note: ${values.bold}: ${cols.length} of ${bold.cols} target(s) ${what} (first: column ${cols[0]}); they are scored NaN`,
+      );
   }
   const common = {
     tr,
@@ -136,7 +153,8 @@ export async function forecastCommand(argv: string[]): Promise<void> {
       onProgress: (stage, d, t) => bar.update(d, t, stage),
     });
     decomposition = dec;
-    if (dec.fallbackWords > 0 && values.parses) console.error(`note: ${dec.fallbackWords} word(s) outside the parses were classed with wink-nlp`);
+    if (dec.fallbackWords > 0 && values.parses)
+      console.error(`note: ${dec.fallbackWords} word(s) outside the parses were classed with wink-nlp`);
   }
   const analyses = forecastAnalyses({ controls, decomposition });
   const rows: Row[] = [];
@@ -161,7 +179,9 @@ function readFeatures(path: string, layer: number, shift: number): { features: M
   const hs = file.tensors.get("hidden_states");
   const on = file.tensors.get("onsets");
   if (!hs || !on || !file.metadata.layers || !file.metadata.words) {
-    throw new Error(`${path}: not a features file from "brainscore extract" (needs hidden_states, onsets, and layers/words metadata)`);
+    throw new Error(
+      `${path}: not a features file from "brainscore extract" (needs hidden_states, onsets, and layers/words metadata)`,
+    );
   }
   const layers = JSON.parse(file.metadata.layers) as number[];
   const li = layers.indexOf(layer);
@@ -169,9 +189,17 @@ function readFeatures(path: string, layer: number, shift: number): { features: M
   const [, W, E] = hs.shape;
   const words = JSON.parse(file.metadata.words) as string[];
   const onsets = Float64Array.from(on.data as Float64Array, (t) => t - shift);
-  if (onsets.some((t) => !Number.isFinite(t))) throw new Error(`${path}: words without onsets (the word file had no timings)`);
+  if (onsets.some((t) => !Number.isFinite(t)))
+    throw new Error(`${path}: words without onsets (the word file had no timings)`);
   const data = Float64Array.from((hs.data as Float32Array).subarray(li * W * E, (li + 1) * W * E));
-  const events: WordEvents = { words, onsets, offsets: onsets.slice(), interpolated: new Uint8Array(W), timed: true, source: path };
+  const events: WordEvents = {
+    words,
+    onsets,
+    offsets: onsets.slice(),
+    interpolated: new Uint8Array(W),
+    timed: true,
+    source: path,
+  };
   return { features: { rows: W, cols: E, data }, events };
 }
 
@@ -180,7 +208,14 @@ function tidy(analysis: string, res: ForecastSweepResult): Row[] {
   const rows: Row[] = [];
   res.distances.forEach((d, i) => {
     for (let t = 0; t < V; t++) {
-      rows.push({ analysis, d, target: t, score: res.scores[i * V + t], baseline: res.baseline[t], forecast: res.forecast[i * V + t] });
+      rows.push({
+        analysis,
+        d,
+        target: t,
+        score: res.scores[i * V + t],
+        baseline: res.baseline[t],
+        forecast: res.forecast[i * V + t],
+      });
     }
   });
   return rows;

@@ -11,15 +11,51 @@ import { packageVersion } from "../io/paths.js";
 
 /** Every command, its one-line summary and its implementation: the help table is generated from this list. */
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
-  demo: { run: demoCommand, help: DEMO_HELP, summary: "embedded real fMRI (Alice ROIs) and a simulated Narratives run; writes results/demo" },
-  extract: { run: extractCommand, help: EXTRACT_HELP, summary: "hidden states for every word of a story (GPT-2, Pythia, OPT, Llama/Mistral/Qwen2, tiny)" },
-  fit: { run: fitCommand, help: FIT_HELP, summary: "cross-validated ridge brain scores on plain arrays (.npy / .safetensors)" },
-  predict: { run: predictCommand, help: PREDICT_HELP, summary: 'apply a model saved by "fit --save-model" to another design, optionally scoring it' },
-  forecast: { run: forecastCommand, help: FORECAST_HELP, summary: "forecast scores F(d), controls and the syntactic/semantic decomposition" },
-  run: { run: runCommand, help: RUN_HELP, summary: "the whole pipeline from a configuration (checked first; resumable, shardable)" },
-  merge: { run: mergeCommand, help: MERGE_HELP, summary: "combine sharded run results into group tables, maps and figures" },
-  simulate: { run: simulateCommand, help: SIMULATE_HELP, summary: "write a Narratives-layout dataset with planted encoding models" },
-  finetune: { run: finetuneCommand, help: FINETUNE_HELP, summary: "fine-tune GPT-2 to predict the next token and frozen states ahead (Fig. 5)" },
+  demo: {
+    run: demoCommand,
+    help: DEMO_HELP,
+    summary: "embedded real fMRI (Alice ROIs) and a simulated Narratives run; writes results/demo",
+  },
+  extract: {
+    run: extractCommand,
+    help: EXTRACT_HELP,
+    summary: "hidden states for every word of a story (GPT-2, Pythia, OPT, Llama/Mistral/Qwen2, tiny)",
+  },
+  fit: {
+    run: fitCommand,
+    help: FIT_HELP,
+    summary: "cross-validated ridge brain scores on plain arrays (.npy / .safetensors)",
+  },
+  predict: {
+    run: predictCommand,
+    help: PREDICT_HELP,
+    summary: 'apply a model saved by "fit --save-model" to another design, optionally scoring it',
+  },
+  forecast: {
+    run: forecastCommand,
+    help: FORECAST_HELP,
+    summary: "forecast scores F(d), controls and the syntactic/semantic decomposition",
+  },
+  run: {
+    run: runCommand,
+    help: RUN_HELP,
+    summary: "the whole pipeline from a configuration (checked first; resumable, shardable)",
+  },
+  merge: {
+    run: mergeCommand,
+    help: MERGE_HELP,
+    summary: "combine sharded run results into group tables, maps and figures",
+  },
+  simulate: {
+    run: simulateCommand,
+    help: SIMULATE_HELP,
+    summary: "write a Narratives-layout dataset with planted encoding models",
+  },
+  finetune: {
+    run: finetuneCommand,
+    help: FINETUNE_HELP,
+    summary: "fine-tune GPT-2 to predict the next token and frozen states ahead (Fig. 5)",
+  },
 };
 
 const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
@@ -73,9 +109,15 @@ export async function main(argv: string[]): Promise<number> {
  * handler never runs inside a write: what is on disk is whole, and rerunning the same command resumes.
  */
 export function exitOnTermination(name: string): void {
-  for (const [signal, number] of [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]] as const) {
+  for (const [signal, number] of [
+    ["SIGTERM", 15],
+    ["SIGINT", 2],
+    ["SIGHUP", 1],
+  ] as const) {
     process.on(signal, () => {
-      console.error(`brainscore ${name}: stopped by ${signal}; every file written so far is complete, rerun the same command to resume`);
+      console.error(
+        `brainscore ${name}: stopped by ${signal}; every file written so far is complete, rerun the same command to resume`,
+      );
       process.exit(128 + number);
     });
   }

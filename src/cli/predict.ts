@@ -37,15 +37,23 @@ export async function predictCommand(argv: string[]): Promise<void> {
     console.log(PREDICT_HELP);
     return;
   }
-  if (!values.model || !values.x || !values.out) throw new UsageError("predict needs --model, --x and --out", PREDICT_HELP);
+  if (!values.model || !values.x || !values.out)
+    throw new UsageError("predict needs --model, --x and --out", PREDICT_HELP);
   const scoring = (values.scoring ?? "pearson") as ScoringName;
-  if (!SCORING_NAMES.includes(scoring)) throw new UsageError(`--scoring must be one of ${SCORING_NAMES.join(", ")}`, PREDICT_HELP);
+  if (!SCORING_NAMES.includes(scoring))
+    throw new UsageError(`--scoring must be one of ${SCORING_NAMES.join(", ")}`, PREDICT_HELP);
   const asNpy = values.out.endsWith(".npy");
-  if (!asNpy && !values.out.endsWith(".safetensors")) throw new UsageError(`--out must end in .npy or .safetensors, got ${values.out}`, PREDICT_HELP);
-  if (asNpy && values.y) throw new UsageError("--y scores the predictions: write them to a .safetensors --out to keep the scores", PREDICT_HELP);
+  if (!asNpy && !values.out.endsWith(".safetensors"))
+    throw new UsageError(`--out must end in .npy or .safetensors, got ${values.out}`, PREDICT_HELP);
+  if (asNpy && values.y)
+    throw new UsageError(
+      "--y scores the predictions: write them to a .safetensors --out to keep the scores",
+      PREDICT_HELP,
+    );
   const model = RidgeCV.load(values.model, { source: { x: values.x, y: values.y } });
   const x = loadMatrix(values.x);
-  if (x.cols !== model.coef!.rows) throw new Error(`${values.x}: ${x.cols} columns, but ${values.model} was fitted on ${model.coef!.rows} features`);
+  if (x.cols !== model.coef!.rows)
+    throw new Error(`${values.x}: ${x.cols} columns, but ${values.model} was fitted on ${model.coef!.rows} features`);
   const pred = await model.predict(x);
   if (asNpy) {
     writeNpy(values.out, { shape: [pred.rows, pred.cols], data: pred.data });
@@ -56,12 +64,18 @@ export async function predictCommand(argv: string[]): Promise<void> {
   let line = `predicted ${pred.rows} samples × ${pred.cols} targets`;
   if (values.y) {
     const y = loadMatrix(values.y);
-    if (y.rows !== pred.rows || y.cols !== pred.cols) throw new Error(`${values.y}: ${y.rows} × ${y.cols}, but the predictions are ${pred.rows} × ${pred.cols}`);
+    if (y.rows !== pred.rows || y.cols !== pred.cols)
+      throw new Error(`${values.y}: ${y.rows} × ${y.cols}, but the predictions are ${pred.rows} × ${pred.cols}`);
     const score = await model.score(x, y, scoring);
     tensors.score = { shape: [score.length], data: score };
     const finite = score.filter(Number.isFinite);
     line += `; ${scoring} mean ${(finite.reduce((a, b) => a + b, 0) / Math.max(finite.length, 1)).toFixed(4)} over ${finite.length} targets`;
   }
-  writeSafetensors(values.out, tensors, { format: "brainscore.predictions/1", model: values.model, x: values.x, scoring });
+  writeSafetensors(values.out, tensors, {
+    format: "brainscore.predictions/1",
+    model: values.model,
+    x: values.x,
+    scoring,
+  });
   console.log(`${line}; wrote ${values.out}`);
 }

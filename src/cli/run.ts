@@ -70,9 +70,22 @@ function config(values: { config?: string; name?: string }, help: string) {
 }
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { config: { type: "string" }, subjects: { type: "string" }, shard: { type: "string" }, name: { type: "string" }, "allow-failures": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      subjects: { type: "string" },
+      shard: { type: "string" },
+      name: { type: "string" },
+      "allow-failures": { type: "boolean" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) return void console.log(RUN_HELP);
-  if (values.config && existsSync(values.config) && isLebelRunConfig(readJsonOrNull(values.config))) return runLebelCommand(values);
+  if (values.config && existsSync(values.config) && isLebelRunConfig(readJsonOrNull(values.config)))
+    return runLebelCommand(values);
   const c = config(values, RUN_HELP);
   let shard;
   try {
@@ -82,21 +95,39 @@ export async function runCommand(argv: string[]): Promise<void> {
   }
   const bar = progressBar(`run ${c.name}`, process.stderr, values.quiet);
   if (c.models) {
-    if (shard) throw new UsageError("a scaling sweep (\"models\") cannot be sharded yet: run each model's configuration as its own sharded run", RUN_HELP);
-    const sweep = await runScalingSweep(c, { subjects: values.subjects?.split(",").map((s) => s.trim()), onProgress: (d, t, s) => bar.update(d, t, s) });
+    if (shard)
+      throw new UsageError(
+        'a scaling sweep ("models") cannot be sharded yet: run each model\'s configuration as its own sharded run',
+        RUN_HELP,
+      );
+    const sweep = await runScalingSweep(c, {
+      subjects: values.subjects?.split(",").map((s) => s.trim()),
+      onProgress: (d, t, s) => bar.update(d, t, s),
+    });
     bar.finish();
     const lines: string[] = [];
     for (const r of sweep.runs) {
-      lines.push(`${r.model}: ${r.report.computed.length} scan(s) computed, ${r.report.skipped.length} already done, ${r.report.failed.length} failed`);
+      lines.push(
+        `${r.model}: ${r.report.computed.length} scan(s) computed, ${r.report.skipped.length} already done, ${r.report.failed.length} failed`,
+      );
       for (const f of r.report.failed) lines.push(`  failed: ${f.key}: ${f.error}`);
     }
-    lines.push(...sweep.summary, `outputs: ${c.outDir}/${c.name}/ (tables/scaling, figures/scaling_*.png; each model under its own folder)`);
+    lines.push(
+      ...sweep.summary,
+      `outputs: ${c.outDir}/${c.name}/ (tables/scaling, figures/scaling_*.png; each model under its own folder)`,
+    );
     console.log(lines.join("\n"));
     return;
   }
-  const report = await runPipeline(c, { shard, subjects: values.subjects?.split(",").map((s) => s.trim()), onProgress: (d, t, s) => bar.update(d, t, s) });
+  const report = await runPipeline(c, {
+    shard,
+    subjects: values.subjects?.split(",").map((s) => s.trim()),
+    onProgress: (d, t, s) => bar.update(d, t, s),
+  });
   bar.finish();
-  const lines = [`${report.computed.length} scan(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`];
+  const lines = [
+    `${report.computed.length} scan(s) computed, ${report.skipped.length} already done, ${report.failed.length} failed`,
+  ];
   for (const w of report.warnings) lines.push(`warning: ${w}`);
   for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
   for (const t of report.stageSeconds) lines.push(`time ${t.key}: ${describeStages(t.stages, t.cpu)}`);
@@ -106,39 +137,75 @@ export async function runCommand(argv: string[]): Promise<void> {
   console.log(lines.join("\n"));
   const total = report.failed.length + report.computed.length + report.skipped.length;
   if (report.failed.length > 0 && (report.failed.length === total || !values["allow-failures"])) {
-    throw new Error(`${report.failed.length === total ? "every scan failed" : `${report.failed.length} of ${total} scan(s) failed`} (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`);
+    throw new Error(
+      `${report.failed.length === total ? "every scan failed" : `${report.failed.length} of ${total} scan(s) failed`} (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`,
+    );
   }
 }
 
 export async function mergeCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { config: { type: "string" }, name: { type: "string" }, "allow-missing": { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      name: { type: "string" },
+      "allow-missing": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) return void console.log(MERGE_HELP);
   if (values.config && existsSync(values.config) && isLebelRunConfig(readJsonOrNull(values.config))) {
-    return runLebelCommand({ config: values.config, name: values.name, quiet: true, merge: true, "allow-missing": values["allow-missing"] });
+    return runLebelCommand({
+      config: values.config,
+      name: values.name,
+      quiet: true,
+      merge: true,
+      "allow-missing": values["allow-missing"],
+    });
   }
   const c = config(values, MERGE_HELP);
   const out = await mergeResults(c);
   console.log([...out.summary, `outputs: ${c.outDir}/${c.name}/ (${out.files.length} files)`].join("\n"));
   const incomplete = (out.scans ?? []).filter((s) => s.status !== "combined");
   if (incomplete.length > 0 && !values["allow-missing"]) {
-    throw new Error(`${incomplete.length} of ${out.scans!.length} expected scan(s) not combined: ${incomplete.map((s) => `${s.key} (${s.status})`).join(", ")}; the tables hold the others (exit code 1, or 0 with --allow-missing)`);
+    throw new Error(
+      `${incomplete.length} of ${out.scans!.length} expected scan(s) not combined: ${incomplete.map((s) => `${s.key} (${s.status})`).join(", ")}; the tables hold the others (exit code 1, or 0 with --allow-missing)`,
+    );
   }
 }
 
 export async function simulateCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { config: { type: "string" }, out: { type: "string" }, "cache-dir": { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      out: { type: "string" },
+      "cache-dir": { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) return void console.log(SIMULATE_HELP);
   if (!values.config || !values.out) throw new UsageError("simulate needs --config and --out", SIMULATE_HELP);
   let cfg;
   try {
     cfg = parseSimulationConfig(JSON.parse(readFileSync(values.config, "utf8")), values.config);
   } catch (e) {
-    throw new Error(e instanceof SyntaxError ? `${values.config}: not valid JSON (${e.message})` : (e as Error).message);
+    throw new Error(
+      e instanceof SyntaxError ? `${values.config}: not valid JSON (${e.message})` : (e as Error).message,
+    );
   }
   const bar = progressBar("simulate", process.stderr, values.quiet);
-  const truth = await simulateDataset(cfg, values.out, { cacheDir: values["cache-dir"], onProgress: (d, t) => bar.update(d, t) });
+  const truth = await simulateDataset(cfg, values.out, {
+    cacheDir: values["cache-dir"],
+    onProgress: (d, t) => bar.update(d, t),
+  });
   bar.finish();
-  console.log(`wrote ${Object.values(truth.subjects).flat().length} scans (${cfg.stories.join(", ")}, ${truth.surface}) to ${values.out}; planted truth in ${values.out}/derivatives/simulation/truth.json`);
+  console.log(
+    `wrote ${Object.values(truth.subjects).flat().length} scans (${cfg.stories.join(", ")}, ${truth.surface}) to ${values.out}; planted truth in ${values.out}/derivatives/simulation/truth.json`,
+  );
 }
 
 function readJsonOrNull(path: string): unknown {
@@ -181,7 +248,11 @@ async function runLebelCommand(values: LebelCommandValues): Promise<void> {
   if (values.name) c.name = values.name;
   if (values.subjects) c.subjects = values.subjects.split(",").map((s) => s.trim());
   const bar = progressBar(`run ${c.name}`, process.stderr, values.quiet);
-  if (c.models && shard) throw new UsageError("a LeBel scaling sweep (\"models\") cannot be sharded: run each model as its own sharded configuration", RUN_HELP);
+  if (c.models && shard)
+    throw new UsageError(
+      'a LeBel scaling sweep ("models") cannot be sharded: run each model as its own sharded configuration',
+      RUN_HELP,
+    );
   const report = await runLebel(c, { shard, merge: values.merge, onProgress: (d, t, s) => bar.update(d, t, s) });
   bar.finish();
   // Forecast results are named "<subject> forecast": counted on a line of their own.
@@ -189,18 +260,32 @@ async function runLebelCommand(values: LebelCommandValues): Promise<void> {
   const tally = (forecast: boolean) =>
     values.merge
       ? `${count(report.skipped, forecast)} combined, ${count(report.missing, forecast)} missing`
-      : `${count(report.computed, forecast)} computed, ${count(report.skipped, forecast)} already done, ${count(report.failed.map((f) => f.key), forecast)} failed`;
-  const lines = c.models ? [] : [values.merge ? `merge: ${tally(false).replace(" combined", " subject(s) combined")}` : `${tally(false).replace(" computed", " subject(s) computed")}`];
+      : `${count(report.computed, forecast)} computed, ${count(report.skipped, forecast)} already done, ${count(
+          report.failed.map((f) => f.key),
+          forecast,
+        )} failed`;
+  const lines = c.models
+    ? []
+    : [
+        values.merge
+          ? `merge: ${tally(false).replace(" combined", " subject(s) combined")}`
+          : `${tally(false).replace(" computed", " subject(s) computed")}`,
+      ];
   if (c.forecast) lines.push(`forecast: ${tally(true)}`);
   for (const f of report.failed) lines.push(`failed: ${f.key}: ${f.error}`);
   lines.push(...report.summary, `outputs: ${join(c.outDir, c.name)}/ (${report.files.length} files)`);
-  if (shard) lines.push(`shard ${values.shard} done; run "brainscore merge --config ${values.config}" after every shard`);
+  if (shard)
+    lines.push(`shard ${values.shard} done; run "brainscore merge --config ${values.config}" after every shard`);
   console.log(lines.join("\n"));
   if (values.merge && report.missing.length > 0 && !values["allow-missing"]) {
-    throw new Error(`${report.missing.length} expected result(s) missing: ${report.missing.join(", ")}; the tables hold the others (exit code 1, or 0 with --allow-missing)`);
+    throw new Error(
+      `${report.missing.length} expected result(s) missing: ${report.missing.join(", ")}; the tables hold the others (exit code 1, or 0 with --allow-missing)`,
+    );
   }
   const total = report.failed.length + report.computed.length + report.skipped.length;
   if (report.failed.length > 0 && (report.failed.length === total || !values["allow-failures"])) {
-    throw new Error(`${report.failed.length} of ${total} result(s) failed (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`);
+    throw new Error(
+      `${report.failed.length} of ${total} result(s) failed (named above; exit code 1${report.failed.length === total ? "" : ", or 0 with --allow-failures"})`,
+    );
   }
 }

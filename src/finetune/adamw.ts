@@ -47,7 +47,14 @@ export function adamWState(params: Parameters): AdamWState {
 }
 
 /** One AdamW step at learning rate `lr` (the schedule's value for this step). */
-export function adamWStep(params: Parameters, grads: Parameters, state: AdamWState, shapes: Map<string, number[]>, options: AdamWOptions, lr: number): void {
+export function adamWStep(
+  params: Parameters,
+  grads: Parameters,
+  state: AdamWState,
+  shapes: Map<string, number[]>,
+  options: AdamWOptions,
+  lr: number,
+): void {
   state.step++;
   const [b1, b2] = options.betas;
   const bc1 = 1 - b1 ** state.step;
@@ -72,7 +79,13 @@ export function adamWStep(params: Parameters, grads: Parameters, state: AdamWSta
  * Learning rate before update `step` (0-based), as Hugging Face's cosine schedule: linear from 0 over
  * the warm-up steps, then half a cosine down to minLrRatio · peak at the last step.
  */
-export function scheduledLr(step: number, peak: number, warmupSteps: number, totalSteps: number, minLrRatio = 0): number {
+export function scheduledLr(
+  step: number,
+  peak: number,
+  warmupSteps: number,
+  totalSteps: number,
+  minLrRatio = 0,
+): number {
   if (step < warmupSteps) return (peak * step) / Math.max(1, warmupSteps);
   const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
   const cosine = 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));

@@ -137,21 +137,28 @@ export class Tape {
   /** x · c for a constant c. */
   scale(x: string, c: number): string {
     const k = this.scalar(c);
-    return this.record(this.g.op("Mul", [x, k]), this.shape(x), [x], (gy) => this.accumulate(x, this.g.op("Mul", [gy, k])));
+    return this.record(this.g.op("Mul", [x, k]), this.shape(x), [x], (gy) =>
+      this.accumulate(x, this.g.op("Mul", [gy, k])),
+    );
   }
 
   // ---- shape ----
 
   reshape(x: string, shape: number[]): string {
     const from = this.shape(x);
-    return this.record(this.g.op("Reshape", [x, this.ints(shape)]), shape, [x], (gy) => this.accumulate(x, this.g.op("Reshape", [gy, this.ints(from)])));
+    return this.record(this.g.op("Reshape", [x, this.ints(shape)]), shape, [x], (gy) =>
+      this.accumulate(x, this.g.op("Reshape", [gy, this.ints(from)])),
+    );
   }
 
   transpose(x: string, perm: number[]): string {
     const from = this.shape(x);
     const inverse = perm.map((_, i) => perm.indexOf(i));
-    return this.record(this.g.op("Transpose", [x], { perm: attr.ints(perm) }), perm.map((p) => from[p]), [x], (gy) =>
-      this.accumulate(x, this.g.op("Transpose", [gy], { perm: attr.ints(inverse) })),
+    return this.record(
+      this.g.op("Transpose", [x], { perm: attr.ints(perm) }),
+      perm.map((p) => from[p]),
+      [x],
+      (gy) => this.accumulate(x, this.g.op("Transpose", [gy], { perm: attr.ints(inverse) })),
     );
   }
 
@@ -160,12 +167,17 @@ export class Tape {
     const from = this.shape(x);
     const r = from.length;
     const shape = [...from.slice(0, -1), end - start];
-    return this.record(this.g.op("Slice", [x, this.ints([start]), this.ints([end]), this.ints([-1])]), shape, [x], (gy) => {
-      const pads = new Array(2 * r).fill(0);
-      pads[r - 1] = start;
-      pads[2 * r - 1] = from[r - 1] - end;
-      this.accumulate(x, this.g.op("Pad", [gy, this.ints(pads)]));
-    });
+    return this.record(
+      this.g.op("Slice", [x, this.ints([start]), this.ints([end]), this.ints([-1])]),
+      shape,
+      [x],
+      (gy) => {
+        const pads = new Array(2 * r).fill(0);
+        pads[r - 1] = start;
+        pads[2 * r - 1] = from[r - 1] - end;
+        this.accumulate(x, this.g.op("Pad", [gy, this.ints(pads)]));
+      },
+    );
   }
 
   // ---- linear algebra ----
@@ -213,7 +225,9 @@ export class Tape {
     const shape = this.shape(x);
     const mean = (t: string) => g.op("ReduceMean", [t], { axes: attr.ints([-1]), keepdims: attr.int(1) });
     const centred = g.op("Sub", [x, mean(x)]);
-    const rstd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [mean(g.op("Mul", [centred, centred])), this.scalar(eps)])])]);
+    const rstd = g.op("Reciprocal", [
+      g.op("Sqrt", [g.op("Add", [mean(g.op("Mul", [centred, centred])), this.scalar(eps)])]),
+    ]);
     const xhat = g.op("Mul", [centred, rstd]);
     const y = g.op("Add", [g.op("Mul", [xhat, gamma]), beta]);
     return this.record(y, shape, [x, gamma, beta], (gy) => {
@@ -223,7 +237,10 @@ export class Tape {
       if (!this.wants(x)) return;
       // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy · γ
       const dxhat = g.op("Mul", [gy, gamma]);
-      const inner = g.op("Sub", [g.op("Sub", [dxhat, mean(dxhat)]), g.op("Mul", [xhat, mean(g.op("Mul", [dxhat, xhat]))])]);
+      const inner = g.op("Sub", [
+        g.op("Sub", [dxhat, mean(dxhat)]),
+        g.op("Mul", [xhat, mean(g.op("Mul", [dxhat, xhat]))]),
+      ]);
       this.accumulate(x, g.op("Mul", [inner, rstd]));
     });
   }
@@ -236,7 +253,9 @@ export class Tape {
     if (kind === "tanh") {
       const k = Math.sqrt(2 / Math.PI);
       const x2 = g.op("Mul", [x, x]);
-      const th = g.op("Tanh", [g.op("Mul", [g.op("Mul", [x, g.op("Add", [g.op("Mul", [x2, c(0.044715)]), c(1)])]), c(k)])]);
+      const th = g.op("Tanh", [
+        g.op("Mul", [g.op("Mul", [x, g.op("Add", [g.op("Mul", [x2, c(0.044715)]), c(1)])]), c(k)]),
+      ]);
       const onePlus = g.op("Add", [th, c(1)]);
       return this.record(g.op("Mul", [half, onePlus]), this.shape(x), [x], (gy) => {
         // d/dx = ½(1 + th) + ½x(1 − th²)·k(1 + 3·0.044715·x²)
@@ -249,7 +268,10 @@ export class Tape {
     const onePlus = g.op("Add", [g.op("Erf", [g.op("Mul", [x, c(Math.SQRT1_2)])]), c(1)]);
     return this.record(g.op("Mul", [half, onePlus]), this.shape(x), [x], (gy) => {
       // d/dx = ½(1 + erf(x/√2)) + x·φ(x)
-      const pdf = g.op("Mul", [g.op("Exp", [g.op("Mul", [g.op("Mul", [x, x]), c(-0.5)])]), c(1 / Math.sqrt(2 * Math.PI))]);
+      const pdf = g.op("Mul", [
+        g.op("Exp", [g.op("Mul", [g.op("Mul", [x, x]), c(-0.5)])]),
+        c(1 / Math.sqrt(2 * Math.PI)),
+      ]);
       const d = g.op("Add", [g.op("Mul", [onePlus, c(0.5)]), g.op("Mul", [x, pdf])]);
       this.accumulate(x, g.op("Mul", [gy, d]));
     });
@@ -275,10 +297,17 @@ export class Tape {
     const g = this.g;
     const [, V] = this.shape(logits);
     const logp = g.op("LogSoftmax", [logits], { axis: attr.int(-1) });
-    const picked = g.op("Squeeze", [g.op("GatherElements", [logp, g.op("Unsqueeze", [labels, this.ints([1])])], { axis: attr.int(1) }), this.ints([1])]);
+    const picked = g.op("Squeeze", [
+      g.op("GatherElements", [logp, g.op("Unsqueeze", [labels, this.ints([1])])], { axis: attr.int(1) }),
+      this.ints([1]),
+    ]);
     const loss = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [picked, weights])], { keepdims: attr.int(0) })]);
     return this.record(loss, [], [logits], (gy) => {
-      const oneHot = g.op("OneHot", [labels, this.g.constant("int64", [], [V]), this.g.constant("float32", [2], [0, 1])], { axis: attr.int(-1) });
+      const oneHot = g.op(
+        "OneHot",
+        [labels, this.g.constant("int64", [], [V]), this.g.constant("float32", [2], [0, 1])],
+        { axis: attr.int(-1) },
+      );
       const w = g.op("Unsqueeze", [g.op("Mul", [weights, gy]), this.ints([1])]);
       this.accumulate(logits, g.op("Mul", [g.op("Sub", [g.op("Exp", [logp]), oneHot]), w]));
     });
@@ -290,7 +319,9 @@ export class Tape {
     const diff = g.op("Sub", [a, target]);
     const w = g.op("Unsqueeze", [weights, this.ints([1])]);
     const loss = g.op("ReduceSum", [g.op("Mul", [g.op("Mul", [diff, diff]), w])], { keepdims: attr.int(0) });
-    return this.record(loss, [], [a], (gy) => this.accumulate(a, g.op("Mul", [g.op("Mul", [diff, g.op("Mul", [w, gy])]), this.scalar(2)])));
+    return this.record(loss, [], [a], (gy) =>
+      this.accumulate(a, g.op("Mul", [g.op("Mul", [diff, g.op("Mul", [w, gy])]), this.scalar(2)])),
+    );
   }
 
   /** Σ_n w_n (1 − cos(a_n, t_n)) over rows of a, t [N, E]. */
@@ -305,7 +336,10 @@ export class Tape {
     const loss = g.op("ReduceSum", [g.op("Mul", [g.op("Sub", [this.scalar(1), cos]), w])], { keepdims: attr.int(0) });
     return this.record(loss, [], [a], (gy) => {
       // d cos / da = t/(|a||t|) − cos · a/|a|²
-      const dcos = g.op("Sub", [g.op("Div", [target, g.op("Mul", [na, nt])]), g.op("Div", [g.op("Mul", [a, cos]), g.op("Mul", [na, na])])]);
+      const dcos = g.op("Sub", [
+        g.op("Div", [target, g.op("Mul", [na, nt])]),
+        g.op("Div", [g.op("Mul", [a, cos]), g.op("Mul", [na, na])]),
+      ]);
       this.accumulate(a, g.op("Neg", [g.op("Mul", [dcos, g.op("Mul", [w, gy])])]));
     });
   }

@@ -99,10 +99,18 @@ export function parseFinetuneConfig(json: unknown, source: string): FinetuneConf
   const ow = `${source}.objective`;
   expectKeys(o, ["auxWeight", "layer", "distance", "unit", "loss"], ow);
   const preset = PRESETS[condition ?? "lm"];
-  if (!condition && o.auxWeight !== undefined && (o.auxWeight as number) > 0 && (o.layer === undefined || o.distance === undefined)) {
+  if (
+    !condition &&
+    o.auxWeight !== undefined &&
+    (o.auxWeight as number) > 0 &&
+    (o.layer === undefined || o.distance === undefined)
+  ) {
     throw new ConfigError(`${ow}: with auxWeight > 0 and no "condition", give "layer" and "distance"`);
   }
-  const layer = o.layer === "high" ? "high" : optionalNumber(o, "layer", ow, (n) => isInt(n) && n >= 0, 'a layer index ≥ 0 or "high"');
+  const layer =
+    o.layer === "high"
+      ? "high"
+      : optionalNumber(o, "layer", ow, (n) => isInt(n) && n >= 0, 'a layer index ≥ 0 or "high"');
   const objective: ObjectiveConfig = {
     auxWeight: optionalNumber(o, "auxWeight", ow, (n) => n >= 0, "a number ≥ 0") ?? preset.auxWeight,
     layer: layer ?? preset.layer,
@@ -110,18 +118,21 @@ export function parseFinetuneConfig(json: unknown, source: string): FinetuneConf
     unit: optionalString(o, "unit", ow, ["tokens", "words"] as const) ?? preset.unit,
     loss: optionalString(o, "loss", ow, ["mse", "cosine"] as const) ?? preset.loss,
   };
-  if (condition === "lm" && objective.auxWeight > 0) throw new ConfigError(`${ow}.auxWeight: condition "lm" has no auxiliary loss`);
+  if (condition === "lm" && objective.auxWeight > 0)
+    throw new ConfigError(`${ow}.auxWeight: condition "lm" has no auxiliary loss`);
 
   const k = expectObject(c.corpus ?? {}, `${source}.corpus`);
   const kw = `${source}.corpus`;
   expectKeys(k, ["paths", "heldOut", "validFraction"], kw);
   const strings = (v: unknown, where: string): string[] | undefined => {
     if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.some((s) => typeof s !== "string" || s.length === 0)) throw new ConfigError(`${where}: expected a list of non-empty strings`);
+    if (!Array.isArray(v) || v.some((s) => typeof s !== "string" || s.length === 0))
+      throw new ConfigError(`${where}: expected a list of non-empty strings`);
     return v as string[];
   };
   const paths = strings(k.paths, `${kw}.paths`)?.map(path);
-  if (paths && paths.length === 0) throw new ConfigError(`${kw}.paths: the list is empty (leave it out for the embedded Narratives transcripts)`);
+  if (paths && paths.length === 0)
+    throw new ConfigError(`${kw}.paths: the list is empty (leave it out for the embedded Narratives transcripts)`);
   const corpus = {
     paths,
     heldOut: strings(k.heldOut, `${kw}.heldOut`) ?? (paths ? [] : ["pieman"]),
@@ -131,11 +142,13 @@ export function parseFinetuneConfig(json: unknown, source: string): FinetuneConf
   const t = expectObject(c.training ?? {}, `${source}.training`);
   const tw = `${source}.training`;
   expectKeys(t, Object.keys(TRAINING_DEFAULTS), tw);
-  const num = (key: keyof TrainingConfig, check: (n: number) => boolean, rule: string) => optionalNumber(t, key, tw, check, rule) ?? (TRAINING_DEFAULTS[key] as number);
+  const num = (key: keyof TrainingConfig, check: (n: number) => boolean, rule: string) =>
+    optionalNumber(t, key, tw, check, rule) ?? (TRAINING_DEFAULTS[key] as number);
   let betas = TRAINING_DEFAULTS.betas;
   if (t.betas !== undefined) {
     const b = t.betas;
-    if (!Array.isArray(b) || b.length !== 2 || b.some((x) => typeof x !== "number" || !(x >= 0 && x < 1))) throw new ConfigError(`${tw}.betas: expected two numbers in [0, 1), got ${JSON.stringify(b)}`);
+    if (!Array.isArray(b) || b.length !== 2 || b.some((x) => typeof x !== "number" || !(x >= 0 && x < 1)))
+      throw new ConfigError(`${tw}.betas: expected two numbers in [0, 1), got ${JSON.stringify(b)}`);
     betas = [b[0], b[1]];
   }
   const training: TrainingConfig = {

@@ -26,7 +26,9 @@ export function readDocuments(paths: string[]): Document[] {
   for (const p of paths) {
     if (!existsSync(p)) throw new Error(`${p}: corpus path does not exist`);
     if (statSync(p).isDirectory()) {
-      const txt = readdirSync(p).filter((f) => f.endsWith(".txt")).sort();
+      const txt = readdirSync(p)
+        .filter((f) => f.endsWith(".txt"))
+        .sort();
       if (txt.length === 0) throw new Error(`${p}: corpus folder holds no .txt file`);
       files.push(...txt.map((f) => join(p, f)));
     } else files.push(p);
@@ -89,7 +91,8 @@ export class BatchOrder {
     readonly nBlocks: number,
     readonly seed: number,
   ) {
-    if (nBlocks === 0) throw new Error("fine-tuning corpus: no complete block to train on (corpus shorter than one block)");
+    if (nBlocks === 0)
+      throw new Error("fine-tuning corpus: no complete block to train on (corpus shorter than one block)");
   }
 
   /** Block indices of micro-batch `index` (0-based over the whole run) of `size` blocks. */
@@ -116,5 +119,8 @@ export class BatchOrder {
 }
 
 export function pick(blocks: TokenBatch, indices: number[]): TokenBatch {
-  return { ids: indices.map((i) => blocks.ids[i]), wordOf: blocks.wordOf ? indices.map((i) => blocks.wordOf![i]) : undefined };
+  return {
+    ids: indices.map((i) => blocks.ids[i]),
+    wordOf: blocks.wordOf ? indices.map((i) => blocks.wordOf![i]) : undefined,
+  };
 }

@@ -12,10 +12,24 @@ export function writeTrainingCurves(outDir: string, log: Row[], evals: Row[], ti
     { name: "next-token CE", x: steps, y: col(log, "ce") },
   ];
   if (log.some((r) => Number(r.aux) !== 0)) series.push({ name: "auxiliary", x: steps, y: col(log, "aux") });
-  writeSvgAsPng(join(outDir, "loss.png"), lineChartSvg({ title: `${title}: training loss`, xLabel: "step", yLabel: "loss", series }), 2);
+  writeSvgAsPng(
+    join(outDir, "loss.png"),
+    lineChartSvg({ title: `${title}: training loss`, xLabel: "step", yLabel: "loss", series }),
+    2,
+  );
   if (evals.length) {
     // On a log scale (ln perplexity = held-out CE): early perplexities are orders of magnitude above later ones.
     const ppl: Series[] = [{ name: "held-out ln perplexity", x: col(evals, "step"), y: col(evals, "heldout_ce") }];
-    writeSvgAsPng(join(outDir, "perplexity.png"), lineChartSvg({ title: `${title}: held-out perplexity`, xLabel: "step", yLabel: "ln perplexity (nats)", series: ppl, markers: true }), 2);
+    writeSvgAsPng(
+      join(outDir, "perplexity.png"),
+      lineChartSvg({
+        title: `${title}: held-out perplexity`,
+        xLabel: "step",
+        yLabel: "ln perplexity (nats)",
+        series: ppl,
+        markers: true,
+      }),
+      2,
+    );
   }
 }

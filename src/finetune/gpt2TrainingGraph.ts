@@ -64,7 +64,8 @@ export function gpt2ParameterShapes(config: Gpt2Config, withHead: boolean): [str
 export function buildGpt2TrainingGraph(config: Gpt2Config, options: TrainingGraphOptions): GraphBuilder {
   const { batch: B, tokens: T } = options;
   const { nLayer: L, nHead: H, nEmbd: E } = config;
-  if (T > config.nPositions) throw new Error(`training graph: ${T} tokens exceed the model's ${config.nPositions} positions`);
+  if (T > config.nPositions)
+    throw new Error(`training graph: ${T} tokens exceed the model's ${config.nPositions} positions`);
   const D = E / H;
   const N = B * T;
   const withHead = (options.auxWeight ?? 0) > 0;
@@ -82,8 +83,10 @@ export function buildGpt2TrainingGraph(config: Gpt2Config, options: TrainingGrap
   const mask = new Float32Array(T * T);
   for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
   const causal = g.constant("float32", [T, T], mask);
-  const linear = (input: string, prefix: string) => tape.add(tape.matmul(input, p(`${prefix}.weight`)), p(`${prefix}.bias`));
-  const ln = (input: string, prefix: string) => tape.layerNorm(input, p(`${prefix}.weight`), p(`${prefix}.bias`), config.layerNormEpsilon);
+  const linear = (input: string, prefix: string) =>
+    tape.add(tape.matmul(input, p(`${prefix}.weight`)), p(`${prefix}.bias`));
+  const ln = (input: string, prefix: string) =>
+    tape.layerNorm(input, p(`${prefix}.weight`), p(`${prefix}.bias`), config.layerNormEpsilon);
   const heads = (t: string) => tape.transpose(tape.reshape(t, [B, T, H, D]), [0, 2, 1, 3]); // [B,H,T,D]
 
   for (let l = 0; l < L; l++) {
@@ -93,11 +96,17 @@ export function buildGpt2TrainingGraph(config: Gpt2Config, options: TrainingGrap
     const k = heads(tape.sliceLast(qkv, E, 2 * E));
     const v = heads(tape.sliceLast(qkv, 2 * E, 3 * E));
     const scale = (config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1);
-    const scores = tape.add(tape.scale(tape.matmul(q, tape.transpose(k, [0, 1, 3, 2])), scale), tape.raw("Identity", [causal], [T, T]));
+    const scores = tape.add(
+      tape.scale(tape.matmul(q, tape.transpose(k, [0, 1, 3, 2])), scale),
+      tape.raw("Identity", [causal], [T, T]),
+    );
     const context = tape.matmul(tape.softmax(scores), v);
     const merged = tape.reshape(tape.transpose(context, [0, 2, 1, 3]), [B, T, E]);
     x = tape.add(x, linear(merged, `${h}.attn.c_proj`));
-    const act = tape.gelu(linear(ln(x, `${h}.ln_2`), `${h}.mlp.c_fc`), config.activation === "gelu_new" ? "tanh" : "erf");
+    const act = tape.gelu(
+      linear(ln(x, `${h}.ln_2`), `${h}.mlp.c_fc`),
+      config.activation === "gelu_new" ? "tanh" : "erf",
+    );
     x = tape.add(x, linear(act, `${h}.mlp.c_proj`));
   }
   const last = tape.reshape(ln(x, "ln_f"), [N, E]);
@@ -110,7 +119,10 @@ export function buildGpt2TrainingGraph(config: Gpt2Config, options: TrainingGrap
     const headOut = tape.add(tape.matmul(last, p("head.weight")), p("head.bias"));
     const target = tape.input("aux_target", "float32", [N, E]);
     const weights = tape.input("aux_weights", "float32", [N]);
-    aux = options.auxLoss === "cosine" ? tape.weightedCosineDistance(headOut, target, weights) : tape.weightedSquaredError(headOut, target, weights);
+    aux =
+      options.auxLoss === "cosine"
+        ? tape.weightedCosineDistance(headOut, target, weights)
+        : tape.weightedSquaredError(headOut, target, weights);
     loss = tape.add(ce, tape.scale(aux, options.auxWeight!));
   }
   g.op("Identity", [loss], {}, "loss");

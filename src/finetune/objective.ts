@@ -51,7 +51,8 @@ export function targetPositions(batch: TokenBatch, spec: Pick<AuxSpec, "distance
       continue;
     }
     const wordOf = batch.wordOf?.[b];
-    if (!wordOf || wordOf.length !== T) throw new Error("auxiliary targets in words need the word index of every token");
+    if (!wordOf || wordOf.length !== T)
+      throw new Error("auxiliary targets in words need the word index of every token");
     const lastOf = new Map<number, number>();
     for (let t = 0; t < T; t++) lastOf.set(wordOf[t], t);
     // A word cut by the row's end has no complete last token here: it is not a target.
@@ -65,7 +66,14 @@ export function targetPositions(batch: TokenBatch, spec: Pick<AuxSpec, "distance
  * aux_target [B·T, E] (the teacher's state at each target position) and aux_weights [B·T]: 1/(count·E)
  * for the mean squared error over elements, 1/count for the mean cosine distance over positions.
  */
-export function auxTargets(teacher: Float32Array, positions: Int32Array, B: number, T: number, E: number, loss: AuxLoss): { target: Float32Array; weights: Float32Array; count: number } {
+export function auxTargets(
+  teacher: Float32Array,
+  positions: Int32Array,
+  B: number,
+  T: number,
+  E: number,
+  loss: AuxLoss,
+): { target: Float32Array; weights: Float32Array; count: number } {
   const target = new Float32Array(B * T * E);
   const weights = new Float32Array(B * T);
   let count = 0;

@@ -18,7 +18,12 @@ import type { Parameters } from "./trainingSession.js";
 export function loadGpt2Parameters(dir: string, config: Gpt2Config): Parameters {
   const tensors = readCheckpointTensors(dir);
   const prefix = tensors.has("transformer.wte.weight") ? "transformer." : "";
-  return new Map(gpt2ParameterShapes(config, false).map(([name, shape]) => [name, Float32Array.from(tensors.get(prefix + name, shape))]));
+  return new Map(
+    gpt2ParameterShapes(config, false).map(([name, shape]) => [
+      name,
+      Float32Array.from(tensors.get(prefix + name, shape)),
+    ]),
+  );
 }
 
 /** The auxiliary head, seeded: W ~ N(0, 1/E), b ~ N(0, 0.05²) (the reference's initialisation scale). */
@@ -61,14 +66,27 @@ export function asGpt2Weights(params: Parameters, config: Gpt2Config): Gpt2Weigh
   };
 }
 
-const TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "vocab.json",
+  "merges.txt",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "generation_config.json",
+];
 
 /**
  * Writes a Hugging Face-layout checkpoint: config.json (the base model's), model.safetensors (the model's
  * tensors, head excluded), the base folder's tokenizer files, head.safetensors when a head exists, and
  * training.json. Written into a temporary sibling folder and renamed, so a crash never leaves half a model.
  */
-export function saveGpt2Checkpoint(outDir: string, baseDir: string, config: Gpt2Config, params: Parameters, record: object): void {
+export function saveGpt2Checkpoint(
+  outDir: string,
+  baseDir: string,
+  config: Gpt2Config,
+  params: Parameters,
+  record: object,
+): void {
   const tmp = temporaryPath(outDir);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

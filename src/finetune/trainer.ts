@@ -66,31 +66,64 @@ export async function finetune(config: FinetuneConfig, options: FinetuneOptions 
   const obj = config.objective;
   const withHead = obj.auxWeight > 0;
   const layer = withHead ? resolveLayer(obj, model.nLayer, source) : -1;
-  if (tr.blockSize > model.nPositions) throw new Error(`${source}.training.blockSize: ${tr.blockSize} exceeds the model's ${model.nPositions} positions`);
+  if (tr.blockSize > model.nPositions)
+    throw new Error(`${source}.training.blockSize: ${tr.blockSize} exceeds the model's ${model.nPositions} positions`);
 
   // Corpus: held-out documents by name, else the last validFraction of the blocks.
   const tokenizer = loadGpt2Tokenizer(baseDir);
   const docs = readDocuments(config.corpus.paths ?? [NARRATIVES_TRANSCRIPTS]);
   const unknown = config.corpus.heldOut.filter((n) => !docs.some((d) => d.name === n));
-  if (unknown.length) throw new Error(`${source}.corpus.heldOut: no document named ${unknown.map((n) => `"${n}"`).join(", ")} (documents: ${docs.map((d) => d.name).join(", ")})`);
+  if (unknown.length)
+    throw new Error(
+      `${source}.corpus.heldOut: no document named ${unknown.map((n) => `"${n}"`).join(", ")} (documents: ${docs.map((d) => d.name).join(", ")})`,
+    );
   const eos = model.vocabSize === 50257 ? 50256 : undefined;
   let train: TokenBatch;
   let heldOut: TokenBatch;
   if (config.corpus.heldOut.length) {
-    train = toBlocks(tokenizeDocuments(docs.filter((d) => !config.corpus.heldOut.includes(d.name)), tokenizer, eos), tr.blockSize);
-    heldOut = toBlocks(tokenizeDocuments(docs.filter((d) => config.corpus.heldOut.includes(d.name)), tokenizer, eos), tr.blockSize);
+    train = toBlocks(
+      tokenizeDocuments(
+        docs.filter((d) => !config.corpus.heldOut.includes(d.name)),
+        tokenizer,
+        eos,
+      ),
+      tr.blockSize,
+    );
+    heldOut = toBlocks(
+      tokenizeDocuments(
+        docs.filter((d) => config.corpus.heldOut.includes(d.name)),
+        tokenizer,
+        eos,
+      ),
+      tr.blockSize,
+    );
   } else {
     const all = toBlocks(tokenizeDocuments(docs, tokenizer, eos), tr.blockSize);
     const nHeld = Math.max(1, Math.round(all.ids.length * config.corpus.validFraction));
-    if (all.ids.length - nHeld < 1) throw new Error(`${source}.corpus: ${all.ids.length} blocks of ${tr.blockSize} tokens; too few to hold out ${nHeld}`);
-    train = pick(all, Array.from({ length: all.ids.length - nHeld }, (_, i) => i));
-    heldOut = pick(all, Array.from({ length: nHeld }, (_, i) => all.ids.length - nHeld + i));
+    if (all.ids.length - nHeld < 1)
+      throw new Error(
+        `${source}.corpus: ${all.ids.length} blocks of ${tr.blockSize} tokens; too few to hold out ${nHeld}`,
+      );
+    train = pick(
+      all,
+      Array.from({ length: all.ids.length - nHeld }, (_, i) => i),
+    );
+    heldOut = pick(
+      all,
+      Array.from({ length: nHeld }, (_, i) => all.ids.length - nHeld + i),
+    );
   }
-  if (config.training.evalBlocks > 0) heldOut = pick(heldOut, Array.from({ length: Math.min(heldOut.ids.length, config.training.evalBlocks) }, (_, i) => i));
+  if (config.training.evalBlocks > 0)
+    heldOut = pick(
+      heldOut,
+      Array.from({ length: Math.min(heldOut.ids.length, config.training.evalBlocks) }, (_, i) => i),
+    );
   const order = new BatchOrder(train.ids.length, tr.seed);
 
   const baseSha = await weightsSha256(baseDir, options.cacheDir);
-  const runHash = createHash("sha256").update(JSON.stringify({ baseSha, objective: obj, corpus: config.corpus, training: tr, layer })).digest("hex");
+  const runHash = createHash("sha256")
+    .update(JSON.stringify({ baseSha, objective: obj, corpus: config.corpus, training: tr, layer }))
+    .digest("hex");
   const shapes = new Map(gpt2ParameterShapes(model, withHead));
   let params: Parameters = loadGpt2Parameters(baseDir, model);
   if (withHead) for (const [k, v] of initHead(model.nEmbd, tr.seed + 1)) params.set(k, v);
@@ -103,10 +136,27 @@ export async function finetune(config: FinetuneConfig, options: FinetuneOptions 
   const resumedFrom = state.step;
 
   const threads = { intraOpNumThreads: config.threads };
-  const session = await TrainingSession.create(model, { batch: tr.batchSize, tokens: tr.blockSize, auxWeight: obj.auxWeight, auxLoss: obj.loss, ...threads });
+  const session = await TrainingSession.create(model, {
+    batch: tr.batchSize,
+    tokens: tr.blockSize,
+    auxWeight: obj.auxWeight,
+    auxLoss: obj.loss,
+    ...threads,
+  });
   const evalBatch = Math.min(tr.batchSize, heldOut.ids.length);
-  const evalSession = heldOut.ids.length ? await TrainingSession.create(model, { batch: evalBatch, tokens: tr.blockSize, auxWeight: obj.auxWeight, auxLoss: obj.loss, gradients: false, ...threads }) : null;
-  const teacher = withHead ? await Gpt2Runtime.create(model, () => loadGpt2Weights(baseDir, model), { layers: [layer], ...threads }) : null;
+  const evalSession = heldOut.ids.length
+    ? await TrainingSession.create(model, {
+        batch: evalBatch,
+        tokens: tr.blockSize,
+        auxWeight: obj.auxWeight,
+        auxLoss: obj.loss,
+        gradients: false,
+        ...threads,
+      })
+    : null;
+  const teacher = withHead
+    ? await Gpt2Runtime.create(model, () => loadGpt2Weights(baseDir, model), { layers: [layer], ...threads })
+    : null;
   const auxFor = async (batch: TokenBatch) => {
     if (!teacher) return undefined;
     const states = (await teacher.forward(batch.ids)).hidden.get(layer)!;
@@ -118,7 +168,10 @@ export async function finetune(config: FinetuneConfig, options: FinetuneOptions 
     let aux = 0;
     let n = 0;
     for (let i = 0; i + evalBatch <= heldOut.ids.length; i += evalBatch) {
-      const batch = pick(heldOut, Array.from({ length: evalBatch }, (_, j) => i + j));
+      const batch = pick(
+        heldOut,
+        Array.from({ length: evalBatch }, (_, j) => i + j),
+      );
       const r = await evalSession.run(params, { batch, aux: await auxFor(batch) });
       ce += r.ce;
       aux += r.aux;
@@ -149,13 +202,21 @@ export async function finetune(config: FinetuneConfig, options: FinetuneOptions 
         else for (const [k, g] of r.grads) addScaled(grads.get(k)!, g, w);
       }
       const { norm } = clipGradients(grads!, tr.clip);
-      adamWStep(params, grads!, state, shapes, { lr: tr.lr, betas: tr.betas, eps: tr.eps, weightDecay: tr.weightDecay }, lr);
+      adamWStep(
+        params,
+        grads!,
+        state,
+        shapes,
+        { lr: tr.lr, betas: tr.betas, eps: tr.eps, weightDecay: tr.weightDecay },
+        lr,
+      );
       stepsThisCall++;
       const seconds = (performance.now() - started) / 1000;
       const tokensPerSecond = (tr.batchSize * tr.blockSize * tr.gradientAccumulation) / seconds;
       log.push({ step: state.step, lr, loss, ce, aux, grad_norm: norm, tokens_per_s: tokensPerSecond });
       if (state.step % tr.evalEvery === 0 || state.step === tr.steps) await evaluate(state.step);
-      if (state.step % tr.checkpointEvery === 0 || state.step === tr.steps) saveCheckpoint(checkpointPath, runHash, params, state, log, evals);
+      if (state.step % tr.checkpointEvery === 0 || state.step === tr.steps)
+        saveCheckpoint(checkpointPath, runHash, params, state, log, evals);
       options.onProgress?.({ step: state.step, steps: tr.steps, loss, tokensPerSecond });
     }
   } finally {
@@ -168,7 +229,15 @@ export async function finetune(config: FinetuneConfig, options: FinetuneOptions 
   writeCsv(join(config.out, "loss.csv"), log);
   writeCsv(join(config.out, "eval.csv"), evals);
   if (state.step === tr.steps) {
-    const record = { base: config.model, baseWeightsSha256: baseSha, condition: config.condition ?? null, objective: { ...obj, layer: withHead ? layer : null }, training: tr, corpus: { ...config.corpus, trainBlocks: train.ids.length, heldOutBlocks: heldOut.ids.length }, finalEval: evals.at(-1) ?? null };
+    const record = {
+      base: config.model,
+      baseWeightsSha256: baseSha,
+      condition: config.condition ?? null,
+      objective: { ...obj, layer: withHead ? layer : null },
+      training: tr,
+      corpus: { ...config.corpus, trainBlocks: train.ids.length, heldOutBlocks: heldOut.ids.length },
+      finalEval: evals.at(-1) ?? null,
+    };
     saveGpt2Checkpoint(modelDir, baseDir, model, params, record);
     writeTrainingCurves(config.out, log, evals, config.condition ?? "fine-tuning");
   }
@@ -184,20 +253,38 @@ function addScaled(into: Float32Array, g: Float32Array, w: number): void {
   for (let i = 0; i < g.length; i++) into[i] += g[i] * w;
 }
 
-function saveCheckpoint(path: string, runHash: string, params: Parameters, state: AdamWState, log: Row[], evals: Row[]): void {
+function saveCheckpoint(
+  path: string,
+  runHash: string,
+  params: Parameters,
+  state: AdamWState,
+  log: Row[],
+  evals: Row[],
+): void {
   const tensors: Record<string, TensorInput> = {};
   for (const [k, p] of params) {
     tensors[`param.${k}`] = { shape: [p.length], data: p };
     tensors[`m.${k}`] = { shape: [p.length], data: state.m.get(k)! };
     tensors[`v.${k}`] = { shape: [p.length], data: state.v.get(k)! };
   }
-  writeSafetensors(path, tensors, { runHash, step: String(state.step), log: JSON.stringify(log), evals: JSON.stringify(evals) });
+  writeSafetensors(path, tensors, {
+    runHash,
+    step: String(state.step),
+    log: JSON.stringify(log),
+    evals: JSON.stringify(evals),
+  });
 }
 
-function loadCheckpoint(path: string, runHash: string, shapes: Map<string, number[]>): { params: Parameters; state: AdamWState; log: Row[]; evals: Row[] } {
+function loadCheckpoint(
+  path: string,
+  runHash: string,
+  shapes: Map<string, number[]>,
+): { params: Parameters; state: AdamWState; log: Row[]; evals: Row[] } {
   const file = readSafetensors(path);
   if (file.metadata.runHash !== runHash) {
-    throw new Error(`${path}: checkpoint of a different run (model weights, corpus, objective or training settings changed); delete it or choose another "out"`);
+    throw new Error(
+      `${path}: checkpoint of a different run (model weights, corpus, objective or training settings changed); delete it or choose another "out"`,
+    );
   }
   const params: Parameters = new Map();
   const state: AdamWState = { step: Number(file.metadata.step), m: new Map(), v: new Map() };

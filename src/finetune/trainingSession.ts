@@ -38,24 +38,40 @@ export class TrainingSession {
 
   static async create(
     config: Gpt2Config,
-    options: { batch: number; tokens: number; auxWeight?: number; auxLoss?: AuxLoss; gradients?: boolean; intraOpNumThreads?: number },
+    options: {
+      batch: number;
+      tokens: number;
+      auxWeight?: number;
+      auxLoss?: AuxLoss;
+      gradients?: boolean;
+      intraOpNumThreads?: number;
+    },
   ): Promise<TrainingSession> {
     const graph = buildGpt2TrainingGraph(config, options);
     const session = await createSession(graph, { intraOpNumThreads: options.intraOpNumThreads });
-    return new TrainingSession(session, config, options.batch, options.tokens, (options.auxWeight ?? 0) > 0, options.gradients !== false);
+    return new TrainingSession(
+      session,
+      config,
+      options.batch,
+      options.tokens,
+      (options.auxWeight ?? 0) > 0,
+      options.gradients !== false,
+    );
   }
 
   async run(params: Parameters, inputs: StepInputs): Promise<StepResult> {
     const { batch: B, tokens: T, config } = this;
     const { ids } = inputs.batch;
-    if (ids.length !== B || ids.some((r) => r.length !== T)) throw new Error(`training step: expected ${B} rows of ${T} tokens`);
+    if (ids.length !== B || ids.some((r) => r.length !== T))
+      throw new Error(`training step: expected ${B} rows of ${T} tokens`);
     const E = config.nEmbd;
     const idData = new BigInt64Array(B * T);
     const posData = new BigInt64Array(B * T);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         const id = ids[b][t];
-        if (id < 0 || id >= config.vocabSize) throw new Error(`training step: token id ${id} outside the vocabulary (0 … ${config.vocabSize - 1})`);
+        if (id < 0 || id >= config.vocabSize)
+          throw new Error(`training step: token id ${id} outside the vocabulary (0 … ${config.vocabSize - 1})`);
         idData[b * T + t] = BigInt(id);
         posData[b * T + t] = BigInt(t);
       }

@@ -46,7 +46,8 @@ export function mirrorRightToLeft(dir = EMBEDDED_FSAVERAGE5): Int32Array {
   const nR = right.length / 3;
   // Bucket the left sphere by a coarse grid so each query scans a few cells, not every vertex.
   const cell = 8; // mm on a 100-mm sphere: ~12 vertices per occupied cell at ico5
-  const key = (x: number, y: number, z: number) => `${Math.floor(x / cell)},${Math.floor(y / cell)},${Math.floor(z / cell)}`;
+  const key = (x: number, y: number, z: number) =>
+    `${Math.floor(x / cell)},${Math.floor(y / cell)},${Math.floor(z / cell)}`;
   const grid = new Map<string, number[]>();
   for (let v = 0; v < nL; v++) {
     const k = key(left[3 * v], left[3 * v + 1], left[3 * v + 2]);

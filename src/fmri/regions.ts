@@ -15,7 +15,10 @@ export interface Parcellation {
 }
 
 /** From an annotation; the "unknown"/"Medial_wall" entries are treated as outside. */
-export function parcellationFromAnnot(annot: Annotation, exclude: string[] = ["unknown", "Unknown", "Medial_wall", "corpuscallosum"]): Parcellation {
+export function parcellationFromAnnot(
+  annot: Annotation,
+  exclude: string[] = ["unknown", "Unknown", "Medial_wall", "corpuscallosum"],
+): Parcellation {
   const keep = annot.names.map((n) => !exclude.includes(n));
   const newIndex = new Int32Array(annot.names.length).fill(-1);
   const names: string[] = [];
@@ -52,7 +55,8 @@ export function parcellationFromLabelVolume(img: NiftiImage, names?: Record<numb
  * principal axis (vertex coordinates, e.g. the sphere or pial surface), named "<name>_part<k>".
  */
 export function splitLargeRegions(p: Parcellation, coords: Float32Array | Float64Array, maxSize = 500): Parcellation {
-  if (coords.length !== p.labels.length * 3) throw new Error(`splitLargeRegions: ${coords.length / 3} coordinates for ${p.labels.length} vertices`);
+  if (coords.length !== p.labels.length * 3)
+    throw new Error(`splitLargeRegions: ${coords.length / 3} coordinates for ${p.labels.length} vertices`);
   const labels = new Int32Array(p.labels.length).fill(-1);
   const names: string[] = [];
   p.names.forEach((name, r) => {
@@ -65,7 +69,10 @@ export function splitLargeRegions(p: Parcellation, coords: Float32Array | Float6
       return;
     }
     const axis = principalAxis(members, coords);
-    const proj = members.map((v) => ({ v, x: axis[0] * coords[3 * v] + axis[1] * coords[3 * v + 1] + axis[2] * coords[3 * v + 2] }));
+    const proj = members.map((v) => ({
+      v,
+      x: axis[0] * coords[3 * v] + axis[1] * coords[3 * v + 1] + axis[2] * coords[3 * v + 2],
+    }));
     proj.sort((a, b) => a.x - b.x || a.v - b.v);
     for (let k = 0; k < parts; k++) {
       const id = names.push(`${name}_part${k + 1}`) - 1;
@@ -81,8 +88,14 @@ export function splitLargeRegions(p: Parcellation, coords: Float32Array | Float6
  * Caucheteux's split: every region of n vertices cut into ⌊n / size⌋ slabs of equal vertex count along one
  * coordinate axis (1 = y, antero-posterior), named "<name>_part<k>"; regions under `size` stay whole.
  */
-export function splitAlongAxis(p: Parcellation, coords: Float32Array | Float64Array, size = 250, axis = 1): Parcellation {
-  if (coords.length !== p.labels.length * 3) throw new Error(`splitAlongAxis: ${coords.length / 3} coordinates for ${p.labels.length} vertices`);
+export function splitAlongAxis(
+  p: Parcellation,
+  coords: Float32Array | Float64Array,
+  size = 250,
+  axis = 1,
+): Parcellation {
+  if (coords.length !== p.labels.length * 3)
+    throw new Error(`splitAlongAxis: ${coords.length / 3} coordinates for ${p.labels.length} vertices`);
   const labels = new Int32Array(p.labels.length).fill(-1);
   const names: string[] = [];
   const members: number[][] = p.names.map(() => []);
@@ -120,7 +133,8 @@ function principalAxis(members: number[], coords: Float32Array | Float64Array): 
 
 /** Mean BOLD per region: [time × regions]; masked columns (listed in `exclude`) are left out of means. */
 export function regionAverages(bold: Matrix, p: Parcellation, exclude: Iterable<number> = []): Matrix {
-  if (bold.cols !== p.labels.length) throw new Error(`regionAverages: BOLD has ${bold.cols} columns, the parcellation ${p.labels.length} vertices`);
+  if (bold.cols !== p.labels.length)
+    throw new Error(`regionAverages: BOLD has ${bold.cols} columns, the parcellation ${p.labels.length} vertices`);
   const skip = new Set(exclude);
   const R = p.names.length;
   const counts = new Int32Array(R);
@@ -147,7 +161,8 @@ export interface RegionSummary {
 
 /** Per-region mean and median of a per-vertex score map (NaN vertices ignored and counted). */
 export function summarizeByRegion(scores: ArrayLike<number>, p: Parcellation): RegionSummary[] {
-  if (scores.length !== p.labels.length) throw new Error(`summarizeByRegion: ${scores.length} scores for ${p.labels.length} vertices`);
+  if (scores.length !== p.labels.length)
+    throw new Error(`summarizeByRegion: ${scores.length} scores for ${p.labels.length} vertices`);
   const values: number[][] = p.names.map(() => []);
   const sizes = new Int32Array(p.names.length);
   p.labels.forEach((l, v) => {

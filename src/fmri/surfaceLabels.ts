@@ -7,8 +7,21 @@
  */
 import { readAnnot } from "./formats/annot.js";
 import { readGifti } from "./formats/gifti.js";
-import { FSAVERAGE_VERTICES, FSAVERAGE5_VERTICES, EMBEDDED_FSAVERAGE5, fsaverage5Mesh, mirrorRightToLeft, type Hemi } from "./fsaverage.js";
-import { parcellationFromAnnot, parcellationFromGiftiLabels, splitAlongAxis, splitLargeRegions, type Parcellation } from "./regions.js";
+import {
+  FSAVERAGE_VERTICES,
+  FSAVERAGE5_VERTICES,
+  EMBEDDED_FSAVERAGE5,
+  fsaverage5Mesh,
+  mirrorRightToLeft,
+  type Hemi,
+} from "./fsaverage.js";
+import {
+  parcellationFromAnnot,
+  parcellationFromGiftiLabels,
+  splitAlongAxis,
+  splitLargeRegions,
+  type Parcellation,
+} from "./regions.js";
 import { embeddedData } from "../io/paths.js";
 
 export const DEFAULT_LEFT_ANNOT = embeddedData("fsaverage5", "desikan_test.annot");
@@ -28,9 +41,13 @@ const SIZES = Object.values(FSAVERAGE_VERTICES) as number[];
 
 /** Reads an .annot or .label.gii; its vertex count must be an fsaverage resolution's. */
 export function readSurfaceLabels(path: string): HemisphereLabels {
-  const p = /\.label\.gii$/i.test(path) ? parcellationFromGiftiLabels(readGifti(path), path) : parcellationFromAnnot(readAnnot(path));
+  const p = /\.label\.gii$/i.test(path)
+    ? parcellationFromGiftiLabels(readGifti(path), path)
+    : parcellationFromAnnot(readAnnot(path));
   if (!SIZES.includes(p.labels.length)) {
-    throw new Error(`${path}: labels ${p.labels.length} vertices, expected an fsaverage hemisphere (${SIZES.join(", ")} vertices)`);
+    throw new Error(
+      `${path}: labels ${p.labels.length} vertices, expected an fsaverage hemisphere (${SIZES.join(", ")} vertices)`,
+    );
   }
   if (!p.labels.some((l) => l >= 0)) throw new Error(`${path}: labels no vertex with a region`);
   return { ...p, source: path };
@@ -43,7 +60,11 @@ export function defaultHemisphereLabels(): { L: HemisphereLabels; R: HemisphereL
   if (!defaults) {
     const L = readSurfaceLabels(DEFAULT_LEFT_ANNOT);
     const mirror = mirrorRightToLeft(EMBEDDED_FSAVERAGE5);
-    const R = { labels: Int32Array.from(mirror, (u) => L.labels[u]), names: L.names, source: `${DEFAULT_LEFT_ANNOT} mirrored to the right hemisphere through the sphere` };
+    const R = {
+      labels: Int32Array.from(mirror, (u) => L.labels[u]),
+      names: L.names,
+      source: `${DEFAULT_LEFT_ANNOT} mirrored to the right hemisphere through the sphere`,
+    };
     defaults = { L, R };
   }
   return defaults;
@@ -54,7 +75,11 @@ export function defaultHemisphereLabels(): { L: HemisphereLabels; R: HemisphereL
  * fsaverage5 subset, whose meshes the split uses), whatever the resolution of the labelling and of the run
  * (fsaverage5, fsaverage6, fsaverage); a hemisphere without labels gets none.
  */
-export function surfaceParcellation(labels: Partial<Record<Hemi, HemisphereLabels>>, hemiVertices: Record<Hemi, number>, split: RegionSplit): Parcellation {
+export function surfaceParcellation(
+  labels: Partial<Record<Hemi, HemisphereLabels>>,
+  hemiVertices: Record<Hemi, number>,
+  split: RegionSplit,
+): Parcellation {
   const out = new Int32Array(hemiVertices.L + hemiVertices.R).fill(-1);
   const names: string[] = [];
   for (const h of ["L", "R"] as const) {
@@ -64,11 +89,16 @@ export function surfaceParcellation(labels: Partial<Record<Hemi, HemisphereLabel
     // any resolution serves a run of any resolution there (and only there: the split uses fsaverage5's mesh).
     const n = Math.min(FSAVERAGE5_VERTICES, hemiVertices[h]);
     if (hemiVertices[h] < FSAVERAGE5_VERTICES) {
-      throw new Error(`${lab.source}: the run's ${h === "L" ? "left" : "right"} hemisphere has ${hemiVertices[h]} vertices, fewer than fsaverage5's ${FSAVERAGE5_VERTICES}: not an fsaverage surface`);
+      throw new Error(
+        `${lab.source}: the run's ${h === "L" ? "left" : "right"} hemisphere has ${hemiVertices[h]} vertices, fewer than fsaverage5's ${FSAVERAGE5_VERTICES}: not an fsaverage surface`,
+      );
     }
     const first: Parcellation = { labels: lab.labels.slice(0, FSAVERAGE5_VERTICES), names: lab.names };
     const coords = fsaverage5Mesh("pial", h).coords;
-    const parts = split.axis === "y" ? splitAlongAxis(first, coords, split.maxVertices, 1) : splitLargeRegions(first, coords, split.maxVertices);
+    const parts =
+      split.axis === "y"
+        ? splitAlongAxis(first, coords, split.maxVertices, 1)
+        : splitLargeRegions(first, coords, split.maxVertices);
     const offset = h === "L" ? 0 : hemiVertices.L;
     const base = names.length;
     names.push(...parts.names.map((x) => `${h}_${x}`));

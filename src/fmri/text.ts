@@ -13,7 +13,8 @@ export function readNumericTable(path: string, columns?: number): Matrix {
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new Error(`${path} line ${i + 1}: "${trimmed.split(/\s+/)[bad]}" is not a finite number`);
     const expected = columns ?? rows[0]?.length ?? values.length;
-    if (values.length !== expected) throw new Error(`${path} line ${i + 1}: expected ${expected} numbers, found ${values.length}`);
+    if (values.length !== expected)
+      throw new Error(`${path} line ${i + 1}: expected ${expected} numbers, found ${values.length}`);
     rows.push(values);
   });
   if (rows.length === 0) throw new Error(`${path}: no data rows`);

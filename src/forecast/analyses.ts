@@ -16,9 +16,13 @@ export interface ForecastAnalysis {
   mapped: boolean;
 }
 
-export function forecastAnalyses(o: { controls?: ForecastControl[]; decomposition?: { syntax: Matrix; semantics: Matrix } }): ForecastAnalysis[] {
+export function forecastAnalyses(o: {
+  controls?: ForecastControl[];
+  decomposition?: { syntax: Matrix; semantics: Matrix };
+}): ForecastAnalysis[] {
   const out: ForecastAnalysis[] = [{ name: "full", control: "none", mapped: true }];
-  for (const control of o.controls ?? []) if (control !== "none") out.push({ name: `control_${control}`, control, mapped: false });
+  for (const control of o.controls ?? [])
+    if (control !== "none") out.push({ name: `control_${control}`, control, mapped: false });
   if (o.decomposition) {
     out.push({ name: "syntax", control: "none", windowFeatures: o.decomposition.syntax, mapped: true });
     out.push({ name: "semantics", control: "none", windowFeatures: o.decomposition.semantics, mapped: true });

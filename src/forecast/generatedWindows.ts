@@ -32,7 +32,8 @@ export class GeneratedWindowGram {
   ) {
     this.W = gram.W;
     const { states, words, nEmbd } = generated;
-    if (states.length !== this.W * words * nEmbd) throw new Error(`generated futures: ${states.length} values for ${this.W} words × ${words} generated × ${nEmbd}`);
+    if (states.length !== this.W * words * nEmbd)
+      throw new Error(`generated futures: ${states.length} values for ${this.W} words × ${words} generated × ${nEmbd}`);
     this.sum = new Float64Array(this.W * this.W);
   }
 
@@ -40,7 +41,10 @@ export class GeneratedWindowGram {
   async at(d: number): Promise<Float64Array> {
     const wanted = new Set(forecastOffsets(d, this.windowLength));
     const maxO = Math.max(...wanted);
-    if (maxO > this.generated.words) throw new Error(`generated futures: distance ${d} needs ${maxO} generated words per context, ${this.generated.words} were generated`);
+    if (maxO > this.generated.words)
+      throw new Error(
+        `generated futures: distance ${d} needs ${maxO} generated words per context, ${this.generated.words} were generated`,
+      );
     for (const o of [...this.inSum]) if (!wanted.has(o)) await this.accumulate(o, -1);
     for (const o of wanted) if (!this.inSum.has(o)) await this.accumulate(o, +1);
     return this.sum;

@@ -67,17 +67,24 @@ export interface StoryForecastResult {
 }
 
 /** F(d) for every distance and voxel (see the module comment). */
-export async function storyForecastSweep(stories: ForecastStory[], options: StoryForecastOptions): Promise<StoryForecastResult> {
+export async function storyForecastSweep(
+  stories: ForecastStory[],
+  options: StoryForecastOptions,
+): Promise<StoryForecastResult> {
   const { train, test } = options;
-  if (train.length === 0 || test.length === 0) throw new Error("forecast: needs at least one training and one test story");
+  if (train.length === 0 || test.length === 0)
+    throw new Error("forecast: needs at least one training and one test story");
   const overlap = train.filter((s) => test.includes(s));
   if (overlap.length > 0) throw new Error(`forecast: stories ${overlap.join(", ")} are both training and test stories`);
-  for (const s of [...train, ...test]) if (!stories[s]) throw new Error(`forecast: no story ${s} (${stories.length} stories)`);
+  for (const s of [...train, ...test])
+    if (!stories[s]) throw new Error(`forecast: no story ${s} (${stories.length} stories)`);
   const V = stories[train[0]].responses.cols;
   for (const s of [...train, ...test]) {
     const st = stories[s];
-    if (st.responses.cols !== V) throw new Error(`forecast: story ${s} has ${st.responses.cols} voxels, story ${train[0]} has ${V}`);
-    if (st.wordTimes.length !== st.states.rows) throw new Error(`forecast: story ${s} has ${st.states.rows} word states for ${st.wordTimes.length} word times`);
+    if (st.responses.cols !== V)
+      throw new Error(`forecast: story ${s} has ${st.responses.cols} voxels, story ${train[0]} has ${V}`);
+    if (st.wordTimes.length !== st.states.rows)
+      throw new Error(`forecast: story ${s} has ${st.states.rows} word states for ${st.wordTimes.length} word times`);
   }
   const distances = options.distances ?? paperDistances();
   const L = options.windowLength ?? PAPER.windowLength;
@@ -85,7 +92,8 @@ export async function storyForecastSweep(stories: ForecastStory[], options: Stor
   const minWords = Math.min(...stories.map((s) => s.states.rows));
   for (const d of distances) {
     if (!Number.isInteger(d)) throw new Error(`forecast: distances are whole words, got ${d}`);
-    if (Math.abs(d) >= minWords) throw new Error(`forecast: distance ${d} is wider than the shortest story (${minWords} words)`);
+    if (Math.abs(d) >= minWords)
+      throw new Error(`forecast: distance ${d} is wider than the shortest story (${minWords} words)`);
   }
   const used = [...train, ...test];
   const states = used.map((s) => stories[s].states);
@@ -93,7 +101,10 @@ export async function storyForecastSweep(stories: ForecastStory[], options: Stor
   const selection = options.alphaSelection ?? "loo";
   // One float32 copy of every response, training stories first; the two splits are views of it (at LeBel's
   // scale, ~9,000 TRs × ~80,000 voxels, each float64 copy would be 5.8 GB).
-  const yAll = concatRows(used.map((s) => stories[s].responses), "float32");
+  const yAll = concatRows(
+    used.map((s) => stories[s].responses),
+    "float32",
+  );
   const nTrain = train.reduce((n, s) => n + stories[s].responses.rows, 0);
   const yTrain = { rows: nTrain, cols: V, data: yAll.data.subarray(0, nTrain * V) };
   const yTest = { rows: yAll.rows - nTrain, cols: V, data: yAll.data.subarray(nTrain * V) };
@@ -103,7 +114,11 @@ export async function storyForecastSweep(stories: ForecastStory[], options: Stor
     const pair = { compute, gram, dispose: async () => {} };
     const pca = async (offsets: number[]) => {
       const t0 = performance.now();
-      const res = await storyWindowPcaScores(states, { offsets, trainStories: trainAt, nComponents: nComp, seed: options.seed }, gram);
+      const res = await storyWindowPcaScores(
+        states,
+        { offsets, trainStories: trainAt, nComponents: nComp, seed: options.seed },
+        gram,
+      );
       cost.pcaSeconds += (performance.now() - t0) / 1000;
       return res;
     };
@@ -111,20 +126,42 @@ export async function storyForecastSweep(stories: ForecastStory[], options: Stor
     const designOf = (parts: Matrix[][]) =>
       used.map((s, i) => {
         const st = stories[s];
-        const design = lanczosStoryDesign(concatColumns(parts.map((p) => p[i])), st.wordTimes, st.trTimes, options.design);
-        if (design.rows !== st.responses.rows) throw new Error(`forecast: story ${s}'s design has ${design.rows} TRs after trimming, its responses ${st.responses.rows}`);
+        const design = lanczosStoryDesign(
+          concatColumns(parts.map((p) => p[i])),
+          st.wordTimes,
+          st.trTimes,
+          options.design,
+        );
+        if (design.rows !== st.responses.rows)
+          throw new Error(
+            `forecast: story ${s}'s design has ${design.rows} TRs after trimming, its responses ${st.responses.rows}`,
+          );
         return design;
       });
     // One fold whatever the distance: train on the training stories' rows, score the test stories' rows.
-    const cv = [{ train: Int32Array.from({ length: nTrain }, (_, i) => i), test: Int32Array.from({ length: yTest.rows }, (_, i) => nTrain + i) }];
+    const cv = [
+      {
+        train: Int32Array.from({ length: nTrain }, (_, i) => i),
+        test: Int32Array.from({ length: yTest.rows }, (_, i) => nTrain + i),
+      },
+    ];
     const score = async (designs: Matrix[]): Promise<Float64Array> => {
       const t0 = performance.now();
       let r: Float64Array;
       if (selection === "bootstrap") {
         const xTrain = concatRows(designs.slice(0, train.length));
-        r = (await bootstrapRidge(xTrain, yTrain, concatRows(designs.slice(train.length)), yTest, options.bootstrap)).corrs;
+        r = (await bootstrapRidge(xTrain, yTrain, concatRows(designs.slice(train.length)), yTest, options.bootstrap))
+          .corrs;
       } else {
-        r = (await brainScore(concatRows(designs), yAll, { cv, alphas: options.alphas, alphaSelection: selection, invalidTargets: "mask", backend: pair })).r;
+        r = (
+          await brainScore(concatRows(designs), yAll, {
+            cv,
+            alphas: options.alphas,
+            alphaSelection: selection,
+            invalidTargets: "mask",
+            backend: pair,
+          })
+        ).r;
       }
       cost.ridgeSeconds += (performance.now() - t0) / 1000;
       return r;

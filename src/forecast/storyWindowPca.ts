@@ -42,14 +42,21 @@ export interface StoryWindowPcaResult {
 }
 
 /** PCA scores of every window of every story, fitted on the training stories' windows. */
-export async function storyWindowPcaScores(stories: Matrix[], options: StoryWindowPcaOptions, backend: ComputeBackend): Promise<StoryWindowPcaResult> {
+export async function storyWindowPcaScores(
+  stories: Matrix[],
+  options: StoryWindowPcaOptions,
+  backend: ComputeBackend,
+): Promise<StoryWindowPcaResult> {
   if (backend.dtype !== "float64") throw new Error("storyWindowPcaScores: the backend must be float64");
   if (stories.length === 0) throw new Error("storyWindowPcaScores: no stories");
   const d = stories[0].cols;
-  for (const [s, m] of stories.entries()) if (m.cols !== d) throw new Error(`storyWindowPcaScores: story ${s} has ${m.cols} features, story 0 has ${d}`);
+  for (const [s, m] of stories.entries())
+    if (m.cols !== d) throw new Error(`storyWindowPcaScores: story ${s} has ${m.cols} features, story 0 has ${d}`);
   const { offsets, trainStories } = options;
   if (offsets.length === 0) throw new Error("storyWindowPcaScores: no window offsets");
-  for (const s of trainStories) if (!(Number.isInteger(s) && s >= 0 && s < stories.length)) throw new Error(`storyWindowPcaScores: no story ${s} (${stories.length} stories)`);
+  for (const s of trainStories)
+    if (!(Number.isInteger(s) && s >= 0 && s < stories.length))
+      throw new Error(`storyWindowPcaScores: no story ${s} (${stories.length} stories)`);
   const T = trainStories.reduce((n, s) => n + stories[s].rows, 0);
   if (T < 2) throw new Error(`window PCA needs at least 2 training words, got ${T}`);
   const L = offsets.length;
@@ -64,7 +71,9 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
     const W = words.rows;
     // One product for every offset: X·[Q_0 … Q_{L−1}] (W × L·cols), then the shifted sum over offsets.
     const blocks = new Float64Array(d * L * cols);
-    for (let o = 0; o < L; o++) for (let i = 0; i < d; i++) blocks.set(q.subarray((o * d + i) * cols, (o * d + i + 1) * cols), (i * L + o) * cols);
+    for (let o = 0; o < L; o++)
+      for (let i = 0; i < d; i++)
+        blocks.set(q.subarray((o * d + i) * cols, (o * d + i + 1) * cols), (i * L + o) * cols);
     const p = (await backend.matmul(words, { rows: d, cols: L * cols, data: blocks })).data;
     const centre = new Float64Array(cols);
     for (let j = 0; j < D; j++) for (let c = 0; c < cols; c++) centre[c] += mean[j] * q[j * cols + c];
@@ -95,7 +104,8 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
         }
       }
       const part = (await backend.matmul(stories[s], { rows: W, cols: L * m, data: shifted }, true)).data;
-      for (let i = 0; i < d; i++) for (let o = 0; o < L; o++) for (let c = 0; c < m; c++) out[(o * d + i) * m + c] += part[(i * L + o) * m + c];
+      for (let i = 0; i < d; i++)
+        for (let o = 0; o < L; o++) for (let c = 0; c < m; c++) out[(o * d + i) * m + c] += part[(i * L + o) * m + c];
     }
     return out;
   };
@@ -106,7 +116,7 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
   const tolerance = options.tolerance ?? 1e-11;
   let ritz: ReturnType<typeof topEigenExact> = { values: new Float64Array(k), vectors: new Float64Array(k * m) };
   let iterations = 0;
-  for (; iterations < maxIterations; ) {
+  for (; iterations < maxIterations;) {
     const cq = await covarianceTimes(q);
     iterations++;
     // Rayleigh–Ritz on the current basis: B = Qᵀ·C·Q; settled when every top Ritz pair's residual
@@ -119,11 +129,12 @@ export async function storyWindowPcaScores(stories: Matrix[], options: StoryWind
   }
   // Axes = Q·u_j (unit), scores = (window − μ)·axis for every story.
   const axes = new Float64Array(D * k);
-  for (let j = 0; j < D; j++) for (let c = 0; c < k; c++) {
-    let s = 0;
-    for (let l = 0; l < m; l++) s += q[j * m + l] * ritz.vectors[c * m + l];
-    axes[j * k + c] = s;
-  }
+  for (let j = 0; j < D; j++)
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let l = 0; l < m; l++) s += q[j * m + l] * ritz.vectors[c * m + l];
+      axes[j * k + c] = s;
+    }
   const nOut = options.nComponents;
   const scores: Matrix[] = [];
   for (let s = 0; s < stories.length; s++) {
@@ -156,7 +167,14 @@ function windowMean(stories: Matrix[], train: number[], offsets: number[], T: nu
 }
 
 /** max over the top k Ritz pairs (values, vectors u as rows) of ‖(C·Q)·u − λ·Q·u‖. */
-function maxRitzResidual(q: Float64Array, cq: Float64Array, ritz: { values: Float64Array; vectors: Float64Array }, D: number, m: number, k: number): number {
+function maxRitzResidual(
+  q: Float64Array,
+  cq: Float64Array,
+  ritz: { values: Float64Array; vectors: Float64Array },
+  D: number,
+  m: number,
+  k: number,
+): number {
   let worst = 0;
   for (let j = 0; j < k; j++) {
     const u = ritz.vectors.subarray(j * m, (j + 1) * m);
@@ -174,9 +192,10 @@ function maxRitzResidual(q: Float64Array, cq: Float64Array, ritz: { values: Floa
 /** aᵀ·b for a, b both D × m (row-major). */
 function transposeTimes(a: Float64Array, b: Float64Array, D: number, m: number): Float64Array {
   const out = new Float64Array(m * m);
-  for (let j = 0; j < D; j++) for (let r = 0; r < m; r++) {
-    const ar = a[j * m + r];
-    for (let c = 0; c < m; c++) out[r * m + c] += ar * b[j * m + c];
-  }
+  for (let j = 0; j < D; j++)
+    for (let r = 0; r < m; r++) {
+      const ar = a[j * m + r];
+      for (let c = 0; c < m; c++) out[r * m + c] += ar * b[j * m + c];
+    }
   return out;
 }

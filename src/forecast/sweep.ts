@@ -17,7 +17,14 @@ import { trIndexOfOnset } from "../fmri/design/wordsPerTR.js";
 import { concatColumns, type Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
-import { forecastOffsets, windowGram, windowPcaScores, windowPcaScoresFromGram, wordGram, type WordGram } from "./windowPca.js";
+import {
+  forecastOffsets,
+  windowGram,
+  windowPcaScores,
+  windowPcaScoresFromGram,
+  wordGram,
+  type WordGram,
+} from "./windowPca.js";
 import { argmaxFinite } from "../stats/acrossSubjects.js";
 import { PAPER, paperDistances } from "../config/paper.js";
 
@@ -47,7 +54,9 @@ export interface ForecastSweepOptions {
   /** R(X) from an earlier sweep on the same features and BOLD, to skip recomputing it. */
   baseline?: Float64Array;
   ridge?: Omit<BrainScoreOptions, "folds" | "groups" | "savePredictions" | "backend">;
-  /** Backends for the ridge and the window PCA: a name, or a pair opened once by the caller (openBackends) and reused. */
+  /**
+   * Backends for the ridge and the window PCA: a name, or a pair opened once by the caller (openBackends) and reused.
+   */
   backend?: BackendSpec;
   /**
    * "single" (default): one penalty for the current words and the window together, as the paper.
@@ -75,9 +84,13 @@ export interface ForecastSweepResult {
   droppedWords: number;
 }
 
-
 /** Forecast scores F(d) for every distance and target (see the module comment). */
-export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>, bold: Matrix, options: ForecastSweepOptions): Promise<ForecastSweepResult> {
+export async function forecastSweep(
+  features: Matrix,
+  onsets: ArrayLike<number>,
+  bold: Matrix,
+  options: ForecastSweepOptions,
+): Promise<ForecastSweepResult> {
   const W = features.rows;
   if (onsets.length !== W) throw new Error(`forecast: ${W} feature rows for ${onsets.length} word onsets`);
   const distances = options.distances ?? paperDistances();
@@ -88,25 +101,41 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
   if (L > W) throw new Error(`forecast: the window (${L} words) is longer than the story (${W} words)`);
   for (const d of distances) {
     if (!Number.isInteger(d)) throw new Error(`forecast: distances are whole words, got ${d}`);
-    if (Math.abs(d) >= W) throw new Error(`forecast: distance ${d} is wider than the story (${W} words): no word has a window there`);
+    if (Math.abs(d) >= W)
+      throw new Error(`forecast: distance ${d} is wider than the story (${W} words): no word has a window there`);
   }
-  if (control === "generated" && !options.generated) throw new Error("forecast: the generated control needs the generated futures (options.generated, from generateFutures)");
+  if (control === "generated" && !options.generated)
+    throw new Error(
+      "forecast: the generated control needs the generated futures (options.generated, from generateFutures)",
+    );
   const T = bold.rows;
   const folds = contiguousFolds(T, options.folds ?? PAPER.folds);
   const wordTR = Int32Array.from(onsets as ArrayLike<number>, (t) => trIndexOfOnset(t, options.tr));
   const trainWords = folds.map((f) => {
     const inTrain = new Uint8Array(T);
     f.train.forEach((t) => (inTrain[t] = 1));
-    return Int32Array.from(Array.from(wordTR.keys()).filter((w) => wordTR[w] >= 0 && wordTR[w] < T && inTrain[wordTR[w]] === 1));
+    return Int32Array.from(
+      Array.from(wordTR.keys()).filter((w) => wordTR[w] >= 0 && wordTR[w] < T && inTrain[wordTR[w]] === 1),
+    );
   });
   return withBackends(options.backend, options.ridge?.dtype ?? "float32", async (compute, backend) => {
     const pair = { compute, gram: backend, dispose: async () => {} };
     const gram = await wordGram(features, backend);
-    const windowWords = await controlGram(options.windowFeatures ?? features, control, options.seed ?? 0, gram, options.windowFeatures !== undefined, backend);
+    const windowWords = await controlGram(
+      options.windowFeatures ?? features,
+      control,
+      options.seed ?? 0,
+      gram,
+      options.windowFeatures !== undefined,
+      backend,
+    );
     const permutation = control === "shuffled" ? shuffledOrder(W, options.seed ?? 0) : undefined;
-    const generatedWindows = control === "generated" ? new GeneratedWindowGram(windowWords, options.generated!, L, backend) : undefined;
+    const generatedWindows =
+      control === "generated" ? new GeneratedWindowGram(windowWords, options.generated!, L, backend) : undefined;
     // The current words' window is the word itself: its window Gram is K (0 + K[a, b], the same bits).
-    const baseScores = await Promise.all(trainWords.map((tw) => windowPcaScoresFromGram(gram.K, W, { trainWords: tw, nComponents: nComp }, backend)));
+    const baseScores = await Promise.all(
+      trainWords.map((tw) => windowPcaScoresFromGram(gram.K, W, { trainWords: tw, nComponents: nComp }, backend)),
+    );
     // One window Gram per distance shared by the folds' PCAs (one pass over K instead of one per fold), in one
     // buffer reused across distances (designsAt runs one distance at a time), up to 4,096 words (128 MiB);
     // longer stories gather each fold's columns (windowPcaScores), the same bits either way.
@@ -116,27 +145,61 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
       const { design, droppedWords } = trDesigner(concatColumns(parts));
       return { design, dropped: droppedWords };
     };
-    const ridge = { ...options.ridge, folds: options.folds ?? PAPER.folds, invalidTargets: options.ridge?.invalidTargets ?? "mask", backend: pair };
+    const ridge = {
+      ...options.ridge,
+      folds: options.folds ?? PAPER.folds,
+      invalidTargets: options.ridge?.invalidTargets ?? "mask",
+      backend: pair,
+    };
     const banded = options.ridgeKind === "banded";
-    const bandedOptions = { alphas: options.ridge?.alphas, dtype: "float64" as const, ...options.banded, outerCv: options.folds ?? PAPER.folds, backend: (options.banded?.dtype ?? "float64") === "float64" ? openFloat64(pair) : ("onnxruntime" as const) };
+    const bandedOptions = {
+      alphas: options.ridge?.alphas,
+      dtype: "float64" as const,
+      ...options.banded,
+      outerCv: options.folds ?? PAPER.folds,
+      backend: (options.banded?.dtype ?? "float64") === "float64" ? openFloat64(pair) : ("onnxruntime" as const),
+    };
     const windowWeights = Array.from({ length: 11 }, (_, i) => [1 - i / 10, i / 10]);
     const baseDesigns = baseScores.map((s) => toDesign([s]));
     const baseline =
       options.baseline ??
       (banded
-        ? (await bandedBrainScore(baseDesigns.map((b) => [b.design]), bold, { ...bandedOptions, gammas: [[1]] })).r
-        : (await brainScore(baseDesigns.map((b) => b.design), bold, ridge)).r);
+        ? (
+            await bandedBrainScore(
+              baseDesigns.map((b) => [b.design]),
+              bold,
+              { ...bandedOptions, gammas: [[1]] },
+            )
+          ).r
+        : (
+            await brainScore(
+              baseDesigns.map((b) => b.design),
+              bold,
+              ridge,
+            )
+          ).r);
     const V = bold.cols;
     const scores = new Float64Array(distances.length * V);
     // Each fold's design at distance d: the window PCA (fitted on the fold's training words) beside X's.
     const designsAt = async (d: number) => {
       const designs: Matrix[] = [];
       const spaces: Matrix[][] = [];
-      const fullGram = generatedWindows ? await generatedWindows.at(d) : sharedGram && windowGram(windowWords, forecastOffsets(d, L), permutation, sharedGram);
+      const fullGram = generatedWindows
+        ? await generatedWindows.at(d)
+        : sharedGram && windowGram(windowWords, forecastOffsets(d, L), permutation, sharedGram);
       for (const [k, tw] of trainWords.entries()) {
         const future = fullGram
-          ? await windowPcaScoresFromGram(fullGram, W, { trainWords: tw, nComponents: nComp, seed: options.seed }, backend)
-          : await windowPcaScores(windowWords, { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed }, backend);
+          ? await windowPcaScoresFromGram(
+              fullGram,
+              W,
+              { trainWords: tw, nComponents: nComp, seed: options.seed },
+              backend,
+            )
+          : await windowPcaScores(
+              windowWords,
+              { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed },
+              backend,
+            );
         if (banded) spaces.push([baseDesigns[k].design, toDesign([future]).design]);
         else designs.push(toDesign([baseScores[k], future]).design);
       }
@@ -152,7 +215,9 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
         next = designsAt(distances[i + 1]);
         next.catch(() => {}); // awaited (and rethrown) at the next distance
       }
-      const r = banded ? (await bandedBrainScore(spaces, bold, { gammas: windowWeights, ...bandedOptions })).r : (await brainScore(designs, bold, ridge)).r;
+      const r = banded
+        ? (await bandedBrainScore(spaces, bold, { gammas: windowWeights, ...bandedOptions })).r
+        : (await brainScore(designs, bold, ridge)).r;
       scores.set(r, i * V);
       options.onProgress?.(i + 1, distances.length, d);
     }
@@ -161,11 +226,22 @@ export async function forecastSweep(features: Matrix, onsets: ArrayLike<number>,
   });
 }
 
-async function controlGram(features: Matrix, control: ForecastControl, seed: number, own: WordGram, separate: boolean, backend: ComputeBackend): Promise<WordGram> {
+async function controlGram(
+  features: Matrix,
+  control: ForecastControl,
+  seed: number,
+  own: WordGram,
+  separate: boolean,
+  backend: ComputeBackend,
+): Promise<WordGram> {
   if (control === "random") {
     // Random vectors with the same dimension: windows that carry no information about the story.
     const rand = gaussian(mulberry32(seed + 1));
-    const random = { rows: features.rows, cols: features.cols, data: Float64Array.from({ length: features.rows * features.cols }, rand) };
+    const random = {
+      rows: features.rows,
+      cols: features.cols,
+      data: Float64Array.from({ length: features.rows * features.cols }, rand),
+    };
     return wordGram(random, backend);
   }
   return separate ? wordGram(features, backend) : own;

@@ -27,7 +27,8 @@ export async function wordGram(features: Matrix, backend?: ComputeBackend): Prom
   const be = backend ?? createBackend("onnxruntime", "float64");
   const W = features.rows;
   const xt = { rows: features.cols, cols: W, data: new Float64Array(W * features.cols) };
-  for (let w = 0; w < W; w++) for (let e = 0; e < features.cols; e++) xt.data[e * W + w] = features.data[w * features.cols + e];
+  for (let w = 0; w < W; w++)
+    for (let e = 0; e < features.cols; e++) xt.data[e * W + w] = features.data[w * features.cols + e];
   try {
     const K = await be.matmul(xt, xt, true);
     return { K: Float64Array.from(K.data), W };
@@ -38,7 +39,8 @@ export async function wordGram(features: Matrix, backend?: ComputeBackend): Prom
 
 /** Offsets of the window of `length` words ending `d` words ahead: w(n+d−length+1) … w(n+d). */
 export function forecastOffsets(d: number, length = 7): number[] {
-  if (!Number.isInteger(length) || length < 1) throw new Error(`window length must be a positive integer, got ${length}`);
+  if (!Number.isInteger(length) || length < 1)
+    throw new Error(`window length must be a positive integer, got ${length}`);
   return Array.from({ length }, (_, i) => d - length + 1 + i);
 }
 
@@ -62,7 +64,11 @@ export interface WindowPcaOptions {
 const EXACT_LIMIT = 600;
 
 /** PCA scores (W × nComponents) of every word's window, fitted on the training words' windows. */
-export async function windowPcaScores(gram: WordGram, options: WindowPcaOptions, backend: ComputeBackend): Promise<Matrix> {
+export async function windowPcaScores(
+  gram: WordGram,
+  options: WindowPcaOptions,
+  backend: ComputeBackend,
+): Promise<Matrix> {
   const { W } = gram;
   const tr = options.trainWords;
   const T = tr.length;
@@ -79,7 +85,12 @@ export async function windowPcaScores(gram: WordGram, options: WindowPcaOptions,
  * same sums, in the same order, as windowPcaScores forms for each training word, so windowPcaScoresFromGram
  * on it gives the same bits. `into` (W × W) receives it instead of a new array.
  */
-export function windowGram(gram: WordGram, offsets: number[], permutation?: Int32Array, into?: Float64Array): Float64Array {
+export function windowGram(
+  gram: WordGram,
+  offsets: number[],
+  permutation?: Int32Array,
+  into?: Float64Array,
+): Float64Array {
   const W = gram.W;
   const out = into ?? new Float64Array(W * W);
   if (out.length !== W * W) throw new Error(`windowGram: output of ${out.length} for ${W} × ${W} windows`);
@@ -89,7 +100,13 @@ export function windowGram(gram: WordGram, offsets: number[], permutation?: Int3
 }
 
 /** G[a, j] += Σ_o K[π(a+o), π(b_j+o)] over the columns b_j (every word when `columns` is undefined). */
-function addWindowGram(gram: WordGram, offsets: number[], permutation: Int32Array | undefined, columns: Int32Array | undefined, G: Float64Array): void {
+function addWindowGram(
+  gram: WordGram,
+  offsets: number[],
+  permutation: Int32Array | undefined,
+  columns: Int32Array | undefined,
+  G: Float64Array,
+): void {
   const { K, W } = gram;
   const T = columns ? columns.length : W;
   const at = (i: number) => (permutation ? permutation[i] : i);
@@ -117,7 +134,12 @@ function addWindowGram(gram: WordGram, offsets: number[], permutation: Int32Arra
  * The same PCA scores from a full window Gram matrix Gw (W × W, float64, row-major), for windows that are
  * not shifted copies of one word sequence (generated futures: each word has its own continuation).
  */
-export async function windowPcaScoresFromGram(Gw: Float64Array, W: number, options: Omit<WindowPcaOptions, "offsets" | "permutation">, backend: ComputeBackend): Promise<Matrix> {
+export async function windowPcaScoresFromGram(
+  Gw: Float64Array,
+  W: number,
+  options: Omit<WindowPcaOptions, "offsets" | "permutation">,
+  backend: ComputeBackend,
+): Promise<Matrix> {
   if (Gw.length !== W * W) throw new Error(`window Gram: ${Gw.length} entries for ${W} × ${W} windows`);
   const tr = options.trainWords;
   if (tr.length < 2) throw new Error(`window PCA needs at least 2 training words, got ${tr.length}`);
@@ -125,7 +147,7 @@ export async function windowPcaScoresFromGram(Gw: Float64Array, W: number, optio
   const G = new Float64Array(W * T);
   // Training words come in runs of consecutive words (contiguous folds): copy each run's slice of a row.
   const runs: number[] = [];
-  for (let j = 0; j < T; ) {
+  for (let j = 0; j < T;) {
     let e = j + 1;
     while (e < T && tr[e] === tr[e - 1] + 1) e++;
     runs.push(j, e);
@@ -141,7 +163,15 @@ export async function windowPcaScoresFromGram(Gw: Float64Array, W: number, optio
 }
 
 /** G = Gram of every window with the training windows (W × T, overwritten): centred, eigendecomposed, projected. */
-async function pcaScoresFromGramColumns(G: Float64Array, W: number, tr: Int32Array, nComponents: number, backend: ComputeBackend, seed: number, solver: WindowPcaSolver = "auto"): Promise<Matrix> {
+async function pcaScoresFromGramColumns(
+  G: Float64Array,
+  W: number,
+  tr: Int32Array,
+  nComponents: number,
+  backend: ComputeBackend,
+  seed: number,
+  solver: WindowPcaSolver = "auto",
+): Promise<Matrix> {
   const T = tr.length;
   // Centre on the training windows' mean: Gc = G − rowMean − colMean + grand.
   const rowMean = new Float64Array(W);
@@ -235,7 +265,12 @@ async function topEigenSubspace(C: Float64Array, n: number, k: number, backend: 
  * removes while cond(z) < 10⁶; past that (a pivot under 10⁻¹² of the largest diagonal, e.g. fewer
  * independent columns than m) the columns go through Gram–Schmidt instead. `z` may be overwritten.
  */
-export async function orthonormalizedColumns(z: Float64Array, n: number, m: number, backend: ComputeBackend): Promise<Float64Array> {
+export async function orthonormalizedColumns(
+  z: Float64Array,
+  n: number,
+  m: number,
+  backend: ComputeBackend,
+): Promise<Float64Array> {
   let q = z;
   for (let pass = 0; pass < 2; pass++) {
     const qm = { rows: n, cols: m, data: q };

@@ -34,25 +34,41 @@ export function locateMatrix(spec: string): MatrixLocation {
     const [rows, cols] = matrixDims(h.shape, path);
     // The same words as parseNpy, so a bad file reads the same whichever way it is opened.
     if (head.size - h.dataStart !== rows * cols * h.width) {
-      throw new Error(`${path}: header says shape (${h.shape.join(", ")}) of ${h.descr} = ${rows * cols * h.width} bytes, but the file holds ${head.size - h.dataStart}`);
+      throw new Error(
+        `${path}: header says shape (${h.shape.join(", ")}) of ${h.descr} = ${rows * cols * h.width} bytes, but the file holds ${head.size - h.dataStart}`,
+      );
     }
     return { source: path, path, rows, cols, width: h.width, bigEndian: h.bigEndian, dataOffset: h.dataStart };
   }
   if (extname(path) === ".safetensors") {
     const entries = readSafetensorsHeader(path);
-    const name = tensorName(entries.map((e) => e.name), tensor, path);
+    const name = tensorName(
+      entries.map((e) => e.name),
+      tensor,
+      path,
+    );
     const e = entries.find((x) => x.name === name)!;
-    if (e.dtype !== "F32" && e.dtype !== "F64") throw new Error(`${path}:${name}: unsupported dtype ${e.dtype}; expected F32 or F64`);
+    if (e.dtype !== "F32" && e.dtype !== "F64")
+      throw new Error(`${path}:${name}: unsupported dtype ${e.dtype}; expected F32 or F64`);
     const [rows, cols] = matrixDims(e.shape, `${path}:${name}`);
     const headerLength = Number(new DataView(head.bytes.buffer, head.bytes.byteOffset, 8).getBigUint64(0, true));
-    return { source: `${path}:${name}`, path, rows, cols, width: e.dtype === "F32" ? 4 : 8, bigEndian: false, dataOffset: 8 + headerLength + e.begin };
+    return {
+      source: `${path}:${name}`,
+      path,
+      rows,
+      cols,
+      width: e.dtype === "F32" ? 4 : 8,
+      bigEndian: false,
+      dataOffset: 8 + headerLength + e.begin,
+    };
   }
   throw new Error(`${path}: unsupported file type; expected .npy or .safetensors[:tensor]`);
 }
 
 /** Columns [c0, c1) of the located matrix, in its own precision. */
 export function readColumns(loc: MatrixLocation, c0: number, c1: number): Matrix {
-  if (!(c0 >= 0 && c1 <= loc.cols && c0 < c1)) throw new Error(`${loc.source}: column block [${c0}, ${c1}) is outside its ${loc.cols} columns`);
+  if (!(c0 >= 0 && c1 <= loc.cols && c0 < c1))
+    throw new Error(`${loc.source}: column block [${c0}, ${c1}) is outside its ${loc.cols} columns`);
   const c = c1 - c0;
   const bytes = new Uint8Array(loc.rows * c * loc.width);
   const fd = open(loc.path);

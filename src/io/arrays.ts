@@ -36,7 +36,8 @@ export function splitArraySpec(spec: string): { path: string; tensor?: string } 
 /** The tensor a `file.safetensors[:tensor]` spec names: the one given, or the file's only one. */
 export function tensorName(names: string[], tensor: string | undefined, path: string): string {
   const name = tensor ?? (names.length === 1 ? names[0] : undefined);
-  if (name === undefined) throw new Error(`${path}: holds ${names.length} tensors (${names.join(", ")}); name one as ${path}:<tensor>`);
+  if (name === undefined)
+    throw new Error(`${path}: holds ${names.length} tensors (${names.join(", ")}); name one as ${path}:<tensor>`);
   if (!names.includes(name)) throw new Error(`${path}: no tensor named "${name}" (available: ${names.join(", ")})`);
   return name;
 }
@@ -44,7 +45,8 @@ export function tensorName(names: string[], tensor: string | undefined, path: st
 /** Rows and columns of a 1-D (one column) or 2-D array shape. */
 export function matrixDims(shape: number[], source: string): [number, number] {
   if (shape.length === 1) return [shape[0], 1];
-  if (shape.length !== 2) throw new Error(`${source}: expected a 2-D array (samples × columns), got shape (${shape.join(", ")})`);
+  if (shape.length !== 2)
+    throw new Error(`${source}: expected a 2-D array (samples × columns), got shape (${shape.join(", ")})`);
   return [shape[0], shape[1]];
 }
 

@@ -7,7 +7,10 @@ export function readBytes(path: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     // An ArrayBuffer the engine cannot allocate: say it is memory, not the file.
-    if (e instanceof RangeError) throw new Error(`${path}: cannot read: its ${fileSize(path)} bytes do not fit in the memory available (${e.message})`);
+    if (e instanceof RangeError)
+      throw new Error(
+        `${path}: cannot read: its ${fileSize(path)} bytes do not fit in the memory available (${e.message})`,
+      );
     throw new Error(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }

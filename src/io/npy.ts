@@ -49,7 +49,9 @@ export function parseNpyHeader(bytes: Uint8Array, source = "npy data"): NpyHeade
     throw new Error(`${source}: malformed .npy header: ${header.trim()}`);
   }
   if (fortran === "True") {
-    throw new Error(`${source}: array is stored in Fortran order; save it in C order (numpy.ascontiguousarray) and retry`);
+    throw new Error(
+      `${source}: array is stored in Fortran order; save it in C order (numpy.ascontiguousarray) and retry`,
+    );
   }
   const shape = shapeText
     .split(",")
@@ -71,12 +73,17 @@ export function parseNpy(bytes: Uint8Array, source = "npy data"): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const available = bytes.length - dataStart;
   if (available !== count * width) {
-    throw new Error(`${source}: header says shape (${shape.join(", ")}) of ${descr} = ${count * width} bytes, but the file holds ${available}`);
+    throw new Error(
+      `${source}: header says shape (${shape.join(", ")}) of ${descr} = ${count * width} bytes, but the file holds ${available}`,
+    );
   }
   // Little-endian data at an aligned offset (numpy pads headers to 64 bytes) is viewed in place, no copy.
   const offset = bytes.byteOffset + dataStart;
   if (!bigEndian && offset % width === 0) {
-    return { shape, data: width === 4 ? new Float32Array(bytes.buffer, offset, count) : new Float64Array(bytes.buffer, offset, count) };
+    return {
+      shape,
+      data: width === 4 ? new Float32Array(bytes.buffer, offset, count) : new Float64Array(bytes.buffer, offset, count),
+    };
   }
   // Otherwise one memcpy into a fresh (aligned) buffer, then an in-place byte swap for big-endian files.
   const raw = new Uint8Array(count * width);

@@ -22,7 +22,8 @@ function dataDigest(parts: Iterable<Uint8Array>): string {
 }
 
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
-export type TensorData = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
+export type TensorData =
+  Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
 
 export interface Tensor {
   dtype: SafetensorsDType;
@@ -30,7 +31,18 @@ export interface Tensor {
   data: TensorData;
 }
 
-const BYTES: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const BYTES: Record<SafetensorsDType, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 export interface SafetensorsFile {
   tensors: Map<string, Tensor>;
@@ -44,7 +56,8 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors data")
   const { entries, metadata } = parseHeader(bytes.subarray(8, 8 + hl), bytes.length - 8 - hl, source);
   const body = bytes.subarray(8 + hl);
   const tensors = new Map<string, Tensor>();
-  for (const e of entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, body.subarray(e.begin, e.end)) });
+  for (const e of entries)
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: typedView(e.dtype, body.subarray(e.begin, e.end)) });
   return { tensors, metadata };
 }
 
@@ -84,7 +97,9 @@ export function readSafetensors(path: string): SafetensorsFile {
     }
     const expected = metadata[CHECKSUM_KEY];
     if (expected !== undefined && dataDigest(raw.sort((a, b) => a.begin - b.begin).map((r) => r.bytes)) !== expected) {
-      throw new Error(`${path}: its tensor data does not match the checksum written with it (changed or damaged after writing); delete it, or rerun to recompute it`);
+      throw new Error(
+        `${path}: its tensor data does not match the checksum written with it (changed or damaged after writing); delete it, or rerun to recompute it`,
+      );
     }
     return { tensors, metadata };
   } finally {
@@ -93,7 +108,9 @@ export function readSafetensors(path: string): SafetensorsFile {
 }
 
 /** Names, dtypes and shapes of a safetensors file's tensors, from its header alone (no tensor data read). */
-export function readSafetensorsHeader(path: string): { name: string; dtype: SafetensorsDType; shape: number[]; begin: number }[] {
+export function readSafetensorsHeader(
+  path: string,
+): { name: string; dtype: SafetensorsDType; shape: number[]; begin: number }[] {
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
@@ -103,7 +120,12 @@ export function readSafetensorsHeader(path: string): { name: string; dtype: Safe
     const hl = headerLength(first, size, path);
     const header = new Uint8Array(hl);
     readSync(fd, header, 0, hl, 8);
-    return parseHeader(header, size - 8 - hl, path).entries.map(({ name, dtype, shape, begin }) => ({ name, dtype, shape, begin }));
+    return parseHeader(header, size - 8 - hl, path).entries.map(({ name, dtype, shape, begin }) => ({
+      name,
+      dtype,
+      shape,
+      begin,
+    }));
   } finally {
     closeSync(fd);
   }
@@ -112,7 +134,9 @@ export function readSafetensorsHeader(path: string): { name: string; dtype: Safe
 function headerLength(first8: Uint8Array, total: number, source: string): number {
   const headerLen = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (headerLen > BigInt(total - 8)) {
-    throw new Error(`${source}: header length ${headerLen} exceeds the file size (${total} bytes): truncated or not safetensors`);
+    throw new Error(
+      `${source}: header length ${headerLen} exceeds the file size (${total} bytes): truncated or not safetensors`,
+    );
   }
   return Number(headerLen);
 }
@@ -126,14 +150,19 @@ interface Entry {
 }
 
 /** The JSON header checked entry by entry against the data section's length. */
-function parseHeader(headerBytes: Uint8Array, bodyLength: number, source: string): { entries: Entry[]; metadata: Record<string, string> } {
+function parseHeader(
+  headerBytes: Uint8Array,
+  bodyLength: number,
+  source: string,
+): { entries: Entry[]; metadata: Record<string, string> } {
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
   } catch (e) {
     throw new Error(`${source}: header is not valid JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== "object" || Array.isArray(header)) throw new Error(`${source}: header is not a JSON object`);
+  if (header === null || typeof header !== "object" || Array.isArray(header))
+    throw new Error(`${source}: header is not a JSON object`);
   // JSON.parse keeps the last of repeated names silently; the format forbids them.
   const repeated = repeatedTopLevelKey(new TextDecoder().decode(headerBytes));
   if (repeated !== undefined) throw new Error(`${source}: tensor name "${repeated}" appears twice in the header`);
@@ -141,13 +170,21 @@ function parseHeader(headerBytes: Uint8Array, bodyLength: number, source: string
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === "__metadata__") {
-      if (info === null || typeof info !== "object" || Array.isArray(info) || !Object.values(info).every((v) => typeof v === "string")) {
+      if (
+        info === null ||
+        typeof info !== "object" ||
+        Array.isArray(info) ||
+        !Object.values(info).every((v) => typeof v === "string")
+      ) {
         throw new Error(`${source}: __metadata__ must map names to strings, got ${JSON.stringify(info)?.slice(0, 80)}`);
       }
       metadata = info as Record<string, string>;
       continue;
     }
-    if (info === null || typeof info !== "object" || Array.isArray(info)) throw new Error(`${source}: tensor "${name}" has no {dtype, shape, data_offsets} entry (got ${JSON.stringify(info)})`);
+    if (info === null || typeof info !== "object" || Array.isArray(info))
+      throw new Error(
+        `${source}: tensor "${name}" has no {dtype, shape, data_offsets} entry (got ${JSON.stringify(info)})`,
+      );
     const t = info as { dtype?: string; shape?: unknown; data_offsets?: unknown };
     const dtype = t.dtype as SafetensorsDType;
     if (!(dtype in BYTES)) throw new Error(`${source}: tensor "${name}" has unsupported dtype ${String(t.dtype)}`);
@@ -156,22 +193,30 @@ function parseHeader(headerBytes: Uint8Array, bodyLength: number, source: string
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new Error(`${source}: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
     }
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isInteger(d) && d >= 0) || offs[1] < offs[0]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((d) => Number.isInteger(d) && d >= 0) ||
+      offs[1] < offs[0]
+    ) {
       throw new Error(`${source}: tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
     }
     const count = shape.reduce((a: number, b: number) => a * b, 1);
     const nbytes = offs[1] - offs[0];
     if (nbytes !== count * BYTES[dtype]) {
-      throw new Error(`${source}: tensor "${name}" spans ${nbytes} bytes but shape ${JSON.stringify(shape)} × ${dtype} needs ${count * BYTES[dtype]}`);
+      throw new Error(
+        `${source}: tensor "${name}" spans ${nbytes} bytes but shape ${JSON.stringify(shape)} × ${dtype} needs ${count * BYTES[dtype]}`,
+      );
     }
     if (offs[1] > bodyLength) {
-      throw new Error(`${source}: tensor "${name}" ends at byte ${offs[1]} of a ${bodyLength}-byte data section: the file is truncated`);
+      throw new Error(
+        `${source}: tensor "${name}" ends at byte ${offs[1]} of a ${bodyLength}-byte data section: the file is truncated`,
+      );
     }
     entries.push({ name, dtype, shape, begin: offs[0], end: offs[1] });
   }
   return { entries, metadata };
 }
-
 
 /** Copies into an aligned typed array of the right kind (file offsets need not be aligned). */
 function typedView(dtype: SafetensorsDType, b: Uint8Array): TensorData {
@@ -221,14 +266,18 @@ export interface TensorInput {
 }
 
 /** Serialises tensors (in the given order) with string metadata. */
-export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata: Record<string, string> = {}): Uint8Array[] {
+export function encodeSafetensors(
+  tensors: Record<string, TensorInput>,
+  metadata: Record<string, string> = {},
+): Uint8Array[] {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   const parts: Uint8Array[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`safetensors: tensor "${name}" has ${t.data.length} values for shape ${JSON.stringify(t.shape)}`);
+    if (count !== t.data.length)
+      throw new Error(`safetensors: tensor "${name}" has ${t.data.length} values for shape ${JSON.stringify(t.shape)}`);
     const dtype = t.dtype ?? dtypeOfArray(t.data);
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
@@ -244,7 +293,11 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
 }
 
 /** Writes named tensors (and string metadata, plus the data's checksum) as one safetensors file, atomically. */
-export function writeSafetensors(path: string, tensors: Record<string, TensorInput>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Record<string, TensorInput>,
+  metadata: Record<string, string> = {},
+): void {
   const bytes = Object.values(tensors).map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   writeFileAtomic(path, encodeSafetensors(tensors, { ...metadata, [CHECKSUM_KEY]: dataDigest(bytes) }));
 }

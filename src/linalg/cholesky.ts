@@ -42,7 +42,12 @@ const BLOCK = 64;
  * products (onnxruntime's BLAS in the ridge solvers); each step writes only its own block column.
  * `into` (n × n) receives the factor instead of a new array.
  */
-export async function choleskyBlocked(a: ArrayLike<number>, n: number, gemm: Gemm = gemmJs, into?: Float64Array): Promise<Float64Array | null> {
+export async function choleskyBlocked(
+  a: ArrayLike<number>,
+  n: number,
+  gemm: Gemm = gemmJs,
+  into?: Float64Array,
+): Promise<Float64Array | null> {
   if (into && into.length !== n * n) throw new Error(`choleskyBlocked: output of ${into.length} for ${n * n} values`);
   if (n <= 2 * BLOCK) {
     const small = cholesky(a, n);

@@ -96,7 +96,8 @@ export function matmulJs(a: Matrix, b: Matrix, transA = false, dtype: DType = dt
 /** Side-by-side column blocks of matrices with the same rows, in float64 (block k = ms[k]). */
 export function concatColumns(ms: Matrix[]): Matrix {
   const rows = ms[0].rows;
-  if (ms.some((m) => m.rows !== rows)) throw new Error(`concatColumns: row counts differ (${ms.map((m) => m.rows).join(", ")})`);
+  if (ms.some((m) => m.rows !== rows))
+    throw new Error(`concatColumns: row counts differ (${ms.map((m) => m.rows).join(", ")})`);
   const cols = ms.reduce((a, m) => a + m.cols, 0);
   const data = new Float64Array(rows * cols);
   for (let t = 0; t < rows; t++) {
@@ -113,7 +114,8 @@ export function concatColumns(ms: Matrix[]): Matrix {
 export function concatRows(ms: Matrix[], dtype: DType = "float64"): Matrix {
   if (ms.length === 0) throw new Error("concatRows: no matrices");
   const cols = ms[0].cols;
-  if (ms.some((m) => m.cols !== cols)) throw new Error(`concatRows: column counts differ (${ms.map((m) => m.cols).join(", ")})`);
+  if (ms.some((m) => m.cols !== cols))
+    throw new Error(`concatRows: column counts differ (${ms.map((m) => m.cols).join(", ")})`);
   const data = allocate(dtype, ms.reduce((a, m) => a + m.rows, 0) * cols);
   let off = 0;
   for (const m of ms) {

@@ -102,7 +102,10 @@ function tred2Transposed(V: Float64Array, d: Float64Array, e: Float64Array, n: n
   e[0] = 0;
 }
 
-/** Implicit QL on the tridiagonal (d, e; EISPACK convention, e[i] couples i − 1 and i); Vt holds the accumulated vectors as rows. */
+/**
+ * Implicit QL on the tridiagonal (d, e; EISPACK convention, e[i] couples i − 1 and i); Vt holds the accumulated vectors
+ * as rows.
+ */
 export function tql2(Vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;

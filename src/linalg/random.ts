@@ -58,9 +58,16 @@ export function gammaDeviate(shape: number, uniform: () => number, normal: () =>
  * generate_dirichlet_samples: the first candidate weighs every space equally, the others are seeded
  * Dirichlet draws, alternating between the concentrations (small ones favour a single space).
  */
-export function dirichletCandidates(count: number, spaces: number, seed: number, concentrations: number[] = [0.1, 1]): number[][] {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`candidate count must be a positive integer, got ${count}`);
-  if (concentrations.length === 0 || concentrations.some((c) => !(c > 0))) throw new Error(`concentrations must be positive numbers, got ${concentrations.join(", ")}`);
+export function dirichletCandidates(
+  count: number,
+  spaces: number,
+  seed: number,
+  concentrations: number[] = [0.1, 1],
+): number[][] {
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`candidate count must be a positive integer, got ${count}`);
+  if (concentrations.length === 0 || concentrations.some((c) => !(c > 0)))
+    throw new Error(`concentrations must be positive numbers, got ${concentrations.join(", ")}`);
   const uniform = mulberry32(seed);
   const normal = gaussian(uniform);
   const out: number[][] = [new Array(spaces).fill(1 / spaces)];

@@ -23,7 +23,11 @@ const LEAF = 32;
 const EPS = 2 ** -52;
 
 /** d: diagonal (n), e: off-diagonal (n − 1; e[i] couples i and i + 1). Inputs are not modified. */
-export async function tridiagonalEigen(d: ArrayLike<number>, e: ArrayLike<number>, gemm: Gemm = gemmJs): Promise<TridiagonalEigen> {
+export async function tridiagonalEigen(
+  d: ArrayLike<number>,
+  e: ArrayLike<number>,
+  gemm: Gemm = gemmJs,
+): Promise<TridiagonalEigen> {
   const n = d.length;
   if (e.length < n - 1) throw new Error(`tridiagonalEigen: need ${n - 1} off-diagonal entries, got ${e.length}`);
   return solve(Float64Array.from(d), Float64Array.from(e).subarray(0, Math.max(0, n - 1)), gemm);
@@ -64,7 +68,15 @@ function leaf(d: Float64Array, e: Float64Array): TridiagonalEigen {
 }
 
 /** Eigenpairs of diag(Q1, Q2)·(diag(D1, D2) + ρ·z·zᵀ)·diag(Q1, Q2)ᵀ, z = (last row of Q1, σ·first row of Q2)/√2. */
-async function merge(left: TridiagonalEigen, right: TridiagonalEigen, n1: number, n2: number, rho: number, sigma: number, gemm: Gemm): Promise<TridiagonalEigen> {
+async function merge(
+  left: TridiagonalEigen,
+  right: TridiagonalEigen,
+  n1: number,
+  n2: number,
+  rho: number,
+  sigma: number,
+  gemm: Gemm,
+): Promise<TridiagonalEigen> {
   const n = n1 + n2;
   const dAll = new Float64Array(n);
   const zAll = new Float64Array(n);
@@ -224,7 +236,8 @@ function secularRoots(d: Float64Array, z: Float64Array, rho: number): Roots {
       if (g > 0) hi = t;
       else lo = t;
       // Converged when g is at the level of its own rounding error.
-      if (Math.abs(g) <= 8 * EPS * k * (1 + rho * abssum) || hi - lo <= 2 * EPS * Math.max(Math.abs(lo), Math.abs(hi))) break;
+      if (Math.abs(g) <= 8 * EPS * k * (1 + rho * abssum) || hi - lo <= 2 * EPS * Math.max(Math.abs(lo), Math.abs(hi)))
+        break;
       const a1 = delta[pLo] - t;
       const s1 = a1 * a1 * rho * dpsi;
       let next: number;

@@ -95,7 +95,18 @@ export async function tridiagonalize(a: ArrayLike<number>, n: number, gemm: Gemm
  * reflector (dlarfg) into v's column c, β into e[j]; returns τ. Sync and separate from the async driver so
  * that its loops run as optimised code.
  */
-function reflector(A: Float64Array, v: Float64Array, w: Float64Array, d: Float64Array, e: Float64Array, tau: Float64Array, n: number, cols: number, j: number, c: number): number {
+function reflector(
+  A: Float64Array,
+  v: Float64Array,
+  w: Float64Array,
+  d: Float64Array,
+  e: Float64Array,
+  tau: Float64Array,
+  n: number,
+  cols: number,
+  j: number,
+  c: number,
+): number {
   // Column j of the updated matrix, read from row j (A is kept symmetric).
   const col = A.slice(j * n + j, j * n + n);
   const len = col.length;
@@ -124,7 +135,15 @@ function reflector(A: Float64Array, v: Float64Array, w: Float64Array, d: Float64
 }
 
 /** w's column c from y = A_start·h (rows j+1..): y −= v·(wᵀh) + w·(vᵀh), y *= τ, w = y − (τ/2)(yᵀh)·h. */
-function panelColumn(y: Float64Array, v: Float64Array, w: Float64Array, n: number, j: number, c: number, t: number): void {
+function panelColumn(
+  y: Float64Array,
+  v: Float64Array,
+  w: Float64Array,
+  n: number,
+  j: number,
+  c: number,
+  t: number,
+): void {
   const m0 = j + 1;
   const len = n - m0;
   const h0 = c * n + m0;

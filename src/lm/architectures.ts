@@ -29,7 +29,9 @@ function readConfigJson(dir: string): { json: Record<string, unknown>; path: str
   if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error(`${path}: not a JSON object`);
   const modelType = (json.model_type ?? "gpt2") as ModelType;
   if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
-    throw new Error(`${path}: model_type "${String(json.model_type)}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`);
+    throw new Error(
+      `${path}: model_type "${String(json.model_type)}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(", ")})`,
+    );
   }
   return { json, path, modelType };
 }
@@ -61,7 +63,10 @@ export interface LanguageModelOptions extends SessionOptions {
   embedding?: EmbeddingVariant;
 }
 
-/** Loads a checkpoint folder as the runtime of its config.json's model_type (gpt2, gpt_neox, opt, llama, mistral, qwen2). */
+/**
+ * Loads a checkpoint folder as the runtime of its config.json's model_type (gpt2, gpt_neox, opt, llama, mistral,
+ * qwen2).
+ */
 export async function createLanguageModel(dir: string, options: LanguageModelOptions): Promise<LanguageModelRuntime> {
   const { json, path, modelType } = readConfigJson(dir);
   if (modelType === "gpt2") {
@@ -70,5 +75,10 @@ export async function createLanguageModel(dir: string, options: LanguageModelOpt
   }
   const family = FAMILIES[modelType];
   const config = family.parse(json, path);
-  return GraphRuntime.create(family.graph(config, readCheckpointTensors(dir), options.layers), config, options.layers, options);
+  return GraphRuntime.create(
+    family.graph(config, readCheckpointTensors(dir), options.layers),
+    config,
+    options.layers,
+    options,
+  );
 }

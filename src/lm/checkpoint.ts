@@ -30,14 +30,20 @@ export interface CheckpointTensors {
 export function weightFiles(dir: string): string[] {
   if (existsSync(join(dir, SINGLE_FILE))) return [join(dir, SINGLE_FILE)];
   const indexPath = join(dir, SHARD_INDEX);
-  if (!existsSync(indexPath)) throw new Error(`${dir}: no weights (expected ${SINGLE_FILE} or ${SHARD_INDEX} with its shards)`);
+  if (!existsSync(indexPath))
+    throw new Error(`${dir}: no weights (expected ${SINGLE_FILE} or ${SHARD_INDEX} with its shards)`);
   return [...new Set(Object.values(shardMap(indexPath)))].sort().map((f) => join(dir, f));
 }
 
 function shardMap(indexPath: string): Record<string, string> {
   const index = readJsonFile<{ weight_map?: unknown }>(indexPath);
   const map = index.weight_map;
-  if (map === null || typeof map !== "object" || Array.isArray(map) || !Object.values(map).every((f) => typeof f === "string" && /^[\w.-]+$/.test(f))) {
+  if (
+    map === null ||
+    typeof map !== "object" ||
+    Array.isArray(map) ||
+    !Object.values(map).every((f) => typeof f === "string" && /^[\w.-]+$/.test(f))
+  ) {
     throw new Error(`${indexPath}: "weight_map" must map tensor names to shard file names in this folder`);
   }
   return map as Record<string, string>;
@@ -99,7 +105,8 @@ export function readCheckpointTensors(dir: string): CheckpointTensors {
       const data = toFloat32(t, `${file}: tensor "${name}"`);
       // A NaN or infinite weight would turn every feature into NaN without a word: name the first one.
       for (let i = 0; i < data.length; i++) {
-        if (!Number.isFinite(data[i])) throw new Error(`${file}: tensor "${name}" holds a non-finite weight (${data[i]}) at flat index ${i}`);
+        if (!Number.isFinite(data[i]))
+          throw new Error(`${file}: tensor "${name}" holds a non-finite weight (${data[i]}) at flat index ${i}`);
       }
       return data;
     },
@@ -133,7 +140,11 @@ function halfToFloat(h: number): number {
 /** sha256 of a file, remembered per (path, size, mtime) so multi-GB weights are hashed once. */
 export async function fileSha256(path: string, cacheDir?: string): Promise<string> {
   const st = statSync(path);
-  const memo = join(cacheDir ?? defaultCacheDir(), "hashes", createHash("sha256").update(`${path}|${st.size}|${st.mtimeMs}`).digest("hex"));
+  const memo = join(
+    cacheDir ?? defaultCacheDir(),
+    "hashes",
+    createHash("sha256").update(`${path}|${st.size}|${st.mtimeMs}`).digest("hex"),
+  );
   if (existsSync(memo)) return readFileSync(memo, "utf8").trim();
   const hash = createHash("sha256");
   await new Promise<void>((res, rej) => {

@@ -21,11 +21,14 @@ export function parseGpt2Config(json: unknown, source = "config.json"): Gpt2Conf
   if (json === null || typeof json !== "object") throw new Error(`${source}: not a JSON object`);
   const c = json as Record<string, unknown>;
   if (c.model_type !== undefined && c.model_type !== "gpt2") {
-    throw new Error(`${source}: model_type "${String(c.model_type)}" is not supported (only GPT-2-family checkpoints, model_type "gpt2")`);
+    throw new Error(
+      `${source}: model_type "${String(c.model_type)}" is not supported (only GPT-2-family checkpoints, model_type "gpt2")`,
+    );
   }
   const int = (key: string, fallback?: number): number => {
     const v = c[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(c[key])}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
+      throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(c[key])}`);
     return v;
   };
   const nEmbd = int("n_embd");
@@ -37,13 +40,16 @@ export function parseGpt2Config(json: unknown, source = "config.json"): Gpt2Conf
   }
   const flag = (key: string, fallback: boolean): boolean => {
     const v = c[key] ?? fallback;
-    if (typeof v !== "boolean") throw new Error(`${source}: "${key}" must be true or false, got ${JSON.stringify(c[key])}`);
+    if (typeof v !== "boolean")
+      throw new Error(`${source}: "${key}" must be true or false, got ${JSON.stringify(c[key])}`);
     return v;
   };
-  // reorder_and_upcast_attn only reorders float32 work in Hugging Face (same result); it is validated, then has no effect.
+  // reorder_and_upcast_attn only reorders float32 work in Hugging Face (same result); it is validated, then has no
+  // effect.
   flag("reorder_and_upcast_attn", false);
   const eps = c.layer_norm_epsilon ?? 1e-5;
-  if (typeof eps !== "number" || !(eps > 0)) throw new Error(`${source}: "layer_norm_epsilon" must be a positive number`);
+  if (typeof eps !== "number" || !(eps > 0))
+    throw new Error(`${source}: "layer_norm_epsilon" must be a positive number`);
   return {
     nLayer: int("n_layer"),
     nHead,

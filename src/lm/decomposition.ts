@@ -5,7 +5,13 @@
 import { extractWordFeatures, type ExtractOptions } from "./extract.js";
 import type { Matrix } from "../linalg/dense.js";
 import type { WordEvents } from "../stimuli/words.js";
-import { syntacticAlternatives, tagsFromParses, tagWords, type AlternativeOptions, type ConlluToken } from "./syntax.js";
+import {
+  syntacticAlternatives,
+  tagsFromParses,
+  tagWords,
+  type AlternativeOptions,
+  type ConlluToken,
+} from "./syntax.js";
 import { PAPER } from "../config/paper.js";
 
 export interface DecompositionOptions extends Omit<ExtractOptions, "layers">, AlternativeOptions {
@@ -32,17 +38,31 @@ export interface Decomposition {
   k: number;
 }
 
-/** Syntactic (mean over syntax-matched alternative stories) and semantic (the rest) components of a layer's activations. */
-export async function syntaxSemantics(model: string, events: WordEvents, options: DecompositionOptions = {}): Promise<Decomposition> {
+/**
+ * Syntactic (mean over syntax-matched alternative stories) and semantic (the rest) components of a layer's activations.
+ */
+export async function syntaxSemantics(
+  model: string,
+  events: WordEvents,
+  options: DecompositionOptions = {},
+): Promise<Decomposition> {
   const layer = options.layer ?? PAPER.gpt2.forecastLayer;
   const k = options.k ?? PAPER.alternatives;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`the number of alternative futures must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new Error(`the number of alternative futures must be a positive integer, got ${k}`);
   const tags = options.parses ? tagsFromParses(events.words, options.parses) : tagWords(events.words);
-  const { stories, unchanged } = syntacticAlternatives(events.words, tags, { k, seed: options.seed, vocabulary: options.vocabulary });
+  const { stories, unchanged } = syntacticAlternatives(events.words, tags, {
+    k,
+    seed: options.seed,
+    vocabulary: options.vocabulary,
+  });
   const extract = (ev: WordEvents) => extractWordFeatures(model, ev, { ...options, layers: [layer] });
   const W = events.words.length;
-  if (options.states && options.states.rows !== W) throw new Error(`${events.source}: ${options.states.rows} rows of states for ${W} words`);
-  const fullData = options.states ? Float64Array.from(options.states.data) : Float64Array.from((await extract(events)).hiddenStates);
+  if (options.states && options.states.rows !== W)
+    throw new Error(`${events.source}: ${options.states.rows} rows of states for ${W} words`);
+  const fullData = options.states
+    ? Float64Array.from(options.states.data)
+    : Float64Array.from((await extract(events)).hiddenStates);
   const E = options.states ? options.states.cols : fullData.length / W;
   const syntax = new Float64Array(W * E);
   for (const [i, story] of stories.entries()) {

@@ -1,6 +1,7 @@
 /**
  * extractWordFeatures: words of a story → a language model's hidden states (any architecture of the
- * registry: GPT-2, Llama/Mistral, Qwen2) at each word's last token, for the chosen layers. Results are cached on disk, keyed by the weights' hash, the word list and the settings, and
+ * registry: GPT-2, Llama/Mistral, Qwen2) at each word's last token, for the chosen layers. Results are cached on disk,
+ * keyed by the weights' hash, the word list and the settings, and
  * written atomically; an identical second call is a cache hit.
  */
 import { createHash } from "node:crypto";
@@ -43,19 +44,30 @@ export interface WordFeatures {
   model: string;
   weightsSha256: string;
   /** bos: the token put before every window (models trained with one), null when none. */
-  settings: { context: number; mode: ContextMode; stride: number | null; embedding: EmbeddingVariant; bos: number | null };
+  settings: {
+    context: number;
+    mode: ContextMode;
+    stride: number | null;
+    embedding: EmbeddingVariant;
+    bos: number | null;
+  };
   cacheHit: boolean;
   cachePath?: string;
 }
 
 /** Hidden states of every layer for every word (its last token), with up to `context` tokens of left context. */
-export async function extractWordFeatures(model: string, events: WordEvents, options: ExtractOptions = {}): Promise<WordFeatures> {
+export async function extractWordFeatures(
+  model: string,
+  events: WordEvents,
+  options: ExtractOptions = {},
+): Promise<WordFeatures> {
   if (events.words.length === 0) throw new Error(`${events.source}: the word list is empty`);
   const dir = await resolveCheckpoint(model, { cacheDir: options.cacheDir, ...options.hub });
   const config = readModelInfo(dir);
   const layers = options.layers ?? Array.from({ length: config.nLayer + 1 }, (_, i) => i);
   for (const l of layers) {
-    if (!Number.isInteger(l) || l < 0 || l > config.nLayer) throw new Error(`layer ${l} does not exist in ${model} (0 … ${config.nLayer})`);
+    if (!Number.isInteger(l) || l < 0 || l > config.nLayer)
+      throw new Error(`layer ${l} does not exist in ${model} (0 … ${config.nLayer})`);
   }
   const context = Math.min(options.context ?? config.nPositions, config.nPositions);
   const mode = options.mode ?? "exact";
@@ -73,26 +85,57 @@ export async function extractWordFeatures(model: string, events: WordEvents, opt
   for (const id of tokens.ids) maxId = Math.max(maxId, id);
   if (maxId >= config.vocabSize) {
     const w = tokens.ids.indexOf(maxId);
-    throw new Error(`${tokenizer.source}: gives token id ${maxId} (in "${events.words[tokens.wordEnd.findIndex((e) => e >= w)]}"), but ${join(dir, "config.json")} has vocab_size ${config.vocabSize}: the tokenizer and the weights belong to different models`);
+    throw new Error(
+      `${tokenizer.source}: gives token id ${maxId} (in "${events.words[tokens.wordEnd.findIndex((e) => e >= w)]}"), but ${join(dir, "config.json")} has vocab_size ${config.vocabSize}: the tokenizer and the weights belong to different models`,
+    );
   }
   const weightsSha256 = await checkpointSha256(dir, options.cacheDir);
   const cacheRoot = join(options.cacheDir ?? defaultCacheDir(), "features");
   const key = createHash("sha256")
-    .update(JSON.stringify({ v: 1, weightsSha256, config: readFileSync(join(dir, "config.json"), "utf8"), ids: Array.from(tokens.ids), words: events.words, layers, settings }))
+    .update(
+      JSON.stringify({
+        v: 1,
+        weightsSha256,
+        config: readFileSync(join(dir, "config.json"), "utf8"),
+        ids: Array.from(tokens.ids),
+        words: events.words,
+        layers,
+        settings,
+      }),
+    )
     .digest("hex");
   const cachePath = join(cacheRoot, `${key}.safetensors`);
-  const base = { layers, nEmbd: config.nEmbd, events, tokenStart: tokens.wordStart, tokenEnd: tokens.wordEnd, model, weightsSha256, settings, cachePath };
+  const base = {
+    layers,
+    nEmbd: config.nEmbd,
+    events,
+    tokenStart: tokens.wordStart,
+    tokenEnd: tokens.wordEnd,
+    model,
+    weightsSha256,
+    settings,
+    cachePath,
+  };
   if (options.cache !== false && existsSync(cachePath)) {
     try {
       const hit = readSafetensors(cachePath);
       if (hit.metadata.key === key) {
-        return { ...base, hiddenStates: hit.tensors.get("hidden_states")!.data as Float32Array, contextTokens: hit.tensors.get("context_tokens")!.data as Int32Array, cacheHit: true };
+        return {
+          ...base,
+          hiddenStates: hit.tensors.get("hidden_states")!.data as Float32Array,
+          contextTokens: hit.tensors.get("context_tokens")!.data as Int32Array,
+          cacheHit: true,
+        };
       }
     } catch {
       // An unreadable cache entry is recomputed and replaced.
     }
   }
-  const runtime = await createLanguageModel(dir, { layers, embedding: settings.embedding, executionProviders: options.executionProviders });
+  const runtime = await createLanguageModel(dir, {
+    layers,
+    embedding: settings.embedding,
+    executionProviders: options.executionProviders,
+  });
   try {
     const out = await wordStates(runtime, tokens, {
       context,

@@ -58,17 +58,31 @@ export interface GeneratedFutures {
 /** Where a token sits in a word: starts a new word, continues the current one, or only separates. */
 type TokenRole = "start" | "continue" | "space";
 
-/** Continues the context after every word with the model itself (greedy or seeded sampling) and returns the generated words. */
-export async function generateFutures(runtime: Gpt2Runtime, tokenizer: Gpt2Tokenizer, tokens: WordTokens, options: GenerationOptions): Promise<GeneratedFutures> {
+/**
+ * Continues the context after every word with the model itself (greedy or seeded sampling) and returns the generated
+ * words.
+ */
+export async function generateFutures(
+  runtime: Gpt2Runtime,
+  tokenizer: Gpt2Tokenizer,
+  tokens: WordTokens,
+  options: GenerationOptions,
+): Promise<GeneratedFutures> {
   const { config } = runtime;
   const E = config.nEmbd;
   const W = tokens.wordEnd.length;
   const G = options.words;
   if (!Number.isInteger(G) || G < 1) throw new Error(`generation: words must be a positive integer, got ${G}`);
-  if (!runtime.layers.includes(options.layer)) throw new Error(`generation: layer ${options.layer} is not computed by this runtime (${runtime.layers.join(", ")})`);
+  if (!runtime.layers.includes(options.layer))
+    throw new Error(
+      `generation: layer ${options.layer} is not computed by this runtime (${runtime.layers.join(", ")})`,
+    );
   const maxTokens = options.maxTokens ?? 4 * G + 8;
   const context = Math.min(options.context, config.nPositions - maxTokens);
-  if (context < 1) throw new Error(`generation: ${maxTokens} generated tokens leave no room for context in ${config.nPositions} positions`);
+  if (context < 1)
+    throw new Error(
+      `generation: ${maxTokens} generated tokens leave no room for context in ${config.nPositions} positions`,
+    );
   const strategy = options.strategy ?? "greedy";
   const temperature = options.temperature ?? 1;
   if (!(temperature > 0)) throw new Error(`generation: temperature must be > 0, got ${temperature}`);
@@ -90,7 +104,8 @@ export async function generateFutures(runtime: Gpt2Runtime, tokenizer: Gpt2Token
     const V = config.vocabSize;
     if (strategy === "greedy") {
       let best = -1;
-      for (let i = 0; i < V; i++) if (!banned.has(i) && (best < 0 || logits[offset + i] > logits[offset + best])) best = i;
+      for (let i = 0; i < V; i++)
+        if (!banned.has(i) && (best < 0 || logits[offset + i] > logits[offset + best])) best = i;
       return best;
     }
     const row = logits.subarray(offset, offset + V);
@@ -162,7 +177,10 @@ export async function generateFutures(runtime: Gpt2Runtime, tokenizer: Gpt2Token
           if (inWord[b]) words[b].push(id);
         });
         if (!found.some((f) => f < G)) break;
-        out = await runtime.step(next.map((id) => [id]), cache);
+        out = await runtime.step(
+          next.map((id) => [id]),
+          cache,
+        );
         cache = out.cache;
         const h = out.hidden.get(options.layer)!;
         lastState.set(h);
@@ -188,36 +206,80 @@ export interface GeneratedFeatureOptions extends Omit<GenerationOptions, "onProg
  * generateFutures for a story's words from a checkpoint (hub id or folder), cached on disk like word
  * features: keyed by the weights' sha256, the words and every generation setting, written atomically.
  */
-export async function generatedFutureFeatures(model: string, events: WordEvents, options: GeneratedFeatureOptions): Promise<GeneratedFutures & { cacheHit: boolean }> {
+export async function generatedFutureFeatures(
+  model: string,
+  events: WordEvents,
+  options: GeneratedFeatureOptions,
+): Promise<GeneratedFutures & { cacheHit: boolean }> {
   if (events.words.length === 0) throw new Error(`${events.source}: the word list is empty`);
   const dir = await resolveCheckpoint(model, { cacheDir: options.cacheDir, ...options.hub });
   const info = readModelInfo(dir);
-  if (info.modelType !== "gpt2") throw new Error(`generated futures: decoding with a key/value cache is implemented for GPT-2 checkpoints; ${model} is model_type "${info.modelType}"`);
+  if (info.modelType !== "gpt2")
+    throw new Error(
+      `generated futures: decoding with a key/value cache is implemented for GPT-2 checkpoints; ${model} is model_type "${info.modelType}"`,
+    );
   const config = readGpt2Config(dir);
-  if (!Number.isInteger(options.layer) || options.layer < 0 || options.layer > config.nLayer) throw new Error(`layer ${options.layer} does not exist in ${model} (0 … ${config.nLayer})`);
+  if (!Number.isInteger(options.layer) || options.layer < 0 || options.layer > config.nLayer)
+    throw new Error(`layer ${options.layer} does not exist in ${model} (0 … ${config.nLayer})`);
   const tokenizer = loadGpt2Tokenizer(dir);
   const tokens = tokenizer.encodeWords(events.words);
-  const settings = { strategy: options.strategy ?? "greedy", seed: options.seed ?? 0, temperature: options.temperature ?? 1, topK: options.topK ?? 0, words: options.words, context: options.context, maxTokens: options.maxTokens ?? null, layer: options.layer };
+  const settings = {
+    strategy: options.strategy ?? "greedy",
+    seed: options.seed ?? 0,
+    temperature: options.temperature ?? 1,
+    topK: options.topK ?? 0,
+    words: options.words,
+    context: options.context,
+    maxTokens: options.maxTokens ?? null,
+    layer: options.layer,
+  };
   const weightsSha256 = await checkpointSha256(dir, options.cacheDir);
-  const key = createHash("sha256").update(JSON.stringify({ v: 1, weightsSha256, config: readFileSync(join(dir, "config.json"), "utf8"), ids: Array.from(tokens.ids), words: events.words, settings })).digest("hex");
+  const key = createHash("sha256")
+    .update(
+      JSON.stringify({
+        v: 1,
+        weightsSha256,
+        config: readFileSync(join(dir, "config.json"), "utf8"),
+        ids: Array.from(tokens.ids),
+        words: events.words,
+        settings,
+      }),
+    )
+    .digest("hex");
   const cachePath = join(options.cacheDir ?? defaultCacheDir(), "generated", `${key}.safetensors`);
   const W = events.words.length;
   if (options.cache !== false && existsSync(cachePath)) {
     try {
       const hit = readSafetensors(cachePath);
       if (hit.metadata.key === key) {
-        return { states: hit.tensors.get("states")!.data as Float32Array, W, words: options.words, nEmbd: config.nEmbd, text: JSON.parse(hit.metadata.text), missing: Number(hit.metadata.missing), cacheHit: true };
+        return {
+          states: hit.tensors.get("states")!.data as Float32Array,
+          W,
+          words: options.words,
+          nEmbd: config.nEmbd,
+          text: JSON.parse(hit.metadata.text),
+          missing: Number(hit.metadata.missing),
+          cacheHit: true,
+        };
       }
     } catch {
       // An unreadable cache entry is recomputed and replaced.
     }
   }
-  const runtime = await Gpt2Runtime.create(config, loadGpt2Weights(dir, config), { layers: [options.layer], cache: true, executionProviders: options.executionProviders });
+  const runtime = await Gpt2Runtime.create(config, loadGpt2Weights(dir, config), {
+    layers: [options.layer],
+    cache: true,
+    executionProviders: options.executionProviders,
+  });
   try {
     const out = await generateFutures(runtime, tokenizer, tokens, options);
     if (options.cache !== false) {
       mkdirSync(join(cachePath, ".."), { recursive: true });
-      writeSafetensors(cachePath, { states: { shape: [W, options.words, config.nEmbd], data: out.states } }, { key, text: JSON.stringify(out.text), missing: String(out.missing), settings: JSON.stringify(settings) });
+      writeSafetensors(
+        cachePath,
+        { states: { shape: [W, options.words, config.nEmbd], data: out.states } },
+        { key, text: JSON.stringify(out.text), missing: String(out.missing), settings: JSON.stringify(settings) },
+      );
     }
     return { ...out, cacheHit: false };
   } finally {

@@ -14,7 +14,8 @@ import type { CheckpointTensors } from "./checkpoint.js";
  * layer 8 of 12: a third of their work). Refuses a layer the model does not have.
  */
 export function blocksToBuild(L: number, layers: number[], family: string): number {
-  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > L) throw new Error(`${family}: layer ${l} does not exist (0 … ${L})`);
+  for (const l of layers)
+    if (!Number.isInteger(l) || l < 0 || l > L) throw new Error(`${family}: layer ${l} does not exist (0 … ${L})`);
   return layers.length === 0 ? L : Math.max(...layers);
 }
 
@@ -57,7 +58,11 @@ export class TorchGraph {
   }
 
   layerNorm(x: string, name: string, E: number, eps: number): string {
-    return this.g.op("LayerNormalization", [x, this.f32([E], this.w.get(`${name}.weight`, [E])), this.f32([E], this.w.get(`${name}.bias`, [E]))], { axis: attr.int(-1), epsilon: attr.float(eps) });
+    return this.g.op(
+      "LayerNormalization",
+      [x, this.f32([E], this.w.get(`${name}.weight`, [E])), this.f32([E], this.w.get(`${name}.bias`, [E]))],
+      { axis: attr.int(-1), epsilon: attr.float(eps) },
+    );
   }
 
   /** x / √(mean(x²) + eps) · w (no mean subtraction, no bias). */
@@ -70,7 +75,9 @@ export class TorchGraph {
 
   /** [B, T, n·D] → [B, n, T, D]. */
   heads(x: string, n: number, D: number): string {
-    return this.g.op("Transpose", [this.g.op("Reshape", [x, this.ints([0, 0, n, D])])], { perm: attr.ints([0, 2, 1, 3]) });
+    return this.g.op("Transpose", [this.g.op("Reshape", [x, this.ints([0, 0, n, D])])], {
+      perm: attr.ints([0, 2, 1, 3]),
+    });
   }
 
   /**
@@ -89,23 +96,36 @@ export class TorchGraph {
         sinT[p * r + j] = Math.sin(a);
       }
     }
-    const table = (t: Float32Array) => g.op("Unsqueeze", [g.op("Gather", [this.f32([nPositions, r], t), "position_ids"], { axis: attr.int(0) }), this.ints([1])]); // [B,1,T,r]
+    const table = (t: Float32Array) =>
+      g.op("Unsqueeze", [
+        g.op("Gather", [this.f32([nPositions, r], t), "position_ids"], { axis: attr.int(0) }),
+        this.ints([1]),
+      ]); // [B,1,T,r]
     const cos = table(cosT);
     const sin = table(sinT);
-    const slice = (u: string, from: number, to: number) => g.op("Slice", [u, this.ints([from]), this.ints([to]), this.ints([-1])]);
+    const slice = (u: string, from: number, to: number) =>
+      g.op("Slice", [u, this.ints([from]), this.ints([to]), this.ints([-1])]);
     return (u: string) => {
       const part = r === D ? u : slice(u, 0, r);
-      const rotated = g.op("Concat", [g.op("Neg", [slice(part, r / 2, r)]), slice(part, 0, r / 2)], { axis: attr.int(-1) });
+      const rotated = g.op("Concat", [g.op("Neg", [slice(part, r / 2, r)]), slice(part, 0, r / 2)], {
+        axis: attr.int(-1),
+      });
       const out = g.op("Add", [g.op("Mul", [part, cos]), g.op("Mul", [rotated, sin])]);
       return r === D ? out : g.op("Concat", [out, slice(u, r, D)], { axis: attr.int(-1) });
     };
   }
 
-  /** Key/value heads repeated for grouped-query attention: [B, KV, T, D] → [B, H, T, D] (g serves g·rep … g·rep + rep − 1). */
+  /**
+   * Key/value heads repeated for grouped-query attention: [B, KV, T, D] → [B, H, T, D] (g serves g·rep … g·rep + rep −
+   * 1).
+   */
   repeatKv(x: string, H: number, KV: number, D: number): string {
     if (H === KV) return x;
     const g = this.g;
-    return g.op("Reshape", [g.op("Tile", [g.op("Unsqueeze", [x, this.ints([2])]), this.ints([1, 1, H / KV, 1, 1])]), this.ints([0, H, -1, D])]);
+    return g.op("Reshape", [
+      g.op("Tile", [g.op("Unsqueeze", [x, this.ints([2])]), this.ints([1, 1, H / KV, 1, 1])]),
+      this.ints([0, H, -1, D]),
+    ]);
   }
 
   /** softmax(q·kᵀ·scale + causal mask)·v over [B, H, T, D] heads, merged back to [B, T, H·D]. */
@@ -119,7 +139,10 @@ export class TorchGraph {
 
   gelu(x: string): string {
     const g = this.g;
-    return g.op("Mul", [g.op("Mul", [x, this.f32([], [0.5])]), g.op("Add", [g.op("Erf", [g.op("Mul", [x, this.f32([], [Math.SQRT1_2])])]), this.f32([], [1])])]);
+    return g.op("Mul", [
+      g.op("Mul", [x, this.f32([], [0.5])]),
+      g.op("Add", [g.op("Erf", [g.op("Mul", [x, this.f32([], [Math.SQRT1_2])])]), this.f32([], [1])]),
+    ]);
   }
 
   /** hidden_<l> outputs for the requested layers; `outputs` maps layer → tensor (0 … L). */
@@ -136,6 +159,7 @@ export class TorchGraph {
 
   /** Refuses checkpoints with more layers than config.json declares (the tensor of layer L exists). */
   checkLayerCount(extraLayerTensor: string, L: number): void {
-    if (this.w.has(extraLayerTensor)) throw new Error(`${this.w.files.join(", ")}: holds more layers than config.json's num_hidden_layers = ${L}`);
+    if (this.w.has(extraLayerTensor))
+      throw new Error(`${this.w.files.join(", ")}: holds more layers than config.json's num_hidden_layers = ${L}`);
   }
 }

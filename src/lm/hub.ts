@@ -35,7 +35,13 @@ export function isHubId(spec: string): boolean {
 
 export function snapshotDir(id: string, options: HubOptions = {}): string {
   const revision = options.revision ?? "main";
-  return join(options.cacheDir ?? defaultCacheDir(), "models", `models--${id.replace(/\//g, "--")}`, "snapshots", revision);
+  return join(
+    options.cacheDir ?? defaultCacheDir(),
+    "models",
+    `models--${id.replace(/\//g, "--")}`,
+    "snapshots",
+    revision,
+  );
 }
 
 /** A sharded checkpoint's index (Hugging Face layout); its weight_map names the shards. */
@@ -44,7 +50,8 @@ export const SHARD_INDEX = "model.safetensors.index.json";
 /** Shard files named by an index's weight_map (the hub's layout for large checkpoints). */
 function shardsOf(indexPath: string): string[] {
   try {
-    const map = (JSON.parse(readFileSync(indexPath, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    const map =
+      (JSON.parse(readFileSync(indexPath, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
     return [...new Set(Object.values(map))].filter((f) => typeof f === "string" && /^[\w.-]+$/.test(f));
   } catch {
     return [];
@@ -54,8 +61,14 @@ function shardsOf(indexPath: string): string[] {
 /** config.json, the weights (model.safetensors, or an index with all its shards) and tokenizer files. */
 function hasCheckpoint(dir: string): boolean {
   const index = join(dir, SHARD_INDEX);
-  const weights = existsSync(join(dir, "model.safetensors")) || (existsSync(index) && shardsOf(index).length > 0 && shardsOf(index).every((f) => existsSync(join(dir, f))));
-  return existsSync(join(dir, "config.json")) && weights && (TOKENIZER_FILES as readonly (readonly string[])[]).some((set) => set.every((f) => existsSync(join(dir, f))));
+  const weights =
+    existsSync(join(dir, "model.safetensors")) ||
+    (existsSync(index) && shardsOf(index).length > 0 && shardsOf(index).every((f) => existsSync(join(dir, f))));
+  return (
+    existsSync(join(dir, "config.json")) &&
+    weights &&
+    (TOKENIZER_FILES as readonly (readonly string[])[]).some((set) => set.every((f) => existsSync(join(dir, f))))
+  );
 }
 
 /**
@@ -73,9 +86,12 @@ export async function resolveModel(model: string, options: HubOptions = {}): Pro
 export async function resolveCheckpoint(spec: string, options: HubOptions = {}): Promise<string> {
   if (spec === "tiny") return tinyModelDir(options.cacheDir ?? defaultCacheDir());
   if (existsSync(spec)) {
-    if (!statSync(spec).isDirectory()) throw new Error(`${spec}: a model must be a directory (config.json, model.safetensors, tokenizer files)`);
+    if (!statSync(spec).isDirectory())
+      throw new Error(`${spec}: a model must be a directory (config.json, model.safetensors, tokenizer files)`);
     if (!hasCheckpoint(spec)) {
-      throw new Error(`${spec}: incomplete checkpoint; expected config.json, model.safetensors (or ${SHARD_INDEX} and its shards) and tokenizer.json (or vocab.json + merges.txt)`);
+      throw new Error(
+        `${spec}: incomplete checkpoint; expected config.json, model.safetensors (or ${SHARD_INDEX} and its shards) and tokenizer.json (or vocab.json + merges.txt)`,
+      );
     }
     return resolve(spec);
   }
@@ -113,7 +129,14 @@ function removeEmptyFolders(dir: string, stop: string): void {
   }
 }
 
-async function downloadCheckpoint(dir: string, base: string, manual: () => string, spec: string, endpoint: string, get: typeof fetch): Promise<void> {
+async function downloadCheckpoint(
+  dir: string,
+  base: string,
+  manual: () => string,
+  spec: string,
+  endpoint: string,
+  get: typeof fetch,
+): Promise<void> {
   const download = async (file: string, required: boolean): Promise<boolean> => {
     const target = join(dir, file);
     if (existsSync(target)) return true;
@@ -124,7 +147,10 @@ async function downloadCheckpoint(dir: string, base: string, manual: () => strin
       throw new Error(`model "${spec}": cannot reach ${endpoint} (${(e as Error).message}); ${manual()}`);
     }
     if (res.status === 404) {
-      if (required) throw new Error(`model "${spec}": ${base}/${file} not found (404): is "${spec}" a model on the hub with safetensors weights?`);
+      if (required)
+        throw new Error(
+          `model "${spec}": ${base}/${file} not found (404): is "${spec}" a model on the hub with safetensors weights?`,
+        );
       return false;
     }
     if (!res.ok) throw new Error(`model "${spec}": ${base}/${file} answered HTTP ${res.status}; ${manual()}`);

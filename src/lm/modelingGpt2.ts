@@ -18,7 +18,15 @@ import { GraphBuilder, attr } from "../backend/onnx/graph.js";
 import type { Gpt2Config } from "./config.js";
 import type { Gpt2Weights } from "./weights.js";
 import { blocksToBuild } from "./graphParts.js";
-import { causalBias, createSession, readHidden, tokenTensors, type ForwardResult, type LanguageModelRuntime, type SessionOptions } from "./runtime.js";
+import {
+  causalBias,
+  createSession,
+  readHidden,
+  tokenTensors,
+  type ForwardResult,
+  type LanguageModelRuntime,
+  type SessionOptions,
+} from "./runtime.js";
 
 export type { ForwardResult } from "./runtime.js";
 
@@ -37,7 +45,11 @@ export interface Gpt2GraphOptions {
  * Built outside the async create: a suspended async function keeps its register file, stale temporaries
  * included, so weights loaded there would stay reachable (and in memory) while onnxruntime loads its copy.
  */
-function graphFromLoader(config: Gpt2Config, weights: Gpt2Weights | (() => Gpt2Weights), options: Gpt2GraphOptions): GraphBuilder {
+function graphFromLoader(
+  config: Gpt2Config,
+  weights: Gpt2Weights | (() => Gpt2Weights),
+  options: Gpt2GraphOptions,
+): GraphBuilder {
   return buildGpt2Graph(config, typeof weights === "function" ? weights() : weights, options);
 }
 
@@ -64,13 +76,18 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   outputs.set(0, options.embedding === "token" ? tokens : x);
 
   const layerNorm = (input: string, p: { weight: Float32Array; bias: Float32Array }) =>
-    g.op("LayerNormalization", [input, f32([E], p.weight), f32([E], p.bias)], { axis: attr.int(-1), epsilon: attr.float(config.layerNormEpsilon) });
+    g.op("LayerNormalization", [input, f32([E], p.weight), f32([E], p.bias)], {
+      axis: attr.int(-1),
+      epsilon: attr.float(config.layerNormEpsilon),
+    });
   const linear = (input: string, weight: Float32Array, bias: Float32Array, inDim: number, outDim: number) =>
     g.op("Add", [g.op("MatMul", [input, f32([inDim, outDim], weight)]), f32([outDim], bias)]);
-  const sliceLast = (input: string, start: number, end: number) => g.op("Slice", [input, shape([start]), shape([end]), shape([-1])]);
+  const sliceLast = (input: string, start: number, end: number) =>
+    g.op("Slice", [input, shape([start]), shape([end]), shape([-1])]);
   // Hugging Face's attention scale: 1/√D unless scale_attn_weights is false, times 1/(layer + 1) with
   // scale_attn_by_inverse_layer_idx (reorder_and_upcast_attn only changes the order of float32 work).
-  const attnScale = (l: number) => scalar((config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1));
+  const attnScale = (l: number) =>
+    scalar((config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1));
 
   // Generation needs the last block's logits; otherwise stop at the deepest layer asked for.
   const blocks = cache ? L : blocksToBuild(L, layers, "GPT-2");
@@ -85,7 +102,8 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
       for (const kind of ["key", "value"] as const) g.input(`past_${kind}_${l}`, "float32", ["batch", H, "past", D]);
       k = g.op("Concat", [`past_key_${l}`, k], { axis: attr.int(2) }, `present_key_${l}`);
       v = g.op("Concat", [`past_value_${l}`, v], { axis: attr.int(2) }, `present_value_${l}`);
-      for (const kind of ["key", "value"] as const) g.output(`present_${kind}_${l}`, "float32", ["batch", H, "total", D]);
+      for (const kind of ["key", "value"] as const)
+        g.output(`present_${kind}_${l}`, "float32", ["batch", H, "total", D]);
     }
     const kT = g.op("Transpose", [k], { perm: attr.ints([0, 1, 3, 2]) }); // [B,H,D,T]
     const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), attnScale(l)]), "attention_bias"]);
@@ -100,7 +118,10 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   if (blocks === L) outputs.set(L, layerNorm(x, w.lnF));
   if (cache) {
     // Logits of the last position only: [B, E] × wteᵀ (the LM head is tied to the token embedding).
-    const last = g.op("Reshape", [g.op("Slice", [outputs.get(L)!, shape([-1]), shape([Number.MAX_SAFE_INTEGER]), shape([1])]), shape([-1, E])]);
+    const last = g.op("Reshape", [
+      g.op("Slice", [outputs.get(L)!, shape([-1]), shape([Number.MAX_SAFE_INTEGER]), shape([1])]),
+      shape([-1, E]),
+    ]);
     g.op("Gemm", [last, wte], { transB: attr.int(1) }, "logits");
     g.output("logits", "float32", ["batch", config.vocabSize]);
   }
@@ -169,8 +190,12 @@ export class Gpt2Runtime implements LanguageModelRuntime {
    * P … P+T−1 after the P cached ones (P = 0: the prompt). Returns their hidden states, the logits of the
    * last position and the grown cache.
    */
-  async step(batch: ArrayLike<number>[], past: KvCache | null): Promise<ForwardResult & { logits: Float32Array; cache: KvCache }> {
-    if (!this.cached) throw new Error("GPT-2 step: this runtime was built without a key/value cache (create it with cache: true)");
+  async step(
+    batch: ArrayLike<number>[],
+    past: KvCache | null,
+  ): Promise<ForwardResult & { logits: Float32Array; cache: KvCache }> {
+    if (!this.cached)
+      throw new Error("GPT-2 step: this runtime was built without a key/value cache (create it with cache: true)");
     const P = past?.length ?? 0;
     const { ids, pos, B, T } = tokenTensors(batch, P, this.config);
     if (past && past.batch !== B) throw new Error(`GPT-2 step: ${B} sequences for a cache of ${past.batch}`);

@@ -27,31 +27,37 @@ export interface GptNeoxConfig {
 export function parseGptNeoxConfig(json: Record<string, unknown>, source: string): GptNeoxConfig {
   const int = (key: string): number => {
     const v = json[key];
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
+      throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   };
   const num = (keys: string[], fallback: number, check: (v: number) => boolean, rule: string): number => {
     const key = keys.find((k) => json[k] !== undefined && json[k] !== null);
     const v = key ? json[key] : fallback;
-    if (typeof v !== "number" || !check(v)) throw new Error(`${source}: "${key}" must be ${rule}, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !check(v))
+      throw new Error(`${source}: "${key}" must be ${rule}, got ${JSON.stringify(v)}`);
     return v;
   };
   const flag = (key: string, fallback: boolean): boolean => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "boolean") throw new Error(`${source}: "${key}" must be true or false, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "boolean")
+      throw new Error(`${source}: "${key}" must be true or false, got ${JSON.stringify(json[key])}`);
     return v;
   };
   const nEmbd = int("hidden_size");
   const nHead = int("num_attention_heads");
-  if (nEmbd % nHead !== 0) throw new Error(`${source}: hidden_size (${nEmbd}) is not a multiple of num_attention_heads (${nHead})`);
+  if (nEmbd % nHead !== 0)
+    throw new Error(`${source}: hidden_size (${nEmbd}) is not a multiple of num_attention_heads (${nHead})`);
   const act = json.hidden_act ?? "gelu";
   if (act !== "gelu") throw new Error(`${source}: hidden_act "${String(act)}" is not supported (gelu)`);
-  if (json.rope_scaling !== undefined && json.rope_scaling !== null) throw new Error(`${source}: rope_scaling is not supported for gpt_neox`);
+  if (json.rope_scaling !== undefined && json.rope_scaling !== null)
+    throw new Error(`${source}: rope_scaling is not supported for gpt_neox`);
   // Pythia's field names, or the newer partial_rotary_factor / rope_theta.
   const pct = num(["rotary_pct", "partial_rotary_factor"], 1, (v) => v > 0 && v <= 1, "in (0, 1]");
   const D = nEmbd / nHead;
   const rotaryDims = Math.floor(D * pct);
-  if (rotaryDims < 2 || rotaryDims % 2 !== 0) throw new Error(`${source}: rotary_pct ${pct} gives ${rotaryDims} rotary dims of ${D}; need an even number ≥ 2`);
+  if (rotaryDims < 2 || rotaryDims % 2 !== 0)
+    throw new Error(`${source}: rotary_pct ${pct} gives ${rotaryDims} rotary dims of ${D}; need an even number ≥ 2`);
   return {
     nLayer: int("num_hidden_layers"),
     nHead,
@@ -81,12 +87,17 @@ export function buildGptNeoxGraph(c: GptNeoxConfig, w: CheckpointTensors, layers
   const blocks = blocksToBuild(L, layers, "gpt_neox");
   for (let l = 0; l < blocks; l++) {
     const p = `gpt_neox.layers.${l}`;
-    const qkv = t.heads(t.linear(ln(x, `${p}.input_layernorm`), `${p}.attention.query_key_value`, E, 3 * E, c.attentionBias), H, 3 * D); // [B,H,T,3D]
+    const qkv = t.heads(
+      t.linear(ln(x, `${p}.input_layernorm`), `${p}.attention.query_key_value`, E, 3 * E, c.attentionBias),
+      H,
+      3 * D,
+    ); // [B,H,T,3D]
     const q = rope(slice(qkv, 0, D));
     const k = rope(slice(qkv, D, 2 * D));
     const v = slice(qkv, 2 * D, 3 * D);
     const attn = t.linear(t.attention(q, k, v, 1 / Math.sqrt(D), H, D), `${p}.attention.dense`, E, E, c.attentionBias);
-    const mlp = (u: string) => t.linear(t.gelu(t.linear(u, `${p}.mlp.dense_h_to_4h`, E, I, true)), `${p}.mlp.dense_4h_to_h`, I, E, true);
+    const mlp = (u: string) =>
+      t.linear(t.gelu(t.linear(u, `${p}.mlp.dense_h_to_4h`, E, I, true)), `${p}.mlp.dense_4h_to_h`, I, E, true);
     if (c.parallelResidual) x = g.op("Add", [g.op("Add", [x, attn]), mlp(ln(x, `${p}.post_attention_layernorm`))]);
     else {
       x = g.op("Add", [x, attn]);

@@ -25,7 +25,10 @@ export interface LlamaConfig {
   vocabSize: number;
   rmsNormEps: number;
   ropeTheta: number;
-  ropeScaling: null | { type: "linear"; factor: number } | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+  ropeScaling:
+    | null
+    | { type: "linear"; factor: number }
+    | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
   /** Biases on q/k/v (qwen2 always; llama with attention_bias, which also adds one to o_proj). */
   qkvBias: boolean;
   oBias: boolean;
@@ -36,40 +39,54 @@ export function parseLlamaConfig(json: Record<string, unknown>, source: string):
   const modelType = json.model_type as LlamaConfig["modelType"];
   const int = (key: string, fallback?: number): number => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
+      throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(json[key])}`);
     return v;
   };
   const num = (key: string, fallback: number): number => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "number" || !(v > 0)) throw new Error(`${source}: "${key}" must be a positive number, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "number" || !(v > 0))
+      throw new Error(`${source}: "${key}" must be a positive number, got ${JSON.stringify(json[key])}`);
     return v;
   };
   const flag = (key: string, fallback: boolean): boolean => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "boolean") throw new Error(`${source}: "${key}" must be true or false, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "boolean")
+      throw new Error(`${source}: "${key}" must be true or false, got ${JSON.stringify(json[key])}`);
     return v;
   };
   const nEmbd = int("hidden_size");
   const nHead = int("num_attention_heads");
   const nKvHead = int("num_key_value_heads", nHead);
-  if (nHead % nKvHead !== 0) throw new Error(`${source}: num_attention_heads (${nHead}) is not a multiple of num_key_value_heads (${nKvHead})`);
+  if (nHead % nKvHead !== 0)
+    throw new Error(`${source}: num_attention_heads (${nHead}) is not a multiple of num_key_value_heads (${nKvHead})`);
   const headDim = int("head_dim", nEmbd / nHead);
   if (headDim % 2 !== 0) throw new Error(`${source}: head_dim ${headDim} must be even for rotary embeddings`);
   const act = json.hidden_act ?? "silu";
   if (act !== "silu") throw new Error(`${source}: hidden_act "${String(act)}" is not supported (silu)`);
-  if (json.use_sliding_window === true) throw new Error(`${source}: use_sliding_window true is not supported (full causal attention only)`);
+  if (json.use_sliding_window === true)
+    throw new Error(`${source}: use_sliding_window true is not supported (full causal attention only)`);
   const rs = json.rope_scaling as Record<string, unknown> | null | undefined;
   let ropeScaling: LlamaConfig["ropeScaling"] = null;
   if (rs !== null && rs !== undefined) {
     const type = (rs.rope_type ?? rs.type) as string;
     const f = (k: string) => {
       const v = rs[k];
-      if (typeof v !== "number" || !(v > 0)) throw new Error(`${source}: rope_scaling.${k} must be a positive number, got ${JSON.stringify(v)}`);
+      if (typeof v !== "number" || !(v > 0))
+        throw new Error(`${source}: rope_scaling.${k} must be a positive number, got ${JSON.stringify(v)}`);
       return v;
     };
     if (type === "linear") ropeScaling = { type, factor: f("factor") };
-    else if (type === "llama3") ropeScaling = { type, factor: f("factor"), lowFreqFactor: f("low_freq_factor"), highFreqFactor: f("high_freq_factor"), originalMaxPositions: f("original_max_position_embeddings") };
-    else if (type !== "default") throw new Error(`${source}: rope_scaling type "${type}" is not supported (linear, llama3)`);
+    else if (type === "llama3")
+      ropeScaling = {
+        type,
+        factor: f("factor"),
+        lowFreqFactor: f("low_freq_factor"),
+        highFreqFactor: f("high_freq_factor"),
+        originalMaxPositions: f("original_max_position_embeddings"),
+      };
+    else if (type !== "default")
+      throw new Error(`${source}: rope_scaling type "${type}" is not supported (linear, llama3)`);
   }
   const attentionBias = flag("attention_bias", false);
   return {
@@ -126,11 +143,23 @@ export function buildLlamaGraph(c: LlamaConfig, w: CheckpointTensors, layers: nu
     const q = rope(t.heads(t.linear(h, `${p}.self_attn.q_proj`, E, H * D, c.qkvBias), H, D));
     const k = t.repeatKv(rope(t.heads(t.linear(h, `${p}.self_attn.k_proj`, E, KV * D, c.qkvBias), KV, D)), H, KV, D);
     const v = t.repeatKv(t.heads(t.linear(h, `${p}.self_attn.v_proj`, E, KV * D, c.qkvBias), KV, D), H, KV, D);
-    x = g.op("Add", [x, t.linear(t.attention(q, k, v, 1 / Math.sqrt(D), H, D), `${p}.self_attn.o_proj`, H * D, E, c.oBias)]);
+    x = g.op("Add", [
+      x,
+      t.linear(t.attention(q, k, v, 1 / Math.sqrt(D), H, D), `${p}.self_attn.o_proj`, H * D, E, c.oBias),
+    ]);
     const h2 = norm(x, `${p}.post_attention_layernorm`);
     const gate = t.linear(h2, `${p}.mlp.gate_proj`, E, I, c.mlpBias);
     const silu = g.op("Mul", [gate, g.op("Sigmoid", [gate])]);
-    x = g.op("Add", [x, t.linear(g.op("Mul", [silu, t.linear(h2, `${p}.mlp.up_proj`, E, I, c.mlpBias)]), `${p}.mlp.down_proj`, I, E, c.mlpBias)]);
+    x = g.op("Add", [
+      x,
+      t.linear(
+        g.op("Mul", [silu, t.linear(h2, `${p}.mlp.up_proj`, E, I, c.mlpBias)]),
+        `${p}.mlp.down_proj`,
+        I,
+        E,
+        c.mlpBias,
+      ),
+    ]);
     if (l < L - 1) outputs.set(l + 1, x);
   }
   if (blocks === L) outputs.set(L, norm(x, "model.norm"));

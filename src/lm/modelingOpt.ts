@@ -25,21 +25,39 @@ const POSITION_OFFSET = 2;
 export function parseOptConfig(json: Record<string, unknown>, source: string): OptConfig {
   const int = (key: string): number => {
     const v = json[key];
-    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
+      throw new Error(`${source}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   };
   const nEmbd = int("hidden_size");
   const nHead = int("num_attention_heads");
-  if (nEmbd % nHead !== 0) throw new Error(`${source}: hidden_size (${nEmbd}) is not a multiple of num_attention_heads (${nHead})`);
-  const unsupported = (what: string) => new Error(`${source}: ${what} is not supported (the opt-125m layout: pre-LN, word_embed_proj_dim = hidden_size, relu)`);
-  if ((json.word_embed_proj_dim ?? nEmbd) !== nEmbd) throw unsupported(`word_embed_proj_dim ${String(json.word_embed_proj_dim)} ≠ hidden_size (project_in/out, opt-350m)`);
+  if (nEmbd % nHead !== 0)
+    throw new Error(`${source}: hidden_size (${nEmbd}) is not a multiple of num_attention_heads (${nHead})`);
+  const unsupported = (what: string) =>
+    new Error(
+      `${source}: ${what} is not supported (the opt-125m layout: pre-LN, word_embed_proj_dim = hidden_size, relu)`,
+    );
+  if ((json.word_embed_proj_dim ?? nEmbd) !== nEmbd)
+    throw unsupported(
+      `word_embed_proj_dim ${String(json.word_embed_proj_dim)} ≠ hidden_size (project_in/out, opt-350m)`,
+    );
   if (json.do_layer_norm_before === false) throw unsupported("do_layer_norm_before false (post-LN)");
   if (json._remove_final_layer_norm === true) throw unsupported("_remove_final_layer_norm true");
-  if ((json.activation_function ?? "relu") !== "relu") throw unsupported(`activation_function "${String(json.activation_function)}"`);
+  if ((json.activation_function ?? "relu") !== "relu")
+    throw unsupported(`activation_function "${String(json.activation_function)}"`);
   if (json.layer_norm_elementwise_affine === false) throw unsupported("layer_norm_elementwise_affine false");
   const bias = json.enable_bias ?? true;
-  if (typeof bias !== "boolean") throw new Error(`${source}: "enable_bias" must be true or false, got ${JSON.stringify(bias)}`);
-  return { nLayer: int("num_hidden_layers"), nHead, nEmbd, nInner: int("ffn_dim"), nPositions: int("max_position_embeddings"), vocabSize: int("vocab_size"), bias };
+  if (typeof bias !== "boolean")
+    throw new Error(`${source}: "enable_bias" must be true or false, got ${JSON.stringify(bias)}`);
+  return {
+    nLayer: int("num_hidden_layers"),
+    nHead,
+    nEmbd,
+    nInner: int("ffn_dim"),
+    nPositions: int("max_position_embeddings"),
+    vocabSize: int("vocab_size"),
+    bias,
+  };
 }
 
 export function buildOptGraph(c: OptConfig, w: CheckpointTensors, layers: number[]): GraphBuilder {
@@ -50,7 +68,10 @@ export function buildOptGraph(c: OptConfig, w: CheckpointTensors, layers: number
   const g = t.g;
   const ln = (x: string, name: string) => t.layerNorm(x, name, E, 1e-5);
   const shifted = g.op("Add", ["position_ids", t.g.constant("int64", [], [POSITION_OFFSET])]);
-  let x = g.op("Add", [t.embedding(`${prefix}.embed_tokens.weight`, c.vocabSize, E, "input_ids"), t.embedding(`${prefix}.embed_positions.weight`, c.nPositions + POSITION_OFFSET, E, shifted)]);
+  let x = g.op("Add", [
+    t.embedding(`${prefix}.embed_tokens.weight`, c.vocabSize, E, "input_ids"),
+    t.embedding(`${prefix}.embed_positions.weight`, c.nPositions + POSITION_OFFSET, E, shifted),
+  ]);
   const outputs = new Map<number, string>([[0, x]]);
   const blocks = blocksToBuild(L, layers, "opt");
   for (let l = 0; l < blocks; l++) {

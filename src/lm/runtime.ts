@@ -53,7 +53,8 @@ export const EXTERNAL_DATA_BYTES = 64e6;
 
 /**
  * An onnxruntime session for a language-model graph. Models under EXTERNAL_DATA_BYTES are handed over in
- * memory; larger ones (or `externalData: true`) are written as model.onnx + weights.bin in a temporary folder — the weights
+ * memory; larger ones (or `externalData: true`) are written as model.onnx + weights.bin in a temporary folder — the
+ * weights
  * streamed from the checkpoint's own buffers, 64-byte aligned — loaded from there and the folder removed.
  */
 export async function createSession(graph: GraphBuilder, options: SessionOptions = {}): Promise<ort.InferenceSession> {
@@ -110,14 +111,16 @@ export function tokenTensors(batch: ArrayLike<number>[], start: number, shape: M
   const B = batch.length;
   const T = batch[0]?.length ?? 0;
   if (B === 0 || T === 0) throw new Error("language model forward: empty batch");
-  if (start + T > shape.nPositions) throw new Error(`language model forward: ${start + T} tokens exceed the model's ${shape.nPositions} positions`);
+  if (start + T > shape.nPositions)
+    throw new Error(`language model forward: ${start + T} tokens exceed the model's ${shape.nPositions} positions`);
   const ids = new BigInt64Array(B * T);
   const pos = new BigInt64Array(B * T);
   batch.forEach((seq, b) => {
     if (seq.length !== T) throw new Error("language model forward: sequences in a batch must have equal length");
     for (let t = 0; t < T; t++) {
       const id = seq[t];
-      if (!Number.isInteger(id) || id < 0 || id >= shape.vocabSize) throw new Error(`language model forward: token id ${id} outside the vocabulary (0 … ${shape.vocabSize - 1})`);
+      if (!Number.isInteger(id) || id < 0 || id >= shape.vocabSize)
+        throw new Error(`language model forward: token id ${id} outside the vocabulary (0 … ${shape.vocabSize - 1})`);
       ids[b * T + t] = BigInt(id);
       pos[b * T + t] = BigInt(start + t);
     }
@@ -138,7 +141,12 @@ export class GraphRuntime implements LanguageModelRuntime {
     readonly layers: number[],
   ) {}
 
-  static async create(graph: GraphBuilder, config: ModelShape, layers: number[], options: SessionOptions = {}): Promise<GraphRuntime> {
+  static async create(
+    graph: GraphBuilder,
+    config: ModelShape,
+    layers: number[],
+    options: SessionOptions = {},
+  ): Promise<GraphRuntime> {
     return new GraphRuntime(await createSession(graph, options), config, layers);
   }
 

@@ -33,7 +33,16 @@ const PUNCT = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
 /** The word without leading/trailing punctuation, and its case pattern. */
 function core(word: string): { core: string; casing: string } {
   const c = word.replace(PUNCT, "");
-  const casing = c === "" ? "none" : c === c.toLowerCase() ? "lower" : c === c.toUpperCase() && c.length > 1 ? "upper" : c[0] === c[0].toUpperCase() ? "title" : "mixed";
+  const casing =
+    c === ""
+      ? "none"
+      : c === c.toLowerCase()
+        ? "lower"
+        : c === c.toUpperCase() && c.length > 1
+          ? "upper"
+          : c[0] === c[0].toUpperCase()
+            ? "title"
+            : "mixed";
   return { core: c, casing };
 }
 
@@ -107,7 +116,8 @@ export function readConllu(path: string): ConlluToken[] {
     }
     if (line.startsWith("#")) return;
     const cols = line.split("\t");
-    if (cols.length !== 10) throw new Error(`${path} line ${i + 1}: expected 10 tab-separated CoNLL-U columns, found ${cols.length}`);
+    if (cols.length !== 10)
+      throw new Error(`${path} line ${i + 1}: expected 10 tab-separated CoNLL-U columns, found ${cols.length}`);
     if (!/^\d+$/.test(cols[0])) return; // 1-2 multiword ranges, 1.1 empty nodes
     tokens.push({ form: cols[1], upos: cols[3], xpos: cols[4], deprel: cols[7], sentence });
   });
@@ -156,7 +166,11 @@ export interface AlternativeOptions {
  * probability proportional to its frequency in the vocabulary, avoiding the original word when the class
  * offers another. Punctuation around the original word is kept.
  */
-export function syntacticAlternatives(words: string[], tags: SyntacticTags, options: AlternativeOptions = {}): { stories: string[][]; unchanged: number } {
+export function syntacticAlternatives(
+  words: string[],
+  tags: SyntacticTags,
+  options: AlternativeOptions = {},
+): { stories: string[][]; unchanged: number } {
   const k = options.k ?? PAPER.alternatives;
   const pools = new Map<string, Map<string, number>>();
   const add = (word: string, key: string) => {

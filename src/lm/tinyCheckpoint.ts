@@ -89,7 +89,12 @@ export function tinyModelDir(cacheDir: string): string {
     const tmp = temporaryPath(dir);
     mkdirSync(tmp, { recursive: true });
     try {
-      writeTinyGpt2(tmp, { nLayer: 4, nHead: 4, nEmbd: 32, nPositions: 256, seed: 0 }, readFileSync(join(enc, "encoder.json"), "utf8"), readFileSync(join(enc, "vocab.bpe"), "utf8"));
+      writeTinyGpt2(
+        tmp,
+        { nLayer: 4, nHead: 4, nEmbd: 32, nPositions: 256, seed: 0 },
+        readFileSync(join(enc, "encoder.json"), "utf8"),
+        readFileSync(join(enc, "vocab.bpe"), "utf8"),
+      );
       // A folder without config.json is an older, interrupted write: replaced. A complete one is kept.
       if (existsSync(dir) && !existsSync(join(dir, "config.json"))) rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);

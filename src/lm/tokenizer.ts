@@ -59,7 +59,8 @@ export class Gpt2Tokenizer {
     const wordStart = new Int32Array(words.length);
     const wordEnd = new Int32Array(words.length);
     words.forEach((word, w) => {
-      if (word.length === 0 || /\s/.test(word)) throw new Error(`word ${w} ("${word}") is empty or contains whitespace`);
+      if (word.length === 0 || /\s/.test(word))
+        throw new Error(`word ${w} ("${word}") is empty or contains whitespace`);
       const piece = w === 0 ? word : `${this.wordPrefix}${word}`;
       let tokens = this.cache.get(piece);
       if (!tokens) {
@@ -79,27 +80,41 @@ export function loadGpt2Tokenizer(dir: string): Gpt2Tokenizer {
   const configPath = join(dir, "tokenizer_config.json");
   const config = existsSync(configPath) ? readJsonFile<Record<string, unknown>>(configPath) : {};
   const tokenizerPath = join(dir, "tokenizer.json");
-  const specials = (json: Record<string, unknown>) => new Set(((json.added_tokens ?? []) as { id: number; special?: boolean }[]).filter((t) => t.special).map((t) => t.id));
+  const specials = (json: Record<string, unknown>) =>
+    new Set(
+      ((json.added_tokens ?? []) as { id: number; special?: boolean }[]).filter((t) => t.special).map((t) => t.id),
+    );
   if (existsSync(tokenizerPath)) {
     const json = readJsonFile<Record<string, unknown>>(tokenizerPath);
     checkTokenizerJson(json, tokenizerPath);
     const tokenizer = new Tokenizer(json, config);
-    return new Gpt2Tokenizer(tokenizer, tokenizerPath, specials(json), marksWordStarts(json) ? "" : " ", bosTokenId(json, config, tokenizer, tokenizerPath));
+    return new Gpt2Tokenizer(
+      tokenizer,
+      tokenizerPath,
+      specials(json),
+      marksWordStarts(json) ? "" : " ",
+      bosTokenId(json, config, tokenizer, tokenizerPath),
+    );
   }
   const vocabPath = join(dir, "vocab.json");
   const mergesPath = join(dir, "merges.txt");
   if (!existsSync(vocabPath) || !existsSync(mergesPath)) {
     throw new Error(`${dir}: no tokenizer files (need tokenizer.json, or vocab.json and merges.txt)`);
   }
-  const json = byteLevelBpeJson(checkVocab(readJsonFile(vocabPath), vocabPath), readMerges(mergesPath)) as Record<string, unknown>;
+  const json = byteLevelBpeJson(checkVocab(readJsonFile(vocabPath), vocabPath), readMerges(mergesPath)) as Record<
+    string,
+    unknown
+  >;
   return new Gpt2Tokenizer(new Tokenizer(json, config), `${vocabPath} + ${mergesPath}`, specials(json));
 }
 
 /** A tokenizer.json must hold a model with a vocabulary: an empty or foreign file is refused by name. */
 function checkTokenizerJson(json: unknown, path: string): void {
-  if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error(`${path}: not a tokenizer (expected a JSON object with a "model")`);
+  if (json === null || typeof json !== "object" || Array.isArray(json))
+    throw new Error(`${path}: not a tokenizer (expected a JSON object with a "model")`);
   const model = (json as { model?: unknown }).model as { type?: unknown; vocab?: unknown } | undefined;
-  if (!model || typeof model !== "object") throw new Error(`${path}: no "model" entry: not a Hugging Face tokenizer.json`);
+  if (!model || typeof model !== "object")
+    throw new Error(`${path}: no "model" entry: not a Hugging Face tokenizer.json`);
   const vocab = model.vocab;
   const size = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === "object" ? Object.keys(vocab).length : 0;
   if (size === 0) throw new Error(`${path}: the model's vocabulary is empty or missing (model.vocab)`);
@@ -107,11 +122,15 @@ function checkTokenizerJson(json: unknown, path: string): void {
 
 /** vocab.json maps token strings to ids: anything else (a list, an empty object) is refused by name. */
 function checkVocab(vocab: unknown, path: string): Record<string, number> {
-  if (vocab === null || typeof vocab !== "object" || Array.isArray(vocab)) throw new Error(`${path}: expected an object mapping tokens to ids, got ${Array.isArray(vocab) ? "a list" : typeof vocab}`);
+  if (vocab === null || typeof vocab !== "object" || Array.isArray(vocab))
+    throw new Error(
+      `${path}: expected an object mapping tokens to ids, got ${Array.isArray(vocab) ? "a list" : typeof vocab}`,
+    );
   const entries = Object.entries(vocab as Record<string, unknown>);
   if (entries.length === 0) throw new Error(`${path}: the vocabulary is empty`);
   const bad = entries.find(([, id]) => !Number.isInteger(id) || (id as number) < 0);
-  if (bad) throw new Error(`${path}: token ${JSON.stringify(bad[0])} has id ${JSON.stringify(bad[1])}; ids are integers ≥ 0`);
+  if (bad)
+    throw new Error(`${path}: token ${JSON.stringify(bad[0])} has id ${JSON.stringify(bad[1])}; ids are integers ≥ 0`);
   return vocab as Record<string, number>;
 }
 
@@ -123,12 +142,35 @@ export function byteLevelBpeJson(vocab: Record<string, number>, merges: string[]
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: eos in vocab ? [{ id: vocab[eos], content: eos, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }] : [],
+    added_tokens:
+      eos in vocab
+        ? [
+            {
+              id: vocab[eos],
+              content: eos,
+              single_word: false,
+              lstrip: false,
+              rstrip: false,
+              normalized: true,
+              special: true,
+            },
+          ]
+        : [],
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
-    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "", fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: "",
+      end_of_word_suffix: "",
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -138,7 +180,10 @@ function readMerges(path: string): string[] {
   return lines.filter((l, i) => !(i === 0 && l.startsWith("#version")) && l.trim().length > 0);
 }
 
-/** Whether the tokenizer puts "▁" before words itself (SentencePiece-style: Prepend normalizer or Metaspace pre-tokenizer). */
+/**
+ * Whether the tokenizer puts "▁" before words itself (SentencePiece-style: Prepend normalizer or Metaspace
+ * pre-tokenizer).
+ */
 function marksWordStarts(json: Record<string, unknown>): boolean {
   const found = (node: unknown): boolean => {
     if (!node || typeof node !== "object") return false;
@@ -154,15 +199,24 @@ function marksWordStarts(json: Record<string, unknown>): boolean {
  * The BOS token a model expects first: tokenizer_config.json's add_bos_token with its bos_token, or a
  * post-processor template that starts with a special token (Llama-3). None for GPT-2-style tokenizers.
  */
-function bosTokenId(json: Record<string, unknown>, config: Record<string, unknown>, tokenizer: TokenizerBackend, source: string): number | undefined {
+function bosTokenId(
+  json: Record<string, unknown>,
+  config: Record<string, unknown>,
+  tokenizer: TokenizerBackend,
+  source: string,
+): number | undefined {
   let name: string | undefined;
   if (config.add_bos_token === true) {
     const b = config.bos_token as string | { content?: string } | undefined;
     name = typeof b === "string" ? b : b?.content;
     if (!name) throw new Error(`${source}: tokenizer_config.json sets add_bos_token but names no bos_token`);
   } else if (config.add_bos_token === undefined) {
-    const post = json.post_processor as { type?: string; single?: { SpecialToken?: { id: string } }[]; processors?: unknown[] } | null | undefined;
-    const template = post?.type === "TemplateProcessing" ? post : ((post?.processors ?? []) as (typeof post)[]).find((p) => p?.type === "TemplateProcessing");
+    const post = json.post_processor as
+      { type?: string; single?: { SpecialToken?: { id: string } }[]; processors?: unknown[] } | null | undefined;
+    const template =
+      post?.type === "TemplateProcessing"
+        ? post
+        : ((post?.processors ?? []) as (typeof post)[]).find((p) => p?.type === "TemplateProcessing");
     name = template?.single?.[0]?.SpecialToken?.id;
   }
   if (name === undefined) return undefined;

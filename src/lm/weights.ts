@@ -31,7 +31,8 @@ export function loadGpt2Weights(dir: string, config: Gpt2Config): Gpt2Weights {
   const tensors = readCheckpointTensors(dir);
   const prefix = tensors.has("transformer.wte.weight") ? "transformer." : "";
   const { nEmbd: E, nInner: I, vocabSize, nPositions } = config;
-  if (!tensors.has(`${prefix}wte.weight`)) throw new Error(`${tensors.files.join(", ")}: missing tensor "wte.weight" (is this a GPT-2 checkpoint?)`);
+  if (!tensors.has(`${prefix}wte.weight`))
+    throw new Error(`${tensors.files.join(", ")}: missing tensor "wte.weight" (is this a GPT-2 checkpoint?)`);
   const get = (name: string, shape: number[]): Float32Array => tensors.get(prefix + name, shape);
   const ln = (name: string) => ({ weight: get(`${name}.weight`, [E]), bias: get(`${name}.bias`, [E]) });
   const wte = get("wte.weight", [vocabSize, E]);

@@ -54,7 +54,8 @@ interface Window {
 export function planWindows(tokens: WordTokens, context: number, mode: ContextMode, stride: number): Window[] {
   const T = tokens.ids.length;
   const W = tokens.wordEnd.length;
-  if (!Number.isInteger(context) || context < 1) throw new Error(`context must be a positive number of tokens, got ${context}`);
+  if (!Number.isInteger(context) || context < 1)
+    throw new Error(`context must be a positive number of tokens, got ${context}`);
   const windows: Window[] = [];
   if (mode === "exact") {
     const first: Window = { start: 0, end: Math.min(T, context) - 1, words: [] };
@@ -66,7 +67,8 @@ export function planWindows(tokens: WordTokens, context: number, mode: ContextMo
     }
     return windows;
   }
-  if (!Number.isInteger(stride) || stride < 1 || stride > context) throw new Error(`stride must be between 1 and context (${context}), got ${stride}`);
+  if (!Number.isInteger(stride) || stride < 1 || stride > context)
+    throw new Error(`stride must be between 1 and context (${context}), got ${stride}`);
   const starts: number[] = [];
   for (let s = 0; s + context < T; s += stride) starts.push(s);
   const last = Math.max(0, T - context);
@@ -82,7 +84,11 @@ export function planWindows(tokens: WordTokens, context: number, mode: ContextMo
   return windows.filter((win) => win.words.length > 0);
 }
 
-export async function wordStates(runtime: LanguageModelRuntime, tokens: WordTokens, options: WordStateOptions = {}): Promise<WordStates> {
+export async function wordStates(
+  runtime: LanguageModelRuntime,
+  tokens: WordTokens,
+  options: WordStateOptions = {},
+): Promise<WordStates> {
   const W = tokens.wordEnd.length;
   if (W === 0) throw new Error("word states: the word list is empty");
   const E = runtime.config.nEmbd;

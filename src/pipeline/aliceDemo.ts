@@ -60,12 +60,24 @@ export async function runAliceDemo(options: AliceDemoOptions = {}): Promise<Alic
       // Same offsets for every subject, so shift s is one draw of the group-level null.
       const offsets = circularShiftOffsets(n, nShifts, 30, options.seed ?? 0);
       const y = stackCircularShifts(s.bold, offsets);
-      const res = await brainScore(x, y, { alphaSelection: "loo", ...options.ridge, invalidTargets: "mask", source: { x: `${id} regressors`, y: `${id} ROI time courses` } });
+      const res = await brainScore(x, y, {
+        alphaSelection: "loo",
+        ...options.ridge,
+        invalidTargets: "mask",
+        source: { x: `${id} regressors`, y: `${id} ROI time courses` },
+      });
       ALICE_ROIS.forEach((roi, j) => {
         const nullR = Float64Array.from({ length: nShifts }, (_, k) => res.r[(k + 1) * R + j]);
         const mean = nullR.reduce((a, b) => a + b, 0) / nShifts;
         const sd = Math.sqrt(nullR.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, nShifts - 1));
-        subjects.push({ subject: id, roi, r: round(res.r[j]), null_mean: round(mean), null_sd: round(sd), p_shift: round(permutationPValue(res.r[j], nullR)) });
+        subjects.push({
+          subject: id,
+          roi,
+          r: round(res.r[j]),
+          null_mean: round(mean),
+          null_sd: round(sd),
+          p_shift: round(permutationPValue(res.r[j], nullR)),
+        });
         if (!Number.isFinite(res.r[j])) {
           const constant = res.invalidTargets.constant.includes(j);
           excluded.push({ subject: id, roi, reason: constant ? "constant time course" : "no finite score" });
@@ -84,7 +96,14 @@ export async function runAliceDemo(options: AliceDemoOptions = {}): Promise<Alic
     const nullMeans = Float64Array.from({ length: nShifts }, (_, k) => nullSum[k * R + j] / nOk[j]);
     const observed = obsSum[j] / nOk[j];
     const nullMean = nullMeans.reduce((a, b) => a + b, 0) / nShifts;
-    return { roi, n_subjects: nOk[j], mean_r: round(observed), null_mean_r: round(nullMean), p_shift: round(permutationPValue(observed, nullMeans)), shifts: nShifts };
+    return {
+      roi,
+      n_subjects: nOk[j],
+      mean_r: round(observed),
+      null_mean_r: round(nullMean),
+      p_shift: round(permutationPValue(observed, nullMeans)),
+      shifts: nShifts,
+    };
   });
   return { subjects, group, failures, excluded };
 }

@@ -21,7 +21,10 @@ export function bestLayer(means: ArrayLike<number>, layers: number[]): BestLayer
   const index = argmaxFinite((li) => means[li], means.length);
   if (index < 0) return { index, layer: NaN, mean: NaN, ties: [] };
   const top = means[index];
-  const ties = layers.filter((_, li) => li !== index && Number.isFinite(means[li]) && Math.abs(means[li] - top) <= 1e-9 * Math.max(Math.abs(top), 1e-300));
+  const ties = layers.filter(
+    (_, li) =>
+      li !== index && Number.isFinite(means[li]) && Math.abs(means[li] - top) <= 1e-9 * Math.max(Math.abs(top), 1e-300),
+  );
   return { index, layer: layers[index], mean: top, ties };
 }
 

@@ -22,8 +22,24 @@ export const DEMO_SIMULATION = {
   regions: [
     { name: "temporal, 4 words ahead", label: "superiortemporal", hemi: "both", layer: 4, snr: 0.5, d: 4 },
     { name: "frontal, 10 words ahead", label: "parsopercularis", hemi: "both", layer: 4, snr: 0.5, d: 10 },
-    { name: "parietal, syntactic, 2 words ahead", label: "supramarginal", hemi: "L", layer: 4, snr: 0.5, d: 2, component: "syntax" },
-    { name: "parietal, semantic, 10 words ahead", label: "inferiorparietal", hemi: "L", layer: 4, snr: 0.5, d: 10, component: "semantics" },
+    {
+      name: "parietal, syntactic, 2 words ahead",
+      label: "supramarginal",
+      hemi: "L",
+      layer: 4,
+      snr: 0.5,
+      d: 2,
+      component: "syntax",
+    },
+    {
+      name: "parietal, semantic, 10 words ahead",
+      label: "inferiorparietal",
+      hemi: "L",
+      layer: 4,
+      snr: 0.5,
+      d: 10,
+      component: "semantics",
+    },
     { name: "occipital, current word, layer 2", label: "lateraloccipital", hemi: "both", layer: 2, snr: 0.3 },
   ],
 };
@@ -40,19 +56,43 @@ export const DEMO_RUN = {
   context: 128,
   contextMode: "strided",
   ridge: { alphaSelection: "gcv" },
-  forecast: { layer: 4, distances: { from: 0, to: 12 } as { from: number; to: number } | number[], decompose: true, k: 3, controls: [], depthLayers: [2, 4], dRef: null, vertexLevel: true },
+  forecast: {
+    layer: 4,
+    distances: { from: 0, to: 12 } as { from: number; to: number } | number[],
+    decompose: true,
+    k: 3,
+    controls: [],
+    depthLayers: [2, 4],
+    dRef: null,
+    vertexLevel: true,
+  },
   statistics: { alpha: 0.01, bootstrap: 1000 },
   noiseCeiling: true,
 };
 
-export function demoRunConfig(outDir: string, dataset: string, cacheDir?: string, run: typeof DEMO_RUN = DEMO_RUN): RunConfig {
+export function demoRunConfig(
+  outDir: string,
+  dataset: string,
+  cacheDir?: string,
+  run: typeof DEMO_RUN = DEMO_RUN,
+): RunConfig {
   return parseRunConfig({ ...run, dataset, outDir, cacheDir }, join(outDir, "demo-run.json"));
 }
 
-export async function runSimulatedDemo(outDir: string, options: { cacheDir?: string; run?: typeof DEMO_RUN; onProgress?: (stage: string, done: number, total: number) => void } = {}): Promise<{ truth: SimulationTruth; report: RunReport; config: RunConfig; recovery: RecoveryReport }> {
+export async function runSimulatedDemo(
+  outDir: string,
+  options: {
+    cacheDir?: string;
+    run?: typeof DEMO_RUN;
+    onProgress?: (stage: string, done: number, total: number) => void;
+  } = {},
+): Promise<{ truth: SimulationTruth; report: RunReport; config: RunConfig; recovery: RecoveryReport }> {
   const dataset = join(outDir, "simulated-narratives");
   const sim = parseSimulationConfig(DEMO_SIMULATION, "demo simulation");
-  const truth = await simulateDataset(sim, dataset, { cacheDir: options.cacheDir, onProgress: (d, t) => options.onProgress?.("simulate", d, t) });
+  const truth = await simulateDataset(sim, dataset, {
+    cacheDir: options.cacheDir,
+    onProgress: (d, t) => options.onProgress?.("simulate", d, t),
+  });
   const config = demoRunConfig(outDir, dataset, options.cacheDir, options.run);
   const report = await runPipeline(config, { onProgress: (d, t) => options.onProgress?.("pipeline", d, t) });
   return { truth, report, config, recovery: await plantRecovery(truth, config) };

@@ -54,9 +54,17 @@ export async function plantRecovery(truth: SimulationTruth, config: RunConfig): 
   if (withForecast.length === 0) throw new Error("plant recovery: no stored result with forecasts");
   const regions = withForecast[0].regions;
   const R = regions.length;
-  const analyses = Object.keys(withForecast[0].forecast!.analyses).filter((a) => a === "full" || a === "syntax" || a === "semantics");
+  const analyses = Object.keys(withForecast[0].forecast!.analyses).filter(
+    (a) => a === "full" || a === "syntax" || a === "semantics",
+  );
   const peaks = new Map(
-    analyses.map((a) => [a, groupForecastPeaks(withForecast.map((r) => ({ distances: f.distances, forecast: r.forecast!.analyses[a].forecast, nTargets: R })), { dTest: f.dTest, dRef: f.dRef, alpha: config.statistics.alpha })]),
+    analyses.map((a) => [
+      a,
+      groupForecastPeaks(
+        withForecast.map((r) => ({ distances: f.distances, forecast: r.forecast!.analyses[a].forecast, nTargets: R })),
+        { dTest: f.dTest, dRef: f.dRef, alpha: config.statistics.alpha },
+      ),
+    ]),
   );
   const best = bestLayerPerRegion(results);
   const layers = results[0].layers;
@@ -68,7 +76,8 @@ export async function plantRecovery(truth: SimulationTruth, config: RunConfig): 
     const analysis = p.component && p.component !== "full" ? p.component : "full";
     const pk = peaks.get(analysis);
     const layerCounts = new Map<number, number>();
-    for (const q of idx) if (best[q].layer >= 0) layerCounts.set(layers[best[q].layer], (layerCounts.get(layers[best[q].layer]) ?? 0) + 1);
+    for (const q of idx)
+      if (best[q].layer >= 0) layerCounts.set(layers[best[q].layer], (layerCounts.get(layers[best[q].layer]) ?? 0) + 1);
     const bestLayer = [...layerCounts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? NaN;
     return {
       plant: p.name,
@@ -85,7 +94,13 @@ export async function plantRecovery(truth: SimulationTruth, config: RunConfig): 
   const falsePositives: RecoveryReport["falsePositives"] = [];
   for (const [a, pk] of peaks) {
     regions.forEach((region, q) => {
-      if (!planted.has(region) && pk.significant[q] === 1) falsePositives.push({ analysis: a, region, dStar: Number.isFinite(pk.dStarAll[q]) ? pk.dStarAll[q] : null, pFdr: pk.pFdr[q] });
+      if (!planted.has(region) && pk.significant[q] === 1)
+        falsePositives.push({
+          analysis: a,
+          region,
+          dStar: Number.isFinite(pk.dStarAll[q]) ? pk.dStarAll[q] : null,
+          pFdr: pk.pFdr[q],
+        });
     });
   }
   return { plants, falsePositives, regions: R };
@@ -93,7 +108,10 @@ export async function plantRecovery(truth: SimulationTruth, config: RunConfig): 
 
 /** The recovery as console lines (the demo prints them; the README quotes a measured run). */
 export function describeRecovery(rec: RecoveryReport, alpha: number): string[] {
-  const lines = [`planted vs recovered (FDR α ${alpha} over ${rec.regions} regions per analysis):`, "  plant                                  analysis   planted d  d*   significant parts  max p_FDR  planted layer  best layer"];
+  const lines = [
+    `planted vs recovered (FDR α ${alpha} over ${rec.regions} regions per analysis):`,
+    "  plant                                  analysis   planted d  d*   significant parts  max p_FDR  planted layer  best layer",
+  ];
   for (const p of rec.plants) {
     const forecastPlant = p.plantedD !== null;
     lines.push(
@@ -101,6 +119,10 @@ export function describeRecovery(rec: RecoveryReport, alpha: number): string[] {
       `  ${p.plant.padEnd(38)} ${p.analysis.padEnd(10)} ${String(p.plantedD ?? "–").padStart(9)}  ${String(forecastPlant ? (p.dStar ?? "–") : "–").padStart(3)}  ${(forecastPlant ? `${p.significant}/${p.regions.length}` : `(${p.significant}/${p.regions.length})`).padStart(17)}  ${(forecastPlant ? p.pFdr.toExponential(1) : "–").padStart(9)}  ${String(p.plantedLayer).padStart(13)}  ${String(p.bestLayer).padStart(10)}`,
     );
   }
-  lines.push(rec.falsePositives.length === 0 ? "  regions without a plant: none significant in any analysis" : `  regions without a plant that came out significant: ${rec.falsePositives.map((x) => `${x.region} (${x.analysis}, d* ${x.dStar}, p_FDR ${x.pFdr.toExponential(1)})`).join(", ")}`);
+  lines.push(
+    rec.falsePositives.length === 0
+      ? "  regions without a plant: none significant in any analysis"
+      : `  regions without a plant that came out significant: ${rec.falsePositives.map((x) => `${x.region} (${x.analysis}, d* ${x.dStar}, p_FDR ${x.pFdr.toExponential(1)})`).join(", ")}`,
+  );
   return lines;
 }

@@ -24,22 +24,40 @@ const AFFINE_TOLERANCE = 1e-4;
 export function groupSpace(results: SubjectResult[]): GroupSpace {
   const first = results[0];
   const kinds = new Set(results.map((r) => r.layout.kind));
-  if (kinds.size > 1) throw new Error(`group stage: surface and volume scans cannot be combined (${first.key} is ${first.layout.kind}, ${results.find((r) => r.layout.kind !== first.layout.kind)!.key} is not)`);
+  if (kinds.size > 1)
+    throw new Error(
+      `group stage: surface and volume scans cannot be combined (${first.key} is ${first.layout.kind}, ${results.find((r) => r.layout.kind !== first.layout.kind)!.key} is not)`,
+    );
   if (first.layout.kind === "surface") {
     const { L, R } = first.layout;
     for (const r of results) {
       const l = r.layout as { L: number; R: number };
-      if (l.L !== L || l.R !== R) throw new Error(`group stage: ${r.key} has ${l.L} + ${l.R} vertices, ${first.key} ${L} + ${R}; every scan must be on the same surface space`);
+      if (l.L !== L || l.R !== R)
+        throw new Error(
+          `group stage: ${r.key} has ${l.L} + ${l.R} vertices, ${first.key} ${L} + ${R}; every scan must be on the same surface space`,
+        );
     }
-    return { layout: first.layout, V: L + R, counts: new Int32Array(L + R).fill(results.length), regionLabels: first.regionLabels, expand: (_r, values) => values };
+    return {
+      layout: first.layout,
+      V: L + R,
+      counts: new Int32Array(L + R).fill(results.length),
+      regionLabels: first.regionLabels,
+      expand: (_r, values) => values,
+    };
   }
   const grid = first.layout;
   for (const r of results) {
     const l = r.layout as typeof grid;
     const sameShape = l.shape.slice(0, 3).join() === grid.shape.slice(0, 3).join();
-    const sameAffine = sameShape && l.affine.every((row, i) => row.every((v, j) => Math.abs(v - grid.affine[i][j]) <= AFFINE_TOLERANCE * Math.max(1, Math.abs(v))));
+    const sameAffine =
+      sameShape &&
+      l.affine.every((row, i) =>
+        row.every((v, j) => Math.abs(v - grid.affine[i][j]) <= AFFINE_TOLERANCE * Math.max(1, Math.abs(v))),
+      );
     if (!sameShape || !sameAffine) {
-      throw new Error(`group stage: ${r.key} is on another grid than ${first.key} (shape [${l.shape.slice(0, 3).join(", ")}] vs [${grid.shape.slice(0, 3).join(", ")}]${sameShape ? ", different affine" : ""}); resample every scan to one grid before a group run`);
+      throw new Error(
+        `group stage: ${r.key} is on another grid than ${first.key} (shape [${l.shape.slice(0, 3).join(", ")}] vs [${grid.shape.slice(0, 3).join(", ")}]${sameShape ? ", different affine" : ""}); resample every scan to one grid before a group run`,
+      );
     }
   }
   const nVox = grid.shape.slice(0, 3).reduce((a, b) => a * b, 1);
@@ -51,7 +69,12 @@ export function groupSpace(results: SubjectResult[]): GroupSpace {
   union.forEach((voxel, k) => (column[voxel] = k));
   const V = union.length;
   const counts = Int32Array.from(union, (i) => voxelCounts[i]);
-  const layout: Layout = { kind: "volume", shape: grid.shape.slice(0, 3), affine: grid.affine, maskIndices: Int32Array.from(union) };
+  const layout: Layout = {
+    kind: "volume",
+    shape: grid.shape.slice(0, 3),
+    affine: grid.affine,
+    maskIndices: Int32Array.from(union),
+  };
   const expand = (r: SubjectResult, values: Float32Array, blocks: number): Float32Array => {
     const mask = (r.layout as typeof grid).maskIndices;
     const n = mask.length;

@@ -48,15 +48,24 @@ export interface LebelEncodingResult extends BootstrapRidgeResult {
   testRows: number;
 }
 
-type FeatureOptions = Pick<LebelEncodingOptions, "model" | "layer" | "featureLayers" | "context" | "contextMode" | "cacheDir">;
+type FeatureOptions = Pick<
+  LebelEncodingOptions,
+  "model" | "layer" | "featureLayers" | "context" | "contextMode" | "cacheDir"
+>;
 
 /** One story's words' states at the layer (words × features), cached through `cacheDir`. */
 export async function lebelStoryStates(ds: LebelDataset, story: string, o: FeatureOptions): Promise<Matrix> {
   const words = ds.words(story);
   const layers = o.featureLayers ?? [o.layer];
   const at = layers.indexOf(o.layer);
-  if (at < 0) throw new Error(`lebelStoryDesign: layer ${o.layer} is not among the extracted layers ${layers.join(", ")}`);
-  const f = await extractWordFeatures(o.model, words, { layers, context: o.context, mode: o.contextMode, cacheDir: o.cacheDir });
+  if (at < 0)
+    throw new Error(`lebelStoryDesign: layer ${o.layer} is not among the extracted layers ${layers.join(", ")}`);
+  const f = await extractWordFeatures(o.model, words, {
+    layers,
+    context: o.context,
+    mode: o.contextMode,
+    cacheDir: o.cacheDir,
+  });
   const size = words.words.length * f.nEmbd;
   return { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates.subarray(at * size, (at + 1) * size) };
 }
@@ -89,11 +98,17 @@ export async function lebelResponses(ds: LebelDataset, subject: string, stories:
 }
 
 /** The split of a subject: explicit stories, or the sessions' (every session by default); missing responses named. */
-function subjectSplit(ds: LebelDataset, o: Pick<LebelEncodingOptions, "subject" | "sessions" | "train" | "test">): { train: string[]; test: string[] } {
+function subjectSplit(
+  ds: LebelDataset,
+  o: Pick<LebelEncodingOptions, "subject" | "sessions" | "train" | "test">,
+): { train: string[]; test: string[] } {
   const split = o.train && o.test ? { train: o.train, test: o.test } : ds.split(o.sessions ?? Object.keys(ds.sessions));
   const have = new Set(ds.stories(o.subject));
   const missing = [...split.train, ...split.test].filter((s) => !have.has(s));
-  if (missing.length > 0) throw new Error(`${o.subject}: no responses for ${missing.join(", ")} (under ${ds.derivative}/preprocessed_data/${o.subject})`);
+  if (missing.length > 0)
+    throw new Error(
+      `${o.subject}: no responses for ${missing.join(", ")} (under ${ds.derivative}/preprocessed_data/${o.subject})`,
+    );
   return split;
 }
 
@@ -112,7 +127,8 @@ export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions
   return { ...res, pValues, train: split.train, test: split.test, trainRows: train.x.rows, testRows: test.x.rows };
 }
 
-export type LebelForecastOptions = Omit<LebelEncodingOptions, "bootstrap" | "permutation"> & Omit<StoryForecastOptions, "train" | "test">;
+export type LebelForecastOptions = Omit<LebelEncodingOptions, "bootstrap" | "permutation"> &
+  Omit<StoryForecastOptions, "train" | "test">;
 
 export interface LebelForecastResult extends StoryForecastResult {
   train: string[];
@@ -131,7 +147,12 @@ export async function lebelForecast(ds: LebelDataset, o: LebelForecastOptions): 
     const z = zscoreColumns(await ds.responses(o.subject, story));
     // float32, as stored: the sweep stacks every story's responses once.
     const responses = { rows: z.rows, cols: z.cols, data: Float32Array.from(z.data) };
-    stories.push({ states: await lebelStoryStates(ds, story, o), wordTimes: ds.words(story).times, trTimes: ds.trTimes(story), responses });
+    stories.push({
+      states: await lebelStoryStates(ds, story, o),
+      wordTimes: ds.words(story).times,
+      trTimes: ds.trTimes(story),
+      responses,
+    });
   }
   const train = split.train.map((_, i) => i);
   const test = split.test.map((_, i) => split.train.length + i);

@@ -31,11 +31,29 @@ export function lebelForecastLayer(c: LebelRunConfig, nLayer: number): number {
 export async function runLebelForecast(
   ds: LebelDataset,
   c: LebelRunConfig,
-  run: { root: string; subjects: string[]; model: string; layer: number; featureLayers: number[]; weights: string; shard?: boolean; merge?: boolean },
+  run: {
+    root: string;
+    subjects: string[];
+    model: string;
+    layer: number;
+    featureLayers: number[];
+    weights: string;
+    shard?: boolean;
+    merge?: boolean;
+  },
   report: LebelRunReport,
 ): Promise<void> {
   const f = c.forecast!;
-  const settings = { sessions: c.sessions, context: c.context, contextMode: c.contextMode, layer: run.layer, forecast: f, bootstrap: c.bootstrap, weights: run.weights, root: ds.derivative };
+  const settings = {
+    sessions: c.sessions,
+    context: c.context,
+    contextMode: c.contextMode,
+    layer: run.layer,
+    forecast: f,
+    bootstrap: c.bootstrap,
+    weights: run.weights,
+    root: ds.derivative,
+  };
   const hash = createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 16);
   mkdirSync(join(run.root, "subjects"), { recursive: true });
   const rows: Row[] = [];
@@ -49,17 +67,33 @@ export async function runLebelForecast(
     else {
       try {
         const res = await lebelForecast(ds, {
-          subject, sessions: c.sessions, model: run.model, layer: run.layer, featureLayers: run.featureLayers, context: c.context, contextMode: c.contextMode, cacheDir: c.cacheDir,
-          distances: f.distances, windowLength: f.windowLength, nComponents: f.components, alphaSelection: f.alphaSelection, alphas: f.alphas, bootstrap: c.bootstrap,
+          subject,
+          sessions: c.sessions,
+          model: run.model,
+          layer: run.layer,
+          featureLayers: run.featureLayers,
+          context: c.context,
+          contextMode: c.contextMode,
+          cacheDir: c.cacheDir,
+          distances: f.distances,
+          windowLength: f.windowLength,
+          nComponents: f.components,
+          alphaSelection: f.alphaSelection,
+          alphas: f.alphas,
+          bootstrap: c.bootstrap,
         });
         const D = res.distances.length;
         const V = res.nTargets;
         const cost = `window PCA ${res.cost.pcaSeconds.toFixed(1)} s, ridge ${res.cost.ridgeSeconds.toFixed(1)} s, ${res.trainRows} training TRs`;
-        writeSafetensors(path, {
-          distances: { shape: [D], data: BigInt64Array.from(res.distances, BigInt) },
-          baseline: { shape: [V], data: res.baseline },
-          scores: { shape: [D, V], data: res.scores },
-        }, { config: hash, subject, layer: String(run.layer), cost, format: "brainscore.lebel-forecast/1" });
+        writeSafetensors(
+          path,
+          {
+            distances: { shape: [D], data: BigInt64Array.from(res.distances, BigInt) },
+            baseline: { shape: [V], data: res.baseline },
+            scores: { shape: [D, V], data: res.scores },
+          },
+          { config: hash, subject, layer: String(run.layer), cost, format: "brainscore.lebel-forecast/1" },
+        );
         report.summary.push(`${subject} forecast: ${cost}`);
         stored = readSafetensorsIfValid(path);
         report.computed.push(`${subject} forecast`);
@@ -73,7 +107,9 @@ export async function runLebelForecast(
     const scores = stored.tensors.get("scores")!.data as Float64Array;
     const V = baseline.length;
     // The tenth of voxels the current words predict best: where a forecast gain can show (finite baselines only).
-    const ranked = Array.from(baseline.keys()).filter((v) => Number.isFinite(baseline[v])).sort((a, b) => baseline[b] - baseline[a]);
+    const ranked = Array.from(baseline.keys())
+      .filter((v) => Number.isFinite(baseline[v]))
+      .sort((a, b) => baseline[b] - baseline[a]);
     const best = ranked.slice(0, Math.max(1, Math.round(ranked.length / 10)));
     const top: number[] = [];
     distances.forEach((d, i) => {
@@ -82,7 +118,15 @@ export async function runLebelForecast(
       const all = finite.reduce((a, b) => a + b, 0) / finite.length;
       const t = best.reduce((a, v) => a + gain(v), 0) / best.length;
       top.push(t);
-      rows.push({ subject, layer: run.layer, distance: d, voxels: V, mean_forecast: all, mean_forecast_top10: t, top10_voxels: best.length });
+      rows.push({
+        subject,
+        layer: run.layer,
+        distance: d,
+        voxels: V,
+        mean_forecast: all,
+        mean_forecast_top10: t,
+        top10_voxels: best.length,
+      });
     });
     curves.push({ subject, distances, top });
     const { volume } = findLebelVolume(ds.derivative, subject, V);
@@ -93,7 +137,12 @@ export async function runLebelForecast(
       const iTest = distances.indexOf(PAPER.dTest);
       if (iTest >= 0) {
         report.files.push(join(dir, `forecast_d-${PAPER.dTest}.nii.gz`));
-        writeVolumeMap(report.files.at(-1)!, volume, Float64Array.from({ length: V }, (_, v) => F(iTest, v)), `F(${PAPER.dTest}), layer ${run.layer}`);
+        writeVolumeMap(
+          report.files.at(-1)!,
+          volume,
+          Float64Array.from({ length: V }, (_, v) => F(iTest, v)),
+          `F(${PAPER.dTest}), layer ${run.layer}`,
+        );
       }
       const dStar = Float64Array.from({ length: V }, (_, v) => {
         const b = argmaxFinite((i) => F(i, v), distances.length);
@@ -103,7 +152,9 @@ export async function runLebelForecast(
       writeVolumeMap(report.files.at(-1)!, volume, dStar, `d* = argmax F(d), layer ${run.layer}`);
     }
     const peak = top.indexOf(Math.max(...top));
-    report.summary.push(`${subject}: F(d) of the best-predicted tenth of voxels peaks at d* = ${distances[peak]} (${top[peak].toFixed(4)})`);
+    report.summary.push(
+      `${subject}: F(d) of the best-predicted tenth of voxels peaks at d* = ${distances[peak]} (${top[peak].toFixed(4)})`,
+    );
   }
   if (rows.length === 0 || run.shard) return;
   mkdirSync(join(run.root, "tables"), { recursive: true });
@@ -111,6 +162,15 @@ export async function runLebelForecast(
   report.files.push(...writeTable(join(run.root, "tables", "lebel_forecast"), rows));
   const figure = join(run.root, "figures", "lebel_forecast_by_distance.png");
   const title = `Forecast score F(d), layer ${run.layer} (${c.model.split("/").pop()}; best-predicted tenth of voxels)`;
-  writeSvgAsPng(figure, lineChartSvg({ title, xLabel: "distance d (words)", yLabel: "F(d) = Δ test r", series: curves.map((cv) => ({ name: cv.subject, x: cv.distances, y: cv.top })), markers: true }));
+  writeSvgAsPng(
+    figure,
+    lineChartSvg({
+      title,
+      xLabel: "distance d (words)",
+      yLabel: "F(d) = Δ test r",
+      series: curves.map((cv) => ({ name: cv.subject, x: cv.distances, y: cv.top })),
+      markers: true,
+    }),
+  );
   report.files.push(figure);
 }

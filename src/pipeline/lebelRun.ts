@@ -15,9 +15,22 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { readModelInfo } from "../lm/architectures.js";
 import { weightsSha256 } from "../lm/checkpoint.js";
 import { resolveModel } from "../lm/hub.js";
-import { ConfigError, expectKeys, expectObject, optionalBoolean, optionalNumber, optionalString, optionalAlphaGrid } from "../config/validate.js";
+import {
+  ConfigError,
+  expectKeys,
+  expectObject,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  optionalAlphaGrid,
+} from "../config/validate.js";
 import { LebelDataset } from "../fmri/datasets/lebel.js";
-import { findLebelVolume, volumeFromColumns, writeVolumeMap, type SubjectVolume } from "../fmri/datasets/lebelVolume.js";
+import {
+  findLebelVolume,
+  volumeFromColumns,
+  writeVolumeMap,
+  type SubjectVolume,
+} from "../fmri/datasets/lebelVolume.js";
 import { writeTextAtomic } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";
 import { readSafetensorsIfValid, writeSafetensors } from "../io/safetensors.js";
@@ -64,7 +77,23 @@ export interface LebelForecastConfig {
   alphas?: number[];
 }
 
-const TOP = ["name", "dataset", "subjects", "sessions", "model", "layers", "depths", "models", "context", "contextMode", "ridge", "permutation", "forecast", "outDir", "cacheDir"];
+const TOP = [
+  "name",
+  "dataset",
+  "subjects",
+  "sessions",
+  "model",
+  "layers",
+  "depths",
+  "models",
+  "context",
+  "contextMode",
+  "ridge",
+  "permutation",
+  "forecast",
+  "outDir",
+  "cacheDir",
+];
 const FORECAST = ["layer", "distances", "windowLength", "components", "alphaSelection", "alphas"];
 const RIDGE = ["alphas", "nBoots", "chunkLength", "nChunks", "seed", "singleAlpha", "useCorr"];
 const PERMUTATION = ["blockLength", "permutations", "seed"];
@@ -84,13 +113,15 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
   const d = expectObject(c.dataset, `${source}.dataset`);
   expectKeys(d, ["kind", "root"], `${source}.dataset`);
   const root = optionalString(d, "root", `${source}.dataset`);
-  if (!root) throw new ConfigError(`${source}.dataset.root: the ds003020 folder (or its derivative folder) is required`);
+  if (!root)
+    throw new ConfigError(`${source}.dataset.root: the ds003020 folder (or its derivative folder) is required`);
   const model = optionalString(c, "model", source);
   if (!model) throw new ConfigError(`${source}: "model" is required`);
   const list = <T>(key: string, check: (v: unknown) => v is T, rule: string): T[] | undefined => {
     const v = c[key];
     if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length === 0 || !v.every(check)) throw new ConfigError(`${source}.${key}: expected a non-empty list of ${rule}, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || v.length === 0 || !v.every(check))
+      throw new ConfigError(`${source}.${key}: expected a non-empty list of ${rule}, got ${JSON.stringify(v)}`);
     return v;
   };
   const isString = (v: unknown): v is string => typeof v === "string";
@@ -101,7 +132,11 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
   const rw = `${source}.ridge`;
   const whole = (n: number) => Number.isInteger(n) && n >= 1;
   const alphas = r.alphas;
-  if (alphas !== undefined && (!Array.isArray(alphas) || alphas.length === 0 || !alphas.every((a) => typeof a === "number" && a >= 0))) throw new ConfigError(`${rw}.alphas: expected a non-empty list of numbers ≥ 0, got ${JSON.stringify(alphas)}`);
+  if (
+    alphas !== undefined &&
+    (!Array.isArray(alphas) || alphas.length === 0 || !alphas.every((a) => typeof a === "number" && a >= 0))
+  )
+    throw new ConfigError(`${rw}.alphas: expected a non-empty list of numbers ≥ 0, got ${JSON.stringify(alphas)}`);
   const bootstrap: BootstrapRidgeOptions = {
     alphas: alphas as number[] | undefined,
     nBoots: optionalNumber(r, "nBoots", rw, whole, "a whole number ≥ 1"),
@@ -122,13 +157,16 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
       seed: optionalNumber(p, "seed", pw, Number.isInteger, "an integer") ?? 0,
     };
   }
-  const models = c.models === undefined ? undefined : (c.models as unknown[]).map((m, i) => {
-    const o = expectObject(m, `${source}.models[${i}]`);
-    expectKeys(o, ["model", "family"], `${source}.models[${i}]`);
-    const name = optionalString(o, "model", `${source}.models[${i}]`);
-    if (!name) throw new ConfigError(`${source}.models[${i}].model is required`);
-    return { model: name, family: optionalString(o, "family", `${source}.models[${i}]`) };
-  });
+  const models =
+    c.models === undefined
+      ? undefined
+      : (c.models as unknown[]).map((m, i) => {
+          const o = expectObject(m, `${source}.models[${i}]`);
+          expectKeys(o, ["model", "family"], `${source}.models[${i}]`);
+          const name = optionalString(o, "model", `${source}.models[${i}]`);
+          if (!name) throw new ConfigError(`${source}.models[${i}].model is required`);
+          return { model: name, family: optionalString(o, "family", `${source}.models[${i}]`) };
+        });
   if (c.models !== undefined && !Array.isArray(c.models)) throw new ConfigError(`${source}.models: expected a list`);
   const layers = list("layers", isLayer, "layer indices ≥ 0");
   const depths = list("depths", isDepth, "relative depths in [0, 1]");
@@ -139,7 +177,13 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
     expectKeys(f, FORECAST, `${source}.forecast`);
     const fw = `${source}.forecast`;
     const distances = f.distances;
-    if (distances !== undefined && (!Array.isArray(distances) || distances.length === 0 || !distances.every(Number.isInteger))) throw new ConfigError(`${fw}.distances: expected a non-empty list of whole numbers, got ${JSON.stringify(distances)}`);
+    if (
+      distances !== undefined &&
+      (!Array.isArray(distances) || distances.length === 0 || !distances.every(Number.isInteger))
+    )
+      throw new ConfigError(
+        `${fw}.distances: expected a non-empty list of whole numbers, got ${JSON.stringify(distances)}`,
+      );
     forecast = {
       layer: optionalNumber(f, "layer", fw, (n) => Number.isInteger(n) && n >= 0, "a layer index ≥ 0"),
       distances: distances as number[] | undefined,
@@ -154,7 +198,11 @@ export function parseLebelRunConfig(json: unknown, source: string): LebelRunConf
     name: optionalString(c, "name", source) ?? "lebel",
     root: path(root),
     subjects: list("subjects", isString, "subject names (UTS01 …)"),
-    sessions: list("sessions", (v): v is string => typeof v === "string" || Number.isInteger(v), "session names or numbers")?.map(String),
+    sessions: list(
+      "sessions",
+      (v): v is string => typeof v === "string" || Number.isInteger(v),
+      "session names or numbers",
+    )?.map(String),
     model: existsSync(path(model)) ? path(model) : model,
     layers,
     depths,
@@ -173,7 +221,9 @@ export interface LebelRunReport {
   computed: string[];
   skipped: string[];
   failed: { key: string; error: string }[];
-  /** merge only: results of the configuration's subjects that no shard has stored (subject, or "<subject> forecast"). */
+  /**
+   * merge only: results of the configuration's subjects that no shard has stored (subject, or "<subject> forecast").
+   */
   missing: string[];
   files: string[];
   summary: string[];
@@ -199,20 +249,41 @@ export async function runLebel(c: LebelRunConfig, options: LebelRunOptions = {})
   ensureWritableDir(root, "output folder (outDir/name)");
   const ds = LebelDataset.open(c.root);
   const all = c.subjects ?? ds.subjects();
-  for (const s of all) if (!ds.subjects().includes(s)) throw new Error(`${join(ds.derivative, "preprocessed_data")}: no subject "${s}" (subjects: ${ds.subjects().join(", ")})`);
+  for (const s of all)
+    if (!ds.subjects().includes(s))
+      throw new Error(
+        `${join(ds.derivative, "preprocessed_data")}: no subject "${s}" (subjects: ${ds.subjects().join(", ")})`,
+      );
   const { shard } = options;
   const subjects = shard ? all.filter((_, i) => i % shard.count === shard.index - 1) : all;
-  const common = { sessions: c.sessions, context: c.context, contextMode: c.contextMode, cacheDir: c.cacheDir, bootstrap: c.bootstrap };
+  const common = {
+    sessions: c.sessions,
+    context: c.context,
+    contextMode: c.contextMode,
+    cacheDir: c.cacheDir,
+    bootstrap: c.bootstrap,
+  };
   const report: LebelRunReport = { computed: [], skipped: [], failed: [], missing: [], files: [], summary: [] };
-  if (c.models && (shard || options.merge)) throw new Error("a LeBel scaling sweep (\"models\") is not sharded: run it whole, or each model as its own sharded configuration");
+  if (c.models && (shard || options.merge))
+    throw new Error(
+      'a LeBel scaling sweep ("models") is not sharded: run it whole, or each model as its own sharded configuration',
+    );
   if (c.models) {
     const res = await lebelScaling(ds, { ...common, subjects, models: c.models, depths: c.depths, outDir: root });
     report.files.push(...res.files);
     report.computed.push(...res.computed);
     report.skipped.push(...res.reused);
-    report.summary.push(`${res.computed.length} model-subject result(s) computed, ${res.reused.length} reused from an earlier run`);
-    for (const m of res.models) report.summary.push(`${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(2)} M parameters): best test r ${m.bestScore.toFixed(4)} at layer ${m.bestLayer} (depth ${m.relativeDepth.toFixed(2)})`);
-    for (const [family, f] of Object.entries(res.fits)) report.summary.push(`${family}: slope ${f.slope.toFixed(4)} per decade of parameters [${f.slopeLow.toFixed(4)}, ${f.slopeHigh.toFixed(4)}] (${f.n} sizes)`);
+    report.summary.push(
+      `${res.computed.length} model-subject result(s) computed, ${res.reused.length} reused from an earlier run`,
+    );
+    for (const m of res.models)
+      report.summary.push(
+        `${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(2)} M parameters): best test r ${m.bestScore.toFixed(4)} at layer ${m.bestLayer} (depth ${m.relativeDepth.toFixed(2)})`,
+      );
+    for (const [family, f] of Object.entries(res.fits))
+      report.summary.push(
+        `${family}: slope ${f.slope.toFixed(4)} per decade of parameters [${f.slopeLow.toFixed(4)}, ${f.slopeHigh.toFixed(4)}] (${f.n} sizes)`,
+      );
     return report;
   }
   const dir = await resolveModel(c.model, { cacheDir: c.cacheDir });
@@ -221,9 +292,14 @@ export async function runLebel(c: LebelRunConfig, options: LebelRunOptions = {})
   for (const l of layers) if (l > nLayer) throw new Error(`layer ${l} does not exist in ${c.model} (0 … ${nLayer})`);
   const forecastLayer = c.forecast ? lebelForecastLayer(c, nLayer) : undefined;
   // Every layer either stage reads, extracted together: one model pass per story.
-  const featureLayers = [...new Set([...layers, ...(forecastLayer === undefined ? [] : [forecastLayer])])].sort((a, b) => a - b);
+  const featureLayers = [...new Set([...layers, ...(forecastLayer === undefined ? [] : [forecastLayer])])].sort(
+    (a, b) => a - b,
+  );
   const weights = await weightsSha256(dir, c.cacheDir);
-  const hash = createHash("sha256").update(JSON.stringify({ ...common, layers, weights, root: ds.derivative, permutation: c.permutation })).digest("hex").slice(0, 16);
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ ...common, layers, weights, root: ds.derivative, permutation: c.permutation }))
+    .digest("hex")
+    .slice(0, 16);
   writeTextAtomic(join(root, "run.json"), JSON.stringify({ config: c, layers, configHash: hash }, null, 2));
   mkdirSync(join(root, "subjects"), { recursive: true });
   const rows: Row[] = [];
@@ -240,14 +316,33 @@ export async function runLebel(c: LebelRunConfig, options: LebelRunOptions = {})
         const alphas: Float64Array[] = [];
         const pValues: Float64Array[] = [];
         for (const layer of layers) {
-          const res = await lebelBrainScores(ds, { ...common, subject, model: dir, layer, featureLayers, permutation: c.permutation });
+          const res = await lebelBrainScores(ds, {
+            ...common,
+            subject,
+            model: dir,
+            layer,
+            featureLayers,
+            permutation: c.permutation,
+          });
           corrs.push(res.corrs);
           alphas.push(res.alphas);
           if (res.pValues) pValues.push(res.pValues);
         }
         const V = corrs[0].length;
-        const stack = (xs: Float64Array[]) => ({ shape: [xs.length, V], data: Float64Array.from(xs.flatMap((x) => Array.from(x))) });
-        writeSafetensors(path, { layers: { shape: [layers.length], data: BigInt64Array.from(layers, BigInt) }, corrs: stack(corrs), alphas: stack(alphas), ...(pValues.length ? { p_values: stack(pValues) } : {}) }, { config: hash, subject, format: "brainscore.lebel/1" });
+        const stack = (xs: Float64Array[]) => ({
+          shape: [xs.length, V],
+          data: Float64Array.from(xs.flatMap((x) => Array.from(x))),
+        });
+        writeSafetensors(
+          path,
+          {
+            layers: { shape: [layers.length], data: BigInt64Array.from(layers, BigInt) },
+            corrs: stack(corrs),
+            alphas: stack(alphas),
+            ...(pValues.length ? { p_values: stack(pValues) } : {}),
+          },
+          { config: hash, subject, format: "brainscore.lebel/1" },
+        );
         stored = readSafetensorsIfValid(path);
         report.computed.push(subject);
       } catch (e) {
@@ -265,32 +360,73 @@ export async function runLebel(c: LebelRunConfig, options: LebelRunOptions = {})
       const sorted = Float64Array.from(r).sort();
       const m = r.reduce((a, b) => a + b, 0) / V;
       mean.push(m);
-      const significant = p ? (p.data as Float64Array).subarray(k * V, (k + 1) * V).filter((x) => x < 0.05).length : null;
-      rows.push({ subject, layer, relative_depth: layer / nLayer, voxels: V, mean_test_r: m, median_test_r: sorted[Math.floor(V / 2)], max_test_r: sorted[V - 1], voxels_p_below_005: significant });
+      const significant = p
+        ? (p.data as Float64Array).subarray(k * V, (k + 1) * V).filter((x) => x < 0.05).length
+        : null;
+      rows.push({
+        subject,
+        layer,
+        relative_depth: layer / nLayer,
+        voxels: V,
+        mean_test_r: m,
+        median_test_r: sorted[Math.floor(V / 2)],
+        max_test_r: sorted[V - 1],
+        voxels_p_below_005: significant,
+      });
     });
     curves.push({ subject, mean });
     const found = findLebelVolume(ds.derivative, subject, V);
     report.summary.push(found.note);
     if (found.volume) {
       const pData = p?.data as Float64Array | undefined;
-      report.files.push(...writeLebelMaps(root, subject, found.volume, layers, corrs.data as Float64Array, pData, mean));
+      report.files.push(
+        ...writeLebelMaps(root, subject, found.volume, layers, corrs.data as Float64Array, pData, mean),
+      );
     }
   }
-  if (shard) report.summary.push(`shard ${shard.index}/${shard.count}: subjects ${subjects.join(", ") || "none"}; tables and figures at "brainscore merge"`);
-  if (options.merge && report.missing.length > 0) report.summary.push(`missing (no shard has stored them): ${report.missing.join(", ")}`);
+  if (shard)
+    report.summary.push(
+      `shard ${shard.index}/${shard.count}: subjects ${subjects.join(", ") || "none"}; tables and figures at "brainscore merge"`,
+    );
+  if (options.merge && report.missing.length > 0)
+    report.summary.push(`missing (no shard has stored them): ${report.missing.join(", ")}`);
   if (rows.length > 0 && !shard) {
     mkdirSync(join(root, "tables"), { recursive: true });
     mkdirSync(join(root, "figures"), { recursive: true });
     report.files.push(...writeTable(join(root, "tables", "lebel_brain_scores"), rows));
     const figure = join(root, "figures", "lebel_brain_score_by_layer.png");
-    writeSvgAsPng(figure, lineChartSvg({ title: `Test-story r by layer (${c.model.split("/").pop()}, mean over voxels)`, xLabel: "layer", yLabel: "mean test r", series: curves.map((cv) => ({ name: cv.subject, x: layers, y: cv.mean })), markers: true }));
+    writeSvgAsPng(
+      figure,
+      lineChartSvg({
+        title: `Test-story r by layer (${c.model.split("/").pop()}, mean over voxels)`,
+        xLabel: "layer",
+        yLabel: "mean test r",
+        series: curves.map((cv) => ({ name: cv.subject, x: layers, y: cv.mean })),
+        markers: true,
+      }),
+    );
     report.files.push(figure);
     for (const cv of curves) {
       const best = cv.mean.indexOf(Math.max(...cv.mean));
       report.summary.push(`${cv.subject}: best layer ${layers[best]} (mean test r ${cv.mean[best].toFixed(4)})`);
     }
   }
-  if (forecastLayer !== undefined) await runLebelForecast(ds, c, { root, subjects, model: dir, layer: forecastLayer, featureLayers, weights, shard: shard !== undefined, merge: options.merge === true }, report);
+  if (forecastLayer !== undefined)
+    await runLebelForecast(
+      ds,
+      c,
+      {
+        root,
+        subjects,
+        model: dir,
+        layer: forecastLayer,
+        featureLayers,
+        weights,
+        shard: shard !== undefined,
+        merge: options.merge === true,
+      },
+      report,
+    );
   return report;
 }
 
@@ -298,7 +434,15 @@ export async function runLebel(c: LebelRunConfig, options: LebelRunOptions = {})
  * A subject's maps on its own grid: test r (and block-permutation p) per layer under maps/<subject>/, and a
  * mosaic of axial slices of the best layer's r (highest mean over voxels) under figures/.
  */
-function writeLebelMaps(root: string, subject: string, volume: SubjectVolume, layers: number[], corrs: Float64Array, p: Float64Array | undefined, means: number[]): string[] {
+function writeLebelMaps(
+  root: string,
+  subject: string,
+  volume: SubjectVolume,
+  layers: number[],
+  corrs: Float64Array,
+  p: Float64Array | undefined,
+  means: number[],
+): string[] {
   const V = volume.indices.length;
   const dir = join(root, "maps", subject);
   mkdirSync(dir, { recursive: true });
@@ -317,7 +461,15 @@ function writeLebelMaps(root: string, subject: string, volume: SubjectVolume, la
     mkdirSync(join(root, "figures"), { recursive: true });
     files.push(join(root, "figures", `lebel_test_r_${subject}.png`));
     const data = volumeFromColumns(volume, corrs.subarray(best * V, (best + 1) * V));
-    writeSvgAsPng(files.at(-1)!, volumeMosaicSvg({ title: `${subject}: test-story r, layer ${layers[best]} (best), subject space`, shape: volume.shape, data, label: "test r" }));
+    writeSvgAsPng(
+      files.at(-1)!,
+      volumeMosaicSvg({
+        title: `${subject}: test-story r, layer ${layers[best]} (best), subject space`,
+        shape: volume.shape,
+        data,
+        label: "test r",
+      }),
+    );
   }
   return files;
 }

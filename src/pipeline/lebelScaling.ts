@@ -69,7 +69,17 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
     const parameters = countParameters(dir);
     const family = entry.family ?? info.modelType;
     const layers = sweepLayers({ depths: o.depths ?? [0, 0.25, 0.5, 0.75, 1] }, info.nLayer, []);
-    const settings = { sessions: o.sessions, train: o.train, test: o.test, context: o.context, contextMode: o.contextMode, bootstrap: o.bootstrap, layers, root: ds.derivative, weights: await weightsSha256(dir, o.cacheDir) };
+    const settings = {
+      sessions: o.sessions,
+      train: o.train,
+      test: o.test,
+      context: o.context,
+      contextMode: o.contextMode,
+      bootstrap: o.bootstrap,
+      layers,
+      root: ds.derivative,
+      weights: await weightsSha256(dir, o.cacheDir),
+    };
     const hash = createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 16);
     // Per subject: mean test r over voxels at every layer, from an earlier run or computed now.
     const perSubject: { means: Float64Array; voxels: number }[] = [];
@@ -78,7 +88,10 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
       const key = `${entry.model} ${subject}`;
       const stored = readSafetensorsIfValid(path);
       if (stored && stored.metadata.config === hash) {
-        perSubject.push({ means: stored.tensors.get("mean_test_r")!.data as Float64Array, voxels: Number(stored.metadata.voxels) });
+        perSubject.push({
+          means: stored.tensors.get("mean_test_r")!.data as Float64Array,
+          voxels: Number(stored.metadata.voxels),
+        });
         reused.push(key);
         continue;
       }
@@ -89,7 +102,14 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
         means[li] = res.corrs.reduce((a, b) => a + b, 0) / res.corrs.length;
         voxels = res.corrs.length;
       }
-      writeSafetensors(path, { layers: { shape: [layers.length], data: BigInt64Array.from(layers, BigInt) }, mean_test_r: { shape: [layers.length], data: means } }, { config: hash, model: entry.model, subject, voxels: String(voxels), format: "brainscore.lebel-scaling/1" });
+      writeSafetensors(
+        path,
+        {
+          layers: { shape: [layers.length], data: BigInt64Array.from(layers, BigInt) },
+          mean_test_r: { shape: [layers.length], data: means },
+        },
+        { config: hash, model: entry.model, subject, voxels: String(voxels), format: "brainscore.lebel-scaling/1" },
+      );
       perSubject.push({ means, voxels });
       computed.push(key);
     }
@@ -99,37 +119,80 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
       o.subjects.forEach((subject, si) => {
         const { means, voxels } = perSubject[si];
         sum += means[li];
-        rows.push({ model: entry.model, family, parameters, n_layer: info.nLayer, layer, relative_depth: layer / info.nLayer, subject, mean_test_r: means[li], voxels });
+        rows.push({
+          model: entry.model,
+          family,
+          parameters,
+          n_layer: info.nLayer,
+          layer,
+          relative_depth: layer / info.nLayer,
+          subject,
+          mean_test_r: means[li],
+          voxels,
+        });
       });
       const score = sum / o.subjects.length;
       if (score > best.score) best = { layer, score };
     }
-    models.push({ model: entry.model, family, parameters, nLayer: info.nLayer, bestLayer: best.layer, relativeDepth: best.layer / info.nLayer, bestScore: best.score });
+    models.push({
+      model: entry.model,
+      family,
+      parameters,
+      nLayer: info.nLayer,
+      bestLayer: best.layer,
+      relativeDepth: best.layer / info.nLayer,
+      bestScore: best.score,
+    });
   }
   const fits: Record<string, LinearFit> = {};
   const families = [...new Set(models.map((m) => m.family))];
   for (const family of families) {
     const ms = models.filter((m) => m.family === family);
-    if (new Set(ms.map((m) => m.parameters)).size >= 2) fits[family] = linearFit(ms.map((m) => Math.log10(m.parameters)), ms.map((m) => m.bestScore));
+    if (new Set(ms.map((m) => m.parameters)).size >= 2)
+      fits[family] = linearFit(
+        ms.map((m) => Math.log10(m.parameters)),
+        ms.map((m) => m.bestScore),
+      );
   }
   mkdirSync(join(o.outDir, "tables"), { recursive: true });
   mkdirSync(join(o.outDir, "figures"), { recursive: true });
   const files = writeTable(join(o.outDir, "tables", "lebel_scaling"), rows);
-  const bySize = (family: string) => models.filter((m) => m.family === family).sort((a, b) => a.parameters - b.parameters);
+  const bySize = (family: string) =>
+    models.filter((m) => m.family === family).sort((a, b) => a.parameters - b.parameters);
   const scoreSeries: Series[] = families.flatMap((family) => {
     const ms = bySize(family);
     const x = ms.map((m) => Math.log10(m.parameters));
     const out: Series[] = [{ name: family, x, y: ms.map((m) => m.bestScore) }];
     const fit = fits[family];
     if (fit) {
-      const label = `fit: slope ${fit.slope.toFixed(2)}` + (Number.isFinite(fit.slopeLow) ? ` [${fit.slopeLow.toFixed(2)}, ${fit.slopeHigh.toFixed(2)}]` : "");
-      out.push({ name: label, x: [x[0], x[x.length - 1]], y: [x[0], x[x.length - 1]].map((v) => fit.intercept + fit.slope * v) });
+      const label =
+        `fit: slope ${fit.slope.toFixed(2)}` +
+        (Number.isFinite(fit.slopeLow) ? ` [${fit.slopeLow.toFixed(2)}, ${fit.slopeHigh.toFixed(2)}]` : "");
+      out.push({
+        name: label,
+        x: [x[0], x[x.length - 1]],
+        y: [x[0], x[x.length - 1]].map((v) => fit.intercept + fit.slope * v),
+      });
     }
     return out;
   });
   const charts: [string, string, string, Series[]][] = [
-    ["lebel_scaling_score.png", "Best test r vs model size (mean over voxels and subjects)", "best test r", scoreSeries],
-    ["lebel_scaling_depth.png", "Relative depth of the best layer vs model size", "best layer / n_layer", families.map((f) => ({ name: f, x: bySize(f).map((m) => Math.log10(m.parameters)), y: bySize(f).map((m) => m.relativeDepth) }))],
+    [
+      "lebel_scaling_score.png",
+      "Best test r vs model size (mean over voxels and subjects)",
+      "best test r",
+      scoreSeries,
+    ],
+    [
+      "lebel_scaling_depth.png",
+      "Relative depth of the best layer vs model size",
+      "best layer / n_layer",
+      families.map((f) => ({
+        name: f,
+        x: bySize(f).map((m) => Math.log10(m.parameters)),
+        y: bySize(f).map((m) => m.relativeDepth),
+      })),
+    ],
   ];
   for (const [file, title, yLabel, series] of charts) {
     const path = join(o.outDir, "figures", file);
@@ -141,6 +204,10 @@ export async function lebelScaling(ds: LebelDataset, o: LebelScalingOptions): Pr
 
 /** A model id or path as a file name: odd characters become "_", and a short hash keeps distinct ids apart. */
 function safeName(model: string): string {
-  const readable = model.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "").slice(-100) || "model";
+  const readable =
+    model
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .replace(/^[._]+/, "")
+      .slice(-100) || "model";
   return `${readable}-${createHash("sha256").update(model).digest("hex").slice(0, 8)}`;
 }

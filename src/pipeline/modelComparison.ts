@@ -21,7 +21,10 @@ export interface ScoredModel {
 /** One row per (model ≠ reference, region): mean scores, mean gain, Wilcoxon p and its FDR q. */
 export function compareBrainScores(models: ScoredModel[], reference: string, alpha = 0.05): Row[] {
   const ref = models.find((m) => m.model === reference);
-  if (!ref) throw new Error(`model comparison: reference "${reference}" is not among the scored models (${models.map((m) => m.model).join(", ")})`);
+  if (!ref)
+    throw new Error(
+      `model comparison: reference "${reference}" is not among the scored models (${models.map((m) => m.model).join(", ")})`,
+    );
   const scanKey = (r: SubjectResult) => `${r.subject}|${r.task}`;
   const regions = ref.results[0]?.regions ?? [];
   const refBest = bestLayerPerRegion(ref.results).map((b) => b.layer);
@@ -30,7 +33,8 @@ export function compareBrainScores(models: ScoredModel[], reference: string, alp
   const rows: Row[] = [];
   for (const m of models) {
     if (m === ref) continue;
-    if (m.results[0]?.regions.join() !== regions.join()) throw new Error(`model comparison: ${m.model} was scored on other regions than ${reference}`);
+    if (m.results[0]?.regions.join() !== regions.join())
+      throw new Error(`model comparison: ${m.model} was scored on other regions than ${reference}`);
     const best = bestLayerPerRegion(m.results).map((b) => b.layer);
     const block: Row[] = [];
     const pvals: number[] = [];
@@ -53,7 +57,20 @@ export function compareBrainScores(models: ScoredModel[], reference: string, alp
       // testable, p NaN (stats/acrossSubjects.ts).
       const p = wilcoxonGreater(gains);
       pvals.push(p);
-      block.push({ model: m.model, reference, hemi: /^[LR]_/.test(region) ? region[0] : null, region, layer: m.results[0].layers[best[q]] ?? null, reference_layer: ref.results[0].layers[refBest[q]] ?? null, score: mean(a), reference_score: mean(b), gain: mean(gains), relative_gain: mean(gains) / Math.abs(mean(b)), scans: gains.length, p_wilcoxon: p });
+      block.push({
+        model: m.model,
+        reference,
+        hemi: /^[LR]_/.test(region) ? region[0] : null,
+        region,
+        layer: m.results[0].layers[best[q]] ?? null,
+        reference_layer: ref.results[0].layers[refBest[q]] ?? null,
+        score: mean(a),
+        reference_score: mean(b),
+        gain: mean(gains),
+        relative_gain: mean(gains) / Math.abs(mean(b)),
+        scans: gains.length,
+        p_wilcoxon: p,
+      });
     });
     const qvals = fdrAcrossTargets(pvals);
     block.forEach((row, i) => {
@@ -88,7 +105,10 @@ export function writeComparisonFigure(path: string, rows: Row[], title: string):
   const x = (v: number) => left + plotW / 2 + (v / lim) * (plotW / 2);
   const color = (i: number) => hex(viridis(models.length === 1 ? 0.35 : (0.85 * i) / (models.length - 1)));
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  const parts: string[] = [`<rect width="100%" height="100%" fill="white"/>`, `<text x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`];
+  const parts: string[] = [
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`,
+  ];
   regions.forEach((region, ri) => {
     const y0 = top + ri * rowH;
     parts.push(`<text x="${left - 6}" y="${y0 + rowH / 2 + 4}" font-size="11" text-anchor="end">${esc(region)}</text>`);
@@ -97,17 +117,25 @@ export function writeComparisonFigure(path: string, rows: Row[], title: string):
       const g = Number(row?.gain);
       if (!Number.isFinite(g)) return;
       const y = y0 + mi * barH + 4;
-      parts.push(`<rect x="${Math.min(x(0), x(g))}" y="${y}" width="${Math.abs(x(g) - x(0))}" height="${barH - 2}" fill="${color(mi)}"/>`);
-      if (row?.significant) parts.push(`<text x="${x(g) + (g >= 0 ? 3 : -9)}" y="${y + barH - 3}" font-size="11">*</text>`);
+      parts.push(
+        `<rect x="${Math.min(x(0), x(g))}" y="${y}" width="${Math.abs(x(g) - x(0))}" height="${barH - 2}" fill="${color(mi)}"/>`,
+      );
+      if (row?.significant)
+        parts.push(`<text x="${x(g) + (g >= 0 ? 3 : -9)}" y="${y + barH - 3}" font-size="11">*</text>`);
     });
   });
   const bottom = top + rowH * regions.length;
   parts.push(`<line x1="${x(0)}" y1="${top}" x2="${x(0)}" y2="${bottom}" stroke="#444"/>`);
-  for (const v of [-lim, 0, lim]) parts.push(`<text x="${x(v)}" y="${bottom + 16}" font-size="11" text-anchor="middle">${v.toPrecision(2)}</text>`);
-  parts.push(`<text x="${x(0)}" y="${bottom + 32}" font-size="12" text-anchor="middle">gain in brain score (Pearson r; * FDR q &lt; 0.05)</text>`);
+  for (const v of [-lim, 0, lim])
+    parts.push(`<text x="${x(v)}" y="${bottom + 16}" font-size="11" text-anchor="middle">${v.toPrecision(2)}</text>`);
+  parts.push(
+    `<text x="${x(0)}" y="${bottom + 32}" font-size="12" text-anchor="middle">gain in brain score (Pearson r; * FDR q &lt; 0.05)</text>`,
+  );
   models.forEach((m, i) => {
     const y = bottom + 44 + 18 * i;
-    parts.push(`<rect x="${left}" y="${y}" width="14" height="10" fill="${color(i)}"/><text x="${left + 20}" y="${y + 9}" font-size="11">${esc(modelLabel(m))}</text>`);
+    parts.push(
+      `<rect x="${left}" y="${y}" width="14" height="10" fill="${color(i)}"/><text x="${left + 20}" y="${y + 9}" font-size="11">${esc(modelLabel(m))}</text>`,
+    );
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${left + plotW + 30}" height="${height}" font-family="DejaVu Sans">${parts.join("")}</svg>`;
   writeSvgAsPng(path, svg, 2);

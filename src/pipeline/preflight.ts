@@ -24,7 +24,6 @@ export interface ResolvedRun {
   info: ModelInfo;
 }
 
-
 /**
  * Defaults rescaled to the model (layers 0, 4, 8, 12 of 12 → 0, 1, 3, 4 of 4), then every configured layer
  * checked against it: the keys a user set are never changed, only refused with the model's range.
@@ -44,7 +43,8 @@ export function resolveLayers(c: RunConfig, info: ModelInfo, modelName = c.model
   const range = `${modelName} has layers 0 … ${info.nLayer} (0 = embeddings)`;
   const bad = (key: string, list: number[]) => {
     const missing = list.filter((l) => l > info.nLayer);
-    if (missing.length > 0) throw new Error(`${c.source}: ${key}: layer ${missing.join(", ")} does not exist; ${range}`);
+    if (missing.length > 0)
+      throw new Error(`${c.source}: ${key}: layer ${missing.join(", ")} does not exist; ${range}`);
   };
   bad("layers", out.layers);
   if (out.forecast) {
@@ -68,7 +68,8 @@ export async function resolveRun(c: RunConfig): Promise<ResolvedRun> {
 export function checkRegions(c: RunConfig): void {
   if (c.space === "MNI152NLin2009cAsym") {
     const img = readNifti(c.regions.labels!);
-    if (parcellationFromLabelVolume(img).names.length === 0) throw new Error(`${c.regions.labels}: regions.labels: the label volume labels no voxel (every value is 0)`);
+    if (parcellationFromLabelVolume(img).names.length === 0)
+      throw new Error(`${c.regions.labels}: regions.labels: the label volume labels no voxel (every value is 0)`);
     return;
   }
   const n = FSAVERAGE_VERTICES[c.space];
@@ -79,7 +80,9 @@ export function checkRegions(c: RunConfig): void {
 function whatIsThere(ds: NarrativesDataset): { subjects: string[]; spaces: string[]; tasks: string[]; deriv: string } {
   const deriv = join(ds.root, "derivatives", ds.pipeline);
   if (!existsSync(deriv)) return { subjects: [], spaces: [], tasks: [], deriv };
-  const subjects = readdirSync(deriv).filter((s) => /^sub-[A-Za-z0-9]+$/.test(s)).sort();
+  const subjects = readdirSync(deriv)
+    .filter((s) => /^sub-[A-Za-z0-9]+$/.test(s))
+    .sort();
   const spaces = new Set<string>();
   const tasks = new Set<string>();
   for (const s of subjects) {
@@ -95,28 +98,47 @@ function whatIsThere(ds: NarrativesDataset): { subjects: string[]; spaces: strin
   return { subjects, spaces: [...spaces].sort(), tasks: [...tasks].sort(), deriv };
 }
 
-const list = (xs: string[], most = 8) => (xs.length <= most ? xs.join(", ") : `${xs.slice(0, most).join(", ")}, … (${xs.length} in all)`);
+const list = (xs: string[], most = 8) =>
+  xs.length <= most ? xs.join(", ") : `${xs.slice(0, most).join(", ")}, … (${xs.length} in all)`;
 
 /**
  * Refuses subjects that are not in the dataset, and a run that finds no scan, saying what the dataset
  * does hold (subjects, spaces) so the key to fix is plain.
  */
-export function checkScansFound(c: RunConfig, ds: NarrativesDataset, scans: NarrativesScan[], excluded: NarrativesScan[], subjects = c.subjects): void {
+export function checkScansFound(
+  c: RunConfig,
+  ds: NarrativesDataset,
+  scans: NarrativesScan[],
+  excluded: NarrativesScan[],
+  subjects = c.subjects,
+): void {
   // The usual case (scans found, no subject list) needs no second walk of the derivatives folder.
   if (scans.length > 0 && !subjects) return;
   const there = whatIsThere(ds);
   const key = subjects === c.subjects ? "subjects" : "--subjects";
   const absent = (subjects ?? []).filter((s) => !there.subjects.includes(s));
-  if (absent.length > 0) throw new Error(`${c.source}: ${key}: ${absent.join(", ")} not in ${there.deriv} (it holds ${list(there.subjects) || "no subject folder"})`);
+  if (absent.length > 0)
+    throw new Error(
+      `${c.source}: ${key}: ${absent.join(", ")} not in ${there.deriv} (it holds ${list(there.subjects) || "no subject folder"})`,
+    );
   if (scans.length > 0) return;
   const tasks = c.tasks?.join(", ") ?? "(all tasks in event_meta.json)";
-  if (excluded.length > 0) throw new Error(`${c.source}: every scan of tasks ${tasks} is excluded by code/scan_exclude.json (${list(excluded.map((s) => s.key))})`);
+  if (excluded.length > 0)
+    throw new Error(
+      `${c.source}: every scan of tasks ${tasks} is excluded by code/scan_exclude.json (${list(excluded.map((s) => s.key))})`,
+    );
   if (!there.spaces.includes(c.space)) {
-    throw new Error(`${c.source}: space: no ${c.space} file in ${there.deriv}${there.spaces.length ? `; its files are in space ${there.spaces.join(", ")}` : " (no func file with a space- entity)"}`);
+    throw new Error(
+      `${c.source}: space: no ${c.space} file in ${there.deriv}${there.spaces.length ? `; its files are in space ${there.spaces.join(", ")}` : " (no func file with a space- entity)"}`,
+    );
   }
   const unlisted = there.tasks.filter((t) => !(t in ds.eventMeta));
   if (unlisted.length > 0 && !c.tasks) {
-    throw new Error(`${ds.eventMetaSource}: the scans in ${there.deriv} are of task(s) ${list(unlisted)}, which it does not list (it lists ${list(Object.keys(ds.eventMeta)) || "none"}): add their story windows`);
+    throw new Error(
+      `${ds.eventMetaSource}: the scans in ${there.deriv} are of task(s) ${list(unlisted)}, which it does not list (it lists ${list(Object.keys(ds.eventMeta)) || "none"}): add their story windows`,
+    );
   }
-  throw new Error(`${c.source}: tasks: no ${c.space} scan of ${tasks} for ${subjects ? list(subjects) : `the ${there.subjects.length} subject(s)`} in ${there.deriv}${there.tasks.length ? ` (its ${c.space} scans are of ${list(there.tasks)})` : ""}`);
+  throw new Error(
+    `${c.source}: tasks: no ${c.space} scan of ${tasks} for ${subjects ? list(subjects) : `the ${there.subjects.length} subject(s)`} in ${there.deriv}${there.tasks.length ? ` (its ${c.space} scans are of ${list(there.tasks)})` : ""}`,
+  );
 }

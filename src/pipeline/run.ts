@@ -16,7 +16,14 @@ import { defaultCacheDir } from "../lm/hub.js";
 import { checkRegions, checkScansFound, resolveRun } from "./preflight.js";
 import { describeScanStatuses, readFailures, scanStatuses } from "./scanStatus.js";
 import { writeTable } from "../report/table.js";
-import { inspectSubjectResult, loadSubjectResult, saveSubjectResult, subjectConfigHash, subjectResultPath, type SubjectResult } from "./scanStore.js";
+import {
+  inspectSubjectResult,
+  loadSubjectResult,
+  saveSubjectResult,
+  subjectConfigHash,
+  subjectResultPath,
+  type SubjectResult,
+} from "./scanStore.js";
 import { runSubject, type StoryFeatures } from "./subject.js";
 
 export interface RunOptions {
@@ -40,11 +47,15 @@ export interface RunReport {
 
 export function parseShard(spec: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(spec.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new Error(`--shard must look like i/N with 1 ≤ i ≤ N, got "${spec}"`);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]))
+    throw new Error(`--shard must look like i/N with 1 ≤ i ≤ N, got "${spec}"`);
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-export function listRunScans(c: RunConfig, subjects?: string[]): { ds: NarrativesDataset; scans: NarrativesScan[]; excluded: NarrativesScan[] } {
+export function listRunScans(
+  c: RunConfig,
+  subjects?: string[],
+): { ds: NarrativesDataset; scans: NarrativesScan[]; excluded: NarrativesScan[] } {
   const ds = new NarrativesDataset(c.dataset, { space: c.space, pipeline: c.pipeline, wordClock: c.wordClock });
   const tasks = c.tasks ?? Object.keys(ds.eventMeta);
   const scans: NarrativesScan[] = [];
@@ -70,9 +81,14 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   const { config: c, model, hash } = await runIdentity(config);
   checkRegions(c);
   const mine = options.shard ? scans.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : scans;
-  writeFileAtomic(join(root, "run.json"), [new TextEncoder().encode(JSON.stringify({ config: c, configHash: hash, excludedScans: excluded.map((s) => s.key) }, null, 2))]);
+  writeFileAtomic(join(root, "run.json"), [
+    new TextEncoder().encode(
+      JSON.stringify({ config: c, configHash: hash, excludedScans: excluded.map((s) => s.key) }, null, 2),
+    ),
+  ]);
   const report: RunReport = { computed: [], skipped: [], failed: [], warnings: [], stageSeconds: [] };
-  if (stale.length > 0) report.warnings.push(`removed ${stale.length} temporary file(s) left by an interrupted run (e.g. ${stale[0]})`);
+  if (stale.length > 0)
+    report.warnings.push(`removed ${stale.length} temporary file(s) left by an interrupted run (e.g. ${stale[0]})`);
   const featureCache = new Map<string, StoryFeatures>();
   for (const [i, scan] of mine.entries()) {
     const path = subjectResultPath(c, scan);
@@ -85,7 +101,11 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
         const clock = stageClock();
         saveSubjectResult(path, result, hash);
         clock.lap("write");
-        report.stageSeconds.push({ key: scan.key, stages: { ...result.stageSeconds, ...clock.seconds }, cpu: { ...result.stageCpuSeconds, ...clock.cpuSeconds } });
+        report.stageSeconds.push({
+          key: scan.key,
+          stages: { ...result.stageSeconds, ...clock.seconds },
+          cpu: { ...result.stageCpuSeconds, ...clock.cpuSeconds },
+        });
         report.computed.push(scan.key);
       } catch (e) {
         report.failed.push({ key: scan.key, error: (e as Error).message });
@@ -94,8 +114,12 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
     options.onProgress?.(i + 1, mine.length, "subjects");
   }
   // This run's failures replace its earlier ones: a scan that now succeeded leaves no stale entry.
-  const failuresFile = join(root, `failures${options.shard ? `-${options.shard.index}of${options.shard.count}` : ""}.json`);
-  if (report.failed.length > 0) writeFileAtomic(failuresFile, [new TextEncoder().encode(JSON.stringify(report.failed, null, 2))]);
+  const failuresFile = join(
+    root,
+    `failures${options.shard ? `-${options.shard.index}of${options.shard.count}` : ""}.json`,
+  );
+  if (report.failed.length > 0)
+    writeFileAtomic(failuresFile, [new TextEncoder().encode(JSON.stringify(report.failed, null, 2))]);
   else rmSync(failuresFile, { force: true });
   if (!options.shard) {
     try {
@@ -105,7 +129,9 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
     } catch (e) {
       if (report.failed.length === 0) throw e;
       // Nothing to combine because scans failed: say why each failed, not "run brainscore run first".
-      throw new Error(`${report.failed.length} scan(s) failed and no result remains to combine (reasons also in ${join(root, "failures.json")}):\n${report.failed.map((f) => `  ${f.key}: ${f.error}`).join("\n")}`);
+      throw new Error(
+        `${report.failed.length} scan(s) failed and no result remains to combine (reasons also in ${join(root, "failures.json")}):\n${report.failed.map((f) => `  ${f.key}: ${f.error}`).join("\n")}`,
+      );
     }
   }
   return report;
@@ -130,20 +156,36 @@ export async function mergeResults(config: RunConfig, options: { subjects?: stri
   const { results, leftOut, dir, config: c } = await collectResults(config);
   // What the configuration expects (dataset, subjects, tasks, exclusions), against what is stored.
   const expected = listRunScans(config, options.subjects).scans.map((s) => s.key);
-  const scans = scanStatuses(expected, results.map((r) => r.key), leftOut, readFailures(join(c.outDir, c.name)));
+  const scans = scanStatuses(
+    expected,
+    results.map((r) => r.key),
+    leftOut,
+    readFailures(join(c.outDir, c.name)),
+  );
   const leftOutPath = join(c.outDir, c.name, "left_out.json");
-  if (leftOut.length > 0 || existsSync(leftOutPath)) writeFileAtomic(leftOutPath, [new TextEncoder().encode(JSON.stringify(leftOut, null, 2))]);
+  if (leftOut.length > 0 || existsSync(leftOutPath))
+    writeFileAtomic(leftOutPath, [new TextEncoder().encode(JSON.stringify(leftOut, null, 2))]);
   const notes = leftOut.map((l) => `left out: ${l.file}: ${l.reason}`);
   if (results.length === 0) {
-    throw new Error(`${dir}: no subject results for this configuration${leftOut.length ? `; ${leftOut.length} left out:\n${notes.join("\n")}` : ' (run "brainscore run" first)'}`);
+    throw new Error(
+      `${dir}: no subject results for this configuration${leftOut.length ? `; ${leftOut.length} left out:\n${notes.join("\n")}` : ' (run "brainscore run" first)'}`,
+    );
   }
   const out = await groupStage(c, results);
-  out.files.push(...writeTable(join(c.outDir, c.name, "tables", "scans"), scans.map((s) => ({ ...s })), ["key", "status", "reason"]));
+  out.files.push(
+    ...writeTable(
+      join(c.outDir, c.name, "tables", "scans"),
+      scans.map((s) => ({ ...s })),
+      ["key", "status", "reason"],
+    ),
+  );
   return { ...out, summary: [...describeScanStatuses(scans), ...notes, ...out.summary], scans };
 }
 
 /** Every stored subject result of this configuration, and the stored files it cannot use with the reason. */
-export async function collectResults(config: RunConfig): Promise<{ results: SubjectResult[]; leftOut: { file: string; reason: string }[]; dir: string; config: RunConfig }> {
+export async function collectResults(
+  config: RunConfig,
+): Promise<{ results: SubjectResult[]; leftOut: { file: string; reason: string }[]; dir: string; config: RunConfig }> {
   const { hash, config: c } = await runIdentity(config);
   const dir = join(c.outDir, c.name, "subjects");
   const results: SubjectResult[] = [];

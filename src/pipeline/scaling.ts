@@ -28,17 +28,24 @@ export interface ScalingReport {
 }
 
 /** Layers of one sweep entry: explicit, or relative depths rounded to the model's layers (0 … L). */
-export function sweepLayers(entry: { layers?: number[]; depths?: number[] }, nLayer: number, fallback: number[]): number[] {
-  const layers = entry.layers ?? (entry.depths ?? fallback.map((l) => l / Math.max(...fallback, 1))).map((d) => Math.round(d * nLayer));
+export function sweepLayers(
+  entry: { layers?: number[]; depths?: number[] },
+  nLayer: number,
+  fallback: number[],
+): number[] {
+  const layers =
+    entry.layers ??
+    (entry.depths ?? fallback.map((l) => l / Math.max(...fallback, 1))).map((d) => Math.round(d * nLayer));
   for (const l of layers) if (l > nLayer) throw new Error(`layer ${l} does not exist in a model with ${nLayer} layers`);
   return [...new Set(layers)].sort((a, b) => a - b);
 }
 
 /** A folder name for a model: the hub id with "/" → "--", or a local folder's own name. */
-const slug = (model: string) => (existsSync(model) ? basename(resolve(model)) : model.replace(/\//g, "--")).replace(/[^\w.-]+/g, "-");
+const slug = (model: string) =>
+  (existsSync(model) ? basename(resolve(model)) : model.replace(/\//g, "--")).replace(/[^\w.-]+/g, "-");
 
 export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): Promise<ScalingReport> {
-  if (!c.models) throw new Error("scaling sweep: the configuration has no \"models\" list");
+  if (!c.models) throw new Error('scaling sweep: the configuration has no "models" list');
   const root = join(c.outDir, c.name);
   const runs: ScalingReport["runs"] = [];
   const rows: Row[] = [];
@@ -50,7 +57,15 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
     const layers = sweepLayers(entry, info.nLayer, c.layers);
     let name = join(c.name, slug(entry.model));
     while (runs.some((r) => r.name === name)) name += "_";
-    const sub: RunConfig = { ...c, models: undefined, model: entry.model, layers, name, forecast: null, depthDefaults: [] };
+    const sub: RunConfig = {
+      ...c,
+      models: undefined,
+      model: entry.model,
+      layers,
+      name,
+      forecast: null,
+      depthDefaults: [],
+    };
     const report = await runPipeline(sub, options);
     runs.push({ model: entry.model, name, report });
     // Group mean per region and layer over the scans, then the best layer per region.
@@ -65,9 +80,26 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
       const region = regions[q];
       bests.push(bestScore);
       depths.push(layers[best] / info.nLayer);
-      rows.push({ model: entry.model, family: info.modelType, parameters, n_layer: info.nLayer, hemi: /^[LR]_/.test(region) ? region[0] : null, region, best_layer: layers[best], relative_depth: layers[best] / info.nLayer, best_score: bestScore, subjects: results.length });
+      rows.push({
+        model: entry.model,
+        family: info.modelType,
+        parameters,
+        n_layer: info.nLayer,
+        hemi: /^[LR]_/.test(region) ? region[0] : null,
+        region,
+        best_layer: layers[best],
+        relative_depth: layers[best] / info.nLayer,
+        best_score: bestScore,
+        subjects: results.length,
+      });
     });
-    perModel.push({ model: entry.model, family: info.modelType, parameters, meanBest: finiteMean(bests), meanDepth: finiteMean(depths) });
+    perModel.push({
+      model: entry.model,
+      family: info.modelType,
+      parameters,
+      meanBest: finiteMean(bests),
+      meanDepth: finiteMean(depths),
+    });
   }
   mkdirSync(join(root, "tables"), { recursive: true });
   mkdirSync(join(root, "figures"), { recursive: true });
@@ -80,11 +112,24 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
       return { name: family, x: ms.map((m) => Math.log10(m.parameters)), y: ms.map(pick) };
     });
   for (const [file, title, yLabel, pick] of [
-    ["scaling_brain_score.png", "Best brain score vs model size (mean over regions)", "best brain score (Pearson r)", (m: (typeof perModel)[number]) => m.meanBest],
-    ["scaling_depth.png", "Relative depth of the best layer vs model size", "best layer / n_layer", (m: (typeof perModel)[number]) => m.meanDepth],
+    [
+      "scaling_brain_score.png",
+      "Best brain score vs model size (mean over regions)",
+      "best brain score (Pearson r)",
+      (m: (typeof perModel)[number]) => m.meanBest,
+    ],
+    [
+      "scaling_depth.png",
+      "Relative depth of the best layer vs model size",
+      "best layer / n_layer",
+      (m: (typeof perModel)[number]) => m.meanDepth,
+    ],
   ] as const) {
     const path = join(root, "figures", file);
-    writeSvgAsPng(path, lineChartSvg({ title, xLabel: "parameters (log10)", yLabel, series: series(pick), markers: true }));
+    writeSvgAsPng(
+      path,
+      lineChartSvg({ title, xLabel: "parameters (log10)", yLabel, series: series(pick), markers: true }),
+    );
     files.push(path);
   }
   if (c.compareTo) {
@@ -94,6 +139,9 @@ export async function runScalingSweep(c: RunConfig, options: RunOptions = {}): P
     writeComparisonFigure(path, comparison, `Brain-score gain over ${modelLabel(c.compareTo)} per region`);
     files.push(path);
   }
-  const summary = perModel.map((m) => `${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(m.parameters < 1e7 ? 2 : 0)} M parameters): best brain score ${m.meanBest.toFixed(4)} (mean over regions), best layer at relative depth ${m.meanDepth.toFixed(2)}`);
+  const summary = perModel.map(
+    (m) =>
+      `${m.model} (${m.family}, ${(m.parameters / 1e6).toFixed(m.parameters < 1e7 ? 2 : 0)} M parameters): best brain score ${m.meanBest.toFixed(4)} (mean over regions), best layer at relative depth ${m.meanDepth.toFixed(2)}`,
+  );
   return { runs, files, summary };
 }

@@ -26,30 +26,44 @@ export function readFailures(root: string): Map<string, string> {
     try {
       list = JSON.parse(readFileSync(join(root, f), "utf8"));
     } catch (e) {
-      throw new Error(`${join(root, f)}: not valid JSON (${(e as Error).message}); delete it or rerun the shard that wrote it`);
+      throw new Error(
+        `${join(root, f)}: not valid JSON (${(e as Error).message}); delete it or rerun the shard that wrote it`,
+      );
     }
     if (!Array.isArray(list)) throw new Error(`${join(root, f)}: expected a list of {"key", "error"}`);
-    for (const x of list as { key?: unknown; error?: unknown }[]) if (typeof x?.key === "string") out.set(x.key, String(x.error ?? "failed"));
+    for (const x of list as { key?: unknown; error?: unknown }[])
+      if (typeof x?.key === "string") out.set(x.key, String(x.error ?? "failed"));
   }
   return out;
 }
 
 /** The status of every expected scan (a stored, usable result wins over a stale failure entry). */
-export function scanStatuses(expected: string[], combined: string[], leftOut: { file: string; reason: string }[], failures: Map<string, string>): ScanStatus[] {
+export function scanStatuses(
+  expected: string[],
+  combined: string[],
+  leftOut: { file: string; reason: string }[],
+  failures: Map<string, string>,
+): ScanStatus[] {
   const done = new Set(combined);
   const left = new Map(leftOut.map((l) => [basename(l.file).replace(/\.safetensors$/, ""), l.reason]));
   return expected.map((key) => {
     if (done.has(key)) return { key, status: "combined", reason: null };
     if (failures.has(key)) return { key, status: "failed", reason: failures.get(key)! };
     if (left.has(key)) return { key, status: "left out", reason: left.get(key)! };
-    return { key, status: "missing", reason: "no result and no recorded failure (its shard has not run, or was stopped)" };
+    return {
+      key,
+      status: "missing",
+      reason: "no result and no recorded failure (its shard has not run, or was stopped)",
+    };
   });
 }
 
 /** One summary line, and one per scan that is not combined. */
 export function describeScanStatuses(statuses: ScanStatus[]): string[] {
   const n = (s: ScanState) => statuses.filter((x) => x.status === s).length;
-  const lines = [`scans: ${n("combined")} of ${statuses.length} expected combined; ${n("failed")} failed, ${n("left out")} left out, ${n("missing")} missing`];
+  const lines = [
+    `scans: ${n("combined")} of ${statuses.length} expected combined; ${n("failed")} failed, ${n("left out")} left out, ${n("missing")} missing`,
+  ];
   for (const s of statuses) if (s.status !== "combined") lines.push(`  ${s.status}: ${s.key}: ${s.reason}`);
   return lines;
 }

@@ -14,7 +14,9 @@ import type { RunConfig } from "./config.js";
 import type { StageSeconds } from "./stageClock.js";
 
 /** Where the columns of a scan's BOLD live: two hemispheres' vertices, or voxels inside a volume mask. */
-export type Layout = { kind: "surface"; L: number; R: number } | { kind: "volume"; shape: number[]; affine: number[][]; maskIndices: Int32Array };
+export type Layout =
+  | { kind: "surface"; L: number; R: number }
+  | { kind: "volume"; shape: number[]; affine: number[][]; maskIndices: Int32Array };
 
 export interface SubjectResult {
   key: string;
@@ -37,7 +39,9 @@ export interface SubjectResult {
     analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }>;
     depthLayers: number[];
     depth: Float64Array;
-    /** Vertex-level F(d) per mapped analysis (full, syntax, semantics): [distances × V]; read from `source` when stored. */
+    /**
+     * Vertex-level F(d) per mapped analysis (full, syntax, semantics): [distances × V]; read from `source` when stored.
+     */
     vertex?: Record<string, Float32Array>;
     vertexAnalyses?: string[];
   };
@@ -70,7 +74,22 @@ export interface WordsReport {
  * (sha256 of model.safetensors), so new weights under the same model name are never mixed with old ones.
  */
 export function subjectConfigHash(c: RunConfig, weightsSha256: string): string {
-  const relevant = { weightsSha256, wordClock: c.wordClock, maxWordsOutside: c.maxWordsOutside, model: c.model, layers: c.layers, context: c.context, contextMode: c.contextMode, embedding: c.embedding, ridge: c.ridge, detrendOrder: c.detrendOrder, regions: c.regions, forecast: c.forecast, space: c.space, pipeline: c.pipeline };
+  const relevant = {
+    weightsSha256,
+    wordClock: c.wordClock,
+    maxWordsOutside: c.maxWordsOutside,
+    model: c.model,
+    layers: c.layers,
+    context: c.context,
+    contextMode: c.contextMode,
+    embedding: c.embedding,
+    ridge: c.ridge,
+    detrendOrder: c.detrendOrder,
+    regions: c.regions,
+    forecast: c.forecast,
+    space: c.space,
+    pipeline: c.pipeline,
+  };
   return createHash("sha256").update(JSON.stringify(relevant)).digest("hex").slice(0, 16);
 }
 
@@ -99,16 +118,35 @@ export function saveSubjectResult(path: string, r: SubjectResult, configHash: st
     region_bold: { shape: [r.regionBold.rows, r.regionBold.cols], data: Float64Array.from(r.regionBold.data) },
     region_labels: { shape: [r.regionLabels.length], data: r.regionLabels },
   };
-  if (r.layout.kind === "volume") tensors.mask_indices = { shape: [r.layout.maskIndices.length], data: r.layout.maskIndices };
+  if (r.layout.kind === "volume")
+    tensors.mask_indices = { shape: [r.layout.maskIndices.length], data: r.layout.maskIndices };
   if (r.forecast) {
     for (const [name, a] of Object.entries(r.forecast.analyses)) {
       tensors[`forecast_${name}`] = { shape: [r.forecast.distances.length, r.regions.length], data: a.forecast };
       tensors[`baseline_${name}`] = { shape: [r.regions.length], data: a.baseline };
     }
     tensors.depth = { shape: [r.forecast.depthLayers.length, r.regions.length], data: r.forecast.depth };
-    for (const [name, vf] of Object.entries(r.forecast.vertex ?? {})) tensors[`vertex_forecast_${name}`] = { shape: [r.forecast.distances.length, vf.length / r.forecast.distances.length], data: vf };
+    for (const [name, vf] of Object.entries(r.forecast.vertex ?? {}))
+      tensors[`vertex_forecast_${name}`] = {
+        shape: [r.forecast.distances.length, vf.length / r.forecast.distances.length],
+        data: vf,
+      };
   }
-  const meta = { key: r.key, subject: r.subject, task: r.task, story: r.story, regions: r.regions, layers: r.layers, layout: r.layout.kind === "surface" ? r.layout : { ...r.layout, maskIndices: undefined }, masked: r.masked, words: r.words, distances: r.forecast?.distances, analyses: r.forecast ? Object.keys(r.forecast.analyses) : [], vertexAnalyses: Object.keys(r.forecast?.vertex ?? {}), depthLayers: r.forecast?.depthLayers };
+  const meta = {
+    key: r.key,
+    subject: r.subject,
+    task: r.task,
+    story: r.story,
+    regions: r.regions,
+    layers: r.layers,
+    layout: r.layout.kind === "surface" ? r.layout : { ...r.layout, maskIndices: undefined },
+    masked: r.masked,
+    words: r.words,
+    distances: r.forecast?.distances,
+    analyses: r.forecast ? Object.keys(r.forecast.analyses) : [],
+    vertexAnalyses: Object.keys(r.forecast?.vertex ?? {}),
+    depthLayers: r.forecast?.depthLayers,
+  };
   writeSafetensors(path, tensors, { format: SCAN_FORMAT, config: configHash, meta: JSON.stringify(meta) });
 }
 
@@ -118,7 +156,10 @@ export function loadSubjectResult(path: string, configHash?: string): SubjectRes
 }
 
 /** A stored subject result, or why it cannot be used (missing, unreadable, another configuration). */
-export function inspectSubjectResult(path: string, configHash?: string): { result: SubjectResult } | { reason: string } {
+export function inspectSubjectResult(
+  path: string,
+  configHash?: string,
+): { result: SubjectResult } | { reason: string } {
   if (!existsSync(path)) return { reason: "missing" };
   let file;
   try {
@@ -126,8 +167,14 @@ export function inspectSubjectResult(path: string, configHash?: string): { resul
   } catch (e) {
     return { reason: `unreadable (${(e as Error).message})` };
   }
-  if (file.metadata.format !== SCAN_FORMAT) return { reason: `stored by another version of brainscore (format ${file.metadata.format ?? "unknown"}, this version writes ${SCAN_FORMAT})` };
-  if (configHash && file.metadata.config !== configHash) return { reason: `computed with another configuration or other weights (hash ${file.metadata.config}, this run ${configHash})` };
+  if (file.metadata.format !== SCAN_FORMAT)
+    return {
+      reason: `stored by another version of brainscore (format ${file.metadata.format ?? "unknown"}, this version writes ${SCAN_FORMAT})`,
+    };
+  if (configHash && file.metadata.config !== configHash)
+    return {
+      reason: `computed with another configuration or other weights (hash ${file.metadata.config}, this run ${configHash})`,
+    };
   try {
     return { result: { ...decodeSubjectResult(file), source: path } };
   } catch (e) {
@@ -146,13 +193,19 @@ function decodeSubjectResult(file: ReturnType<typeof readSafetensors>): SubjectR
   const forecast = m.distances
     ? {
         distances: m.distances as number[],
-        analyses: Object.fromEntries((m.analyses as string[]).map((a) => [a, { forecast: t(`forecast_${a}`).data as Float64Array, baseline: t(`baseline_${a}`).data as Float64Array }])),
+        analyses: Object.fromEntries(
+          (m.analyses as string[]).map((a) => [
+            a,
+            { forecast: t(`forecast_${a}`).data as Float64Array, baseline: t(`baseline_${a}`).data as Float64Array },
+          ]),
+        ),
         depthLayers: m.depthLayers as number[],
         depth: t("depth").data as Float64Array,
         vertexAnalyses: (m.vertexAnalyses as string[] | undefined) ?? [],
       }
     : undefined;
-  const layout: Layout = m.layout.kind === "surface" ? m.layout : { ...m.layout, maskIndices: t("mask_indices").data as Int32Array };
+  const layout: Layout =
+    m.layout.kind === "surface" ? m.layout : { ...m.layout, maskIndices: t("mask_indices").data as Int32Array };
   return {
     ...m,
     layout,

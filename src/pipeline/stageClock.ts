@@ -40,6 +40,9 @@ function cpuNow(): number {
 /** "load 2.1 s · features 30.4 s (188% CPU) · …" in the order the stages first ran (CPU where known). */
 export function describeStages(s: StageSeconds, cpu: StageSeconds = {}): string {
   return Object.entries(s)
-    .map(([k, v]) => `${k} ${v.toFixed(1)} s${cpu[k] !== undefined && v >= 0.05 ? ` (${Math.round((100 * cpu[k]) / v)}% CPU)` : ""}`)
+    .map(
+      ([k, v]) =>
+        `${k} ${v.toFixed(1)} s${cpu[k] !== undefined && v >= 0.05 ? ` (${Math.round((100 * cpu[k]) / v)}% CPU)` : ""}`,
+    )
     .join(" · ");
 }

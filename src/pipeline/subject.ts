@@ -29,23 +29,33 @@ export function runParcellation(c: RunConfig, layout: Layout): Parcellation {
   if (layout.kind === "surface") return hemisphereParcellation(c, layout);
   const img = readNifti(c.regions.labels!);
   const nVox = layout.shape.slice(0, 3).reduce((a, b) => a * b, 1);
-  if (img.data.length !== nVox) throw new Error(`${c.regions.labels}: label volume has ${img.data.length} voxels, the BOLD grid ${nVox}`);
+  if (img.data.length !== nVox)
+    throw new Error(`${c.regions.labels}: label volume has ${img.data.length} voxels, the BOLD grid ${nVox}`);
   const all = parcellationFromLabelVolume(img);
-  if (all.names.length === 0) throw new Error(`${c.regions.labels}: the label volume labels no voxel (every value is 0)`);
+  if (all.names.length === 0)
+    throw new Error(`${c.regions.labels}: the label volume labels no voxel (every value is 0)`);
   const labels = Int32Array.from(layout.maskIndices, (i) => all.labels[i]);
   // A region outside one scan's mask scores NaN for that scan (counted in the tables' n); none inside is an error.
-  if (!labels.some((l) => l >= 0)) throw new Error(`${c.regions.labels}: no labelled voxel inside the scan's brain mask (${layout.maskIndices.length} voxels)`);
+  if (!labels.some((l) => l >= 0))
+    throw new Error(
+      `${c.regions.labels}: no labelled voxel inside the scan's brain mask (${layout.maskIndices.length} voxels)`,
+    );
   return { labels, names: all.names };
 }
 
 /** Parcellation of both hemispheres (names prefixed L_/R_) from the configured per-hemisphere labels. */
 export function hemisphereParcellation(c: RunConfig, hemiVertices: { L: number; R: number }): Parcellation {
   const a = c.regions.annot;
-  const labels = a === "default" ? defaultHemisphereLabels() : { L: a.L ? readSurfaceLabels(a.L) : undefined, R: a.R ? readSurfaceLabels(a.R) : undefined };
+  const labels =
+    a === "default"
+      ? defaultHemisphereLabels()
+      : { L: a.L ? readSurfaceLabels(a.L) : undefined, R: a.R ? readSurfaceLabels(a.R) : undefined };
   const parc = surfaceParcellation(labels, hemiVertices, { maxVertices: c.regions.maxVertices, axis: c.regions.axis });
   if (parc.names.length === 0) {
     const files = [labels.L?.source, labels.R?.source].filter(Boolean).join(" and ");
-    throw new Error(`${files}: no region has a vertex among each hemisphere's first 10,242 vertices (where regions are scored)`);
+    throw new Error(
+      `${files}: no region has a vertex among each hemisphere's first 10,242 vertices (where regions are scored)`,
+    );
   }
   return parc;
 }
@@ -60,23 +70,55 @@ export interface StoryFeatures {
 }
 
 export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: string): Promise<StoryFeatures> {
-  const wanted = [...new Set([...c.layers, ...(c.forecast ? [c.forecast.layer, ...c.forecast.depthLayers] : [])])].sort((a, b) => a - b);
-  const feats = await extractWordFeatures(model, scanWords, { layers: wanted, context: c.context, mode: c.contextMode, embedding: c.embedding, cacheDir: c.cacheDir });
+  const wanted = [...new Set([...c.layers, ...(c.forecast ? [c.forecast.layer, ...c.forecast.depthLayers] : [])])].sort(
+    (a, b) => a - b,
+  );
+  const feats = await extractWordFeatures(model, scanWords, {
+    layers: wanted,
+    context: c.context,
+    mode: c.contextMode,
+    embedding: c.embedding,
+    cacheDir: c.cacheDir,
+  });
   const W = scanWords.words.length;
   const E = feats.nEmbd;
   const layers = new Map<number, Matrix>();
-  wanted.forEach((l, i) => layers.set(l, { rows: W, cols: E, data: Float64Array.from(feats.hiddenStates.subarray(i * W * E, (i + 1) * W * E)) }));
+  wanted.forEach((l, i) =>
+    layers.set(l, {
+      rows: W,
+      cols: E,
+      data: Float64Array.from(feats.hiddenStates.subarray(i * W * E, (i + 1) * W * E)),
+    }),
+  );
   const decomposition = c.forecast?.decompose
-    ? await syntaxSemantics(model, scanWords, { layer: c.forecast.layer, k: c.forecast.k, context: c.context, mode: c.contextMode, cacheDir: c.cacheDir, states: layers.get(c.forecast.layer) })
+    ? await syntaxSemantics(model, scanWords, {
+        layer: c.forecast.layer,
+        k: c.forecast.k,
+        context: c.context,
+        mode: c.contextMode,
+        cacheDir: c.cacheDir,
+        states: layers.get(c.forecast.layer),
+      })
     : undefined;
   const f = c.forecast;
   const generated = f?.controls.includes("generated")
-    ? await generatedFutureFeatures(model, scanWords, { ...f.generation, words: Math.max(1, ...f.distances), layer: f.layer, cacheDir: c.cacheDir })
+    ? await generatedFutureFeatures(model, scanWords, {
+        ...f.generation,
+        words: Math.max(1, ...f.distances),
+        layer: f.layer,
+        cacheDir: c.cacheDir,
+      })
     : undefined;
   return { events: scanWords, layers, decomposition, generated };
 }
 
-export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: NarrativesScan, model: string, featureCache: Map<string, StoryFeatures>): Promise<SubjectResult> {
+export async function runSubject(
+  c: RunConfig,
+  ds: NarrativesDataset,
+  scan: NarrativesScan,
+  model: string,
+  featureCache: Map<string, StoryFeatures>,
+): Promise<SubjectResult> {
   const clock = stageClock();
   const loaded = ds.load(scan);
   if (loaded.hemiVertices && c.space !== "MNI152NLin2009cAsym") {
@@ -84,7 +126,10 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     const expected = FSAVERAGE_VERTICES[c.space];
     for (const h of ["L", "R"] as const) {
       const n = loaded.hemiVertices[h];
-      if (n !== expected) throw new Error(`${scan.files.find((f) => f.includes(`_hemi-${h}_`)) ?? scan.key}: ${n} vertices, but ${c.space} has ${expected} per hemisphere`);
+      if (n !== expected)
+        throw new Error(
+          `${scan.files.find((f) => f.includes(`_hemi-${h}_`)) ?? scan.key}: ${n} vertices, but ${c.space} has ${expected} per hemisphere`,
+        );
     }
   }
   const words = ds.storyWords(loaded, { maxOutsideFraction: c.maxWordsOutside });
@@ -115,7 +160,9 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
   clock.lap("features");
   const gen = story.generated;
   if (gen && gen.missing > 0) {
-    wordsReport.warnings.push(`${featureKey}: ${gen.missing} of ${gen.W * gen.words} generated words missing (continuations reached forecast.generation.maxTokens); their window entries are zero`);
+    wordsReport.warnings.push(
+      `${featureKey}: ${gen.missing} of ${gen.W * gen.words} generated words missing (continuations reached forecast.generation.maxTokens); their window entries are zero`,
+    );
   }
   const layout: Layout = loaded.hemiVertices
     ? { kind: "surface", ...loaded.hemiVertices }
@@ -126,7 +173,13 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
   // One backend pair for every ridge fit and forecast sweep of the scan: kernels compile once.
   const backends = openBackends("onnxruntime", "float32");
   try {
-    const ridge = { alphaSelection: c.ridge.alphaSelection, alphas: c.ridge.alphas, folds: c.ridge.folds, invalidTargets: "mask" as const, backend: backends };
+    const ridge = {
+      alphaSelection: c.ridge.alphaSelection,
+      alphas: c.ridge.alphas,
+      folds: c.ridge.folds,
+      invalidTargets: "mask" as const,
+      backend: backends,
+    };
     const V = bold.cols;
     const R = parc.names.length;
     const vertexScores = new Float32Array(c.layers.length * V);
@@ -135,10 +188,15 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     const both = { rows: T, cols: V + R, data: new Float32Array(T * (V + R)) };
     for (let t = 0; t < T; t++) {
       both.data.set(bold.data.subarray(t * V, (t + 1) * V), t * (V + R));
-      for (let q = 0; q < R; q++) both.data[t * (V + R) + V + q] = Number.isFinite(regionBold.data[t * R + q]) ? regionBold.data[t * R + q] : 0;
+      for (let q = 0; q < R; q++)
+        both.data[t * (V + R) + V + q] = Number.isFinite(regionBold.data[t * R + q]) ? regionBold.data[t * R + q] : 0;
     }
     for (const [i, layer] of c.layers.entries()) {
-      const { design } = wordDesign(story.layers.get(layer)!, words.onsets, { ...trDesignOf(c), tr: loaded.tr, nTRs: T });
+      const { design } = wordDesign(story.layers.get(layer)!, words.onsets, {
+        ...trDesignOf(c),
+        tr: loaded.tr,
+        nTRs: T,
+      });
       const r = (await brainScore(design, both, ridge)).r;
       vertexScores.set(r.subarray(0, V), i * V);
       regionScores.set(r.subarray(V), i * R);
@@ -147,14 +205,27 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
     let forecast: SubjectResult["forecast"];
     if (c.forecast) {
       const f = c.forecast;
-      const common = { tr: loaded.tr, distances: f.distances, windowLength: f.windowLength, nComponents: f.components, design: trDesignOf(c), folds: c.ridge.folds, ridge: { alphaSelection: c.ridge.alphaSelection, alphas: c.ridge.alphas }, backend: backends };
+      const common = {
+        tr: loaded.tr,
+        distances: f.distances,
+        windowLength: f.windowLength,
+        nComponents: f.components,
+        design: trDesignOf(c),
+        folds: c.ridge.folds,
+        ridge: { alphaSelection: c.ridge.alphaSelection, alphas: c.ridge.alphas },
+        backend: backends,
+      };
       const X = story.layers.get(f.layer)!;
       const analyses: Record<string, { forecast: Float64Array; baseline: Float64Array }> = {};
       const vertex: Record<string, Float32Array> = {};
       const D = f.distances.length;
       // The sweeps the paper maps (full; syntax and semantics) run on every vertex and region in one ridge call
       // per distance; the controls on regions only. Results: F(d) as [D × columns], baselines per column.
-      const regionsOnly = { rows: T, cols: R, data: Float64Array.from(regionBold.data, (v) => (Number.isFinite(v) ? v : 0)) };
+      const regionsOnly = {
+        rows: T,
+        cols: R,
+        data: Float64Array.from(regionBold.data, (v) => (Number.isFinite(v) ? v : 0)),
+      };
       let bothBaseline: Float64Array | undefined;
       const sweepAll = async (name: string, extra: object) => {
         const targets = f.vertexLevel ? both : regionsOnly;
@@ -179,7 +250,12 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
           await sweepAll(a.name, { windowFeatures: a.windowFeatures });
           clock.lap(sweepStage);
         } else {
-          const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, control: a.control, generated: story.generated, baseline: analyses.full.baseline });
+          const res = await forecastSweep(X, words.onsets, regionsOnly, {
+            ...common,
+            control: a.control,
+            generated: story.generated,
+            baseline: analyses.full.baseline,
+          });
           analyses[a.name] = { forecast: res.forecast, baseline: res.baseline };
           clock.lap("region sweeps");
         }
@@ -188,22 +264,52 @@ export async function runSubject(c: RunConfig, ds: NarrativesDataset, scan: Narr
         // The mapped analyses with one weight per feature space (regions only: the inner search is costly).
         let bandedBaseline: Float64Array | undefined;
         for (const a of list.filter((x) => x.mapped)) {
-          const res = await forecastSweep(X, words.onsets, regionsOnly, { ...common, windowFeatures: a.windowFeatures, ridgeKind: "banded", baseline: bandedBaseline });
+          const res = await forecastSweep(X, words.onsets, regionsOnly, {
+            ...common,
+            windowFeatures: a.windowFeatures,
+            ridgeKind: "banded",
+            baseline: bandedBaseline,
+          });
           bandedBaseline = res.baseline;
           analyses[`banded_${a.name}`] = { forecast: res.forecast, baseline: res.baseline };
         }
       }
       const depth = new Float64Array(f.depthLayers.length * R);
       for (const [i, layer] of f.depthLayers.entries()) {
-        const res = await forecastSweep(story.layers.get(layer)!, words.onsets, regionBold, { ...common, distances: [f.dTest] });
+        const res = await forecastSweep(story.layers.get(layer)!, words.onsets, regionBold, {
+          ...common,
+          distances: [f.dTest],
+        });
         depth.set(res.forecast, i * R);
       }
-      forecast = { distances: f.distances, analyses, depthLayers: f.depthLayers, depth, vertex: f.vertexLevel ? vertex : undefined };
+      forecast = {
+        distances: f.distances,
+        analyses,
+        depthLayers: f.depthLayers,
+        depth,
+        vertex: f.vertexLevel ? vertex : undefined,
+      };
       clock.lap("region sweeps");
     }
-    return { key: scan.key, subject: scan.subject, task: scan.task, story: loaded.story, regions: parc.names, regionLabels: parc.labels, layers: c.layers, layout, vertexScores, regionScores, regionBold, forecast, masked, words: wordsReport, stageSeconds: clock.seconds, stageCpuSeconds: clock.cpuSeconds };
+    return {
+      key: scan.key,
+      subject: scan.subject,
+      task: scan.task,
+      story: loaded.story,
+      regions: parc.names,
+      regionLabels: parc.labels,
+      layers: c.layers,
+      layout,
+      vertexScores,
+      regionScores,
+      regionBold,
+      forecast,
+      masked,
+      words: wordsReport,
+      stageSeconds: clock.seconds,
+      stageCpuSeconds: clock.cpuSeconds,
+    };
   } finally {
     await backends.dispose();
   }
 }
-

@@ -11,7 +11,10 @@ function formatCell(v: Cell): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function toCsv(rows: readonly Row[], columns: readonly string[] = rows.length ? Object.keys(rows[0]) : []): string {
+export function toCsv(
+  rows: readonly Row[],
+  columns: readonly string[] = rows.length ? Object.keys(rows[0]) : [],
+): string {
   const lines = [columns.map((c) => formatCell(c)).join(",")];
   for (const row of rows) lines.push(columns.map((c) => formatCell(row[c])).join(","));
   return lines.join("\n") + "\n";

@@ -37,7 +37,11 @@ export function encodeParquet(rows: readonly Row[], columns: readonly string[]):
 }
 
 /** Writes `<base>.parquet` and `<base>.csv`; returns both paths. */
-export function writeTable(base: string, rows: readonly Row[], columns: readonly string[] = rows.length ? Object.keys(rows[0]) : []): string[] {
+export function writeTable(
+  base: string,
+  rows: readonly Row[],
+  columns: readonly string[] = rows.length ? Object.keys(rows[0]) : [],
+): string[] {
   writeFileAtomic(`${base}.parquet`, [encodeParquet(rows, columns)]);
   writeCsv(`${base}.csv`, rows, columns);
   return [`${base}.parquet`, `${base}.csv`];

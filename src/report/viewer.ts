@@ -36,7 +36,9 @@ export interface ViewerOptions {
 /** "colour: Pearson r, 0.02 … 0.31 (below 0.02 not shown)": what a colour bar alone does not say. */
 function legendOf(m: ViewerMap, min: number, max: number): string {
   const f = (x: number) => (Math.abs(x) >= 100 || Number.isInteger(x) ? String(Math.round(x)) : x.toPrecision(2));
-  const range = m.signed ? `±${f(min)} … ±${f(max)} (|value| below ${f(min)} not shown)` : `${f(min)} … ${f(max)} (below ${f(min)} not shown)`;
+  const range = m.signed
+    ? `±${f(min)} … ±${f(max)} (|value| below ${f(min)} not shown)`
+    : `${f(min)} … ${f(max)} (below ${f(min)} not shown)`;
   return `colour: ${m.label ?? "value"}, ${range}`;
 }
 
@@ -45,15 +47,20 @@ const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 function valuesGifti(values: ArrayLike<number>, missing = 0): string {
   // Missing map vertices get `missing`: below the colour scale's start, NiiVue leaves them transparent (a 0
   // would be painted at cal_min, and a NaN breaks its colour lookup).
-  const data = Float32Array.from({ length: FSAVERAGE5_VERTICES }, (_, i) => (i < values.length && Number.isFinite(values[i]) ? values[i] : missing));
-  return b64(encodeGifti([{ intent: "NIFTI_INTENT_NONE", data, dims: [FSAVERAGE5_VERTICES] }], { encoding: "Base64Binary" }));
+  const data = Float32Array.from({ length: FSAVERAGE5_VERTICES }, (_, i) =>
+    i < values.length && Number.isFinite(values[i]) ? values[i] : missing,
+  );
+  return b64(
+    encodeGifti([{ intent: "NIFTI_INTENT_NONE", data, dims: [FSAVERAGE5_VERTICES] }], { encoding: "Base64Binary" }),
+  );
 }
 
 /** Writes <dir>/index.html and <dir>/niivue.umd.js; returns the HTML path. */
 export function writeMapViewer(dir: string, title: string, maps: ViewerMap[], options: ViewerOptions = {}): string {
   if (maps.length === 0) throw new Error("map viewer: no maps");
   const initial = options.initial ?? 0;
-  if (!(Number.isInteger(initial) && initial >= 0 && initial < maps.length)) throw new Error(`map viewer: initial map ${initial} is not one of the ${maps.length} maps`);
+  if (!(Number.isInteger(initial) && initial >= 0 && initial < maps.length))
+    throw new Error(`map viewer: initial map ${initial} is not one of the ${maps.length} maps`);
   mkdirSync(dir, { recursive: true });
   // The package exports only its ES module entry (build/niivue/index.js); the browser bundle sits in dist/.
   const entry = fileURLToPath(import.meta.resolve("@niivue/niivue"));
@@ -86,7 +93,16 @@ export function writeMapViewer(dir: string, title: string, maps: ViewerMap[], op
       // NiiVue reads a cal_min of 0 as "unset" and falls back to the data's minimum (a scale from the
       // missing vertices up): a threshold of 0 is passed as the smallest positive step instead.
       const calMin = min === 0 ? 1e-9 * (max || 1) : min;
-      return { name: m.name, L: valuesGifti(m.L, missing), R: valuesGifti(m.R, missing), min: calMin, max, signed: m.signed ?? false, legend: legendOf(m, min, max), note: m.note ?? "" };
+      return {
+        name: m.name,
+        L: valuesGifti(m.L, missing),
+        R: valuesGifti(m.R, missing),
+        min: calMin,
+        max,
+        signed: m.signed ?? false,
+        legend: legendOf(m, min, max),
+        note: m.note ?? "",
+      };
     }),
   };
   const html = `<!doctype html>

@@ -28,11 +28,16 @@ export interface BandedBrainScoreResult {
  * `spaces` holds the feature spaces (same rows), or one such list per outer fold when features are fitted
  * inside the cross-validation (e.g. a PCA on each fold's training words).
  */
-export async function bandedBrainScore(spaces: Matrix[] | Matrix[][], y: Matrix, options: BandedBrainScoreOptions = {}): Promise<BandedBrainScoreResult> {
+export async function bandedBrainScore(
+  spaces: Matrix[] | Matrix[][],
+  y: Matrix,
+  options: BandedBrainScoreOptions = {},
+): Promise<BandedBrainScoreResult> {
   const perFold = Array.isArray(spaces[0]) ? (spaces as Matrix[][]) : null;
   const first = perFold ? perFold[0] : (spaces as Matrix[]);
   const folds = resolveFolds(options.outerCv ?? 5, y.rows, "outerCv");
-  if (perFold && perFold.length !== folds.length) throw new Error(`bandedBrainScore: ${perFold.length} per-fold feature sets for ${folds.length} folds`);
+  if (perFold && perFold.length !== folds.length)
+    throw new Error(`bandedBrainScore: ${perFold.length} per-fold feature sets for ${folds.length} folds`);
   const K = folds.length;
   const V = y.cols;
   // Targets with NaN/Inf are scored NaN, never mixed in (as brainScore's invalidTargets: "mask").

@@ -24,9 +24,15 @@ import { r2ScoreSplit, resolveScorer, type Scoring } from "./scoring.js";
 import { filteredProjections } from "./targets.js";
 
 export interface BandedRidgeCVOptions {
-  /** Column count of each feature space, in column order (they must sum to X's columns); or pass X as one matrix per space. */
+  /**
+   * Column count of each feature space, in column order (they must sum to X's columns); or pass X as one matrix per
+   * space.
+   */
   bands?: number[];
-  /** Candidate weights, one row per candidate with one weight per space (each row on the simplex), or seeded Dirichlet draws. */
+  /**
+   * Candidate weights, one row per candidate with one weight per space (each row on the simplex), or seeded Dirichlet
+   * draws.
+   */
   gammas?: number[][] | { samples: number; seed?: number; concentrations?: number[] };
   alphas?: ArrayLike<number>;
   /** Inner folds scoring each candidate (default 5 contiguous folds). */
@@ -51,7 +57,10 @@ interface InnerPlan {
   fold: Fold;
 }
 
-/** Banded ridge: one weight per feature space and one alpha per target, chosen by inner CV over candidate weights × alphas. */
+/**
+ * Banded ridge: one weight per feature space and one alpha per target, chosen by inner CV over candidate weights ×
+ * alphas.
+ */
 export class BandedRidgeCV {
   readonly options: BandedRidgeCVOptions;
   gammas: number[][] = [];
@@ -70,7 +79,10 @@ export class BandedRidgeCV {
   deltas?: Float64Array;
   /** G × V: per candidate, max over alphas of (mean inner-fold score + 1e-10·ln α). */
   cvScores?: Float64Array;
-  /** G × K × A × V inner-fold scores without the tie-break term (himalaya's per-fold l2_neg_loss or R²), with keepFoldScores. */
+  /**
+   * G × K × A × V inner-fold scores without the tie-break term (himalaya's per-fold l2_neg_loss or R²), with
+   * keepFoldScores.
+   */
   cvFoldScores?: Float64Array;
   constantTargets: number[] = [];
 
@@ -88,7 +100,8 @@ export class BandedRidgeCV {
     const { joint, bands } = joinBands(x, this.options.bands, src.x);
     validateDesign(joint, y, src);
     const bad = findNonFiniteTargets(y);
-    if (bad.length > 0) throw new Error(`${src.y}: ${bad.length} target column(s) contain NaN or Inf (first: column ${bad[0]})`);
+    if (bad.length > 0)
+      throw new Error(`${src.y}: ${bad.length} target column(s) contain NaN or Inf (first: column ${bad[0]})`);
     this.bands = bands;
     this.gammas = resolveGammas(this.options.gammas, bands.length);
     const { rows: n, cols: p } = joint;
@@ -105,7 +118,8 @@ export class BandedRidgeCV {
     if (!fitIntercept) st.mean.fill(0);
     if (!this.options.standardize) st.scale.fill(1);
     const xs = zeros("float64", n, p);
-    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) xs.data[i * p + j] = (joint.data[i * p + j] - st.mean[j]) / st.scale[j];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < p; j++) xs.data[i * p + j] = (joint.data[i * p + j] - st.mean[j]) / st.scale[j];
     const yMean = new Float64Array(V);
     if (fitIntercept) for (let i = 0; i < n; i++) for (let t = 0; t < V; t++) yMean[t] += y.data[i * V + t] / n;
 
@@ -180,7 +194,18 @@ export class BandedRidgeCV {
         deltas[j * V + t] = Math.log(g / a);
       });
     }
-    Object.assign(this, { coef, intercept, gammaIndex, alphaIndex, bestAlphas, bestGammas, deltas, cvScores, cvFoldScores, constantTargets: constant });
+    Object.assign(this, {
+      coef,
+      intercept,
+      gammaIndex,
+      alphaIndex,
+      bestAlphas,
+      bestGammas,
+      deltas,
+      cvScores,
+      cvFoldScores,
+      constantTargets: constant,
+    });
     return this;
   }
 
@@ -189,7 +214,8 @@ export class BandedRidgeCV {
     const coef = this.coef;
     if (!coef || !this.intercept) throw new Error("BandedRidgeCV: call fit before predict or score");
     const { joint } = joinBands(x, this.bands, this.options.source?.x ?? "X");
-    if (joint.cols !== coef.rows) throw new Error(`predict: X has ${joint.cols} columns but the model was fitted on ${coef.rows}`);
+    if (joint.cols !== coef.rows)
+      throw new Error(`predict: X has ${joint.cols} columns but the model was fitted on ${coef.rows}`);
     const V = coef.cols;
     const n = joint.rows;
     return withBackends(this.options.backend, this.options.dtype ?? "float32", async (_, b) => {
@@ -223,11 +249,17 @@ export class BandedRidgeCV {
 }
 
 /** One matrix from per-space matrices, or the declared band sizes checked against X. */
-function joinBands(x: Matrix | Matrix[], declared: number[] | undefined, name: string): { joint: Matrix; bands: number[] } {
+function joinBands(
+  x: Matrix | Matrix[],
+  declared: number[] | undefined,
+  name: string,
+): { joint: Matrix; bands: number[] } {
   if (!Array.isArray(x)) {
     const bands = declared ?? [x.cols];
     if (bands.some((b) => !Number.isInteger(b) || b < 1) || bands.reduce((a, b) => a + b, 0) !== x.cols) {
-      throw new Error(`${name}: bands [${bands.join(", ")}] must be positive column counts summing to X's ${x.cols} columns`);
+      throw new Error(
+        `${name}: bands [${bands.join(", ")}] must be positive column counts summing to X's ${x.cols} columns`,
+      );
     }
     return { joint: x, bands };
   }
@@ -237,7 +269,8 @@ function joinBands(x: Matrix | Matrix[], declared: number[] | undefined, name: s
     if (m.rows !== n) throw new Error(`${name}: feature space ${j} has ${m.rows} rows but space 0 has ${n}`);
   });
   const bands = x.map((m) => m.cols);
-  if (declared && declared.join() !== bands.join()) throw new Error(`${name}: bands [${declared.join(", ")}] differ from the spaces' widths [${bands.join(", ")}]`);
+  if (declared && declared.join() !== bands.join())
+    throw new Error(`${name}: bands [${declared.join(", ")}] differ from the spaces' widths [${bands.join(", ")}]`);
   const p = bands.reduce((a, b) => a + b, 0);
   const joint = zeros("float64", n, p);
   let start = 0;
@@ -269,11 +302,21 @@ function scaleBands(x: Matrix, bandOf: Int32Array, g: number[]): Matrix {
   return out;
 }
 
-async function innerPlan(z: Matrix, fold: Fold, alphas: Float64Array, dtype: DType, gram: ComputeBackend): Promise<InnerPlan> {
+async function innerPlan(
+  z: Matrix,
+  fold: Fold,
+  alphas: Float64Array,
+  dtype: DType,
+  gram: ComputeBackend,
+): Promise<InnerPlan> {
   const dec = await decompose(takeRows(z, fold.train, "float64"), gram);
   const xv = await gram.matmul(takeRows(z, fold.test, "float64"), rightVectors(dec));
   const filt = ridgeFilter(dec.s, alphas);
-  return { U: castMatrix(dec.U, dtype), predictors: scaledStack(castMatrix(xv, "float64"), filt, alphas.length, dtype), fold };
+  return {
+    U: castMatrix(dec.U, dtype),
+    predictors: scaledStack(castMatrix(xv, "float64"), filt, alphas.length, dtype),
+    fold,
+  };
 }
 
 /** A × c scores of one inner fold: −MSE, or R² against the fold's own mean (0 where the fold is constant). */
@@ -286,7 +329,8 @@ async function foldScores(plan: InnerPlan, block: Matrix, r2: boolean, backend: 
   if (plan.U.cols === 0) {
     // A zero design (every weighted band empty) predicts 0.
     rss = new Float64Array(A * c);
-    for (let a = 0; a < A; a++) for (let i = 0; i < nv; i++) for (let t = 0; t < c; t++) rss[a * c + t] += yv.data[i * c + t] ** 2;
+    for (let a = 0; a < A; a++)
+      for (let i = 0; i < nv; i++) for (let t = 0; t < c; t++) rss[a * c + t] += yv.data[i * c + t] ** 2;
   } else {
     const z = await backend.matmul(plan.U, takeRows(block, plan.fold.train), true);
     rss = castArray((await backend.residualSumSquares(plan.predictors, z, yv, null)).data, "float64") as Float64Array;
@@ -304,7 +348,9 @@ async function foldScores(plan: InnerPlan, block: Matrix, r2: boolean, backend: 
   return out;
 }
 
-/** Coefficients of targets [c0, c0 + c) with their chosen (γ, α): W = diag(√γ)·(ridge solution on the scaled design). */
+/**
+ * Coefficients of targets [c0, c0 + c) with their chosen (γ, α): W = diag(√γ)·(ridge solution on the scaled design).
+ */
 async function refit(
   gammas: number[][],
   xs: Matrix,
@@ -334,10 +380,18 @@ async function refit(
     }
     if (dec.s.length === 0) continue;
     const sub = zeros("float64", block.rows, targets.length);
-    for (let i = 0; i < block.rows; i++) targets.forEach((t, q) => (sub.data[i * targets.length + q] = y64.data[i * c + t]));
+    for (let i = 0; i < block.rows; i++)
+      targets.forEach((t, q) => (sub.data[i * targets.length + q] = y64.data[i * c + t]));
     const projections = castMatrix(await gram.matmul(dec.U, sub, true), "float64");
     const best = Int32Array.from(targets, (t) => alphaIndex[c0 + t]);
-    const inBasis = filteredProjections(dec.s, alphas, best, projections, new Float64Array(targets.length).fill(1), "float64");
+    const inBasis = filteredProjections(
+      dec.s,
+      alphas,
+      best,
+      projections,
+      new Float64Array(targets.length).fill(1),
+      "float64",
+    );
     const w = castArray((await gram.matmul(rightVectors(dec), inBasis)).data, "float64");
     for (let j = 0; j < p; j++) {
       const root = Math.sqrt(gammas[gi][bandOf[j]]);
@@ -350,7 +404,8 @@ async function refit(
 function columns(m: Matrix, c0: number, c1: number, offset?: Float64Array): Matrix {
   const c = c1 - c0;
   const out = zeros("float64", m.rows, c);
-  for (let i = 0; i < m.rows; i++) for (let t = 0; t < c; t++) out.data[i * c + t] = m.data[i * m.cols + c0 + t] - (offset ? offset[c0 + t] : 0);
+  for (let i = 0; i < m.rows; i++)
+    for (let t = 0; t < c; t++) out.data[i * c + t] = m.data[i * m.cols + c0 + t] - (offset ? offset[c0 + t] : 0);
   return out;
 }
 

@@ -22,7 +22,9 @@ import { decompose } from "./design.js";
 export interface BootstrapRidgeOptions {
   /** Penalties in the original's convention (entering as α²); default logspace(1, 3, 10), its default. */
   alphas?: ArrayLike<number>;
-  /** Bootstraps (default 50), rows per held-out chunk (40), chunks held out per bootstrap (125): encoding.py's defaults. */
+  /**
+   * Bootstraps (default 50), rows per held-out chunk (40), chunks held out per bootstrap (125): encoding.py's defaults.
+   */
   nBoots?: number;
   chunkLength?: number;
   nChunks?: number;
@@ -65,16 +67,28 @@ export const HUTH_ALPHAS = Float64Array.from({ length: 10 }, (_, i) => 10 ** (1 
  * Bootstrap ridge on a training design (stories concatenated) and a test design: penalties chosen per
  * target on held-out chunks of the training rows, weights refitted on all of them, the test rows scored.
  */
-export async function bootstrapRidge(trainX: Matrix, trainY: Matrix, testX: Matrix, testY: Matrix, options: BootstrapRidgeOptions = {}): Promise<BootstrapRidgeResult> {
+export async function bootstrapRidge(
+  trainX: Matrix,
+  trainY: Matrix,
+  testX: Matrix,
+  testY: Matrix,
+  options: BootstrapRidgeOptions = {},
+): Promise<BootstrapRidgeResult> {
   const n = trainX.rows;
-  if (trainY.rows !== n) throw new Error(`bootstrapRidge: ${n} training stimulus rows but ${trainY.rows} training response rows`);
-  if (testY.rows !== testX.rows) throw new Error(`bootstrapRidge: ${testX.rows} test stimulus rows but ${testY.rows} test response rows`);
-  if (testX.cols !== trainX.cols) throw new Error(`bootstrapRidge: test stimulus has ${testX.cols} features, training ${trainX.cols}`);
-  if (testY.cols !== trainY.cols) throw new Error(`bootstrapRidge: test responses have ${testY.cols} targets, training ${trainY.cols}`);
+  if (trainY.rows !== n)
+    throw new Error(`bootstrapRidge: ${n} training stimulus rows but ${trainY.rows} training response rows`);
+  if (testY.rows !== testX.rows)
+    throw new Error(`bootstrapRidge: ${testX.rows} test stimulus rows but ${testY.rows} test response rows`);
+  if (testX.cols !== trainX.cols)
+    throw new Error(`bootstrapRidge: test stimulus has ${testX.cols} features, training ${trainX.cols}`);
+  if (testY.cols !== trainY.cols)
+    throw new Error(`bootstrapRidge: test responses have ${testY.cols} targets, training ${trainY.cols}`);
   const alphas = Float64Array.from(options.alphas ?? HUTH_ALPHAS);
-  if (alphas.length === 0 || alphas.some((a) => !(a >= 0))) throw new Error("bootstrapRidge: alphas must be a non-empty list of numbers ≥ 0");
+  if (alphas.length === 0 || alphas.some((a) => !(a >= 0)))
+    throw new Error("bootstrapRidge: alphas must be a non-empty list of numbers ≥ 0");
   const heldOut = options.heldOut ? options.heldOut.map((h, b) => checkHeldOut(h, n, b)) : drawHeldOut(n, options);
-  if (heldOut.length === 0 && !options.singleAlpha) throw new Error("bootstrapRidge: at least one bootstrap is needed to choose an alpha per target");
+  if (heldOut.length === 0 && !options.singleAlpha)
+    throw new Error("bootstrapRidge: at least one bootstrap is needed to choose an alpha per target");
   const singCutoff = options.singCutoff ?? 1e-10;
   const useCorr = options.useCorr ?? true;
   const dtype = options.dtype ?? "float64";
@@ -92,12 +106,26 @@ export async function bootstrapRidge(trainX: Matrix, trainY: Matrix, testX: Matr
       for (const i of held) isHeld[i] = 1;
       const kept = new Int32Array(n - held.length);
       for (let i = 0, k = 0; i < n; i++) if (!isHeld[i]) kept[k++] = i;
-      const fold = await prepareBootstrap(takeRows(trainX, kept, "float64"), takeRows(trainX, held, "float64"), alphas, singCutoff, gram, backend.dtype);
+      const fold = await prepareBootstrap(
+        takeRows(trainX, kept, "float64"),
+        takeRows(trainX, held, "float64"),
+        alphas,
+        singCutoff,
+        gram,
+        backend.dtype,
+      );
       for (let c0 = 0; c0 < V; c0 += block) {
         const c1 = Math.min(V, c0 + block);
-        const scores = await scoreAlphas(fold, rowsAndColumns(trainY, kept, c0, c1), rowsAndColumns(trainY, held, c0, c1), useCorr, backend);
+        const scores = await scoreAlphas(
+          fold,
+          rowsAndColumns(trainY, kept, c0, c1),
+          rowsAndColumns(trainY, held, c0, c1),
+          useCorr,
+          backend,
+        );
         const c = c1 - c0;
-        for (let a = 0; a < A; a++) for (let v = 0; v < c; v++) bootstrapCorrs[(a * V + c0 + v) * B + b] = scores[a * c + v];
+        for (let a = 0; a < A; a++)
+          for (let v = 0; v < c; v++) bootstrapCorrs[(a * V + c0 + v) * B + b] = scores[a * c + v];
       }
     }
     const chosen = chooseAlphas(bootstrapCorrs, alphas, V, B, options.singleAlpha ?? false);
@@ -128,11 +156,19 @@ function drawHeldOut(n: number, options: BootstrapRidgeOptions): Int32Array[] {
   const nBoots = options.nBoots ?? 50;
   const chunkLength = options.chunkLength ?? 40;
   const nChunks = options.nChunks ?? 125;
-  for (const [name, v] of [["nBoots", nBoots], ["chunkLength", chunkLength], ["nChunks", nChunks]] as const) {
-    if (!(Number.isInteger(v) && v >= (name === "nBoots" ? 0 : 1))) throw new Error(`bootstrapRidge: ${name} must be a whole number${name === "nBoots" ? " ≥ 0" : " ≥ 1"}, got ${v}`);
+  for (const [name, v] of [
+    ["nBoots", nBoots],
+    ["chunkLength", chunkLength],
+    ["nChunks", nChunks],
+  ] as const) {
+    if (!(Number.isInteger(v) && v >= (name === "nBoots" ? 0 : 1)))
+      throw new Error(`bootstrapRidge: ${name} must be a whole number${name === "nBoots" ? " ≥ 0" : " ≥ 1"}, got ${v}`);
   }
   const available = Math.floor(n / chunkLength);
-  if (nChunks >= available) throw new Error(`bootstrapRidge: ${nChunks} held-out chunks of ${chunkLength} rows leave no training rows: the ${n} training rows hold ${available} whole chunks`);
+  if (nChunks >= available)
+    throw new Error(
+      `bootstrapRidge: ${nChunks} held-out chunks of ${chunkLength} rows leave no training rows: the ${n} training rows hold ${available} whole chunks`,
+    );
   const rand = mulberry32(options.seed ?? 0);
   const out: Int32Array[] = [];
   for (let b = 0; b < nBoots; b++) {
@@ -142,7 +178,8 @@ function drawHeldOut(n: number, options: BootstrapRidgeOptions): Int32Array[] {
       [order[i], order[j]] = [order[j], order[i]];
     }
     const held = new Int32Array(nChunks * chunkLength);
-    for (let c = 0; c < nChunks; c++) for (let k = 0; k < chunkLength; k++) held[c * chunkLength + k] = order[c] * chunkLength + k;
+    for (let c = 0; c < nChunks; c++)
+      for (let k = 0; k < chunkLength; k++) held[c * chunkLength + k] = order[c] * chunkLength + k;
     out.push(held);
   }
   return out;
@@ -152,11 +189,15 @@ function checkHeldOut(h: ArrayLike<number>, n: number, b: number): Int32Array {
   const seen = new Uint8Array(n);
   for (let i = 0; i < h.length; i++) {
     const v = h[i];
-    if (!Number.isInteger(v) || v < 0 || v >= n) throw new Error(`bootstrapRidge: heldOut[${b}][${i}] = ${v} is not a training row (0 … ${n - 1})`);
+    if (!Number.isInteger(v) || v < 0 || v >= n)
+      throw new Error(`bootstrapRidge: heldOut[${b}][${i}] = ${v} is not a training row (0 … ${n - 1})`);
     if (seen[v]) throw new Error(`bootstrapRidge: heldOut[${b}] holds row ${v} twice`);
     seen[v] = 1;
   }
-  if (h.length === 0 || h.length >= n - 1) throw new Error(`bootstrapRidge: heldOut[${b}] holds ${h.length} of ${n} rows; it must leave at least 2 to fit and hold out at least 1`);
+  if (h.length === 0 || h.length >= n - 1)
+    throw new Error(
+      `bootstrapRidge: heldOut[${b}] holds ${h.length} of ${n} rows; it must leave at least 2 to fit and hold out at least 1`,
+    );
   return Int32Array.from(h);
 }
 
@@ -168,7 +209,14 @@ interface BootstrapFold {
 }
 
 /** The original's ridge_corr, its SVD part: singular values ≤ singCutoff dropped. */
-async function prepareBootstrap(fitX: Matrix, valX: Matrix, alphas: Float64Array, singCutoff: number, gram: ComputeBackend, dtype: "float32" | "float64"): Promise<BootstrapFold> {
+async function prepareBootstrap(
+  fitX: Matrix,
+  valX: Matrix,
+  alphas: Float64Array,
+  singCutoff: number,
+  gram: ComputeBackend,
+  dtype: "float32" | "float64",
+): Promise<BootstrapFold> {
   const dec = await decompose(fitX, gram);
   const cut = dec.s.findIndex((s) => s <= singCutoff);
   const r = cut < 0 ? dec.s.length : cut;
@@ -177,14 +225,21 @@ async function prepareBootstrap(fitX: Matrix, valX: Matrix, alphas: Float64Array
   const m = valX.rows;
   const filters = Array.from(alphas, (alpha) => {
     const scaled = new Float64Array(m * r);
-    for (let i = 0; i < m; i++) for (let k = 0; k < r; k++) scaled[i * r + k] = (pv[i * r + k] * s[k]) / (s[k] * s[k] + alpha * alpha);
+    for (let i = 0; i < m; i++)
+      for (let k = 0; k < r; k++) scaled[i * r + k] = (pv[i * r + k] * s[k]) / (s[k] * s[k] + alpha * alpha);
     return { rows: m, cols: r, data: castArray(scaled, dtype) };
   });
   return { U: takeFirstColumns(dec.U, r), filters };
 }
 
 /** [A × c] held-out scores of every alpha for one block of targets. */
-async function scoreAlphas(fold: BootstrapFold, fitY: Matrix, valY: Matrix, useCorr: boolean, backend: ComputeBackend): Promise<Float64Array> {
+async function scoreAlphas(
+  fold: BootstrapFold,
+  fitY: Matrix,
+  valY: Matrix,
+  useCorr: boolean,
+  backend: ComputeBackend,
+): Promise<Float64Array> {
   const ur = await backend.matmul(fold.U, fitY, true); // r × c
   const c = fitY.cols;
   const out = new Float64Array(fold.filters.length * c);
@@ -223,7 +278,14 @@ function chooseAlphas(corrs: Float64Array, alphas: Float64Array, V: number, B: n
 }
 
 /** Weights on every training row, each target with its alpha: V·diag(s/(s² + α²))·Uᵀy (full SVD, as `ridge`). */
-async function refit(x: Matrix, y: Matrix, chosen: Float64Array, block: number, backend: ComputeBackend, gram: ComputeBackend): Promise<Matrix> {
+async function refit(
+  x: Matrix,
+  y: Matrix,
+  chosen: Float64Array,
+  block: number,
+  backend: ComputeBackend,
+  gram: ComputeBackend,
+): Promise<Matrix> {
   const dec = await decompose(castMatrix64(x), gram);
   const r = dec.s.length;
   const V = y.cols;

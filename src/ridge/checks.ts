@@ -9,16 +9,20 @@ export interface DataSource {
 export function validateDesign(x: Matrix, y: Matrix, src: DataSource): void {
   checkDesign(x, src.x);
   if (y.rows === 0 || y.cols === 0) throw new Error(`${src.y}: the target matrix is empty (${y.rows} × ${y.cols})`);
-  if (y.data.length !== y.rows * y.cols) throw new Error(`${src.y}: data length ${y.data.length} ≠ ${y.rows} × ${y.cols}`);
+  if (y.data.length !== y.rows * y.cols)
+    throw new Error(`${src.y}: data length ${y.data.length} ≠ ${y.rows} × ${y.cols}`);
   if (x.rows !== y.rows) {
-    throw new Error(`${src.x} has ${x.rows} rows (samples) but ${src.y} has ${y.rows}: they must have one row per time point each`);
+    throw new Error(
+      `${src.x} has ${x.rows} rows (samples) but ${src.y} has ${y.rows}: they must have one row per time point each`,
+    );
   }
 }
 
 /** A design matrix is non-empty, consistently shaped and finite everywhere (the first bad cell is named). */
 export function checkDesign(x: Matrix, name: string): void {
   if (x.rows === 0 || x.cols === 0) throw new Error(`${name}: the design matrix is empty (${x.rows} × ${x.cols})`);
-  if (x.data.length !== x.rows * x.cols) throw new Error(`${name}: data length ${x.data.length} ≠ ${x.rows} × ${x.cols}`);
+  if (x.data.length !== x.rows * x.cols)
+    throw new Error(`${name}: data length ${x.data.length} ≠ ${x.rows} × ${x.cols}`);
   for (let i = 0; i < x.data.length; i++) {
     if (!Number.isFinite(x.data[i])) {
       const row = Math.floor(i / x.cols);

@@ -12,7 +12,16 @@
  * Criteria are computed in the training fold's standardised units of Y, as both references do.
  */
 import type { ComputeBackend } from "../backend/types.js";
-import { allocate, castArray, castMatrix, takeRows, transpose, type DType, type Matrix, type MatrixStack } from "../linalg/dense.js";
+import {
+  allocate,
+  castArray,
+  castMatrix,
+  takeRows,
+  transpose,
+  type DType,
+  type Matrix,
+  type MatrixStack,
+} from "../linalg/dense.js";
 import { centerColumns, decompose, rightVectors, type Decomposition } from "./design.js";
 import { gcvTerms, looTerms, ridgeFilter } from "./formulas.js";
 import { contiguousFolds, type Fold } from "./folds.js";
@@ -86,7 +95,10 @@ export function gcvPlan(dec: Decomposition, nTrain: number, alphas: ArrayLike<nu
       const c = projections.cols;
       const sq = allocate(backend.dtype, r * c);
       for (let k = 0; k < r * c; k++) sq[k] = projections.data[k] * projections.data[k];
-      const explained = castArray((await backend.matmul(castMatrix(gainMat, backend.dtype), { rows: r, cols: c, data: sq })).data, "float64");
+      const explained = castArray(
+        (await backend.matmul(castMatrix(gainMat, backend.dtype), { rows: r, cols: c, data: sq })).data,
+        "float64",
+      );
       const curves = new Float64Array(A * c);
       for (let a = 0; a < A; a++) {
         for (let t = 0; t < c; t++) {
@@ -111,7 +123,10 @@ export function looPlan(dec: Decomposition, alphas: ArrayLike<number>, dtype: DT
   return {
     async select({ rows, mean, projections, variance }, backend) {
       const c = rows.cols;
-      const rss = castArray((await backend.residualSumSquares(stack, projections, rows, weights, mean)).data, "float64");
+      const rss = castArray(
+        (await backend.residualSumSquares(stack, projections, rows, weights, mean)).data,
+        "float64",
+      );
       const curves = new Float64Array(A * c);
       for (let a = 0; a < A; a++) for (let t = 0; t < c; t++) curves[a * c + t] = rss[a * c + t] / n / variance[t];
       return { best: argminPerTarget(curves, A, c, variance), criterion: curves };

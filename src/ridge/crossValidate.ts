@@ -38,7 +38,10 @@ export interface BrainScoreOptions {
   dtype?: DType;
   /** A backend name (created and disposed here) or a handle the caller owns and reuses across calls. */
   backend?: BackendSpec;
-  /** Targets per chunk; default keeps the largest intermediate near 10 MiB (fused folds) or 32 MiB (see defaultChunkSize). */
+  /**
+   * Targets per chunk; default keeps the largest intermediate near 10 MiB (fused folds) or 32 MiB (see
+   * defaultChunkSize).
+   */
   targetChunkSize?: number;
   /** Keep the held-out predictions (n × V, original units of Y). */
   savePredictions?: boolean;
@@ -102,7 +105,11 @@ interface FoldPlan {
  * fitted inside the cross-validation — e.g. a PCA fitted on each fold's training words, so that nothing
  * about the test rows reaches the features. Fold k's design is only used by fold k.
  */
-export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: BrainScoreOptions = {}): Promise<BrainScoreResult> {
+export async function brainScore(
+  x: Matrix | Matrix[],
+  y: Matrix,
+  options: BrainScoreOptions = {},
+): Promise<BrainScoreResult> {
   const src = { x: options.source?.x ?? "X", y: options.source?.y ?? "Y" };
   const alphaSelection = options.alphaSelection ?? "loo";
   if (!ALPHA_SELECTIONS.includes(alphaSelection)) {
@@ -115,7 +122,8 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
   const designs = Array.isArray(x) ? x : [x];
   if (designs.length === 0) throw new Error(`${src.x}: no design matrix`);
   for (const d of designs) validateDesign(d, y, src);
-  if (designs.some((d) => d.cols !== designs[0].cols)) throw new Error(`${src.x}: per-fold designs must have the same number of columns`);
+  if (designs.some((d) => d.cols !== designs[0].cols))
+    throw new Error(`${src.x}: per-fold designs must have the same number of columns`);
   const n = designs[0].rows;
   const V = y.cols;
   const nonFinite = findNonFiniteTargets(y);
@@ -125,11 +133,15 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
         `remove them, or use invalidTargets: "mask" (CLI: --mask-invalid-targets) to score them NaN`,
     );
   }
-  const folds = options.cv !== undefined
-    ? resolveFolds(options.cv, n, `${src.x} (cv)`)
-    : options.groups ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups")) : contiguousFolds(n, options.folds ?? PAPER.folds);
+  const folds =
+    options.cv !== undefined
+      ? resolveFolds(options.cv, n, `${src.x} (cv)`)
+      : options.groups
+        ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups"))
+        : contiguousFolds(n, options.folds ?? PAPER.folds);
   for (const f of folds) {
-    if (f.train.length < 2) throw new Error(`${src.x}: a training fold has ${f.train.length} sample(s); need at least 2`);
+    if (f.train.length < 2)
+      throw new Error(`${src.x}: a training fold has ${f.train.length} sample(s); need at least 2`);
   }
   if (designs.length !== 1 && designs.length !== folds.length) {
     throw new Error(`${src.x}: ${designs.length} per-fold designs for ${folds.length} folds`);
@@ -163,20 +175,36 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
       // (foldLanes.ts); a fold whose design has no signal direction has no graph and is scored step by step.
       const forms: string[] = new Array(K);
       let scored = 0;
-      const lanes = await scoreFusedFolds(designs, folds, { alphas, mode: alphaSelection, dtype, withPredictions }, y, chunk, { compute: backend, gram }, {
-        prepared: (k, prep) => {
-          forms[k] = prep.dec.form;
-          options.onProgress?.({ stage: "decompose", done: forms.filter(Boolean).length, total: K });
+      const lanes = await scoreFusedFolds(
+        designs,
+        folds,
+        { alphas, mode: alphaSelection, dtype, withPredictions },
+        y,
+        chunk,
+        { compute: backend, gram },
+        {
+          prepared: (k, prep) => {
+            forms[k] = prep.dec.form;
+            options.onProgress?.({ stage: "decompose", done: forms.filter(Boolean).length, total: K });
+          },
+          chunk: (k, c0, out) => {
+            record(result, k, c0, out, folds[k], alphas, invalid);
+            scored += out.best.length;
+            options.onProgress?.({ stage: "targets", done: scored, total: K * V });
+          },
         },
-        chunk: (k, c0, out) => {
-          record(result, k, c0, out, folds[k], alphas, invalid);
-          scored += out.best.length;
-          options.onProgress?.({ stage: "targets", done: scored, total: K * V });
-        },
-      });
+      );
       result.settings.lanes = { main: lanes.main, worker: lanes.worker };
       for (const k of lanes.stepwise) {
-        const plan = await planFold(designs.length === 1 ? designs[0] : designs[k], folds[k], alphas, alphaSelection, innerFolds, dtype, gram);
+        const plan = await planFold(
+          designs.length === 1 ? designs[0] : designs[k],
+          folds[k],
+          alphas,
+          alphaSelection,
+          innerFolds,
+          dtype,
+          gram,
+        );
         for (let c0 = 0; c0 < V; c0 += chunk) {
           const c1 = Math.min(V, c0 + chunk);
           await scoreChunk(y, c0, c1, [plan], [k], alphas, backend, invalid, result);
@@ -189,12 +217,32 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
       const plans: FoldPlan[] = [];
       for (const [k, fold] of folds.entries()) {
         options.onProgress?.({ stage: "decompose", done: k, total: folds.length });
-        plans.push(await planFold(designs.length === 1 ? designs[0] : designs[k], fold, alphas, alphaSelection, innerFolds, dtype, gram));
+        plans.push(
+          await planFold(
+            designs.length === 1 ? designs[0] : designs[k],
+            fold,
+            alphas,
+            alphaSelection,
+            innerFolds,
+            dtype,
+            gram,
+          ),
+        );
       }
       result.settings.forms.push(...plans.map((p) => p.dec.form));
       for (let c0 = 0; c0 < V; c0 += chunk) {
         const c1 = Math.min(V, c0 + chunk);
-        await scoreChunk(y, c0, c1, plans, plans.map((_, k) => k), alphas, backend, invalid, result);
+        await scoreChunk(
+          y,
+          c0,
+          c1,
+          plans,
+          plans.map((_, k) => k),
+          alphas,
+          backend,
+          invalid,
+          result,
+        );
         options.onProgress?.({ stage: "targets", done: c1, total: V });
       }
     }
@@ -213,7 +261,15 @@ export async function brainScore(x: Matrix | Matrix[], y: Matrix, options: Brain
   });
 }
 
-async function planFold(x: Matrix, fold: Fold, alphas: Float64Array, mode: AlphaSelection, innerFolds: number, dtype: DType, gram: ComputeBackend): Promise<FoldPlan> {
+async function planFold(
+  x: Matrix,
+  fold: Fold,
+  alphas: Float64Array,
+  mode: AlphaSelection,
+  innerFolds: number,
+  dtype: DType,
+  gram: ComputeBackend,
+): Promise<FoldPlan> {
   const st = fitStandardizer(x, fold.train);
   const xTrain = applyStandardizer(x, fold.train, st);
   const xTest = applyStandardizer(x, fold.test, st);
@@ -221,7 +277,13 @@ async function planFold(x: Matrix, fold: Fold, alphas: Float64Array, mode: Alpha
   const testDesign = await projectRows(dec, xTrain, xTest, gram);
   let selection: Promise<SelectionPlan> | undefined;
   const selectionOnce = () => (selection ??= selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram));
-  return { fold, dec, U: castMatrix(dec.U, dtype), testDesign: castMatrix(testDesign, dtype), selection: selectionOnce };
+  return {
+    fold,
+    dec,
+    U: castMatrix(dec.U, dtype),
+    testDesign: castMatrix(testDesign, dtype),
+    selection: selectionOnce,
+  };
 }
 
 /** Targets [c0, c1) of the folds `ks` (plans[i] is fold ks[i]), step by step on the backend. */
@@ -244,11 +306,21 @@ async function scoreChunk(
     const { mean: trainMean, variance } = columnMoments(train, globalMean);
     // Uᵀ·y needs no centring: the columns of U are orthogonal to the constant vector (X is centred).
     const projections = await backend.matmul(plan.U, train, true);
-    const { best, criterion } = await (await plan.selection()).select({ rows: train, mean: trainMean, projections, variance }, backend);
+    const { best, criterion } = await (
+      await plan.selection()
+    ).select({ rows: train, mean: trainMean, projections, variance }, backend);
     const coef = filteredProjections(dec.s, alphas, best, projections, variance, backend.dtype);
     const pred = await backend.matmul(plan.testDesign, coef);
     const { r: rf, r2 } = heldOutScores(block, fold.test, pred, trainMean);
-    record(result, k, c0, { best, criterion, r: rf, r2, variance, pred: pred.data, trainMean, globalMean }, fold, alphas, invalid);
+    record(
+      result,
+      k,
+      c0,
+      { best, criterion, r: rf, r2, variance, pred: pred.data, trainMean, globalMean },
+      fold,
+      alphas,
+      invalid,
+    );
   }
 }
 
@@ -300,9 +372,14 @@ function defaultChunkSize(n: number, nAlphas: number, dtype: DType, fused: boole
 function checkGroups(groups: ArrayLike<number>, n: number, src: string, groupSource: string): ArrayLike<number> {
   if (groups.length !== n) throw new Error(`${groupSource}: ${groups.length} group labels but ${src} has ${n} rows`);
   // A NaN label matches no fold: its samples would never be tested and every score would be NaN.
-  for (let i = 0; i < n; i++) if (!Number.isFinite(groups[i])) throw new Error(`${groupSource}: group label ${i} is ${groups[i]}; labels must be finite numbers`);
+  for (let i = 0; i < n; i++)
+    if (!Number.isFinite(groups[i]))
+      throw new Error(`${groupSource}: group label ${i} is ${groups[i]}; labels must be finite numbers`);
   const labels = new Set(Array.from(groups));
-  if (labels.size < 2) throw new Error(`${groupSource}: every sample has group label ${groups[0]}; leave-one-group-out needs at least 2 distinct labels`);
+  if (labels.size < 2)
+    throw new Error(
+      `${groupSource}: every sample has group label ${groups[0]}; leave-one-group-out needs at least 2 distinct labels`,
+    );
   return groups;
 }
 

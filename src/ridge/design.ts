@@ -36,7 +36,13 @@ function addRow(acc: Float64Array, data: ArrayLike<number>, off: number, p: numb
   for (let j = 0; j < p; j++) acc[j] += data[off + j];
 }
 
-function addSquaredDeviations(acc: Float64Array, data: ArrayLike<number>, off: number, mean: Float64Array, p: number): void {
+function addSquaredDeviations(
+  acc: Float64Array,
+  data: ArrayLike<number>,
+  off: number,
+  mean: Float64Array,
+  p: number,
+): void {
   for (let j = 0; j < p; j++) {
     const d = data[off + j] - mean[j];
     acc[j] += d * d;
@@ -55,7 +61,15 @@ export function applyStandardizer(x: Matrix, rows: ArrayLike<number>, st: Standa
   return out;
 }
 
-function standardizeRow(out: Float64Array, dst: number, data: ArrayLike<number>, src: number, mean: Float64Array, scale: Float64Array, p: number): void {
+function standardizeRow(
+  out: Float64Array,
+  dst: number,
+  data: ArrayLike<number>,
+  src: number,
+  mean: Float64Array,
+  scale: Float64Array,
+  p: number,
+): void {
   for (let j = 0; j < p; j++) out[dst + j] = (data[src + j] - mean[j]) / scale[j];
 }
 
@@ -87,7 +101,11 @@ const RANK_TOLERANCE = 1e-13;
  * float64 GEMM makes the n×n kernel of wide designs cheap. `rightVectors: false` skips V in kernel form
  * (p × n × r products) for callers that only project other rows (`projectRows`).
  */
-export async function decompose(x: Matrix, gram: ComputeBackend, options: { rightVectors?: boolean } = {}): Promise<Decomposition> {
+export async function decompose(
+  x: Matrix,
+  gram: ComputeBackend,
+  options: { rightVectors?: boolean } = {},
+): Promise<Decomposition> {
   if (gram.dtype !== "float64") throw new Error("decompose: the Gram backend must be float64");
   const { rows: n, cols: p } = x;
   const form = p <= n ? "primal" : "dual";

@@ -22,7 +22,10 @@ export interface RidgeCVOptions {
   alphas?: ArrayLike<number>;
   /** How each target's alpha is chosen on the fitting rows (default "loo", or "kfold" when `cv` is given). */
   alphaSelection?: AlphaSelection;
-  /** Inner folds of the "kfold" selection over the fitting rows: K contiguous, `{ groups }`, or explicit folds (default 5). */
+  /**
+   * Inner folds of the "kfold" selection over the fitting rows: K contiguous, `{ groups }`, or explicit folds (default
+   * 5).
+   */
   cv?: CrossValidation;
   /** Standardise X columns on the fitting rows before the penalty applies (default true, as brainScore does). */
   standardize?: boolean;
@@ -37,7 +40,10 @@ export interface RidgeCVOptions {
   source?: { x?: string; y?: string };
 }
 
-/** Ridge regression with one penalty per target chosen on the fitting rows (loo, gcv or inner K-fold); fit / predict / score. */
+/**
+ * Ridge regression with one penalty per target chosen on the fitting rows (loo, gcv or inner K-fold); fit / predict /
+ * score.
+ */
 export class RidgeCV {
   readonly options: RidgeCVOptions;
   /** p × V coefficients in X's and Y's units. */
@@ -76,7 +82,9 @@ export class RidgeCV {
     validateDesign(x, y, src);
     const nonFinite = findNonFiniteTargets(y);
     if (nonFinite.length > 0 && (this.options.invalidTargets ?? "error") === "error") {
-      throw new Error(`${src.y}: ${nonFinite.length} target column(s) contain NaN or Inf (first: column ${nonFinite[0]}); remove them or use invalidTargets: "mask"`);
+      throw new Error(
+        `${src.y}: ${nonFinite.length} target column(s) contain NaN or Inf (first: column ${nonFinite[0]}); remove them or use invalidTargets: "mask"`,
+      );
     }
     const { rows: n, cols: p } = x;
     const V = y.cols;
@@ -97,7 +105,8 @@ export class RidgeCV {
       const dec = await decompose(xs, gram);
       const plan = await selectionPlan(this.alphaSelection, xs, dec, alphas, inner, dtype, gram);
       const U = castMatrix(dec.U, dtype);
-      const chunk = this.options.targetChunkSize ?? Math.max(64, Math.floor(2 ** 22 / (n * Math.max(alphas.length, 4))));
+      const chunk =
+        this.options.targetChunkSize ?? Math.max(64, Math.floor(2 ** 22 / (n * Math.max(alphas.length, 4))));
       for (let c0 = 0; c0 < V; c0 += chunk) {
         const c1 = Math.min(V, c0 + chunk);
         const c = c1 - c0;
@@ -118,7 +127,8 @@ export class RidgeCV {
           }
           intercept[target] = invalid[target] === 1 ? NaN : offset;
           if (invalid[target] === 0) bestAlphas[target] = alphas[best[t]];
-          for (let a = 0; a < alphas.length; a++) cvScores[a * V + target] = invalid[target] === 0 ? -criterion[a * c + t] : NaN;
+          for (let a = 0; a < alphas.length; a++)
+            cvScores[a * V + target] = invalid[target] === 0 ? -criterion[a * c + t] : NaN;
         }
       }
     });
@@ -130,9 +140,12 @@ export class RidgeCV {
   /** ŷ = X·coef + intercept (n × V, float64). */
   async predict(x: Matrix): Promise<Matrix> {
     const { coef, intercept } = this.fitted();
-    if (x.cols !== coef.rows) throw new Error(`predict: X has ${x.cols} columns but the model was fitted on ${coef.rows}`);
+    if (x.cols !== coef.rows)
+      throw new Error(`predict: X has ${x.cols} columns but the model was fitted on ${coef.rows}`);
     checkDesign(x, this.options.source?.x ?? "X");
-    const pred = await withBackends(this.options.backend, this.options.dtype ?? "float32", (_, gram) => gram.matmul(castMatrix(x, "float64"), coef));
+    const pred = await withBackends(this.options.backend, this.options.dtype ?? "float32", (_, gram) =>
+      gram.matmul(castMatrix(x, "float64"), coef),
+    );
     const out = castArray(pred.data, "float64");
     const V = coef.cols;
     for (let i = 0; i < x.rows; i++) for (let t = 0; t < V; t++) out[i * V + t] += intercept[t];
@@ -142,7 +155,8 @@ export class RidgeCV {
   /** One score per target of the predictions of X against Y (Pearson r unless `scoring` says otherwise). */
   async score(x: Matrix, y: Matrix, scoring?: Scoring): Promise<Float64Array> {
     const pred = await this.predict(x);
-    if (y.rows !== pred.rows || y.cols !== pred.cols) throw new Error(`score: Y is ${y.rows} × ${y.cols}, predictions are ${pred.rows} × ${pred.cols}`);
+    if (y.rows !== pred.rows || y.cols !== pred.cols)
+      throw new Error(`score: Y is ${y.rows} × ${y.cols}, predictions are ${pred.rows} × ${pred.cols}`);
     return resolveScorer(scoring ?? this.options.scoring)(y, pred);
   }
 
@@ -162,27 +176,41 @@ export class RidgeCV {
 
   /** Writes the fitted model as one safetensors file (atomically). */
   save(path: string, metadata: Record<string, string> = {}): void {
-    writeSafetensors(path, this.toTensors(), { format: MODEL_FORMAT, alphaSelection: this.alphaSelection, ...metadata });
+    writeSafetensors(path, this.toTensors(), {
+      format: MODEL_FORMAT,
+      alphaSelection: this.alphaSelection,
+      ...metadata,
+    });
   }
 
   /** A fitted RidgeCV read back from `save`'s file; it predicts and scores, it is not refitted. */
   static load(path: string, options: RidgeCVOptions = {}): RidgeCV {
     const file = readSafetensors(path);
     if (file.metadata.format !== MODEL_FORMAT) {
-      throw new Error(`${path}: not a brainscore ridge model (metadata format "${file.metadata.format ?? "missing"}", expected "${MODEL_FORMAT}")`);
+      throw new Error(
+        `${path}: not a brainscore ridge model (metadata format "${file.metadata.format ?? "missing"}", expected "${MODEL_FORMAT}")`,
+      );
     }
     const get = (name: string, dims: number): Float64Array => {
       const t = file.tensors.get(name);
-      if (!t || !(t.data instanceof Float64Array) || t.shape.length !== dims) throw new Error(`${path}: tensor "${name}" is missing or not a ${dims}-D F64 array`);
+      if (!t || !(t.data instanceof Float64Array) || t.shape.length !== dims)
+        throw new Error(`${path}: tensor "${name}" is missing or not a ${dims}-D F64 array`);
       return t.data;
     };
     const coef = get("coef", 2);
     const [p, V] = file.tensors.get("coef")!.shape;
     const alphaSelection = file.metadata.alphaSelection as AlphaSelection;
-    const model = new RidgeCV({ ...options, alphas: get("alpha_grid", 1), alphaSelection: ALPHA_SELECTIONS.includes(alphaSelection) ? alphaSelection : undefined });
+    const model = new RidgeCV({
+      ...options,
+      alphas: get("alpha_grid", 1),
+      alphaSelection: ALPHA_SELECTIONS.includes(alphaSelection) ? alphaSelection : undefined,
+    });
     const intercept = get("intercept", 1);
     const xMean = get("x_mean", 1);
-    if (intercept.length !== V || xMean.length !== p) throw new Error(`${path}: intercept has ${intercept.length} values and x_mean ${xMean.length} for coef [${p}, ${V}]`);
+    if (intercept.length !== V || xMean.length !== p)
+      throw new Error(
+        `${path}: intercept has ${intercept.length} values and x_mean ${xMean.length} for coef [${p}, ${V}]`,
+      );
     Object.assign(model, {
       coef: { rows: p, cols: V, data: coef },
       intercept,
@@ -216,7 +244,8 @@ export class Ridge extends RidgeCV {
 
   constructor(options: RidgeOptions = {}) {
     const alpha = options.alpha ?? 1;
-    if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`Ridge: alpha must be a finite number > 0, got ${alpha}`);
+    if (!(Number.isFinite(alpha) && alpha > 0))
+      throw new Error(`Ridge: alpha must be a finite number > 0, got ${alpha}`);
     // GCV with a single alpha: no selection work beyond one diagonal filter.
     super({ ...options, alphas: [alpha], alphaSelection: "gcv" });
     this.alpha = alpha;

@@ -75,7 +75,8 @@ export async function scoreFusedFolds(
   const yData = castArray(y.data, spec.dtype);
   const yTensor: GraphTensor = { type: spec.dtype, data: yData, dims: [n, V] };
   const side = Math.min(designs[0].cols, ...folds.map((f) => f.train.length));
-  const lanes = process.env.BRAINSCORE_FOLD_WORKER !== "0" && side >= WORKER_MIN_SIDE && onCpu(backends.compute) && V > 0;
+  const lanes =
+    process.env.BRAINSCORE_FOLD_WORKER !== "0" && side >= WORKER_MIN_SIDE && onCpu(backends.compute) && V > 0;
   const channel = lanes ? foldWorker() : null;
   const local = channel ? laneBackends(spec.dtype) : { runner: backends.compute.graphs!, gram: backends.gram };
   const design = (k: number) => (designs.length === 1 ? designs[0] : designs[k]);
@@ -100,10 +101,12 @@ export async function scoreFusedFolds(
   let failure: Error | null = null;
   let taskId = 0;
   const report: LaneReport = { stepwise: [], main: { folds: 0, chunks: 0 }, worker: { folds: 0, chunks: 0 } };
-  const call = channel ? channel.open((msg) => {
-    inbox.push(msg);
-    wake?.();
-  }) : -1;
+  const call = channel
+    ? channel.open((msg) => {
+        inbox.push(msg);
+        wake?.();
+      })
+    : -1;
 
   const markPrepared = (k: number, prep: PreparedFold) => {
     preps[k] = prep;
@@ -173,7 +176,17 @@ export async function scoreFusedFolds(
   const runLocal = async (k: number, i: number) => {
     let fused = localFused.get(k);
     if (!fused) {
-      fused = await FusedFold.compile({ mode: spec.mode, dtype: spec.dtype, fold: folds[k], alphas: spec.alphas, withPredictions: spec.withPredictions, ...preps[k]! }, local.runner);
+      fused = await FusedFold.compile(
+        {
+          mode: spec.mode,
+          dtype: spec.dtype,
+          fold: folds[k],
+          alphas: spec.alphas,
+          withPredictions: spec.withPredictions,
+          ...preps[k]!,
+        },
+        local.runner,
+      );
       localFused.set(k, fused);
     }
     const c0 = i * chunk;
@@ -192,7 +205,15 @@ export async function scoreFusedFolds(
 
   try {
     if (channel) {
-      channel.post({ type: "begin", call, designs, folds, spec: { alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype, withPredictions: spec.withPredictions }, claims, n });
+      channel.post({
+        type: "begin",
+        call,
+        designs,
+        folds,
+        spec: { alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype, withPredictions: spec.withPredictions },
+        claims,
+        n,
+      });
       for (let k = 0; k < K; k++) channel.post({ type: "prep", call, k });
     }
     for (;;) {
@@ -215,7 +236,15 @@ export async function scoreFusedFolds(
       const kp = claimLocal();
       if (kp >= 0) {
         report.main.folds++;
-        markPrepared(kp, await prepareFold(design(kp), { fold: folds[kp], alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype }, local.gram, local.runner));
+        markPrepared(
+          kp,
+          await prepareFold(
+            design(kp),
+            { fold: folds[kp], alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype },
+            local.gram,
+            local.runner,
+          ),
+        );
         continue;
       }
       // Everything left is on the worker: wait for its next reply.
@@ -319,7 +348,9 @@ function startWorker(): Worker | null {
     const ts = new URL("./foldWorker.ts", import.meta.url);
     if (!existsSync(fileURLToPath(ts))) throw new Error(`${fileURLToPath(js)} not found`);
     // tsx's ESM API (its "./esm/api" export, import condition).
-    const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/esm/api/index.mjs")).href;
+    const tsxApi = pathToFileURL(
+      join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/esm/api/index.mjs"),
+    ).href;
     const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); });`;
     return new Worker(boot, { eval: true });
   } catch (err) {
@@ -333,5 +364,8 @@ let warned = false;
 function warnOnce(err: Error): void {
   if (warned) return;
   warned = true;
-  process.emitWarning(`the fold worker is unavailable (${err.message}); folds run on the main thread`, "BrainscoreWarning");
+  process.emitWarning(
+    `the fold worker is unavailable (${err.message}); folds run on the main thread`,
+    "BrainscoreWarning",
+  );
 }

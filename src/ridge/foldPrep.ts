@@ -28,7 +28,12 @@ export interface FoldPrepSpec {
 let scratch = new Float64Array(0);
 
 /** `gram` is float64; `runner` runs graphs in the fold's precision (the LOO weighted Gram matrices). */
-export async function prepareFold(x: Matrix, spec: FoldPrepSpec, gram: ComputeBackend, runner: GraphRunner | undefined): Promise<PreparedFold> {
+export async function prepareFold(
+  x: Matrix,
+  spec: FoldPrepSpec,
+  gram: ComputeBackend,
+  runner: GraphRunner | undefined,
+): Promise<PreparedFold> {
   const { fold } = spec;
   const st = fitStandardizer(x, fold.train);
   const size = (fold.train.length + fold.test.length) * x.cols;

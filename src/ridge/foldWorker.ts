@@ -25,12 +25,23 @@ let queue: Promise<void> = Promise.resolve();
 const reply = (msg: WorkerReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(msg, transfer);
 
 parentPort!.on("message", (msg: WorkerRequest) => {
-  queue = queue.then(() => handle(msg)).catch((err) => reply({ type: "error", call: msg.call, message: err instanceof Error ? err.message : String(err) }));
+  queue = queue
+    .then(() => handle(msg))
+    .catch((err) =>
+      reply({ type: "error", call: msg.call, message: err instanceof Error ? err.message : String(err) }),
+    );
 });
 
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === "begin") {
-    calls.set(msg.call, { designs: msg.designs, folds: msg.folds, spec: msg.spec, claims: msg.claims, n: msg.n, fused: new Map() });
+    calls.set(msg.call, {
+      designs: msg.designs,
+      folds: msg.folds,
+      spec: msg.spec,
+      claims: msg.claims,
+      n: msg.n,
+      fused: new Map(),
+    });
     return;
   }
   const call = calls.get(msg.call);
@@ -39,10 +50,16 @@ async function handle(msg: WorkerRequest): Promise<void> {
     for (const f of call.fused.values()) await f.release();
     calls.delete(msg.call);
   } else if (msg.type === "prep") {
-    if (Atomics.compareExchange(call.claims, msg.k, 0, 2) !== 0) return reply({ type: "skipped", call: msg.call, k: msg.k });
+    if (Atomics.compareExchange(call.claims, msg.k, 0, 2) !== 0)
+      return reply({ type: "skipped", call: msg.call, k: msg.k });
     const { spec } = call;
     const design = call.designs.length === 1 ? call.designs[0] : call.designs[msg.k];
-    const prep = await prepareFold(design, { fold: call.folds[msg.k], alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype }, singleThreaded("float64"), singleThreaded(spec.dtype).graphs);
+    const prep = await prepareFold(
+      design,
+      { fold: call.folds[msg.k], alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype },
+      singleThreaded("float64"),
+      singleThreaded(spec.dtype).graphs,
+    );
     await compile(call, msg.k, prep);
     reply({ type: "prepared", call: msg.call, k: msg.k, prep }, transferables(prep));
   } else if (msg.type === "fold") {
@@ -52,7 +69,9 @@ async function handle(msg: WorkerRequest): Promise<void> {
     if (!fused) throw new Error(`fold worker: chunk of fold ${msg.k}, which it does not hold`);
     const out = await fused.run({ type: call.spec.dtype, data: msg.data, dims: [call.n, msg.cols] }, 0, msg.cols);
     // The chunk's input goes back with the result, for the calling thread to refill.
-    reply({ type: "chunk", call: msg.call, id: msg.id, out, data: msg.data }, [...new Set([...outputTransferables(out), msg.data.buffer as ArrayBuffer])]);
+    reply({ type: "chunk", call: msg.call, id: msg.id, out, data: msg.data }, [
+      ...new Set([...outputTransferables(out), msg.data.buffer as ArrayBuffer]),
+    ]);
   } else if (msg.type === "release") {
     await call.fused.get(msg.k)?.release();
     call.fused.delete(msg.k);
@@ -62,7 +81,17 @@ async function handle(msg: WorkerRequest): Promise<void> {
 async function compile(call: Call, k: number, prep: PreparedFold): Promise<void> {
   if (prep.dec.s.length === 0 || call.fused.has(k)) return;
   const { spec } = call;
-  const fused = await FusedFold.compile({ mode: spec.mode, dtype: spec.dtype, fold: call.folds[k], alphas: spec.alphas, withPredictions: spec.withPredictions, ...prep }, singleThreaded(spec.dtype).graphs);
+  const fused = await FusedFold.compile(
+    {
+      mode: spec.mode,
+      dtype: spec.dtype,
+      fold: call.folds[k],
+      alphas: spec.alphas,
+      withPredictions: spec.withPredictions,
+      ...prep,
+    },
+    singleThreaded(spec.dtype).graphs,
+  );
   call.fused.set(k, fused);
 }
 

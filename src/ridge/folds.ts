@@ -59,14 +59,17 @@ export function foldIds(folds: Fold[], n: number): Int32Array {
  * A cross-validation scheme as a user gives it: K contiguous folds, one fold per group label, or explicit
  * folds (scikit-learn's `cv` argument, without shuffling).
  */
-export type CrossValidation = number | { groups: ArrayLike<number> } | { train: ArrayLike<number>; test: ArrayLike<number> }[];
+export type CrossValidation =
+  number | { groups: ArrayLike<number> } | { train: ArrayLike<number>; test: ArrayLike<number> }[];
 
 /** The folds of `cv` over n samples, checked: indices in range, train and test disjoint and non-empty. */
 export function resolveFolds(cv: CrossValidation, n: number, where = "cv"): Fold[] {
   if (typeof cv === "number") return contiguousFolds(n, cv);
   if (!Array.isArray(cv)) {
     if (cv.groups.length !== n) throw new Error(`${where}: ${cv.groups.length} group labels for ${n} samples`);
-    for (let i = 0; i < n; i++) if (!Number.isFinite(cv.groups[i])) throw new Error(`${where}: group label ${i} is ${cv.groups[i]}; labels must be finite numbers`);
+    for (let i = 0; i < n; i++)
+      if (!Number.isFinite(cv.groups[i]))
+        throw new Error(`${where}: group label ${i} is ${cv.groups[i]}; labels must be finite numbers`);
     return groupFolds(cv.groups);
   }
   if (cv.length < 1) throw new Error(`${where}: no folds`);
@@ -76,11 +79,13 @@ export function resolveFolds(cv: CrossValidation, n: number, where = "cv"): Fold
     if (train.length === 0 || test.length === 0) throw new Error(`${where}: fold ${k} has an empty train or test set`);
     const seen = new Uint8Array(n);
     for (const i of train) {
-      if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`${where}: fold ${k} train index ${i} is outside 0..${n - 1}`);
+      if (!Number.isInteger(i) || i < 0 || i >= n)
+        throw new Error(`${where}: fold ${k} train index ${i} is outside 0..${n - 1}`);
       seen[i] = 1;
     }
     for (const i of test) {
-      if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`${where}: fold ${k} test index ${i} is outside 0..${n - 1}`);
+      if (!Number.isInteger(i) || i < 0 || i >= n)
+        throw new Error(`${where}: fold ${k} test index ${i} is outside 0..${n - 1}`);
       if (seen[i]) throw new Error(`${where}: fold ${k} uses sample ${i} for both training and testing`);
     }
     return { train, test };

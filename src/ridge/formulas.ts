@@ -10,7 +10,8 @@ import type { Gemm } from "../linalg/tridiagonalEigen.js";
 export function shrinkage(s: Float64Array, alphas: ArrayLike<number>): Float64Array {
   const r = s.length;
   const h = new Float64Array(alphas.length * r);
-  for (let a = 0; a < alphas.length; a++) for (let i = 0; i < r; i++) h[a * r + i] = (s[i] * s[i]) / (s[i] * s[i] + alphas[a]);
+  for (let a = 0; a < alphas.length; a++)
+    for (let i = 0; i < r; i++) h[a * r + i] = (s[i] * s[i]) / (s[i] * s[i] + alphas[a]);
   return h;
 }
 
@@ -26,7 +27,11 @@ export function ridgeFilter(s: Float64Array, alphas: ArrayLike<number>): Float64
  * Generalized cross-validation, RSS/n / (1 − df/n)² with df = 1 (intercept) + Σ h: `gain` = 2h − h² is the
  * share of ||Uᵀy||² the fit removes from the RSS, `denom` = (1 − df/n)² per alpha.
  */
-export function gcvTerms(s: Float64Array, alphas: ArrayLike<number>, nTrain: number): { gain: Float64Array; denom: Float64Array } {
+export function gcvTerms(
+  s: Float64Array,
+  alphas: ArrayLike<number>,
+  nTrain: number,
+): { gain: Float64Array; denom: Float64Array } {
   const A = alphas.length;
   const r = s.length;
   const h = shrinkage(s, alphas);
@@ -49,7 +54,11 @@ export function gcvTerms(s: Float64Array, alphas: ArrayLike<number>, nTrain: num
  * (U·diag(h_a))·Uᵀy, and sample j's LOO residual is its residual times 1/(1 − H_jj) with leverage
  * H_jj = 1/n + Σ_i h_ai U_ji². Returns the stack U·diag(h_a) [A × n × r] and the weights [A × n].
  */
-export function looTerms(U: { rows: number; cols: number; data: ArrayLike<number> }, s: Float64Array, alphas: ArrayLike<number>): { stack: Float64Array; weights: Float64Array } {
+export function looTerms(
+  U: { rows: number; cols: number; data: ArrayLike<number> },
+  s: Float64Array,
+  alphas: ArrayLike<number>,
+): { stack: Float64Array; weights: Float64Array } {
   const A = alphas.length;
   const { rows: n, cols: r, data } = U;
   const h = shrinkage(s, alphas);
@@ -63,7 +72,11 @@ export function looTerms(U: { rows: number; cols: number; data: ArrayLike<number
 }
 
 /** The LOO weights 1/(1 − H_jj) of `looTerms` alone, [A × n]. */
-export function looWeights(U: { rows: number; cols: number; data: ArrayLike<number> }, s: Float64Array, alphas: ArrayLike<number>): Float64Array {
+export function looWeights(
+  U: { rows: number; cols: number; data: ArrayLike<number> },
+  s: Float64Array,
+  alphas: ArrayLike<number>,
+): Float64Array {
   const A = alphas.length;
   const { rows: n, cols: r, data } = U;
   const h = shrinkage(s, alphas);

@@ -132,7 +132,11 @@ function foldFeeds(spec: FusedFoldSpec): Record<string, GraphTensor> {
   const r = dec.s.length;
   const nTr = fold.train.length;
   const nTe = fold.test.length;
-  const t = (data: ArrayLike<number>, dims: number[]): GraphTensor => ({ type: dtype, data: castTo(data, dtype), dims });
+  const t = (data: ArrayLike<number>, dims: number[]): GraphTensor => ({
+    type: dtype,
+    data: castTo(data, dtype),
+    dims,
+  });
   const feeds: Record<string, GraphTensor> = {
     train_idx: { type: "int64", data: BigInt64Array.from(fold.train, BigInt), dims: [nTr] },
     test_idx: { type: "int64", data: BigInt64Array.from(fold.test, BigInt), dims: [nTe] },
@@ -146,7 +150,9 @@ function foldFeeds(spec: FusedFoldSpec): Record<string, GraphTensor> {
     feeds.denom = t(denom, [A, 1]);
   } else if (spec.looBlocks) {
     const widths = blockWidths(r);
-    spec.looBlocks.forEach((data, b) => (feeds[`loo_block_${b}`] = { type: dtype, data, dims: [data.length / widths[b], widths[b]] }));
+    spec.looBlocks.forEach(
+      (data, b) => (feeds[`loo_block_${b}`] = { type: dtype, data, dims: [data.length / widths[b], widths[b]] }),
+    );
   } else {
     const { stack, weights } = looTerms(dec.U, dec.s, alphas);
     feeds.loo_stack = t(stack, [A, nTr, r]);
@@ -202,7 +208,9 @@ export function buildGraph(shape: FoldGraphShape): Uint8Array {
   }
   // First minimum, as scikit-learn's strict comparison.
   g.op("ArgMin", [criterion], { axis: attr.int(0), keepdims: attr.int(0), select_last_index: attr.int(0) }, "best");
-  const gains = g.op("Transpose", [g.op("Gather", ["filt", "best"], { axis: attr.int(0) })], { perm: attr.ints([1, 0]) });
+  const gains = g.op("Transpose", [g.op("Gather", ["filt", "best"], { axis: attr.int(0) })], {
+    perm: attr.ints([1, 0]),
+  });
   const coef = g.op("Mul", [gains, z]);
   const pred = g.op("MatMul", ["test_design", coef], {}, "pred");
 
@@ -273,7 +281,14 @@ function blockWidths(r: number): number[] {
  * they do not apply — U does not span the centred training rows — or a factorisation fails: then the
  * residual form. Each factor is written straight into the blocks, transposed by 32 × 32 tiles (R_a = L_aᵀ·g).
  */
-export async function looBlocksFor(dec: Decomposition, fold: Fold, alphas: Float64Array, dtype: DType, runner: GraphRunner, gram: ComputeBackend): Promise<LooBlocks | null> {
+export async function looBlocksFor(
+  dec: Decomposition,
+  fold: Fold,
+  alphas: Float64Array,
+  dtype: DType,
+  runner: GraphRunner,
+  gram: ComputeBackend,
+): Promise<LooBlocks | null> {
   const r = dec.s.length;
   if (r !== fold.train.length - 1) return null;
   const A = alphas.length;
@@ -299,7 +314,14 @@ export async function looBlocksFor(dec: Decomposition, fold: Fold, alphas: Float
       }
     });
   };
-  const ok = await looTriangularFactors(dec.U, dec.s, alphas, (w) => weightedGrams(dec.U, w, dtype, runner), visit, backendGemm(gram));
+  const ok = await looTriangularFactors(
+    dec.U,
+    dec.s,
+    alphas,
+    (w) => weightedGrams(dec.U, w, dtype, runner),
+    visit,
+    backendGemm(gram),
+  );
   return ok ? out : null;
 }
 
@@ -307,7 +329,12 @@ export async function looBlocksFor(dec: Decomposition, fold: Fold, alphas: Float
 const TILE = 32;
 
 /** UᵀW_a²U for every alpha's LOO weights w_a (A × n) in one graph run, in the fold's precision. */
-async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, runner: GraphRunner): Promise<ArrayLike<number>[]> {
+async function weightedGrams(
+  U: Matrix,
+  weights: Float64Array,
+  dtype: DType,
+  runner: GraphRunner,
+): Promise<ArrayLike<number>[]> {
   const { rows: n, cols: r } = U;
   const A = weights.length / n;
   const session = runner.loadShared(`loo_weighted_grams:${dtype}`, () => {
@@ -319,7 +346,12 @@ async function weightedGrams(U: Matrix, weights: Float64Array, dtype: DType, run
     g.output("G", dtype, ["a", "r", "r"]);
     return g.toModel();
   });
-  const out = await (await session).run({ U: { type: dtype, data: castTo(U.data, dtype), dims: [n, r] }, W: { type: dtype, data: castTo(weights, dtype), dims: [A, n, 1] } });
+  const out = await (
+    await session
+  ).run({
+    U: { type: dtype, data: castTo(U.data, dtype), dims: [n, r] },
+    W: { type: dtype, data: castTo(weights, dtype), dims: [A, n, 1] },
+  });
   const data = out.G.data as Float32Array | Float64Array;
   // Views, not copies: the factorisation reads each once (float32 → float64 is exact either way).
   return Array.from({ length: A }, (_, a) => data.subarray(a * r * r, (a + 1) * r * r));

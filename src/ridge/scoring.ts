@@ -14,7 +14,9 @@ export const SCORING_NAMES: readonly ScoringName[] = ["pearson", "r2"];
 
 function checkShapes(yTrue: Matrix, yPred: Matrix, what: string): void {
   if (yTrue.rows !== yPred.rows || yTrue.cols !== yPred.cols) {
-    throw new Error(`${what}: true values are ${yTrue.rows} × ${yTrue.cols} but predictions are ${yPred.rows} × ${yPred.cols}`);
+    throw new Error(
+      `${what}: true values are ${yTrue.rows} × ${yTrue.cols} but predictions are ${yPred.rows} × ${yPred.cols}`,
+    );
   }
 }
 
@@ -39,7 +41,10 @@ export function pearsonScore(yTrue: Matrix, yPred: Matrix): Float64Array {
   return Float64Array.from(syp, (v, t) => (syy[t] > 0 && spp[t] > 0 ? v / Math.sqrt(syy[t] * spp[t]) : NaN));
 }
 
-/** R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per column (scikit-learn's r2_score, multioutput "raw_values"); NaN for a constant column. */
+/**
+ * R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² per column (scikit-learn's r2_score, multioutput "raw_values"); NaN for a constant
+ * column.
+ */
 export function r2Score(yTrue: Matrix, yPred: Matrix): Float64Array {
   checkShapes(yTrue, yPred, "r2");
   const { rows: n, cols: c } = yTrue;

@@ -50,13 +50,21 @@ export async function brainScoreInBlocks(
   readBlock: (c0: number, c1: number) => Matrix,
   options: BrainScoreOptions = {},
 ): Promise<BrainScoreResult> {
-  if (!(Number.isInteger(block) && block >= 1)) throw new Error(`brainScoreInBlocks: block must be a positive integer, got ${block}`);
+  if (!(Number.isInteger(block) && block >= 1))
+    throw new Error(`brainScoreInBlocks: block must be a positive integer, got ${block}`);
   let out: BrainScoreResult | undefined;
   for (let c0 = 0; c0 < V; c0 += block) {
     const c1 = Math.min(V, c0 + block);
     const part = await brainScore(x, readBlock(c0, c1), {
       ...options,
-      onProgress: options.onProgress && ((p) => options.onProgress!({ stage: p.stage, done: p.done + (p.total / (c1 - c0)) * c0, total: (p.total / (c1 - c0)) * V })),
+      onProgress:
+        options.onProgress &&
+        ((p) =>
+          options.onProgress!({
+            stage: p.stage,
+            done: p.done + (p.total / (c1 - c0)) * c0,
+            total: (p.total / (c1 - c0)) * V,
+          })),
     });
     out ??= emptyLike(part, V);
     place(out, part, c0);
@@ -78,7 +86,9 @@ function emptyLike(part: BrainScoreResult, V: number): BrainScoreResult {
     r2Folds: new Float64Array(K * V),
     alphas: new Float64Array(K * V),
     nTargets: V,
-    predictions: pred ? { rows: n, cols: V, data: new (pred.data.constructor as Float32ArrayConstructor)(n * V) } : undefined,
+    predictions: pred
+      ? { rows: n, cols: V, data: new (pred.data.constructor as Float32ArrayConstructor)(n * V) }
+      : undefined,
     criteria: part.criteria ? new Float64Array(K * A * V) : undefined,
     invalidTargets: { nonFinite: [], constant: [] },
     settings: { ...part.settings },
@@ -102,7 +112,8 @@ function place(out: BrainScoreResult, part: BrainScoreResult, c0: number): void 
     for (let i = 0; i < rows; i++) out.criteria.set(part.criteria.subarray(i * c, (i + 1) * c), i * V + c0);
   }
   if (out.predictions && part.predictions) {
-    for (let i = 0; i < part.predictions.rows; i++) out.predictions.data.set(part.predictions.data.subarray(i * c, (i + 1) * c), i * V + c0);
+    for (let i = 0; i < part.predictions.rows; i++)
+      out.predictions.data.set(part.predictions.data.subarray(i * c, (i + 1) * c), i * V + c0);
   }
   out.invalidTargets.nonFinite.push(...part.invalidTargets.nonFinite.map((t) => t + c0));
   out.invalidTargets.constant.push(...part.invalidTargets.constant.map((t) => t + c0));

@@ -10,7 +10,13 @@ import { flooredVariance, ridgeFilter } from "./formulas.js";
  * Columns [c0, c1) of y in the given precision, each centred on its whole-series mean (returned). Centring
  * first keeps float32 sums accurate when BOLD sits on a large baseline. Columns flagged in `skip` are zeroed.
  */
-export function centeredBlock(y: Matrix, c0: number, c1: number, dtype: DType, skip: Uint8Array): { block: Matrix; mean: Float64Array } {
+export function centeredBlock(
+  y: Matrix,
+  c0: number,
+  c1: number,
+  dtype: DType,
+  skip: Uint8Array,
+): { block: Matrix; mean: Float64Array } {
   const n = y.rows;
   const V = y.cols;
   const c = c1 - c0;

@@ -42,10 +42,15 @@ export interface LebelTruth {
 }
 
 /** Writes the layout under `root` and returns what was planted. */
-export async function simulateLebelDataset(sim: LebelSimulation, root: string, options: { cacheDir?: string } = {}): Promise<LebelTruth> {
+export async function simulateLebelDataset(
+  sim: LebelSimulation,
+  root: string,
+  options: { cacheDir?: string } = {},
+): Promise<LebelTruth> {
   const names = Object.keys(sim.stories);
   if (names.length < 2) throw new Error("simulateLebelDataset: at least 2 stories (training and test) are needed");
-  if (!(sim.planted.count >= 0 && sim.planted.count <= sim.voxels)) throw new Error(`simulateLebelDataset: ${sim.planted.count} planted voxels of ${sim.voxels}`);
+  if (!(sim.planted.count >= 0 && sim.planted.count <= sim.voxels))
+    throw new Error(`simulateLebelDataset: ${sim.planted.count} planted voxels of ${sim.voxels}`);
   const words: Record<string, { start: number; end: number; text: string }[]> = {};
   const respdict: Record<string, number> = {};
   for (const story of names) {
@@ -60,15 +65,29 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
   const test = names[names.length - 1];
   // The layout without responses first, so the designs are built by the reader the analysis uses.
   const empty = Object.fromEntries(subjects.map((s) => [s, {}]));
-  const masks = sim.grid ? Object.fromEntries(subjects.map((s) => [s, { shape: sim.grid!, affine: GRID_AFFINE, indices: ballMask(sim.grid!, sim.voxels) }])) : undefined;
+  const masks = sim.grid
+    ? Object.fromEntries(
+        subjects.map((s) => [s, { shape: sim.grid!, affine: GRID_AFFINE, indices: ballMask(sim.grid!, sim.voxels) }]),
+      )
+    : undefined;
   await writeLebelDataset(root, { respdict, words, responses: empty, sessions: { "1": [train, test] }, masks });
   const ds = LebelDataset.open(root);
   const responses: Record<string, Record<string, Matrix>> = Object.fromEntries(subjects.map((s) => [s, {}]));
   const rand = gaussian(mulberry32(sim.seed));
   let weights: Float64Array[] | undefined;
   for (const story of names) {
-    const states = await lebelStoryStates(ds, story, { model: sim.model, layer: sim.planted.layer, context: sim.context, contextMode: sim.contextMode, cacheDir: options.cacheDir });
-    const design = lanczosStoryDesign(shiftWords(states, sim.planted.distance ?? 0), ds.words(story).times, ds.trTimes(story));
+    const states = await lebelStoryStates(ds, story, {
+      model: sim.model,
+      layer: sim.planted.layer,
+      context: sim.context,
+      contextMode: sim.contextMode,
+      cacheDir: options.cacheDir,
+    });
+    const design = lanczosStoryDesign(
+      shiftWords(states, sim.planted.distance ?? 0),
+      ds.words(story).times,
+      ds.trTimes(story),
+    );
     const p = design.cols;
     weights ??= Array.from({ length: sim.subjects * sim.planted.count }, () => Float64Array.from({ length: p }, rand));
     const T = design.rows;
@@ -86,7 +105,8 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
           standardizeInPlace(signal);
         }
         const snr = v < sim.planted.count ? sim.planted.snr : 0;
-        for (let t = 0; t < T; t++) y[t * sim.voxels + v] = signal[t] * Math.sqrt(snr / (1 + snr)) + rand() * Math.sqrt(1 / (1 + snr));
+        for (let t = 0; t < T; t++)
+          y[t * sim.voxels + v] = signal[t] * Math.sqrt(snr / (1 + snr)) + rand() * Math.sqrt(1 / (1 + snr));
       }
       responses[subject][story] = { rows: T, cols: sim.voxels, data: y };
     }
@@ -96,12 +116,20 @@ export async function simulateLebelDataset(sim: LebelSimulation, root: string, o
 }
 
 /** 2.5 mm voxels, like the released functional grids' order of magnitude. */
-const GRID_AFFINE = [[2.5, 0, 0, -40], [0, 2.5, 0, -60], [0, 0, 2.5, -20], [0, 0, 0, 1]];
+const GRID_AFFINE = [
+  [2.5, 0, 0, -40],
+  [0, 2.5, 0, -60],
+  [0, 0, 2.5, -20],
+  [0, 0, 0, 1],
+];
 
 /** The n voxels nearest the grid's centre (ties by file order), in file order (x fastest). */
 function ballMask([x, y, z]: [number, number, number], n: number): Int32Array {
   if (n > x * y * z) throw new Error(`simulateLebelDataset: ${n} voxels do not fit a ${x} × ${y} × ${z} grid`);
-  const d2 = (i: number) => ((i % x) - (x - 1) / 2) ** 2 + ((Math.floor(i / x) % y) - (y - 1) / 2) ** 2 + (Math.floor(i / (x * y)) - (z - 1) / 2) ** 2;
+  const d2 = (i: number) =>
+    ((i % x) - (x - 1) / 2) ** 2 +
+    ((Math.floor(i / x) % y) - (y - 1) / 2) ** 2 +
+    (Math.floor(i / (x * y)) - (z - 1) / 2) ** 2;
   const order = Array.from({ length: x * y * z }, (_, i) => i).sort((a, b) => d2(a) - d2(b) || a - b);
   return Int32Array.from(order.slice(0, n)).sort();
 }
@@ -111,7 +139,8 @@ function shiftWords(states: Matrix, d: number): Matrix {
   if (d === 0) return states;
   const { rows, cols } = states;
   const out = new Float64Array(rows * cols);
-  for (let t = 0; t < rows; t++) if (t + d >= 0 && t + d < rows) for (let j = 0; j < cols; j++) out[t * cols + j] = states.data[(t + d) * cols + j];
+  for (let t = 0; t < rows; t++)
+    if (t + d >= 0 && t + d < rows) for (let j = 0; j < cols; j++) out[t * cols + j] = states.data[(t + d) * cols + j];
   return { rows, cols, data: out };
 }
 
@@ -124,4 +153,3 @@ function standardizeInPlace(x: Float64Array): void {
   const sd = Math.sqrt(ss / x.length) || 1;
   for (let i = 0; i < x.length; i++) x[i] = (x[i] - m) / sd;
 }
-

@@ -3,7 +3,8 @@
  * with BOLD generated from planted encoding models. Per region: which layer, what signal-to-noise ratio,
  * which forecast distance (or none), which component (full, syntactic or semantic activations) — the planted
  * per-word signal is summed into TRs, convolved with an HRF (glover or spm, sampled at the TR) and added to
- * unit-variance Gaussian noise, independently per subject and vertex. A truth file records what was planted, for power analyses and method checks.
+ * unit-variance Gaussian noise, independently per subject and vertex. A truth file records what was planted, for power
+ * analyses and method checks.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { writeTextAtomic } from "../io/atomic.js";
@@ -67,7 +68,21 @@ export interface SimulationConfig {
   source: string;
 }
 
-const TOP_KEYS = ["seed", "stories", "alignDir", "eventMeta", "subjects", "surface", "model", "context", "contextMode", "hrf", "k", "excludeSubjects", "regions"];
+const TOP_KEYS = [
+  "seed",
+  "stories",
+  "alignDir",
+  "eventMeta",
+  "subjects",
+  "surface",
+  "model",
+  "context",
+  "contextMode",
+  "hrf",
+  "k",
+  "excludeSubjects",
+  "regions",
+];
 const REGION_KEYS = ["name", "label", "hemi", "layer", "snr", "d", "windowLength", "component", "components"];
 
 /** A simulation configuration from parsed JSON, every key checked. */
@@ -75,24 +90,34 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
   const c = expectObject(json, source);
   expectKeys(c, TOP_KEYS, source);
   const stories = c.stories ?? ["pieman"];
-  if (!Array.isArray(stories) || stories.length === 0 || !stories.every((s) => typeof s === "string")) throw new ConfigError(`${source}.stories: expected a non-empty list of story names`);
+  if (!Array.isArray(stories) || stories.length === 0 || !stories.every((s) => typeof s === "string"))
+    throw new ConfigError(`${source}.stories: expected a non-empty list of story names`);
   const alignDir = optionalString(c, "alignDir", source) ?? join(EMBEDDED_NARRATIVES, "align");
-  const eventMeta = c.eventMeta !== undefined ? validateEventMeta(c.eventMeta, `${source}.eventMeta`) : (JSON.parse(readFileSync(join(EMBEDDED_NARRATIVES, "event_meta.json"), "utf8")) as EventMeta);
+  const eventMeta =
+    c.eventMeta !== undefined
+      ? validateEventMeta(c.eventMeta, `${source}.eventMeta`)
+      : (JSON.parse(readFileSync(join(EMBEDDED_NARRATIVES, "event_meta.json"), "utf8")) as EventMeta);
   for (const s of stories as string[]) {
     if (!eventMeta[s]?.[s]) throw new ConfigError(`${source}.stories: "${s}" has no onset/duration in event_meta`);
-    if (!existsSync(join(alignDir, s, "align.csv"))) throw new ConfigError(`${source}.stories: no ${join(alignDir, s, "align.csv")}`);
+    if (!existsSync(join(alignDir, s, "align.csv")))
+      throw new ConfigError(`${source}.stories: no ${join(alignDir, s, "align.csv")}`);
   }
   const regionsRaw = c.regions;
-  if (!Array.isArray(regionsRaw) || regionsRaw.length === 0) throw new ConfigError(`${source}.regions: expected a non-empty list of planted regions`);
+  if (!Array.isArray(regionsRaw) || regionsRaw.length === 0)
+    throw new ConfigError(`${source}.regions: expected a non-empty list of planted regions`);
   const annot = readAnnot(DESIKAN);
   const regions = regionsRaw.map((r, i): SimulationConfig["regions"][number] => {
     const where = `${source}.regions[${i}]`;
     const o = expectObject(r, where);
     expectKeys(o, REGION_KEYS, where);
     const label = optionalString(o, "label", where);
-    if (!label || !annot.names.includes(label)) throw new ConfigError(`${where}.label: expected a Desikan label (${annot.names.filter((n) => n !== "unknown").join(", ")})`);
+    if (!label || !annot.names.includes(label))
+      throw new ConfigError(
+        `${where}.label: expected a Desikan label (${annot.names.filter((n) => n !== "unknown").join(", ")})`,
+      );
     const d = o.d;
-    if (d !== undefined && d !== null && !(typeof d === "number" && Number.isInteger(d))) throw new ConfigError(`${where}.d: expected a whole number of words or null`);
+    if (d !== undefined && d !== null && !(typeof d === "number" && Number.isInteger(d)))
+      throw new ConfigError(`${where}.d: expected a whole number of words or null`);
     return {
       name: optionalString(o, "name", where) ?? label,
       label,
@@ -100,9 +125,13 @@ export function parseSimulationConfig(json: unknown, source: string): Simulation
       layer: optionalNumber(o, "layer", where, (n) => Number.isInteger(n) && n >= 0, "a layer index ≥ 0"),
       snr: optionalNumber(o, "snr", where, (n) => n >= 0, "a signal-to-noise ratio ≥ 0") ?? 0.5,
       d: d as number | null | undefined,
-      windowLength: optionalNumber(o, "windowLength", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? PAPER.windowLength,
+      windowLength:
+        optionalNumber(o, "windowLength", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ??
+        PAPER.windowLength,
       component: optionalString(o, "component", where, ["full", "syntax", "semantics"] as const) ?? "full",
-      components: optionalNumber(o, "components", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ?? PAPER.components,
+      components:
+        optionalNumber(o, "components", where, (n) => Number.isInteger(n) && n >= 1, "a positive integer") ??
+        PAPER.components,
     };
   });
   return {
@@ -131,13 +160,20 @@ export interface SimulationTruth {
 }
 
 /** Writes a Narratives-layout dataset with planted encoding models and returns what was planted. */
-export async function simulateDataset(config: SimulationConfig, root: string, options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<SimulationTruth> {
+export async function simulateDataset(
+  config: SimulationConfig,
+  root: string,
+  options: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {},
+): Promise<SimulationTruth> {
   const model = await resolveModel(config.model, { cacheDir: options.cacheDir });
   // Layers checked (and defaulted) against the model before any feature is computed.
   const { nLayer } = readModelInfo(model);
   const planted: PlantedRegion[] = config.regions.map((r, i) => {
     const layer = r.layer ?? Math.round((8 / 12) * nLayer);
-    if (layer > nLayer) throw new Error(`${config.source}: regions[${i}].layer: layer ${layer} does not exist; ${config.model} has layers 0 … ${nLayer} (0 = embeddings)`);
+    if (layer > nLayer)
+      throw new Error(
+        `${config.source}: regions[${i}].layer: layer ${layer} does not exist; ${config.model} has layers 0 … ${nLayer} (0 = embeddings)`,
+      );
     return { ...r, layer };
   });
   const V = FSAVERAGE_VERTICES[config.surface];
@@ -149,7 +185,10 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
   };
   const truth: SimulationTruth = { surface: config.surface, verticesPerHemisphere: V, regions: [], subjects: {} };
   for (const r of planted) {
-    truth.regions.push({ ...r, vertices: { L: r.hemi === "R" ? [] : members("L", r.label), R: r.hemi === "L" ? [] : members("R", r.label) } });
+    truth.regions.push({
+      ...r,
+      vertices: { L: r.hemi === "R" ? [] : members("L", r.label), R: r.hemi === "L" ? [] : members("R", r.label) },
+    });
   }
   const scans: LayoutScan[] = [];
   const alignments: Record<string, string> = {};
@@ -160,19 +199,30 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
     alignments[story] = readFileSync(alignPath, "utf8");
     const { onset, duration } = config.eventMeta[story][story];
     // Planted on the scan clock by the same per-story word clock the loader uses.
-    const events = wordsOnScanClock(story, readWords(alignPath), { storyOnset: onset * 1.5, storyEnd: (onset + duration) * 1.5 }).words;
+    const events = wordsOnScanClock(story, readWords(alignPath), {
+      storyOnset: onset * 1.5,
+      storyEnd: (onset + duration) * 1.5,
+    }).words;
     const scanTRs = onset + duration + 5;
     // The planted per-word values are summed into TRs as the analysis does (TR floor(t/TR) + 1), then
     // convolved with the HRF sampled at the TR: the run's "glover"/"spm" design is this same rule.
     const toBold = (perWord: Float64Array) =>
-      wordDesign({ rows: perWord.length, cols: 1, data: perWord }, events.onsets, { kind: "summedHrf", model: config.hrf, tr: 1.5, nTRs: scanTRs }).design.data as Float64Array;
+      wordDesign({ rows: perWord.length, cols: 1, data: perWord }, events.onsets, {
+        kind: "summedHrf",
+        model: config.hrf,
+        tr: 1.5,
+        nTRs: scanTRs,
+      }).design.data as Float64Array;
     // One planted time course per region (shared by subjects), from that region's features.
     const signals = new Map<string, Float64Array>();
     for (const [ri, r] of planted.entries()) {
       const feats = await regionFeatures(model, events, r, config, options.cacheDir);
       signals.set(r.name, standardize(toBold(await plantedPerWord(feats, r, config.seed + 97 * ri + si))));
     }
-    const subjects = Array.from({ length: config.subjects }, (_, i) => `sub-${String(si * 100 + i + 1).padStart(3, "0")}`);
+    const subjects = Array.from(
+      { length: config.subjects },
+      (_, i) => `sub-${String(si * 100 + i + 1).padStart(3, "0")}`,
+    );
     truth.subjects[story] = subjects;
     for (const [i, sub] of subjects.entries()) {
       const rand = gaussian(mulberry32(config.seed * 1000003 + si * 1009 + i));
@@ -188,22 +238,37 @@ export async function simulateDataset(config: SimulationConfig, root: string, op
         }
       }
       // A realistic baseline: BOLD around 1000 with slow drift, which preprocessing must remove.
-      for (const h of ["L", "R"] as const) for (let t = 0; t < scanTRs; t++) for (let v = 0; v < V; v++) hemis[h].data[t * V + v] += 1000 + 0.01 * t;
+      for (const h of ["L", "R"] as const)
+        for (let t = 0; t < scanTRs; t++) for (let v = 0; v < V; v++) hemis[h].data[t * V + v] += 1000 + 0.01 * t;
       scans.push({ subject: sub, task: story, hemis });
       options.onProgress?.(++done, total);
     }
   }
   const scanExclude = Object.fromEntries(
-    config.stories.map((story) => [story, Object.fromEntries(config.excludeSubjects.filter((s) => truth.subjects[story].includes(s)).map((s) => [s, [`${s}_task-${story}`]]))]),
+    config.stories.map((story) => [
+      story,
+      Object.fromEntries(
+        config.excludeSubjects.filter((s) => truth.subjects[story].includes(s)).map((s) => [s, [`${s}_task-${story}`]]),
+      ),
+    ]),
   );
   const eventMeta = Object.fromEntries(config.stories.map((s) => [s, config.eventMeta[s]]));
   writeNarrativesLayout(root, { eventMeta, scanExclude, alignments, scans, surface: config.surface });
   mkdirSync(join(root, "derivatives", "simulation"), { recursive: true });
-  writeTextAtomic(join(root, "derivatives", "simulation", "truth.json"), JSON.stringify({ ...truth, config: { ...config, eventMeta: undefined } }, null, 2));
+  writeTextAtomic(
+    join(root, "derivatives", "simulation", "truth.json"),
+    JSON.stringify({ ...truth, config: { ...config, eventMeta: undefined } }, null, 2),
+  );
   return truth;
 }
 
-async function regionFeatures(model: string, events: ReturnType<typeof readWords>, r: PlantedRegion, c: SimulationConfig, cacheDir?: string): Promise<Matrix> {
+async function regionFeatures(
+  model: string,
+  events: ReturnType<typeof readWords>,
+  r: PlantedRegion,
+  c: SimulationConfig,
+  cacheDir?: string,
+): Promise<Matrix> {
   const common = { context: c.context, mode: c.contextMode, cacheDir };
   if (r.component === "full") {
     const f = await extractWordFeatures(model, events, { ...common, layers: [r.layer] });
@@ -226,7 +291,11 @@ async function plantedPerWord(features: Matrix, r: PlantedRegion, seed: number):
   try {
     const k = r.components ?? PAPER.components;
     const all = Int32Array.from({ length: W }, (_, i) => i);
-    const scores = await windowPcaScores(await wordGram(features, backend), { offsets: forecastOffsets(d, L), trainWords: all, nComponents: k, seed }, backend);
+    const scores = await windowPcaScores(
+      await wordGram(features, backend),
+      { offsets: forecastOffsets(d, L), trainWords: all, nComponents: k, seed },
+      backend,
+    );
     const rand = gaussian(mulberry32(seed));
     const beta = Float64Array.from({ length: k }, rand);
     return Float64Array.from({ length: W }, (_, n) => {

@@ -37,7 +37,8 @@ export class FiniteMeanAccumulator {
   }
 
   add(a: ArrayLike<number>): void {
-    if (a.length !== this.size) throw new Error(`group statistics: a subject has ${a.length} values, expected ${this.size}`);
+    if (a.length !== this.size)
+      throw new Error(`group statistics: a subject has ${a.length} values, expected ${this.size}`);
     const { sum, count } = this;
     for (let i = 0; i < this.size; i++) {
       const x = a[i];

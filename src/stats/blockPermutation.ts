@@ -25,17 +25,26 @@ export interface BlockPermutationResult {
 }
 
 /** Block-permutation p-values of each column's correlation between `responses` and `predictions`. */
-export function blockPermutationTest(responses: Matrix, predictions: Matrix, options: BlockPermutationOptions): BlockPermutationResult {
+export function blockPermutationTest(
+  responses: Matrix,
+  predictions: Matrix,
+  options: BlockPermutationOptions,
+): BlockPermutationResult {
   const { rows: T, cols: V } = responses;
   if (predictions.rows !== T || predictions.cols !== V) {
-    throw new Error(`blockPermutationTest: responses are ${T} × ${V} but predictions ${predictions.rows} × ${predictions.cols}`);
+    throw new Error(
+      `blockPermutationTest: responses are ${T} × ${V} but predictions ${predictions.rows} × ${predictions.cols}`,
+    );
   }
   const L = options.blockLength;
   const permutations = options.permutations ?? 1000;
-  if (!(Number.isInteger(L) && L >= 1)) throw new Error(`blockPermutationTest: blockLength must be a whole number ≥ 1, got ${L}`);
-  if (!(Number.isInteger(permutations) && permutations >= 1)) throw new Error(`blockPermutationTest: permutations must be a whole number ≥ 1, got ${permutations}`);
+  if (!(Number.isInteger(L) && L >= 1))
+    throw new Error(`blockPermutationTest: blockLength must be a whole number ≥ 1, got ${L}`);
+  if (!(Number.isInteger(permutations) && permutations >= 1))
+    throw new Error(`blockPermutationTest: permutations must be a whole number ≥ 1, got ${permutations}`);
   const blocks = Math.floor(T / L);
-  if (blocks < 2) throw new Error(`blockPermutationTest: ${T} rows hold ${blocks} whole block(s) of ${L}; at least 2 are needed`);
+  if (blocks < 2)
+    throw new Error(`blockPermutationTest: ${T} rows hold ${blocks} whole block(s) of ${L}; at least 2 are needed`);
   const r = correlations(responses, predictions, identity(T));
   const reached = new Float64Array(V);
   const rand = mulberry32(options.seed ?? 0);

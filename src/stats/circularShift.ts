@@ -7,7 +7,8 @@ import { mulberry32 } from "../linalg/random.js";
 
 /** Seeded offsets in [minShift, n − minShift], so no shift is near alignment. */
 export function circularShiftOffsets(n: number, count: number, minShift: number, seed: number): number[] {
-  if (2 * minShift >= n) throw new Error(`circular shifts: a series of ${n} samples cannot be shifted by at least ${minShift} both ways`);
+  if (2 * minShift >= n)
+    throw new Error(`circular shifts: a series of ${n} samples cannot be shifted by at least ${minShift} both ways`);
   const rand = mulberry32(seed);
   return Array.from({ length: count }, () => minShift + Math.floor(rand() * (n - 2 * minShift + 1)));
 }
@@ -23,7 +24,7 @@ export function stackCircularShifts(y: Matrix, offsets: readonly number[]): Matr
   const data = new Float64Array(n * width);
   [0, ...offsets].forEach((shift, s) => {
     for (let t = 0; t < n; t++) {
-      const src = ((t - shift) % n + n) % n;
+      const src = (((t - shift) % n) + n) % n;
       for (let j = 0; j < c; j++) data[t * width + s * c + j] = y.data[src * c + j];
     }
   });

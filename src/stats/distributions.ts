@@ -1,5 +1,6 @@
 /**
- * Special functions for p-values and densities, accurate to ~1e-14 relative: ln Γ (Lanczos), erfc (series below 2, continued fraction
+ * Special functions for p-values and densities, accurate to ~1e-14 relative: ln Γ (Lanczos), erfc (series below 2,
+ * continued fraction
  * above), the normal survival function, and the regularized incomplete beta function (continued fraction)
  * for Student-t and Pearson tests.
  */
@@ -7,8 +8,8 @@
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: ~1e-15 relative). */
 export function lgamma(x: number): number {
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
   const z = x - 1;
@@ -33,7 +34,7 @@ export function erfc(x: number): number {
       sum += term;
       if (term < sum * 1e-17) break;
     }
-    return 1 - ((2 / SQRT_PI) * Math.exp(-x * x) * sum);
+    return 1 - (2 / SQRT_PI) * Math.exp(-x * x) * sum;
   }
   if (x > 27) return 0;
   // Continued fraction erfc(x) = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), modified Lentz.

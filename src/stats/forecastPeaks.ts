@@ -8,7 +8,13 @@
  * subjects, counted; the test's guard and the FDR family are stats/acrossSubjects.ts's) and linear in
  * subjects × distances × targets.
  */
-import { argmaxFinite, fdrAcrossTargets, FiniteMeanAccumulator, meanOverSubjects, wilcoxonGreater } from "./acrossSubjects.js";
+import {
+  argmaxFinite,
+  fdrAcrossTargets,
+  FiniteMeanAccumulator,
+  meanOverSubjects,
+  wilcoxonGreater,
+} from "./acrossSubjects.js";
 import { PAPER } from "../config/paper.js";
 
 /** One subject's sweep: F(d) as [D × V] over the shared distances. */
@@ -72,9 +78,13 @@ export function groupForecastPeaks(subjects: Iterable<SubjectForecast>, options:
       V = s.nTargets;
       iTest = distances.indexOf(dTest);
       iRef = dRef === null ? -1 : distances.indexOf(dRef);
-      if (iTest < 0 || (dRef !== null && iRef < 0)) throw new Error(`group forecast: the sweep must include d = ${dTest}${dRef === null ? "" : ` and d = ${dRef}`}`);
+      if (iTest < 0 || (dRef !== null && iRef < 0))
+        throw new Error(
+          `group forecast: the sweep must include d = ${dTest}${dRef === null ? "" : ` and d = ${dRef}`}`,
+        );
       acc = new FiniteMeanAccumulator(distances.length * V);
-    } else if (s.nTargets !== V || s.distances.join() !== distances.join()) throw new Error("group forecast: subjects must share targets and distances");
+    } else if (s.nTargets !== V || s.distances.join() !== distances.join())
+      throw new Error("group forecast: subjects must share targets and distances");
     acc.add(s.forecast);
     const diff = new Float64Array(V);
     for (let t = 0; t < V; t++) diff[t] = s.forecast[iTest * V + t] - (iRef < 0 ? 0 : s.forecast[iRef * V + t]);
@@ -125,7 +135,10 @@ export function kStarFromMeans(layers: number[], means: Float64Array, V: number)
 }
 
 /** k* per target: the layer with the largest subject-mean F(d) (d = 8 by default). */
-export function forecastDepth(byLayer: Map<number, SubjectForecast[]>, d = 8): { layers: number[]; kStar: Float64Array; values: Float64Array } {
+export function forecastDepth(
+  byLayer: Map<number, SubjectForecast[]>,
+  d = 8,
+): { layers: number[]; kStar: Float64Array; values: Float64Array } {
   const layers = [...byLayer.keys()].sort((a, b) => a - b);
   if (layers.length === 0) throw new Error("forecast depth: no layers");
   const V = byLayer.get(layers[0])![0].nTargets;
@@ -134,7 +147,13 @@ export function forecastDepth(byLayer: Map<number, SubjectForecast[]>, d = 8): {
     const subjects = byLayer.get(layer)!;
     const i = subjects[0].distances.indexOf(d);
     if (i < 0) throw new Error(`forecast depth: layer ${layer}'s sweep lacks d = ${d}`);
-    values.set(meanOverSubjects(subjects.map((s) => s.forecast.subarray(i * V, (i + 1) * V)), V).mean, li * V);
+    values.set(
+      meanOverSubjects(
+        subjects.map((s) => s.forecast.subarray(i * V, (i + 1) * V)),
+        V,
+      ).mean,
+      li * V,
+    );
   });
   return { layers, kStar: kStarFromMeans(layers, values, V), values };
 }

@@ -23,7 +23,8 @@ export function studentTwoSided(t: number, df: number): number {
 
 /** The quantile q (0.5 < q < 1) of Student's t with df degrees of freedom, by bisection on its tail. */
 export function studentTQuantile(q: number, df: number): number {
-  if (!(q > 0.5 && q < 1) || !(df > 0)) throw new Error(`studentTQuantile: need 0.5 < q < 1 and df > 0, got q ${q}, df ${df}`);
+  if (!(q > 0.5 && q < 1) || !(df > 0))
+    throw new Error(`studentTQuantile: need 0.5 < q < 1 and df > 0, got q ${q}, df ${df}`);
   const tail = 2 * (1 - q);
   let lo = 0;
   let hi = 1;
@@ -63,5 +64,14 @@ export function linearFit(x: ArrayLike<number>, y: ArrayLike<number>, level = 0.
   const rss = Math.max(0, syy - slope * sxy);
   const slopeSe = n > 2 ? Math.sqrt(rss / (n - 2) / sxx) : NaN;
   const t = n > 2 ? studentTQuantile(1 - (1 - level) / 2, n - 2) : NaN;
-  return { n, slope, intercept, slopeSe, slopeLow: slope - t * slopeSe, slopeHigh: slope + t * slopeSe, level, r2: syy > 0 ? 1 - rss / syy : NaN };
+  return {
+    n,
+    slope,
+    intercept,
+    slopeSe,
+    slopeLow: slope - t * slopeSe,
+    slopeHigh: slope + t * slopeSe,
+    level,
+    r2: syy > 0 ? 1 - rss / syy : NaN,
+  };
 }

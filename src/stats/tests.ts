@@ -24,7 +24,7 @@ export function rankdata(values: ArrayLike<number>): { ranks: Float64Array; tieS
   order.sort((a, b) => values[a] - values[b]);
   const ranks = new Float64Array(n);
   const tieSizes: number[] = [];
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && values[order[j + 1]] === values[order[i]]) j++;
     const r = (i + j + 2) / 2;
@@ -65,7 +65,10 @@ function wilcoxonNullTails(n: number): { below: Float64Array; above: Float64Arra
  */
 export function wilcoxonFloor(n: number): number {
   if (!(Number.isInteger(n) && n >= 1)) return 1;
-  return wilcoxon(Float64Array.from({ length: n }, (_, i) => i + 1), "greater").pvalue;
+  return wilcoxon(
+    Float64Array.from({ length: n }, (_, i) => i + 1),
+    "greater",
+  ).pvalue;
 }
 
 /**
@@ -104,7 +107,8 @@ export function wilcoxon(d: ArrayLike<number>, alternative: Alternative = "two-s
     for (const t of tieSizes) se -= 0.5 * t * (t * t - 1);
     se = Math.sqrt(se / 24);
     const z = (T - mn) / se;
-    p = alternative === "two-sided" ? 2 * normalSf(Math.abs(z)) : alternative === "greater" ? normalSf(z) : normalCdf(z);
+    p =
+      alternative === "two-sided" ? 2 * normalSf(Math.abs(z)) : alternative === "greater" ? normalSf(z) : normalCdf(z);
   } else {
     const { below, above } = wilcoxonNullTails(n);
     const total = 2 ** n;
@@ -159,7 +163,10 @@ export function fdrBh(pvals: ArrayLike<number>): Float64Array {
 }
 
 /** Percentile bootstrap confidence interval of the mean across subjects (seeded). */
-export function bootstrapMeanCi(values: ArrayLike<number>, options: { samples?: number; level?: number; seed?: number } = {}): { mean: number; low: number; high: number } {
+export function bootstrapMeanCi(
+  values: ArrayLike<number>,
+  options: { samples?: number; level?: number; seed?: number } = {},
+): { mean: number; low: number; high: number } {
   const x = Array.from(values).filter((v) => Number.isFinite(v));
   if (x.length === 0) return { mean: NaN, low: NaN, high: NaN };
   const B = options.samples ?? 10000;

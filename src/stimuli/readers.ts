@@ -7,7 +7,9 @@ import { readText } from "../io/files.js";
 import { parseTextGridTiers } from "./textGrid.js";
 import { untimedWords, withInterpolatedTimings, type WordEvents } from "./words.js";
 
-/** Word events (text, onset, offset) from a Gentle alignment (json/csv), a TextGrid, a BIDS events.tsv or plain text. */
+/**
+ * Word events (text, onset, offset) from a Gentle alignment (json/csv), a TextGrid, a BIDS events.tsv or plain text.
+ */
 export function readWords(path: string, options: { wordColumn?: string } = {}): WordEvents {
   const text = readText(path);
   const name = basename(path).toLowerCase();
@@ -15,10 +17,15 @@ export function readWords(path: string, options: { wordColumn?: string } = {}): 
   if (name.endsWith(".csv")) return parseGentleCsv(text, path);
   if (name.endsWith(".textgrid")) return parseTextGrid(text, path);
   if (name.endsWith(".tsv")) return parseEventsTsv(text, path, options.wordColumn);
-  if (extname(name) === ".txt") return untimedWords(text.split(/\s+/).filter((w) => w.length > 0), path);
-  throw new Error(`${path}: unsupported word file; expected Gentle align.json/align.csv, a .TextGrid, a BIDS events.tsv or a .txt`);
+  if (extname(name) === ".txt")
+    return untimedWords(
+      text.split(/\s+/).filter((w) => w.length > 0),
+      path,
+    );
+  throw new Error(
+    `${path}: unsupported word file; expected Gentle align.json/align.csv, a .TextGrid, a BIDS events.tsv or a .txt`,
+  );
 }
-
 
 /** Gentle align.csv: no header; word, alignedWord, start, end (times empty when not found in the audio). */
 export function parseGentleCsv(text: string, source: string): WordEvents {
@@ -28,13 +35,17 @@ export function parseGentleCsv(text: string, source: string): WordEvents {
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === "") return;
     const cells = splitCsvLine(line);
-    if (cells.length < 4) throw new Error(`${source} line ${i + 1}: expected 4 columns (word, alignedWord, start, end), found ${cells.length}`);
+    if (cells.length < 4)
+      throw new Error(
+        `${source} line ${i + 1}: expected 4 columns (word, alignedWord, start, end), found ${cells.length}`,
+      );
     const word = cells[0].trim();
     if (word === "") throw new Error(`${source} line ${i + 1}: empty word`);
     const time = (cell: string, what: string) => {
       if (cell.trim() === "") return NaN;
       const v = Number(cell);
-      if (!Number.isFinite(v) || v < 0) throw new Error(`${source} line ${i + 1}: ${what} "${cell}" is not a time in seconds`);
+      if (!Number.isFinite(v) || v < 0)
+        throw new Error(`${source} line ${i + 1}: ${what} "${cell}" is not a time in seconds`);
       return v;
     };
     words.push(word);
@@ -57,7 +68,8 @@ export function parseGentleJson(text: string, source: string): WordEvents {
   const on: number[] = [];
   const off: number[] = [];
   json.words.forEach((w: Record<string, unknown>, i: number) => {
-    if (typeof w?.word !== "string" || w.word.trim() === "") throw new Error(`${source}: words[${i}] has no "word" string`);
+    if (typeof w?.word !== "string" || w.word.trim() === "")
+      throw new Error(`${source}: words[${i}] has no "word" string`);
     words.push(w.word.trim());
     const found = w.case === undefined || w.case === "success";
     on.push(found && typeof w.start === "number" ? w.start : NaN);
@@ -73,7 +85,8 @@ const PAUSES = new Set(["", "sp", "sil", "<sil>", "<sp>", "{sl}", "{lg}"]);
 export function parseTextGrid(text: string, source: string): WordEvents {
   const tiers = parseTextGridTiers(text, source);
   if (tiers.length === 0) throw new Error(`${source}: no tiers`);
-  const tier = tiers.find((t) => t.kind === "interval" && /^words?$/i.test(t.name)) ?? tiers.find((t) => t.kind === "interval");
+  const tier =
+    tiers.find((t) => t.kind === "interval" && /^words?$/i.test(t.name)) ?? tiers.find((t) => t.kind === "interval");
   if (!tier) throw new Error(`${source}: no interval tier with words`);
   const words: string[] = [];
   const on: number[] = [];
@@ -110,7 +123,8 @@ export function parseEventsTsv(text: string, source: string, wordColumn = "word"
     const word = (cells[iWord] ?? "").trim();
     if (word === "" || word === "n/a") return;
     const onset = cells[iOnset]?.trim() === "n/a" ? NaN : Number(cells[iOnset]);
-    if (Number.isNaN(onset) && cells[iOnset]?.trim() !== "n/a") throw new Error(`${source} row ${r + 2}: onset "${cells[iOnset]}" is not a number`);
+    if (Number.isNaN(onset) && cells[iOnset]?.trim() !== "n/a")
+      throw new Error(`${source} row ${r + 2}: onset "${cells[iOnset]}" is not a number`);
     const duration = iDuration >= 0 ? Number(cells[iDuration]) : NaN;
     for (const piece of word.split(/\s+/)) {
       words.push(piece);

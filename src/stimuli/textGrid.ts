@@ -25,8 +25,10 @@ type Token = { kind: "string" | "number" | "flag"; value: string };
 
 /** Every tier of a TextGrid (long or short text format); `source` names the file in errors. */
 export function parseTextGridTiers(text: string, source: string): TextGridTier[] {
-  if (/^\s*"Praat chronological TextGrid text file"/.test(text)) throw new Error(`${source}: a chronological TextGrid; save it from Praat as a text (long or short) TextGrid`);
-  if (!/File type = "ooTextFile"/.test(text)) throw new Error(`${source}: not a Praat TextGrid text file (no 'File type = "ooTextFile"' line)`);
+  if (/^\s*"Praat chronological TextGrid text file"/.test(text))
+    throw new Error(`${source}: a chronological TextGrid; save it from Praat as a text (long or short) TextGrid`);
+  if (!/File type = "ooTextFile"/.test(text))
+    throw new Error(`${source}: not a Praat TextGrid text file (no 'File type = "ooTextFile"' line)`);
   const tokens: Token[] = [];
   for (const m of text.matchAll(TOKEN)) {
     if (m[1] !== undefined) tokens.push({ kind: "string", value: m[1].replace(/""/g, '"') });
@@ -36,7 +38,10 @@ export function parseTextGridTiers(text: string, source: string): TextGridTier[]
   let at = 0;
   const next = (kind: Token["kind"], what: string): string => {
     const t = tokens[at++];
-    if (!t || t.kind !== kind) throw new Error(`${source}: malformed TextGrid: expected ${what}, found ${t ? `${t.kind} "${t.value}"` : "the end of the file"}`);
+    if (!t || t.kind !== kind)
+      throw new Error(
+        `${source}: malformed TextGrid: expected ${what}, found ${t ? `${t.kind} "${t.value}"` : "the end of the file"}`,
+      );
     return t.value;
   };
   const num = (what: string) => Number(next("number", what));
@@ -78,14 +83,40 @@ export function parseTextGridTiers(text: string, source: string): TextGridTier[]
 /** A TextGrid in the long text format (what Praat writes by default), for writers of simulated datasets. */
 export function encodeTextGrid(tiers: TextGridTier[], xmax: number): string {
   const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  const lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0 ", `xmax = ${xmax} `, "tiers? <exists> ", `size = ${tiers.length} `, "item []: "];
+  const lines = [
+    'File type = "ooTextFile"',
+    'Object class = "TextGrid"',
+    "",
+    "xmin = 0 ",
+    `xmax = ${xmax} `,
+    "tiers? <exists> ",
+    `size = ${tiers.length} `,
+    "item []: ",
+  ];
   tiers.forEach((t, k) => {
     const interval = t.kind === "interval";
-    lines.push(`    item [${k + 1}]:`, `        class = ${q(interval ? "IntervalTier" : "TextTier")} `, `        name = ${q(t.name)} `, "        xmin = 0 ", `        xmax = ${xmax} `);
+    lines.push(
+      `    item [${k + 1}]:`,
+      `        class = ${q(interval ? "IntervalTier" : "TextTier")} `,
+      `        name = ${q(t.name)} `,
+      "        xmin = 0 ",
+      `        xmax = ${xmax} `,
+    );
     lines.push(`        ${interval ? "intervals" : "points"}: size = ${t.intervals.length} `);
     t.intervals.forEach((iv, i) => {
-      if (interval) lines.push(`        intervals [${i + 1}]:`, `            xmin = ${iv.start} `, `            xmax = ${iv.end} `, `            text = ${q(iv.text)} `);
-      else lines.push(`        points [${i + 1}]:`, `            number = ${iv.start} `, `            mark = ${q(iv.text)} `);
+      if (interval)
+        lines.push(
+          `        intervals [${i + 1}]:`,
+          `            xmin = ${iv.start} `,
+          `            xmax = ${iv.end} `,
+          `            text = ${q(iv.text)} `,
+        );
+      else
+        lines.push(
+          `        points [${i + 1}]:`,
+          `            number = ${iv.start} `,
+          `            mark = ${q(iv.text)} `,
+        );
     });
   });
   return lines.join("\n") + "\n";

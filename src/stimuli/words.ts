@@ -16,7 +16,12 @@ export interface WordEvents {
 }
 
 /** Builds WordEvents from raw (possibly missing = NaN) timings. */
-export function withInterpolatedTimings(words: string[], rawOnsets: number[], rawOffsets: number[], source: string): WordEvents {
+export function withInterpolatedTimings(
+  words: string[],
+  rawOnsets: number[],
+  rawOffsets: number[],
+  source: string,
+): WordEvents {
   const n = words.length;
   if (n === 0) throw new Error(`${source}: no words`);
   const timedIdx: number[] = [];
@@ -27,10 +32,16 @@ export function withInterpolatedTimings(words: string[], rawOnsets: number[], ra
   // Timings that go backwards or end before they start are an alignment error, not something to guess around.
   for (let k = 1; k < timedIdx.length; k++) {
     const [a, b] = [timedIdx[k - 1], timedIdx[k]];
-    if (rawOnsets[b] < rawOnsets[a]) throw new Error(`${source}: word ${b} ("${words[b]}") starts at ${rawOnsets[b]} s, before word ${a} ("${words[a]}") at ${rawOnsets[a]} s; onsets must not decrease`);
+    if (rawOnsets[b] < rawOnsets[a])
+      throw new Error(
+        `${source}: word ${b} ("${words[b]}") starts at ${rawOnsets[b]} s, before word ${a} ("${words[a]}") at ${rawOnsets[a]} s; onsets must not decrease`,
+      );
   }
   for (const i of timedIdx) {
-    if (Number.isFinite(rawOffsets[i]) && rawOffsets[i] < rawOnsets[i]) throw new Error(`${source}: word ${i} ("${words[i]}") ends at ${rawOffsets[i]} s, before its onset ${rawOnsets[i]} s`);
+    if (Number.isFinite(rawOffsets[i]) && rawOffsets[i] < rawOnsets[i])
+      throw new Error(
+        `${source}: word ${i} ("${words[i]}") ends at ${rawOffsets[i]} s, before its onset ${rawOnsets[i]} s`,
+      );
   }
   const onsets = Float64Array.from(rawOnsets);
   const offsets = Float64Array.from(rawOffsets);
@@ -50,12 +61,14 @@ export function withInterpolatedTimings(words: string[], rawOnsets: number[], ra
     }
     interpolated[i] = 1;
     const next = timedIdx.find((j) => j > i);
-    if (prev >= 0 && next !== undefined) onsets[i] = onsets[prev] + ((onsets[next] - onsets[prev]) * (i - prev)) / (next - prev);
+    if (prev >= 0 && next !== undefined)
+      onsets[i] = onsets[prev] + ((onsets[next] - onsets[prev]) * (i - prev)) / (next - prev);
     else if (prev >= 0) onsets[i] = onsets[prev] + step * (i - prev);
     else onsets[i] = onsets[next!] - step * (next! - i);
   }
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(offsets[i]) || interpolated[i]) offsets[i] = i + 1 < n ? Math.max(onsets[i], onsets[i + 1]) : onsets[i] + step;
+    if (!Number.isFinite(offsets[i]) || interpolated[i])
+      offsets[i] = i + 1 < n ? Math.max(onsets[i], onsets[i + 1]) : onsets[i] + step;
   }
   return { words, onsets, offsets, interpolated, timed: true, source };
 }

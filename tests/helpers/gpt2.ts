@@ -12,6 +12,11 @@ export const GPT2_MERGES_TXT = readFileSync(join(encoderDir, "vocab.bpe"), "utf8
 
 export function tinyCheckpoint(spec: Partial<TinyGpt2Spec> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "tiny-gpt2-"));
-  writeTinyGpt2(dir, { nLayer: 2, nHead: 2, nEmbd: 16, nPositions: 64, seed: 1, ...spec }, GPT2_VOCAB_JSON, GPT2_MERGES_TXT);
+  writeTinyGpt2(
+    dir,
+    { nLayer: 2, nHead: 2, nEmbd: 16, nPositions: 64, seed: 1, ...spec },
+    GPT2_VOCAB_JSON,
+    GPT2_MERGES_TXT,
+  );
   return dir;
 }

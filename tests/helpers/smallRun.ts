@@ -18,7 +18,21 @@ export function smallRun(prefix: string, seed: number) {
     dataset,
     config(name: string): string {
       const path = join(work, `${name}.json`);
-      const run = { name, dataset, space: "fsaverage5", model: "tiny", layers: [0, 2], context: 32, contextMode: "strided", ridge: { alphaSelection: "gcv" }, forecast: false, noiseCeiling: false, statistics: { bootstrap: 100 }, outDir: join(work, "out"), cacheDir };
+      const run = {
+        name,
+        dataset,
+        space: "fsaverage5",
+        model: "tiny",
+        layers: [0, 2],
+        context: 32,
+        contextMode: "strided",
+        ridge: { alphaSelection: "gcv" },
+        forecast: false,
+        noiseCeiling: false,
+        statistics: { bootstrap: 100 },
+        outDir: join(work, "out"),
+        cacheDir,
+      };
       writeFileSync(path, JSON.stringify(run));
       return path;
     },
@@ -26,7 +40,16 @@ export function smallRun(prefix: string, seed: number) {
     csv: (name: string, table: string) => readFileSync(join(work, "out", name, "tables", `${table}.csv`), "utf8"),
     /** Writes the simulated dataset (call in beforeAll). */
     async simulate(): Promise<void> {
-      const sim = parseSimulationConfig({ seed, stories: ["pieman"], subjects: 3, context: 32, regions: [{ label: "superiortemporal", hemi: "both", layer: 2, snr: 1 }] }, "sim.json");
+      const sim = parseSimulationConfig(
+        {
+          seed,
+          stories: ["pieman"],
+          subjects: 3,
+          context: 32,
+          regions: [{ label: "superiortemporal", hemi: "both", layer: 2, snr: 1 }],
+        },
+        "sim.json",
+      );
       await simulateDataset(sim, dataset, { cacheDir });
     },
   };

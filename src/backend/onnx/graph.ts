@@ -83,7 +83,13 @@ export class GraphBuilder {
    * the caller never mutates): then the model reads the caller's memory, so large checkpoints are not
    * held twice while the graph is built.
    */
-  constant(type: ElemType, dims: number[], values: ArrayLike<number> | ArrayBufferView, name?: string, share = false): string {
+  constant(
+    type: ElemType,
+    dims: number[],
+    values: ArrayLike<number> | ArrayBufferView,
+    name?: string,
+    share = false,
+  ): string {
     const id = name ?? `const_${this.counter++}`;
     this.initializers.push({ name: id, type, dims, raw: toRawBytes(type, values, share) });
     return id;
@@ -132,7 +138,11 @@ export class GraphBuilder {
         t.string(8, init.name);
         if (external && init.raw.length >= external.minBytes) {
           const offset = external.write(init.raw);
-          for (const [key, value] of [["location", external.location], ["offset", String(offset)], ["length", String(init.raw.length)]]) {
+          for (const [key, value] of [
+            ["location", external.location],
+            ["offset", String(offset)],
+            ["length", String(init.raw.length)],
+          ]) {
             t.message(13, (e) => e.string(1, key).string(2, value));
           }
           t.int(14, 1); // data_location = EXTERNAL
@@ -179,7 +189,13 @@ function writeValueInfo(w: ProtoWriter, v: ValueSpec): void {
 
 function toRawBytes(type: ElemType, values: ArrayLike<number> | ArrayBufferView, share = false): Uint8Array {
   if (ArrayBuffer.isView(values) && !(values instanceof DataView)) {
-    const expected = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, bool: Uint8Array }[type];
+    const expected = {
+      float32: Float32Array,
+      float64: Float64Array,
+      int64: BigInt64Array,
+      int32: Int32Array,
+      bool: Uint8Array,
+    }[type];
     if (values instanceof expected && share) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     if (values instanceof expected) {
       // Copy so later mutation of the caller's array cannot change the model; little-endian hosts only.

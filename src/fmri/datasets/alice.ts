@@ -27,7 +27,8 @@ export interface AliceSubject {
 /** Subject ids of the Alice ROI data. */
 export function listAliceSubjects(root: string, radius: "6mm" | "10mm" = "6mm"): string[] {
   const dir = join(root, radius);
-  if (!existsSync(dir)) throw new Error(`${dir}: no such folder (expected the Alice ROI release with ${radius}/s##-timecourses.txt)`);
+  if (!existsSync(dir))
+    throw new Error(`${dir}: no such folder (expected the Alice ROI release with ${radius}/s##-timecourses.txt)`);
   return readdirSync(dir)
     .map((f) => /^(s\d+)-timecourses\.txt$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
@@ -39,7 +40,8 @@ export function loadAliceSubject(root: string, id: string, radius: "6mm" | "10mm
   const bold = readNumericTable(join(root, radius, `${id}-timecourses.txt`), ALICE_ROIS.length);
   const column = (file: string) => {
     const m = readNumericTable(join(root, file), 1);
-    if (m.rows !== bold.rows) throw new Error(`${join(root, file)}: ${m.rows} rows, but the ROI time courses have ${bold.rows} TRs`);
+    if (m.rows !== bold.rows)
+      throw new Error(`${join(root, file)}: ${m.rows} rows, but the ROI time courses have ${bold.rows} TRs`);
     return Float64Array.from(m.data);
   };
   const motionFile = readdirSync(root).find((f) => f.startsWith(`${id}-rp_`) && f.endsWith(".txt"));
@@ -48,7 +50,9 @@ export function loadAliceSubject(root: string, id: string, radius: "6mm" | "10mm
     const rp = readNumericTable(join(root, motionFile), 6);
     const skip = rp.rows - bold.rows;
     if (skip !== 0 && skip !== ALICE_DISCARDED_VOLUMES) {
-      throw new Error(`${join(root, motionFile)}: ${rp.rows} rows; expected ${bold.rows} or ${bold.rows + ALICE_DISCARDED_VOLUMES}`);
+      throw new Error(
+        `${join(root, motionFile)}: ${rp.rows} rows; expected ${bold.rows} or ${bold.rows + ALICE_DISCARDED_VOLUMES}`,
+      );
     }
     motion = { rows: bold.rows, cols: 6, data: rp.data.slice(skip * 6) };
   }

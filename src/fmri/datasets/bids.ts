@@ -15,14 +15,22 @@ export interface BidsRun {
 }
 
 /** One BIDS run: BOLD (GIfTI hemispheres or NIfTI) and its word events. */
-export function loadBidsRun(options: { bold: string | [string, string]; events: string; wordColumn?: string; tr?: number }): BidsRun {
+export function loadBidsRun(options: {
+  bold: string | [string, string];
+  events: string;
+  wordColumn?: string;
+  tr?: number;
+}): BidsRun {
   let bold: Matrix;
   let tr = options.tr;
   if (Array.isArray(options.bold)) {
     const [l, r] = options.bold.map((f) => ({ f, ...readGiftiTimeSeries(f) }));
     checkDeclaredHemisphere(l.f, "L", l.hemi);
     checkDeclaredHemisphere(r.f, "R", r.hemi);
-    if (l.bold.rows !== r.bold.rows) throw new Error(`${l.f} has ${l.bold.rows} TRs but ${r.f} has ${r.bold.rows}: hemispheres must have the same TR count`);
+    if (l.bold.rows !== r.bold.rows)
+      throw new Error(
+        `${l.f} has ${l.bold.rows} TRs but ${r.f} has ${r.bold.rows}: hemispheres must have the same TR count`,
+      );
     const V = l.bold.cols + r.bold.cols;
     const data = new Float32Array(l.bold.rows * V);
     for (let t = 0; t < l.bold.rows; t++) {
@@ -54,6 +62,8 @@ export function checkWordsWithinBold(words: WordEvents, nTRs: number, tr: number
   let last = -Infinity;
   for (const t of words.onsets) if (Number.isFinite(t)) last = Math.max(last, t);
   if (last >= nTRs * tr) {
-    throw new Error(`${source}: the BOLD covers ${(nTRs * tr).toFixed(1)} s (${nTRs} TRs of ${tr} s) but the last word (${words.source}) starts at ${last.toFixed(2)} s: BOLD shorter than the story`);
+    throw new Error(
+      `${source}: the BOLD covers ${(nTRs * tr).toFixed(1)} s (${nTRs} TRs of ${tr} s) but the last word (${words.source}) starts at ${last.toFixed(2)} s: BOLD shorter than the story`,
+    );
   }
 }

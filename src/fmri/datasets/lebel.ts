@@ -49,12 +49,16 @@ export class LebelDataset {
   static open(root: string): LebelDataset {
     const derivative = existsSync(join(root, "derivative", "respdict.json")) ? join(root, "derivative") : root;
     const respPath = join(derivative, "respdict.json");
-    if (!existsSync(respPath)) throw new Error(`${root}: not a ds003020 layout: no derivative/respdict.json (nor respdict.json)`);
+    if (!existsSync(respPath))
+      throw new Error(`${root}: not a ds003020 layout: no derivative/respdict.json (nor respdict.json)`);
     const respdict = readJsonFile<Record<string, unknown>>(respPath);
-    if (respdict === null || typeof respdict !== "object" || Array.isArray(respdict)) throw new Error(`${respPath}: expected an object of story → TR count`);
+    if (respdict === null || typeof respdict !== "object" || Array.isArray(respdict))
+      throw new Error(`${respPath}: expected an object of story → TR count`);
     for (const [story, n] of Object.entries(respdict)) {
       if (!(Number.isInteger(n) && (n as number) > LEBEL_PAD + LEBEL_ROWS_DROPPED.start + LEBEL_ROWS_DROPPED.end)) {
-        throw new Error(`${respPath}: story "${story}" has TR count ${JSON.stringify(n)}; expected a whole number above ${LEBEL_PAD + LEBEL_ROWS_DROPPED.start + LEBEL_ROWS_DROPPED.end}`);
+        throw new Error(
+          `${respPath}: story "${story}" has TR count ${JSON.stringify(n)}; expected a whole number above ${LEBEL_PAD + LEBEL_ROWS_DROPPED.start + LEBEL_ROWS_DROPPED.end}`,
+        );
       }
     }
     const own = [join(derivative, "sess_to_story.json"), join(derivative, "..", "sess_to_story.json")].find(existsSync);
@@ -72,13 +76,19 @@ export class LebelDataset {
   subjects(): string[] {
     const dir = join(this.derivative, "preprocessed_data");
     if (!existsSync(dir)) throw new Error(`${this.derivative}: no preprocessed_data folder`);
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   }
 
   /** Stories with a response file for `subject`. */
   stories(subject: string): string[] {
     const dir = this.subjectDir(subject);
-    return readdirSync(dir).filter((f) => f.endsWith(".hf5")).map((f) => f.slice(0, -4)).sort();
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".hf5"))
+      .map((f) => f.slice(0, -4))
+      .sort();
   }
 
   /** Training and test stories of the given sessions (the original's encoding.py), checked to be disjoint. */
@@ -87,7 +97,10 @@ export class LebelDataset {
     const test: string[] = [];
     for (const s of sessions.map(String)) {
       const entry = this.sessions[s];
-      if (!entry) throw new Error(`${this.sessionsSource}: no session "${s}" (sessions: ${Object.keys(this.sessions).join(", ")})`);
+      if (!entry)
+        throw new Error(
+          `${this.sessionsSource}: no session "${s}" (sessions: ${Object.keys(this.sessions).join(", ")})`,
+        );
       for (const story of entry[0]) if (!train.includes(story)) train.push(story);
       if (!test.includes(entry[1])) test.push(entry[1]);
     }
@@ -120,10 +133,21 @@ export class LebelDataset {
     if (!existsSync(path)) throw new Error(`${path}: missing (story "${story}")`);
     const tiers = parseTextGridTiers(readText(path), path);
     const tier = tiers.find((t) => /^words?$/i.test(t.name) && t.kind === "interval");
-    if (!tier) throw new Error(`${path}: no interval tier named "word" (tiers: ${tiers.map((t) => `"${t.name}"`).join(", ") || "none"})`);
+    if (!tier)
+      throw new Error(
+        `${path}: no interval tier named "word" (tiers: ${tiers.map((t) => `"${t.name}"`).join(", ") || "none"})`,
+      );
     const kept = tier.intervals.filter((iv) => {
       const label = iv.text.trim();
-      return label !== "" && !NON_WORDS.has(label.toLowerCase().replace(/^\{+|\}+$/g, "").trim());
+      return (
+        label !== "" &&
+        !NON_WORDS.has(
+          label
+            .toLowerCase()
+            .replace(/^\{+|\}+$/g, "")
+            .trim(),
+        )
+      );
     });
     if (kept.length === 0) throw new Error(`${path}: the word tier holds no words`);
     return {
@@ -144,7 +168,9 @@ export class LebelDataset {
     const m = await readHdf5Matrix(path, "data");
     const want = this.responseRows(story);
     if (m.rows !== want) {
-      throw new Error(`${path}: ${m.rows} TRs, but respdict.json gives "${story}" ${this.trCount(story)} TRs, so its responses should hold ${want} (${this.trCount(story)} − ${LEBEL_PAD} − ${LEBEL_ROWS_DROPPED.start} − ${LEBEL_ROWS_DROPPED.end})`);
+      throw new Error(
+        `${path}: ${m.rows} TRs, but respdict.json gives "${story}" ${this.trCount(story)} TRs, so its responses should hold ${want} (${this.trCount(story)} − ${LEBEL_PAD} − ${LEBEL_ROWS_DROPPED.start} − ${LEBEL_ROWS_DROPPED.end})`,
+      );
     }
     return m;
   }

@@ -30,40 +30,61 @@ export function lebelTransformDir(derivative: string, subject: string, xfm = `${
 /** Reads a mask's non-zero voxels (file order). Errors name the file. */
 export function readVolumeMask(path: string): SubjectVolume {
   const img = readNifti(path);
-  if (img.shape.length < 3 || img.shape.slice(3).some((n) => n !== 1)) throw new Error(`${path}: a mask must be one 3-D volume, not ${img.shape.join(" × ")}`);
+  if (img.shape.length < 3 || img.shape.slice(3).some((n) => n !== 1))
+    throw new Error(`${path}: a mask must be one 3-D volume, not ${img.shape.join(" × ")}`);
   const [x, y, z] = img.shape;
   const indices: number[] = [];
   for (let i = 0; i < x * y * z; i++) if (img.data[i] !== 0 && !Number.isNaN(img.data[i])) indices.push(i);
-  return { path, shape: [x, y, z], affine: img.affine, zooms: img.zooms.slice(0, 3), indices: Int32Array.from(indices) };
+  return {
+    path,
+    shape: [x, y, z],
+    affine: img.affine,
+    zooms: img.zooms.slice(0, 3),
+    indices: Int32Array.from(indices),
+  };
 }
 
 /**
  * The subject's volume whose mask holds exactly `nVoxels` voxels, or why there is none (a sentence for the run's
  * summary: no pycortex database, or masks whose counts differ, each named with its count).
  */
-export function findLebelVolume(derivative: string, subject: string, nVoxels: number): { volume?: SubjectVolume; note: string } {
+export function findLebelVolume(
+  derivative: string,
+  subject: string,
+  nVoxels: number,
+): { volume?: SubjectVolume; note: string } {
   const transforms = join(derivative, "pycortex-db", subject, "transforms");
-  if (!existsSync(transforms)) return { note: `${transforms} not found: no volume maps for ${subject}, the flat arrays only` };
-  const xfms = readdirSync(transforms, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  if (!existsSync(transforms))
+    return { note: `${transforms} not found: no volume maps for ${subject}, the flat arrays only` };
+  const xfms = readdirSync(transforms, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   xfms.sort((a, b) => Number(b === `${subject}_auto`) - Number(a === `${subject}_auto`) || a.localeCompare(b));
   const rank = (f: string) => (f === "mask_thick.nii.gz" ? 0 : f === "mask_thin.nii.gz" ? 1 : 2);
   const seen: string[] = [];
   for (const xfm of xfms) {
     const dir = join(transforms, xfm);
-    const masks = readdirSync(dir).filter((f) => /^mask_.*\.nii(\.gz)?$/.test(f)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    const masks = readdirSync(dir)
+      .filter((f) => /^mask_.*\.nii(\.gz)?$/.test(f))
+      .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     for (const f of masks) {
       const volume = readVolumeMask(join(dir, f));
-      if (volume.indices.length === nVoxels) return { volume, note: `${subject}: volume maps on ${volume.path} (${nVoxels} voxels)` };
+      if (volume.indices.length === nVoxels)
+        return { volume, note: `${subject}: volume maps on ${volume.path} (${nVoxels} voxels)` };
       seen.push(`${join(xfm, f)} (${volume.indices.length})`);
     }
   }
-  if (seen.length === 0) return { note: `${transforms}: no mask_*.nii.gz: no volume maps for ${subject}, the flat arrays only` };
-  return { note: `${transforms}: no mask holds the responses' ${nVoxels} voxels (${seen.join(", ")}): no volume maps for ${subject}` };
+  if (seen.length === 0)
+    return { note: `${transforms}: no mask_*.nii.gz: no volume maps for ${subject}, the flat arrays only` };
+  return {
+    note: `${transforms}: no mask holds the responses' ${nVoxels} voxels (${seen.join(", ")}): no volume maps for ${subject}`,
+  };
 }
 
 /** The columns' values on the subject's grid, NaN outside the mask. */
 export function volumeFromColumns(volume: SubjectVolume, values: ArrayLike<number>): Float32Array {
-  if (values.length !== volume.indices.length) throw new Error(`${volume.path}: ${values.length} values for a mask of ${volume.indices.length} voxels`);
+  if (values.length !== volume.indices.length)
+    throw new Error(`${volume.path}: ${values.length} values for a mask of ${volume.indices.length} voxels`);
   const [x, y, z] = volume.shape;
   const out = new Float32Array(x * y * z).fill(NaN);
   for (let k = 0; k < values.length; k++) out[volume.indices[k]] = values[k];
@@ -72,5 +93,11 @@ export function volumeFromColumns(volume: SubjectVolume, values: ArrayLike<numbe
 
 /** Writes one map (NIfTI, the mask's affine and voxel sizes). */
 export function writeVolumeMap(path: string, volume: SubjectVolume, values: ArrayLike<number>, descrip?: string): void {
-  writeNifti(path, { shape: volume.shape, data: volumeFromColumns(volume, values), affine: volume.affine, zooms: volume.zooms, descrip });
+  writeNifti(path, {
+    shape: volume.shape,
+    data: volumeFromColumns(volume, values),
+    affine: volume.affine,
+    zooms: volume.zooms,
+    descrip,
+  });
 }

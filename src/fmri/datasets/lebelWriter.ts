@@ -36,13 +36,23 @@ export async function writeLebelDataset(root: string, layout: LebelLayout): Prom
   for (const [story, intervals] of Object.entries(layout.words)) {
     const xmax = Math.max(0, ...intervals.map((iv) => iv.end));
     const phones = intervals.map((iv) => ({ ...iv, text: iv.text === "sp" ? "sp" : iv.text.toUpperCase() }));
-    writeTextAtomic(join(derivative, "TextGrids", `${story}.TextGrid`), encodeTextGrid([{ name: "phone", kind: "interval", intervals: phones }, { name: "word", kind: "interval", intervals }], xmax));
+    writeTextAtomic(
+      join(derivative, "TextGrids", `${story}.TextGrid`),
+      encodeTextGrid(
+        [
+          { name: "phone", kind: "interval", intervals: phones },
+          { name: "word", kind: "interval", intervals },
+        ],
+        xmax,
+      ),
+    );
   }
   for (const [subject, m] of Object.entries(layout.masks ?? {})) {
     const [x, y, z] = m.shape;
     const mask = new Uint8Array(x * y * z);
     for (let k = 0; k < m.indices.length; k++) {
-      if (k > 0 && m.indices[k] <= m.indices[k - 1]) throw new Error(`writeLebelDataset: ${subject}'s mask indices must ascend (file order)`);
+      if (k > 0 && m.indices[k] <= m.indices[k - 1])
+        throw new Error(`writeLebelDataset: ${subject}'s mask indices must ascend (file order)`);
       mask[m.indices[k]] = 1;
     }
     const dir = lebelTransformDir(derivative, subject);

@@ -1,7 +1,7 @@
 /**
  * The Narratives dataset (Nastase et al. 2021; OpenNeuro ds002345) as distributed:
- *   derivatives/afni-nosmooth/sub-<id>/func/sub-<id>_task-<task>[_run-<n>]_space-fsaverage6_hemi-{L,R}_desc-clean.func.gii
- *   derivatives/afni-nosmooth/sub-<id>/func/sub-<id>_task-<task>[_run-<n>]_space-MNI152NLin2009cAsym_res-native_desc-clean_bold.nii.gz
+ * derivatives/afni-nosmooth/sub-<id>/func/sub-<id>_task-<task>[_run-<n>]_space-fsaverage6_hemi-{L,R}_desc-clean.func.gii
+ * derivatives/afni-nosmooth/sub-<id>/func/sub-<id>_task-<task>[_run-<n>]_space-MNI152NLin2009cAsym_res-native_desc-clean_bold.nii.gz
  *   (+ ..._desc-brain_mask.nii.gz from fMRIPrep for the volume)
  *   stimuli/gentle/<story>/align.json | align.csv
  *   code/event_meta.json (story onset and duration in TRs within each scan), code/scan_exclude.json
@@ -83,14 +83,23 @@ export class NarrativesDataset {
     const metaFile = join(root, "code", "event_meta.json");
     const excludeFile = join(root, "code", "scan_exclude.json");
     this.eventMetaSource = options.eventMeta ? "eventMeta option" : metaFile;
-    this.eventMeta = options.eventMeta ? validateEventMeta(options.eventMeta, "eventMeta option") : validateEventMeta(readJsonFile(metaFile), metaFile);
-    this.scanExclude = options.scanExclude ? validateScanExclude(options.scanExclude, "scanExclude option") : existsSync(excludeFile) ? validateScanExclude(readJsonFile(excludeFile), excludeFile) : {};
+    this.eventMeta = options.eventMeta
+      ? validateEventMeta(options.eventMeta, "eventMeta option")
+      : validateEventMeta(readJsonFile(metaFile), metaFile);
+    this.scanExclude = options.scanExclude
+      ? validateScanExclude(options.scanExclude, "scanExclude option")
+      : existsSync(excludeFile)
+        ? validateScanExclude(readJsonFile(excludeFile), excludeFile)
+        : {};
   }
 
   /** Stories of a task with their windows (most tasks hold one story named like the task). */
   stories(task: string): string[] {
     const meta = this.eventMeta[task];
-    if (!meta) throw new Error(`${this.eventMetaSource}: task "${task}" is not in event_meta.json (tasks: ${Object.keys(this.eventMeta).join(", ")})`);
+    if (!meta)
+      throw new Error(
+        `${this.eventMetaSource}: task "${task}" is not in event_meta.json (tasks: ${Object.keys(this.eventMeta).join(", ")})`,
+      );
     return Object.keys(meta);
   }
 
@@ -100,7 +109,9 @@ export class NarrativesDataset {
     const deriv = join(this.root, "derivatives", this.pipeline);
     if (!existsSync(deriv)) throw new Error(`${deriv}: no such derivatives folder`);
     const found: NarrativesScan[] = [];
-    const subs = readdirSync(deriv).filter((s) => /^sub-[A-Za-z0-9]+$/.test(s) && (!subjects || subjects.includes(s))).sort();
+    const subs = readdirSync(deriv)
+      .filter((s) => /^sub-[A-Za-z0-9]+$/.test(s) && (!subjects || subjects.includes(s)))
+      .sort();
     for (const sub of subs) {
       const func = join(deriv, sub, "func");
       if (!existsSync(func)) continue;
@@ -109,7 +120,10 @@ export class NarrativesDataset {
         const m = new RegExp(`^(${sub}_task-${task}(?:_run-(\\d+))?)_space-${this.space}_(.*)$`).exec(f);
         if (!m) continue;
         const rest = m[3];
-        const isData = this.space !== "MNI152NLin2009cAsym" ? /^hemi-[LR]_desc-clean\.func\.gii$/.test(rest) : /^res-native_desc-clean_bold\.nii(\.gz)?$/.test(rest);
+        const isData =
+          this.space !== "MNI152NLin2009cAsym"
+            ? /^hemi-[LR]_desc-clean\.func\.gii$/.test(rest)
+            : /^res-native_desc-clean_bold\.nii(\.gz)?$/.test(rest);
         if (!isData) continue;
         byKey.set(m[1], [...(byKey.get(m[1]) ?? []), join(func, f)]);
       }
@@ -119,21 +133,41 @@ export class NarrativesDataset {
       }
     }
     const excludedKeys = new Set(Object.values(this.scanExclude[task] ?? {}).flat());
-    return { scans: found.filter((s) => !excludedKeys.has(s.key)), excluded: found.filter((s) => excludedKeys.has(s.key)) };
+    return {
+      scans: found.filter((s) => !excludedKeys.has(s.key)),
+      excluded: found.filter((s) => excludedKeys.has(s.key)),
+    };
   }
 
   /** Loads one scan trimmed to one of its task's stories (default: the first). */
   load(scan: NarrativesScan, story = this.stories(scan.task)[0]): LoadedScan {
     const window = this.eventMeta[scan.task]?.[story];
     if (!window) throw new Error(`${scan.key}: story "${story}" is not part of task "${scan.task}" in event_meta.json`);
-    const { bold: full, hemiVertices, maskIndices, source, volume } = this.space !== "MNI152NLin2009cAsym" ? loadSurface(scan) : loadVolume(scan);
+    const {
+      bold: full,
+      hemiVertices,
+      maskIndices,
+      source,
+      volume,
+    } = this.space !== "MNI152NLin2009cAsym" ? loadSurface(scan) : loadVolume(scan);
     const end = window.onset + window.duration;
     if (full.rows < end) {
-      throw new Error(`${source}: ${full.rows} TRs, but event_meta.json places story "${story}" at TRs ${window.onset}–${end - 1}: the scan is shorter than the story`);
+      throw new Error(
+        `${source}: ${full.rows} TRs, but event_meta.json places story "${story}" at TRs ${window.onset}–${end - 1}: the scan is shorter than the story`,
+      );
     }
     const cols = full.cols;
     const bold = { rows: window.duration, cols, data: full.data.slice(window.onset * cols, end * cols) };
-    return { scan, story, bold, tr: NARRATIVES_TR, trim: { ...window, scanTRs: full.rows }, hemiVertices, maskIndices, volume };
+    return {
+      scan,
+      story,
+      bold,
+      tr: NARRATIVES_TR,
+      trim: { ...window, scanTRs: full.rows },
+      hemiVertices,
+      maskIndices,
+      volume,
+    };
   }
 
   /** The story's words and timings (seconds from the start of its audio) from stimuli/gentle/<story>/. */
@@ -156,19 +190,42 @@ export class NarrativesDataset {
     const events = this.words(folder);
     const tr = loaded.tr;
     const window = { storyOnset: loaded.trim.onset * tr, storyEnd: (loaded.trim.onset + loaded.trim.duration) * tr };
-    const { words: onScan, clock } = wordsOnScanClock(folder, events, window, this.wordClock[folder] ?? this.wordClock[loaded.story]);
+    const { words: onScan, clock } = wordsOnScanClock(
+      folder,
+      events,
+      window,
+      this.wordClock[folder] ?? this.wordClock[loaded.story],
+    );
     const trim = window.storyOnset;
-    let shifted: WordEvents = { ...onScan, onsets: onScan.onsets.map((t) => t - trim), offsets: onScan.offsets.map((t) => t - trim) };
+    let shifted: WordEvents = {
+      ...onScan,
+      onsets: onScan.onsets.map((t) => t - trim),
+      offsets: onScan.offsets.map((t) => t - trim),
+    };
     const nTRs = loaded.bold.rows;
     if (folder !== loaded.story && this.stories(loaded.scan.task).length > 1) {
       // One recording, several stories: keep the words inside this story's window.
       const keep = Array.from(shifted.onsets, (t, i) => (t >= 0 && t < nTRs * tr ? i : -1)).filter((i) => i >= 0);
-      if (keep.length === 0) throw new Error(`${events.source}: no word falls inside story "${loaded.story}" (TRs ${loaded.trim.onset}–${loaded.trim.onset + nTRs - 1}, word clock: audio at ${clock.audioOnset} s)`);
-      const pick = <T extends Float64Array | Uint8Array>(a: T) => (a.constructor === Uint8Array ? (Uint8Array.from(keep, (i) => a[i]) as T) : (Float64Array.from(keep, (i) => a[i]) as T));
-      shifted = { ...shifted, words: keep.map((i) => shifted.words[i]), onsets: pick(shifted.onsets), offsets: pick(shifted.offsets), interpolated: pick(shifted.interpolated) };
+      if (keep.length === 0)
+        throw new Error(
+          `${events.source}: no word falls inside story "${loaded.story}" (TRs ${loaded.trim.onset}–${loaded.trim.onset + nTRs - 1}, word clock: audio at ${clock.audioOnset} s)`,
+        );
+      const pick = <T extends Float64Array | Uint8Array>(a: T) =>
+        a.constructor === Uint8Array
+          ? (Uint8Array.from(keep, (i) => a[i]) as T)
+          : (Float64Array.from(keep, (i) => a[i]) as T);
+      shifted = {
+        ...shifted,
+        words: keep.map((i) => shifted.words[i]),
+        onsets: pick(shifted.onsets),
+        offsets: pick(shifted.offsets),
+        interpolated: pick(shifted.interpolated),
+      };
     }
     const outside = { before: 0, after: 0 };
-    for (const t of shifted.onsets) if (t < 0) outside.before++; else if (t >= nTRs * tr) outside.after++;
+    for (const t of shifted.onsets)
+      if (t < 0) outside.before++;
+      else if (t >= nTRs * tr) outside.after++;
     const dropped = wordsOutsideTRs(shifted.onsets, nTRs, tr);
     const W = shifted.words.length;
     const maxOutside = options.maxOutsideFraction ?? 0.1;
@@ -187,15 +244,21 @@ export class NarrativesDataset {
     if (existsSync(join(root, loaded.scan.task))) return loaded.scan.task;
     // Tasks heard in versions (milkyway: original, vodka, synonyms): participants.tsv's condition column.
     const condition = this.condition(loaded.scan.subject, loaded.scan.task);
-    if (condition && existsSync(join(root, `${loaded.scan.task}${condition}`))) return `${loaded.scan.task}${condition}`;
-    throw new Error(`${root}: no alignment folder for story "${loaded.story}" of ${loaded.scan.key} (looked for ${loaded.story}/, ${loaded.scan.task}/${condition ? `, ${loaded.scan.task}${condition}/` : " and participants.tsv's condition column"})`);
+    if (condition && existsSync(join(root, `${loaded.scan.task}${condition}`)))
+      return `${loaded.scan.task}${condition}`;
+    throw new Error(
+      `${root}: no alignment folder for story "${loaded.story}" of ${loaded.scan.key} (looked for ${loaded.story}/, ${loaded.scan.task}/${condition ? `, ${loaded.scan.task}${condition}/` : " and participants.tsv's condition column"})`,
+    );
   }
 
   /** A subject's condition for a task, from participants.tsv (comma-separated task and condition lists). */
   condition(subject: string, task: string): string | undefined {
     const file = join(this.root, "participants.tsv");
     if (!existsSync(file)) return undefined;
-    const [header, ...rows] = readText(file).split(/\r?\n/).filter((l) => l.trim() !== "").map((l) => l.split("\t"));
+    const [header, ...rows] = readText(file)
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== "")
+      .map((l) => l.split("\t"));
     const [iSub, iTask, iCond] = ["participant_id", "task", "condition"].map((k) => header.indexOf(k));
     if (iSub < 0 || iTask < 0 || iCond < 0) return undefined;
     const row = rows.find((r) => r[iSub] === subject);
@@ -222,7 +285,13 @@ export interface StoryWords extends WordEvents {
   warnings: string[];
 }
 
-function loadSurface(scan: NarrativesScan): { bold: Matrix; hemiVertices: { L: number; R: number }; source: string; maskIndices?: undefined; volume?: undefined } {
+function loadSurface(scan: NarrativesScan): {
+  bold: Matrix;
+  hemiVertices: { L: number; R: number };
+  source: string;
+  maskIndices?: undefined;
+  volume?: undefined;
+} {
   const fileFor = (h: "L" | "R") => scan.files.find((f) => f.includes(`_hemi-${h}_`));
   const [fl, fr] = [fileFor("L"), fileFor("R")];
   if (!fl || !fr) throw new Error(`${scan.key}: needs both hemispheres (found ${scan.files.join(", ") || "none"})`);
@@ -230,7 +299,8 @@ function loadSurface(scan: NarrativesScan): { bold: Matrix; hemiVertices: { L: n
   checkDeclaredHemisphere(fl, "L", l.hemi);
   checkDeclaredHemisphere(fr, "R", r.hemi);
   const [L, R] = [l.bold, r.bold];
-  if (L.rows !== R.rows) throw new Error(`${scan.key}: hemispheres have different TR counts (${fl}: ${L.rows}, ${fr}: ${R.rows})`);
+  if (L.rows !== R.rows)
+    throw new Error(`${scan.key}: hemispheres have different TR counts (${fl}: ${L.rows}, ${fr}: ${R.rows})`);
   const V = L.cols + R.cols;
   const data = new Float32Array(L.rows * V);
   for (let t = 0; t < L.rows; t++) {
@@ -240,7 +310,13 @@ function loadSurface(scan: NarrativesScan): { bold: Matrix; hemiVertices: { L: n
   return { bold: { rows: L.rows, cols: V, data }, hemiVertices: { L: L.cols, R: R.cols }, source: fl };
 }
 
-function loadVolume(scan: NarrativesScan): { bold: Matrix; maskIndices: Int32Array; source: string; hemiVertices?: undefined; volume: { shape: number[]; affine: number[][] } } {
+function loadVolume(scan: NarrativesScan): {
+  bold: Matrix;
+  maskIndices: Int32Array;
+  source: string;
+  hemiVertices?: undefined;
+  volume: { shape: number[]; affine: number[][] };
+} {
   const file = scan.files[0];
   const img = readNifti(file);
   if (img.shape.length !== 4) throw new Error(`${file}: expected a 4D BOLD image, got shape [${img.shape.join(", ")}]`);
@@ -250,9 +326,15 @@ function loadVolume(scan: NarrativesScan): { bold: Matrix; maskIndices: Int32Arr
   let mask: ArrayLike<number>;
   if (existsSync(maskFile)) {
     const m = readNifti(maskFile);
-    if (m.data.length !== nVox) throw new Error(`${maskFile}: mask has ${m.data.length} voxels, BOLD volumes have ${nVox}`);
-    const off = m.affine.flat().findIndex((v, i) => Math.abs(v - img.affine.flat()[i]) > 1e-4 * Math.max(1, Math.abs(v)));
-    if (off >= 0) throw new Error(`${maskFile}: the mask's affine differs from the BOLD's (${file}) at row ${Math.floor(off / 4)}, column ${off % 4}; the mask must be on the BOLD's grid`);
+    if (m.data.length !== nVox)
+      throw new Error(`${maskFile}: mask has ${m.data.length} voxels, BOLD volumes have ${nVox}`);
+    const off = m.affine
+      .flat()
+      .findIndex((v, i) => Math.abs(v - img.affine.flat()[i]) > 1e-4 * Math.max(1, Math.abs(v)));
+    if (off >= 0)
+      throw new Error(
+        `${maskFile}: the mask's affine differs from the BOLD's (${file}) at row ${Math.floor(off / 4)}, column ${off % 4}; the mask must be on the BOLD's grid`,
+      );
     mask = m.data;
   } else mask = new Uint8Array(nVox).fill(1);
   const inside: number[] = [];
@@ -261,5 +343,10 @@ function loadVolume(scan: NarrativesScan): { bold: Matrix; maskIndices: Int32Arr
   if (V === 0) throw new Error(`${existsSync(maskFile) ? maskFile : file}: the brain mask selects no voxel`);
   const data = new Float32Array(T * V);
   for (let t = 0; t < T; t++) for (let k = 0; k < V; k++) data[t * V + k] = img.data[t * nVox + inside[k]];
-  return { bold: { rows: T, cols: V, data }, maskIndices: Int32Array.from(inside), source: file, volume: { shape: [x, y, z], affine: img.affine } };
+  return {
+    bold: { rows: T, cols: V, data },
+    maskIndices: Int32Array.from(inside),
+    source: file,
+    volume: { shape: [x, y, z], affine: img.affine },
+  };
 }

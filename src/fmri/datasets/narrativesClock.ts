@@ -31,9 +31,21 @@ export const NARRATIVES_CLOCKS: Readonly<Record<string, AlignmentClock>> = {
   prettymouth: { audioOnset: 0, convention: "scan", evidence: music(0, 21, 21.0) },
   milkywayoriginal: { audioOnset: 0, convention: "scan", evidence: music(0, 21, 21.14) },
   milkywayvodka: { audioOnset: 0, convention: "scan", evidence: music(0, 21, 21.13) },
-  milkywaysynonyms: { audioOnset: 0, convention: "scan", evidence: `${music(0, 21, 21.7)} (Gentle placed the first word, "Martin", at 5.56 s, inside the music: dropped)` },
-  "21styear": { audioOnset: 0, convention: "scan", evidence: `${music(0, 21, 21.22)}; the last word starts 0.04 s after the trimmed window (dropped)` },
-  slumlordreach: { audioOnset: 4.5, convention: "offset", evidence: `${music(4.5, 29.5, 24.55)}; reach's first word at 965.78 s + 4.5 s = 970.3 s (story at 969.5 s)` },
+  milkywaysynonyms: {
+    audioOnset: 0,
+    convention: "scan",
+    evidence: `${music(0, 21, 21.7)} (Gentle placed the first word, "Martin", at 5.56 s, inside the music: dropped)`,
+  },
+  "21styear": {
+    audioOnset: 0,
+    convention: "scan",
+    evidence: `${music(0, 21, 21.22)}; the last word starts 0.04 s after the trimmed window (dropped)`,
+  },
+  slumlordreach: {
+    audioOnset: 4.5,
+    convention: "offset",
+    evidence: `${music(4.5, 29.5, 24.55)}; reach's first word at 965.78 s + 4.5 s = 970.3 s (story at 969.5 s)`,
+  },
   notthefallintact: { audioOnset: 4.5, convention: "offset", evidence: music(4.5, 29.5, 25.8) },
   merlin: { audioOnset: 4.5, convention: "offset", evidence: `${music(4.5, 33.5, 29.0)}: 29.0 + 4.5 = 33.5 s` },
   sherlock: { audioOnset: 4.5, convention: "offset", evidence: music(4.5, 33.5, 29.72) },
@@ -60,7 +72,12 @@ export const NARRATIVES_CLOCKS: Readonly<Record<string, AlignmentClock>> = {
   ...Object.fromEntries(
     ["bigbang", "friends", "himym", "santa", "seinfeld", "shame", "upintheair", "vinny"].map((s) => [
       s,
-      { audioOnset: NaN, convention: "audio", evidence: "schema task: the alignment counts from the story's own audio file; its onset in a run is in the run's events.tsv" } as AlignmentClock,
+      {
+        audioOnset: NaN,
+        convention: "audio",
+        evidence:
+          "schema task: the alignment counts from the story's own audio file; its onset in a run is in the run's events.tsv",
+      } as AlignmentClock,
     ]),
   ),
 };
@@ -88,8 +105,16 @@ export function resolveAlignmentClock(
 ): ResolvedClock {
   if (override !== undefined) {
     const audioOnset = override === "scan" ? 0 : override === "story" ? window.storyOnset : override;
-    if (!Number.isFinite(audioOnset)) throw new Error(`word clock override for "${story}": expected "scan", "story" or a number of seconds, got ${JSON.stringify(override)}`);
-    return { audioOnset, convention: typeof override === "number" ? "offset" : override, evidence: `set by the user (${JSON.stringify(override)})`, source: "override" };
+    if (!Number.isFinite(audioOnset))
+      throw new Error(
+        `word clock override for "${story}": expected "scan", "story" or a number of seconds, got ${JSON.stringify(override)}`,
+      );
+    return {
+      audioOnset,
+      convention: typeof override === "number" ? "offset" : override,
+      evidence: `set by the user (${JSON.stringify(override)})`,
+      source: "override",
+    };
   }
   const known = NARRATIVES_CLOCKS[story];
   if (known && known.convention !== "audio") return { ...known, source: "table" };
@@ -97,7 +122,8 @@ export function resolveAlignmentClock(
   // Unknown story: the convention under which more of the words fall inside the window, ties going to
   // the one whose first word is closer to the story onset.
   const { storyOnset, storyEnd } = window;
-  const inside = (shift: number) => Number(words.first + shift >= storyOnset - 1.5) + Number(words.last + shift < storyEnd);
+  const inside = (shift: number) =>
+    Number(words.first + shift >= storyOnset - 1.5) + Number(words.last + shift < storyEnd);
   const gap = (shift: number) => Math.abs(words.first + shift - storyOnset);
   const scanScore = inside(0);
   const storyScore = inside(storyOnset);
@@ -114,10 +140,18 @@ export function resolveAlignmentClock(
 }
 
 /** A story's words moved from the alignment's clock onto the scan's (seconds from the scan's first volume). */
-export function wordsOnScanClock(story: string, events: WordEvents, window: { storyOnset: number; storyEnd: number }, override?: ClockOverride): { words: WordEvents; clock: ResolvedClock } {
+export function wordsOnScanClock(
+  story: string,
+  events: WordEvents,
+  window: { storyOnset: number; storyEnd: number },
+  override?: ClockOverride,
+): { words: WordEvents; clock: ResolvedClock } {
   const timed = Array.from(events.onsets).filter((t, i) => Number.isFinite(t) && !events.interpolated[i]);
   if (timed.length === 0) throw new Error(`${events.source}: no timed word to place on the scan clock`);
   const clock = resolveAlignmentClock(story, window, { first: Math.min(...timed), last: Math.max(...timed) }, override);
   const s = clock.audioOnset;
-  return { words: { ...events, onsets: events.onsets.map((t) => t + s), offsets: events.offsets.map((t) => t + s) }, clock };
+  return {
+    words: { ...events, onsets: events.onsets.map((t) => t + s), offsets: events.offsets.map((t) => t + s) },
+    clock,
+  };
 }

@@ -36,7 +36,10 @@ export interface LayoutSpec {
 export function writeNarrativesLayout(root: string, spec: LayoutSpec): void {
   const tr = spec.tr ?? NARRATIVES_TR;
   mkdirSync(join(root, "code"), { recursive: true });
-  writeTextAtomic(join(root, "dataset_description.json"), JSON.stringify({ Name: "Narratives-layout dataset", BIDSVersion: "1.6.0", DatasetType: "raw" }, null, 2));
+  writeTextAtomic(
+    join(root, "dataset_description.json"),
+    JSON.stringify({ Name: "Narratives-layout dataset", BIDSVersion: "1.6.0", DatasetType: "raw" }, null, 2),
+  );
   writeTextAtomic(join(root, "code", "event_meta.json"), JSON.stringify(spec.eventMeta, null, 2));
   writeTextAtomic(join(root, "code", "scan_exclude.json"), JSON.stringify(spec.scanExclude ?? {}, null, 2));
   const subjects = [...new Set(spec.scans.map((s) => s.subject))].sort();
@@ -51,14 +54,29 @@ export function writeNarrativesLayout(root: string, spec: LayoutSpec): void {
     const key = `${scan.subject}_task-${scan.task}${scan.run ? `_run-${scan.run}` : ""}`;
     if (scan.hemis) {
       for (const h of ["L", "R"] as const) {
-        writeGiftiTimeSeries(join(func, `${key}_space-${spec.surface ?? "fsaverage6"}_hemi-${h}_desc-clean.func.gii`), scan.hemis[h], { tr, hemi: h });
+        writeGiftiTimeSeries(
+          join(func, `${key}_space-${spec.surface ?? "fsaverage6"}_hemi-${h}_desc-clean.func.gii`),
+          scan.hemis[h],
+          { tr, hemi: h },
+        );
       }
     }
     if (scan.volume) {
       const { shape, data, mask } = scan.volume;
       const zooms = scan.volume.zooms ?? [3, 3, 3];
-      writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-clean_bold.nii.gz`), { shape, data, zooms, tr });
-      if (mask) writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-brain_mask.nii.gz`), { shape: shape.slice(0, 3), data: mask, datatype: "uint8", zooms });
+      writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-clean_bold.nii.gz`), {
+        shape,
+        data,
+        zooms,
+        tr,
+      });
+      if (mask)
+        writeNifti(join(func, `${key}_space-MNI152NLin2009cAsym_res-native_desc-brain_mask.nii.gz`), {
+          shape: shape.slice(0, 3),
+          data: mask,
+          datatype: "uint8",
+          zooms,
+        });
     }
   }
 }

@@ -8,7 +8,8 @@ import type { Matrix } from "../../linalg/dense.js";
 /** Returns [n × (p·delays.length)]: column block k holds the features delayed by delays[k] TRs. */
 export function firDelays(x: Matrix, delays: readonly number[]): Matrix {
   if (delays.length === 0) throw new Error("firDelays: at least one delay is needed");
-  for (const d of delays) if (!Number.isInteger(d) || d < 0) throw new Error(`firDelays: delays are whole TRs ≥ 0, got ${d}`);
+  for (const d of delays)
+    if (!Number.isInteger(d) || d < 0) throw new Error(`firDelays: delays are whole TRs ≥ 0, got ${d}`);
   const { rows: n, cols: p } = x;
   const width = p * delays.length;
   const data = new Float64Array(n * width);

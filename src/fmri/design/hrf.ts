@@ -14,7 +14,13 @@ export interface GammaDifferenceParams {
   ratio: number;
 }
 
-export const GLOVER: GammaDifferenceParams = { delay: 6, undershoot: 12, dispersion: 0.9, uDispersion: 0.9, ratio: 0.35 };
+export const GLOVER: GammaDifferenceParams = {
+  delay: 6,
+  undershoot: 12,
+  dispersion: 0.9,
+  uDispersion: 0.9,
+  ratio: 0.35,
+};
 export const SPM: GammaDifferenceParams = { delay: 6, undershoot: 16, dispersion: 1, uDispersion: 1, ratio: 0.167 };
 
 /** scipy.stats.gamma.pdf(t, shape, loc, scale). */
@@ -32,18 +38,29 @@ export function hrfTimeStamps(tr: number, oversampling: number, timeLength: numb
   return Float64Array.from({ length: n }, (_, i) => (n > 1 && i === n - 1 ? timeLength : i * step));
 }
 
-export function gammaDifferenceHrf(tr: number, p: GammaDifferenceParams, oversampling = 50, timeLength = 32, onset = 0): Float64Array {
+export function gammaDifferenceHrf(
+  tr: number,
+  p: GammaDifferenceParams,
+  oversampling = 50,
+  timeLength = 32,
+  onset = 0,
+): Float64Array {
   const dt = tr / oversampling;
   const t = hrfTimeStamps(tr, oversampling, timeLength);
   const h = t.map((ti) => {
     const s = ti - onset;
-    return gammaPdf(s, p.delay / p.dispersion, dt, p.dispersion) - p.ratio * gammaPdf(s, p.undershoot / p.uDispersion, dt, p.uDispersion);
+    return (
+      gammaPdf(s, p.delay / p.dispersion, dt, p.dispersion) -
+      p.ratio * gammaPdf(s, p.undershoot / p.uDispersion, dt, p.uDispersion)
+    );
   });
   const sum = h.reduce((a, b) => a + b, 0);
   return h.map((v) => v / sum);
 }
 
 /** Glover's HRF sampled at tr / oversampling (nilearn's glover_hrf). */
-export const gloverHrf = (tr: number, oversampling = 50, timeLength = 32) => gammaDifferenceHrf(tr, GLOVER, oversampling, timeLength);
+export const gloverHrf = (tr: number, oversampling = 50, timeLength = 32) =>
+  gammaDifferenceHrf(tr, GLOVER, oversampling, timeLength);
 /** SPM's canonical HRF sampled at tr / oversampling (nilearn's spm_hrf). */
-export const spmHrf = (tr: number, oversampling = 50, timeLength = 32) => gammaDifferenceHrf(tr, SPM, oversampling, timeLength);
+export const spmHrf = (tr: number, oversampling = 50, timeLength = 32) =>
+  gammaDifferenceHrf(tr, SPM, oversampling, timeLength);

@@ -25,16 +25,28 @@ export function lanczosKernel(t: number, cutoff: number, window = 3): number {
  * Rows of `data` (one per word, at `wordTimes`) interpolated to `trTimes` (evenly spaced): returns
  * [trTimes.length × data.cols]. Errors name what is wrong (lengths, unsorted or non-finite times).
  */
-export function lanczosDownsample(data: Matrix, wordTimes: ArrayLike<number>, trTimes: ArrayLike<number>, options: LanczosOptions = {}): Matrix {
+export function lanczosDownsample(
+  data: Matrix,
+  wordTimes: ArrayLike<number>,
+  trTimes: ArrayLike<number>,
+  options: LanczosOptions = {},
+): Matrix {
   const window = options.window ?? 3;
   const cutoffMult = options.cutoffMult ?? 1;
-  if (!(Number.isInteger(window) && window >= 1)) throw new Error(`lanczosDownsample: window is a whole number of lobes ≥ 1, got ${window}`);
+  if (!(Number.isInteger(window) && window >= 1))
+    throw new Error(`lanczosDownsample: window is a whole number of lobes ≥ 1, got ${window}`);
   if (!(cutoffMult > 0)) throw new Error(`lanczosDownsample: cutoffMult must be > 0, got ${cutoffMult}`);
-  if (wordTimes.length !== data.rows) throw new Error(`lanczosDownsample: ${data.rows} word vectors but ${wordTimes.length} word times`);
-  if (trTimes.length < 2) throw new Error(`lanczosDownsample: at least 2 TR times are needed to know the sampling rate, got ${trTimes.length}`);
-  for (let i = 0; i < wordTimes.length; i++) if (!Number.isFinite(wordTimes[i])) throw new Error(`lanczosDownsample: word time ${i} is ${wordTimes[i]}`);
+  if (wordTimes.length !== data.rows)
+    throw new Error(`lanczosDownsample: ${data.rows} word vectors but ${wordTimes.length} word times`);
+  if (trTimes.length < 2)
+    throw new Error(
+      `lanczosDownsample: at least 2 TR times are needed to know the sampling rate, got ${trTimes.length}`,
+    );
+  for (let i = 0; i < wordTimes.length; i++)
+    if (!Number.isFinite(wordTimes[i])) throw new Error(`lanczosDownsample: word time ${i} is ${wordTimes[i]}`);
   for (let i = 1; i < trTimes.length; i++) {
-    if (!(trTimes[i] > trTimes[i - 1])) throw new Error(`lanczosDownsample: TR times must increase (time ${i} is ${trTimes[i]} after ${trTimes[i - 1]})`);
+    if (!(trTimes[i] > trTimes[i - 1]))
+      throw new Error(`lanczosDownsample: TR times must increase (time ${i} is ${trTimes[i]} after ${trTimes[i - 1]})`);
   }
   const T = trTimes.length;
   const cutoff = (cutoffMult * (T - 1)) / (trTimes[T - 1] - trTimes[0]);

@@ -62,7 +62,12 @@ function kernels(model: HrfModel, tr: number, oversampling: number, firDelays: n
  * R[k][t, e]: response at scan t to event e alone (unit amplitude), for each kernel k (one for glover/spm,
  * one per delay for fir).
  */
-export function eventResponses(onsets: ArrayLike<number>, durations: ArrayLike<number>, frameTimes: Float64Array, options: RegressorOptions): Matrix[] {
+export function eventResponses(
+  onsets: ArrayLike<number>,
+  durations: ArrayLike<number>,
+  frameTimes: Float64Array,
+  options: RegressorOptions,
+): Matrix[] {
   const oversampling = options.oversampling ?? 50;
   const minOnset = options.minOnset ?? -24;
   const n = frameTimes.length;

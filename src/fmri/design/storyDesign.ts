@@ -24,7 +24,8 @@ export const HUTH_DELAYS: readonly number[] = [1, 2, 3, 4];
 /** Rows [start, rows − end) of m. */
 export function trimRows(m: Matrix, trim: StoryTrim, source = "story"): Matrix {
   const { start, end } = trim;
-  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= 0)) throw new Error(`${source}: trim must be whole numbers of rows ≥ 0, got start ${start}, end ${end}`);
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= 0))
+    throw new Error(`${source}: trim must be whole numbers of rows ≥ 0, got start ${start}, end ${end}`);
   if (start + end >= m.rows) throw new Error(`${source}: trimming ${start} + ${end} rows leaves none of its ${m.rows}`);
   return { rows: m.rows - start - end, cols: m.cols, data: m.data.slice(start * m.cols, (m.rows - end) * m.cols) };
 }
@@ -41,7 +42,12 @@ export interface LanczosStoryOptions extends LanczosOptions {
 }
 
 /** One story's training or test design: Lanczos → trim → z-score → FIR delays (the original's defaults). */
-export function lanczosStoryDesign(wordVectors: Matrix, wordTimes: ArrayLike<number>, trTimes: ArrayLike<number>, options: LanczosStoryOptions = {}): Matrix {
+export function lanczosStoryDesign(
+  wordVectors: Matrix,
+  wordTimes: ArrayLike<number>,
+  trTimes: ArrayLike<number>,
+  options: LanczosStoryOptions = {},
+): Matrix {
   const downsampled = lanczosDownsample(wordVectors, wordTimes, trTimes, options);
   const kept = zscoreColumns(trimRows(downsampled, options.trim ?? HUTH_TRIM));
   return firDelays(kept, options.delays ?? HUTH_DELAYS);

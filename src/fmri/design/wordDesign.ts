@@ -38,7 +38,11 @@ export type TrDesignName = (typeof TR_DESIGN_NAMES)[number];
 export function namedTrDesign(name: TrDesignName, firDelays: number[] = PAPER_FIR_DELAYS): TrDesign {
   if (name === "fir") return { kind: "fir", delays: firDelays };
   if (name === "lanczos") return { kind: "lanczos", delays: firDelays };
-  return { kind: "summedHrf", model: name.startsWith("spm") ? "spm" : "glover", derivative: name.endsWith("+derivative") };
+  return {
+    kind: "summedHrf",
+    model: name.startsWith("spm") ? "spm" : "glover",
+    derivative: name.endsWith("+derivative"),
+  };
 }
 
 export interface WordDesign {
@@ -64,7 +68,11 @@ export function wordDesigner(onsets: ArrayLike<number>, options: WordDesignOptio
     const delays = options.delays ?? PAPER_FIR_DELAYS;
     return (features) => {
       const { design, dropped } = sumWordsIntoTRs(features, onsets, options.nTRs, options.tr);
-      return { design: firDelays(design, delays), droppedWords: dropped, description: `words summed per TR (floor(t/TR)+1), FIR delays ${delays.join(",")} TRs` };
+      return {
+        design: firDelays(design, delays),
+        droppedWords: dropped,
+        description: `words summed per TR (floor(t/TR)+1), FIR delays ${delays.join(",")} TRs`,
+      };
     };
   }
   if (options.kind === "lanczos") {
@@ -73,7 +81,9 @@ export function wordDesigner(onsets: ArrayLike<number>, options: WordDesignOptio
     const trTimes = Float64Array.from({ length: options.nTRs }, (_, i) => (i + 0.5) * options.tr);
     // A word further than `window` TRs from every TR time weighs nothing.
     const reach = window * options.tr;
-    const dropped = Array.from(onsets).filter((t) => t < trTimes[0] - reach || t > trTimes[trTimes.length - 1] + reach).length;
+    const dropped = Array.from(onsets).filter(
+      (t) => t < trTimes[0] - reach || t > trTimes[trTimes.length - 1] + reach,
+    ).length;
     return (features) => ({
       design: firDelays(lanczosDownsample(features, onsets, trTimes, { window }), delays),
       droppedWords: dropped,
@@ -99,9 +109,16 @@ export function wordDesigner(onsets: ArrayLike<number>, options: WordDesignOptio
   }
   const frameTimes = Float64Array.from({ length: options.nTRs }, (_, i) => i * options.tr);
   const model = options.model ?? "glover";
-  const [R] = eventResponses(onsets, new Float64Array(onsets.length), frameTimes, { model, oversampling: options.oversampling });
+  const [R] = eventResponses(onsets, new Float64Array(onsets.length), frameTimes, {
+    model,
+    oversampling: options.oversampling,
+  });
   const late = Array.from(onsets).filter((t) => t > frameTimes[frameTimes.length - 1]).length;
-  return (features) => ({ design: matmulJs(R, features, false, "float64"), droppedWords: late, description: `${model} HRF convolution (nilearn compute_regressor)` });
+  return (features) => ({
+    design: matmulJs(R, features, false, "float64"),
+    droppedWords: late,
+    description: `${model} HRF convolution (nilearn compute_regressor)`,
+  });
 }
 
 /** Causal convolution of every column with `kernel` (kernel[k] weighs the value k rows earlier). */
@@ -117,4 +134,3 @@ export function convolveColumns(m: Matrix, kernel: Float64Array): Matrix {
   }
   return { rows, cols, data: out };
 }
-

@@ -17,7 +17,11 @@ export function wordTR(onset: number, nTRs: number, tr: number): number | "befor
 }
 
 /** Words whose TR falls before the first or after the last of nTRs volumes: the design drops them. */
-export function wordsOutsideTRs(onsets: ArrayLike<number>, nTRs: number, tr: number): { before: number; after: number } {
+export function wordsOutsideTRs(
+  onsets: ArrayLike<number>,
+  nTRs: number,
+  tr: number,
+): { before: number; after: number } {
   const n = { before: 0, after: 0 };
   for (let w = 0; w < onsets.length; w++) {
     const t = wordTR(onsets[w], nTRs, tr);
@@ -36,7 +40,8 @@ export interface WordsPerTR {
 
 /** features: words × F; returns nTRs × F. */
 export function sumWordsIntoTRs(features: Matrix, onsets: ArrayLike<number>, nTRs: number, tr: number): WordsPerTR {
-  if (features.rows !== onsets.length) throw new Error(`${features.rows} feature rows for ${onsets.length} word onsets`);
+  if (features.rows !== onsets.length)
+    throw new Error(`${features.rows} feature rows for ${onsets.length} word onsets`);
   if (!(tr > 0)) throw new Error(`TR must be > 0, got ${tr}`);
   const F = features.cols;
   const design = { rows: nTRs, cols: F, data: new Float64Array(nTRs * F) };
@@ -62,7 +67,12 @@ export function sumWordsIntoTRs(features: Matrix, onsets: ArrayLike<number>, nTR
  * `maxOutsideFraction` of the words fall outside the scan (BOLD shorter than the story, or not trimmed to
  * it), or the words crowd into a few volumes of a long scan (a TR given in milliseconds, say).
  */
-export function storyScanMismatch(onsets: ArrayLike<number>, nTRs: number, tr: number, maxOutsideFraction = 0.1): string | null {
+export function storyScanMismatch(
+  onsets: ArrayLike<number>,
+  nTRs: number,
+  tr: number,
+  maxOutsideFraction = 0.1,
+): string | null {
   const W = onsets.length;
   if (W === 0) return "the story has no words";
   const out = wordsOutsideTRs(onsets, nTRs, tr);

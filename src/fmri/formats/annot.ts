@@ -30,13 +30,15 @@ export function parseAnnot(bytes: Uint8Array, source = "annot data"): Annotation
   };
   const str = (what: string) => {
     const len = int(`${what} length`);
-    if (len < 0 || pos + len > bytes.length) throw new Error(`${source}: invalid ${what} length ${len} at byte ${pos - 4}`);
+    if (len < 0 || pos + len > bytes.length)
+      throw new Error(`${source}: invalid ${what} length ${len} at byte ${pos - 4}`);
     const s = new TextDecoder("latin1").decode(bytes.subarray(pos, pos + len)).replace(/\0+$/, "");
     pos += len;
     return s;
   };
   const nVertices = int("vertex count");
-  if (nVertices <= 0 || nVertices * 8 > bytes.length) throw new Error(`${source}: vertex count ${nVertices} does not fit the file size (${bytes.length} bytes)`);
+  if (nVertices <= 0 || nVertices * 8 > bytes.length)
+    throw new Error(`${source}: vertex count ${nVertices} does not fit the file size (${bytes.length} bytes)`);
   const values = new Int32Array(nVertices);
   for (let i = 0; i < nVertices; i++) {
     const vno = int("vertex number");

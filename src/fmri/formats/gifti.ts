@@ -35,7 +35,10 @@ export interface GiftiImage {
   darrays: GiftiDataArray[];
 }
 
-const TYPES: Record<GiftiDataType, { bytes: number; make: (n: number) => GiftiDataArray["data"]; get: (v: DataView, o: number, le: boolean) => number }> = {
+const TYPES: Record<
+  GiftiDataType,
+  { bytes: number; make: (n: number) => GiftiDataArray["data"]; get: (v: DataView, o: number, le: boolean) => number }
+> = {
   NIFTI_TYPE_FLOAT32: { bytes: 4, make: (n) => new Float32Array(n), get: (v, o, le) => v.getFloat32(o, le) },
   NIFTI_TYPE_INT32: { bytes: 4, make: (n) => new Int32Array(n), get: (v, o, le) => v.getInt32(o, le) },
   NIFTI_TYPE_UINT8: { bytes: 1, make: (n) => new Uint8Array(n), get: (v, o) => v.getUint8(o) },
@@ -85,7 +88,9 @@ export function parseGifti(text: string, source = "GIfTI data"): GiftiImage {
   const arrays = (root.DataArray as Record<string, unknown>[] | undefined) ?? [];
   const declared = Number(root.NumberOfDataArrays);
   if (Number.isFinite(declared) && declared !== arrays.length) {
-    throw new Error(`${source}: NumberOfDataArrays says ${declared} but the file has ${arrays.length} DataArray elements (missing or extra arrays)`);
+    throw new Error(
+      `${source}: NumberOfDataArrays says ${declared} but the file has ${arrays.length} DataArray elements (missing or extra arrays)`,
+    );
   }
   return {
     meta: readMeta(root.MetaData),
@@ -93,7 +98,8 @@ export function parseGifti(text: string, source = "GIfTI data"): GiftiImage {
     darrays: arrays.map((da, i) => {
       if (typeof da !== "object" || da === null) throw new Error(`${source}: DataArray ${i} is empty`);
       const ref = da.Data === undefined ? undefined : Number(da.Data);
-      const payload = ref !== undefined && Number.isInteger(ref) && ref >= 0 && ref < payloads.length ? payloads[ref] : "";
+      const payload =
+        ref !== undefined && Number.isInteger(ref) && ref >= 0 && ref < payloads.length ? payloads[ref] : "";
       return readDataArray({ ...da, Data: payload }, `${source}: DataArray ${i}`);
     }),
   };
@@ -102,7 +108,8 @@ export function parseGifti(text: string, source = "GIfTI data"): GiftiImage {
 function readMeta(node: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   const mds = (node as { MD?: { Name?: unknown; Value?: unknown }[] } | undefined)?.MD ?? [];
-  for (const md of mds) if (md && md.Name !== undefined) out[String(md.Name)] = md.Value === undefined ? "" : String(md.Value);
+  for (const md of mds)
+    if (md && md.Name !== undefined) out[String(md.Name)] = md.Value === undefined ? "" : String(md.Value);
   return out;
 }
 
@@ -143,7 +150,8 @@ function readDataArray(da: Record<string, unknown>, where: string): GiftiDataArr
     throw new Error(`${where}: Dimensionality ${String(da.Dimensionality)} is not an integer between 1 and 6`);
   }
   const dims = Array.from({ length: dimensionality }, (_, k) => Number(da[`Dim${k}`]));
-  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${where}: invalid dimensions [${dims.join(", ")}]`);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0))
+    throw new Error(`${where}: invalid dimensions [${dims.join(", ")}]`);
   const count = dims.reduce((a, b) => a * b, 1);
   let text = typeof da.Data === "string" ? da.Data : da.Data === undefined ? "" : String(da.Data);
   const cdata = /^\s*<!\[CDATA\[([\s\S]*)\]\]>\s*$/.exec(text);
@@ -151,11 +159,13 @@ function readDataArray(da: Record<string, unknown>, where: string): GiftiDataArr
   let data: GiftiDataArray["data"];
   if (encoding === "ASCII") {
     const values = text.split(/\s+/).filter((s) => s.length > 0);
-    if (values.length !== count) throw new Error(`${where}: ${values.length} ASCII values, but dimensions [${dims.join(", ")}] need ${count}`);
+    if (values.length !== count)
+      throw new Error(`${where}: ${values.length} ASCII values, but dimensions [${dims.join(", ")}] need ${count}`);
     data = type.make(count);
     for (let i = 0; i < count; i++) {
       const v = Number(values[i]);
-      if (Number.isNaN(v) && values[i].toLowerCase() !== "nan") throw new Error(`${where}: "${values[i]}" is not a number`);
+      if (Number.isNaN(v) && values[i].toLowerCase() !== "nan")
+        throw new Error(`${where}: "${values[i]}" is not a number`);
       data[i] = v;
     }
   } else {
@@ -170,7 +180,9 @@ function readDataArray(da: Record<string, unknown>, where: string): GiftiDataArr
       }
     }
     if (bytes.length !== count * type.bytes) {
-      throw new Error(`${where}: decoded ${bytes.length} bytes, but dimensions [${dims.join(", ")}] of ${dataType} need ${count * type.bytes}`);
+      throw new Error(
+        `${where}: decoded ${bytes.length} bytes, but dimensions [${dims.join(", ")}] of ${dataType} need ${count * type.bytes}`,
+      );
     }
     const le = da.Endian !== "BigEndian";
     data = type.make(count);
@@ -183,7 +195,14 @@ function readDataArray(da: Record<string, unknown>, where: string): GiftiDataArr
     }
   }
   if (da.ArrayIndexingOrder === "ColumnMajorOrder" && dims.length > 1) data = columnToRowMajor(data, dims);
-  return { intent: String(da.Intent ?? "NIFTI_INTENT_NONE"), dataType, dims, data, meta: readMeta(da.MetaData), encoding };
+  return {
+    intent: String(da.Intent ?? "NIFTI_INTENT_NONE"),
+    dataType,
+    dims,
+    data,
+    meta: readMeta(da.MetaData),
+    encoding,
+  };
 }
 
 function columnToRowMajor<T extends GiftiDataArray["data"]>(data: T, dims: number[]): T {
@@ -218,7 +237,8 @@ export function giftiTimeSeries(img: GiftiImage, source: string): { bold: Matrix
   const V = img.darrays[0].data.length;
   const bold = { rows: img.darrays.length, cols: V, data: new Float32Array(img.darrays.length * V) };
   img.darrays.forEach((da, t) => {
-    if (da.data.length !== V) throw new Error(`${source}: DataArray ${t} has ${da.data.length} vertices, DataArray 0 has ${V}`);
+    if (da.data.length !== V)
+      throw new Error(`${source}: DataArray ${t} has ${da.data.length} vertices, DataArray 0 has ${V}`);
     bold.data.set(da.data, t * V);
   });
   const step = Number(img.darrays[0].meta.TimeStep);
@@ -232,10 +252,14 @@ export function readGiftiTimeSeries(path: string): { bold: Matrix; tr?: number; 
   return { ...giftiTimeSeries(img, path), hemi: giftiHemisphere(img) };
 }
 
-/** Refuses a file used as hemisphere `expected` that declares the other one (every map would land on the wrong side). */
+/**
+ * Refuses a file used as hemisphere `expected` that declares the other one (every map would land on the wrong side).
+ */
 export function checkDeclaredHemisphere(file: string, expected: "L" | "R", declared: "L" | "R" | undefined): void {
   if (declared !== undefined && declared !== expected) {
-    throw new Error(`${file}: used as the ${expected === "L" ? "left" : "right"} hemisphere but its AnatomicalStructurePrimary is ${declared === "L" ? "CortexLeft" : "CortexRight"}`);
+    throw new Error(
+      `${file}: used as the ${expected === "L" ? "left" : "right"} hemisphere but its AnatomicalStructurePrimary is ${declared === "L" ? "CortexLeft" : "CortexRight"}`,
+    );
   }
 }
 
@@ -248,14 +272,19 @@ export function giftiHemisphere(img: GiftiImage): "L" | "R" | undefined {
 }
 
 /** A surf.gii mesh: vertex coordinates [V × 3] and triangles [F × 3] (0-based). */
-export function giftiMesh(img: GiftiImage, source: string): { coords: Float32Array; faces: Int32Array; nVertices: number } {
+export function giftiMesh(
+  img: GiftiImage,
+  source: string,
+): { coords: Float32Array; faces: Int32Array; nVertices: number } {
   const points = img.darrays.find((d) => d.intent === "NIFTI_INTENT_POINTSET");
   const tris = img.darrays.find((d) => d.intent === "NIFTI_INTENT_TRIANGLE");
-  if (!points || !tris) throw new Error(`${source}: a surface needs a NIFTI_INTENT_POINTSET and a NIFTI_INTENT_TRIANGLE DataArray`);
+  if (!points || !tris)
+    throw new Error(`${source}: a surface needs a NIFTI_INTENT_POINTSET and a NIFTI_INTENT_TRIANGLE DataArray`);
   if (points.dims[1] !== 3 || tris.dims[1] !== 3) throw new Error(`${source}: pointset and triangles must be N × 3`);
   const nVertices = points.dims[0];
   const faces = Int32Array.from(tris.data);
-  for (const f of faces) if (f < 0 || f >= nVertices) throw new Error(`${source}: triangle references vertex ${f} of ${nVertices}`);
+  for (const f of faces)
+    if (f < 0 || f >= nVertices) throw new Error(`${source}: triangle references vertex ${f} of ${nVertices}`);
   return { coords: Float32Array.from(points.data), faces, nVertices };
 }
 
@@ -266,19 +295,30 @@ export interface GiftiWriteArray {
   meta?: Record<string, string>;
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escapeXml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-export function encodeGifti(arrays: GiftiWriteArray[], options: { meta?: Record<string, string>; encoding?: GiftiEncoding; labels?: GiftiLabel[] } = {}): string {
+export function encodeGifti(
+  arrays: GiftiWriteArray[],
+  options: { meta?: Record<string, string>; encoding?: GiftiEncoding; labels?: GiftiLabel[] } = {},
+): string {
   const encoding = options.encoding ?? "GZipBase64Binary";
   const meta = (m: Record<string, string> = {}) =>
     Object.keys(m).length === 0
       ? "<MetaData/>"
-      : `<MetaData>${Object.entries(m).map(([k, v]) => `<MD><Name><![CDATA[${k}]]></Name><Value><![CDATA[${v}]]></Value></MD>`).join("")}</MetaData>`;
+      : `<MetaData>${Object.entries(m)
+          .map(([k, v]) => `<MD><Name><![CDATA[${k}]]></Name><Value><![CDATA[${v}]]></Value></MD>`)
+          .join("")}</MetaData>`;
   const labels = options.labels?.length
     ? `<LabelTable>${options.labels.map((l) => `<Label Key="${l.key}" Red="${l.rgba[0]}" Green="${l.rgba[1]}" Blue="${l.rgba[2]}" Alpha="${l.rgba[3]}"><![CDATA[${l.name}]]></Label>`).join("")}</LabelTable>`
     : "<LabelTable/>";
   const body = arrays.map((a) => {
-    const type = a.data instanceof Float32Array ? "NIFTI_TYPE_FLOAT32" : a.data instanceof Int32Array ? "NIFTI_TYPE_INT32" : "NIFTI_TYPE_UINT8";
+    const type =
+      a.data instanceof Float32Array
+        ? "NIFTI_TYPE_FLOAT32"
+        : a.data instanceof Int32Array
+          ? "NIFTI_TYPE_INT32"
+          : "NIFTI_TYPE_UINT8";
     const dimAttrs = a.dims.map((d, k) => `Dim${k}="${d}"`).join(" ");
     let payload: string;
     if (encoding === "ASCII") payload = Array.from(a.data, (v) => String(v)).join(" ");
@@ -291,12 +331,20 @@ export function encodeGifti(arrays: GiftiWriteArray[], options: { meta?: Record<
   return `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE GIFTI SYSTEM "http://www.nitrc.org/frs/download.php/115/gifti.dtd">\n<GIFTI Version="1.0" NumberOfDataArrays="${arrays.length}">${meta(options.meta)}${labels}${body.join("")}</GIFTI>\n`;
 }
 
-export function writeGifti(path: string, arrays: GiftiWriteArray[], options: Parameters<typeof encodeGifti>[1] = {}): void {
+export function writeGifti(
+  path: string,
+  arrays: GiftiWriteArray[],
+  options: Parameters<typeof encodeGifti>[1] = {},
+): void {
   writeFileAtomic(path, [new TextEncoder().encode(encodeGifti(arrays, options))]);
 }
 
 /** Writes a time × vertex matrix as a func.gii, one DataArray per time point (fMRIPrep's layout). */
-export function writeGiftiTimeSeries(path: string, bold: Matrix, options: { tr?: number; hemi?: "L" | "R"; encoding?: GiftiEncoding } = {}): void {
+export function writeGiftiTimeSeries(
+  path: string,
+  bold: Matrix,
+  options: { tr?: number; hemi?: "L" | "R"; encoding?: GiftiEncoding } = {},
+): void {
   const V = bold.cols;
   const arrays: GiftiWriteArray[] = [];
   for (let t = 0; t < bold.rows; t++) {
@@ -307,12 +355,19 @@ export function writeGiftiTimeSeries(path: string, bold: Matrix, options: { tr?:
       meta: options.tr !== undefined ? { TimeStep: options.tr.toFixed(6) } : {},
     });
   }
-  const meta: Record<string, string> = options.hemi ? { AnatomicalStructurePrimary: options.hemi === "L" ? "CortexLeft" : "CortexRight" } : {};
+  const meta: Record<string, string> = options.hemi
+    ? { AnatomicalStructurePrimary: options.hemi === "L" ? "CortexLeft" : "CortexRight" }
+    : {};
   writeGifti(path, arrays, { meta, encoding: options.encoding });
 }
 
 /** Writes a surf.gii mesh (float32 coordinates [V × 3], int32 triangles [F × 3]). */
-export function writeGiftiMesh(path: string, coords: Float32Array, faces: Int32Array, meta: Record<string, string> = {}): void {
+export function writeGiftiMesh(
+  path: string,
+  coords: Float32Array,
+  faces: Int32Array,
+  meta: Record<string, string> = {},
+): void {
   writeGifti(path, [
     { intent: "NIFTI_INTENT_POINTSET", data: coords, dims: [coords.length / 3, 3], meta },
     { intent: "NIFTI_INTENT_TRIANGLE", data: faces, dims: [faces.length / 3, 3] },

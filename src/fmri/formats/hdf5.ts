@@ -40,7 +40,8 @@ async function h5wasm(): Promise<H5> {
 /** Dataset `name` of an HDF5 file as a float32 or float64 matrix (rows × columns, C order). */
 export async function readHdf5Matrix(path: string, name: string): Promise<Matrix> {
   if (!existsSync(path)) throw new Error(`${path}: missing`);
-  if (!hasSignature(path)) throw new Error(`${path}: not a readable HDF5 file (no HDF5 signature at byte 0, 512, 1024 …)`);
+  if (!hasSignature(path))
+    throw new Error(`${path}: not a readable HDF5 file (no HDF5 signature at byte 0, 512, 1024 …)`);
   const h5 = await h5wasm();
   let file: InstanceType<H5["File"]>;
   try {
@@ -55,9 +56,11 @@ export async function readHdf5Matrix(path: string, name: string): Promise<Matrix
     } catch (e) {
       throw new Error(`${path}: cannot read dataset "${name}" (${String(e)})`);
     }
-    if (!entity || !(entity instanceof h5.Dataset)) throw new Error(`${path}: no dataset "${name}" (top level: ${file.keys().join(", ") || "empty"})`);
+    if (!entity || !(entity instanceof h5.Dataset))
+      throw new Error(`${path}: no dataset "${name}" (top level: ${file.keys().join(", ") || "empty"})`);
     const shape = entity.shape ?? [];
-    if (shape.length !== 2) throw new Error(`${path}: dataset "${name}" has shape (${shape.join(", ")}); expected 2-D (TRs × voxels)`);
+    if (shape.length !== 2)
+      throw new Error(`${path}: dataset "${name}" has shape (${shape.join(", ")}); expected 2-D (TRs × voxels)`);
     const value = entity.value;
     if (!(value instanceof Float32Array || value instanceof Float64Array)) {
       throw new Error(`${path}: dataset "${name}" holds ${entity.dtype}; expected float32 or float64`);

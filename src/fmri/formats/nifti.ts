@@ -36,7 +36,10 @@ export interface NiftiImage {
 }
 
 /** NIfTI datatype codes → [bytes, reader]. */
-const DATATYPES: Record<number, { bytes: number; name: string; read: (v: DataView, o: number, le: boolean) => number }> = {
+const DATATYPES: Record<
+  number,
+  { bytes: number; name: string; read: (v: DataView, o: number, le: boolean) => number }
+> = {
   2: { bytes: 1, name: "uint8", read: (v, o) => v.getUint8(o) },
   4: { bytes: 2, name: "int16", read: (v, o, le) => v.getInt16(o, le) },
   8: { bytes: 4, name: "int32", read: (v, o, le) => v.getInt32(o, le) },
@@ -73,9 +76,11 @@ export function parseNifti(input: Uint8Array, source = "NIfTI data"): NiftiImage
     throw new Error(`${source}: unreadable header (${(e as Error).message})`);
   }
   const ndim = h.dims[0];
-  if (!Number.isInteger(ndim) || ndim < 1 || ndim > 7) throw new Error(`${source}: dim[0] = ${ndim}; must be between 1 and 7`);
+  if (!Number.isInteger(ndim) || ndim < 1 || ndim > 7)
+    throw new Error(`${source}: dim[0] = ${ndim}; must be between 1 and 7`);
   const shape = h.dims.slice(1, ndim + 1);
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${source}: invalid dimensions [${shape.join(", ")}]`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 1))
+    throw new Error(`${source}: invalid dimensions [${shape.join(", ")}]`);
   while (shape.length > 1 && shape[shape.length - 1] === 1) shape.pop();
   const type = DATATYPES[h.datatypeCode];
   if (!type) throw new Error(`${source}: unsupported datatype code ${h.datatypeCode}`);
@@ -113,7 +118,8 @@ export function parseNifti(input: Uint8Array, source = "NIfTI data"): NiftiImage
   } else data = raw;
   const zooms = h.pixDims.slice(1, 5).map((z, i) => (i < shape.length ? Math.abs(z) : 1));
   const timeUnit = h.xyzt_units & 0x38;
-  const tr = shape.length >= 4 ? (timeUnit === 16 ? zooms[3] / 1000 : timeUnit === 32 ? zooms[3] / 1e6 : zooms[3]) : undefined;
+  const tr =
+    shape.length >= 4 ? (timeUnit === 16 ? zooms[3] / 1000 : timeUnit === 32 ? zooms[3] / 1e6 : zooms[3]) : undefined;
   return {
     shape,
     data,
@@ -162,7 +168,8 @@ export interface NiftiWriteOptions {
 export function encodeNifti(o: NiftiWriteOptions, gzip: boolean): Uint8Array {
   const dt = { float32: [16, 32], int16: [4, 16], int32: [8, 32], uint8: [2, 8] }[o.datatype ?? "float32"];
   const count = o.shape.reduce((a, b) => a * b, 1);
-  if (count !== o.data.length) throw new Error(`NIfTI write: ${o.data.length} values for shape [${o.shape.join(", ")}]`);
+  if (count !== o.data.length)
+    throw new Error(`NIfTI write: ${o.data.length} values for shape [${o.shape.join(", ")}]`);
   const header = new ArrayBuffer(352);
   const v = new DataView(header);
   v.setInt32(0, 348, true);

@@ -38,11 +38,19 @@ export function groupContext(c: RunConfig, results: SubjectResult[]) {
       const vol = new Float32Array(x * y * z).fill(NaN);
       layout.maskIndices.forEach((voxel, k) => (vol[voxel] = values[k]));
       const path = join(root, "maps", `${stem}.nii.gz`);
-      writeNifti(path, { shape: [x, y, z], data: vol, affine: layout.affine, zooms: [0, 1, 2].map((i) => Math.hypot(layout.affine[0][i], layout.affine[1][i], layout.affine[2][i])) });
+      writeNifti(path, {
+        shape: [x, y, z],
+        data: vol,
+        affine: layout.affine,
+        zooms: [0, 1, 2].map((i) => Math.hypot(layout.affine[0][i], layout.affine[1][i], layout.affine[2][i])),
+      });
       files.push(path);
       return;
     }
-    for (const [h, off, n] of [["L", 0, nL], ["R", nL, nR]] as const) {
+    for (const [h, off, n] of [
+      ["L", 0, nL],
+      ["R", nL, nR],
+    ] as const) {
       const path = join(root, "maps", `${stem}_hemi-${h}.func.gii`);
       writeGifti(path, [{ intent, data: Float32Array.from(values.subarray(off, off + n)), dims: [n] }], {
         meta: { AnatomicalStructurePrimary: h === "L" ? "CortexLeft" : "CortexRight" },
@@ -58,5 +66,22 @@ export function groupContext(c: RunConfig, results: SubjectResult[]) {
   };
 
   const table = (name: string, rows: Row[]) => files.push(...writeTable(join(root, "tables", name), rows));
-  return { c, root, results, regions, R, space, layout, surface, nL, nR, V, files, summary, writeHemiMaps, figure, table };
+  return {
+    c,
+    root,
+    results,
+    regions,
+    R,
+    space,
+    layout,
+    surface,
+    nL,
+    nR,
+    V,
+    files,
+    summary,
+    writeHemiMaps,
+    figure,
+    table,
+  };
 }

@@ -21,8 +21,22 @@ export async function noiseCeiling(c: RunConfig, results: SubjectResult[]): Prom
       for (const o of others) for (let i = 0; i < T * R; i++) x.data[i] += o.regionBold.data[i] / others.length;
       for (let i = 0; i < T * R; i++) if (!Number.isFinite(x.data[i])) x.data[i] = 0;
       const y = { ...r.regionBold, data: Float64Array.from(r.regionBold.data, (v) => (Number.isFinite(v) ? v : 0)) };
-      const res = await brainScore(x, y, { alphaSelection: c.ridge.alphaSelection, alphas: c.ridge.alphas, folds: c.ridge.folds, invalidTargets: "mask" });
-      r.regions.forEach((region, q) => rows.push({ subject: r.subject, task, hemi: hemiOf(region), region, analysis: "noise_ceiling", score: res.r[q] }));
+      const res = await brainScore(x, y, {
+        alphaSelection: c.ridge.alphaSelection,
+        alphas: c.ridge.alphas,
+        folds: c.ridge.folds,
+        invalidTargets: "mask",
+      });
+      r.regions.forEach((region, q) =>
+        rows.push({
+          subject: r.subject,
+          task,
+          hemi: hemiOf(region),
+          region,
+          analysis: "noise_ceiling",
+          score: res.r[q],
+        }),
+      );
     }
   }
   return rows;

@@ -18,8 +18,13 @@ export function powerSummary(nScans: number, families: TestFamily[], alpha: numb
   const lines = [`power: ${nScans} scans per test → smallest one-sided Wilcoxon p ${fmt(floor)}; FDR at α ${alpha}`];
   for (const f of families) {
     const lone = alpha / Math.max(1, f.tests);
-    lines.push(`  ${f.name}: ${f.tests} tests; a lone effect needs p ≤ ${fmt(lone)} (${floor <= lone ? "reachable" : "unreachable"}), an effect in every test p ≤ ${alpha} (${floor <= alpha ? "reachable" : "unreachable"})`);
+    lines.push(
+      `  ${f.name}: ${f.tests} tests; a lone effect needs p ≤ ${fmt(lone)} (${floor <= lone ? "reachable" : "unreachable"}), an effect in every test p ≤ ${alpha} (${floor <= alpha ? "reachable" : "unreachable"})`,
+    );
   }
-  if (floor > alpha) lines.push(`warning: significance is unreachable with ${nScans} scans (smallest p ${fmt(floor)} > α ${alpha}): every test will read "not significant"; add scans or raise statistics.alpha`);
+  if (floor > alpha)
+    lines.push(
+      `warning: significance is unreachable with ${nScans} scans (smallest p ${fmt(floor)} > α ${alpha}): every test will read "not significant"; add scans or raise statistics.alpha`,
+    );
   return lines;
 }

@@ -13,7 +13,10 @@ import { embeddedData } from "../../io/paths.js";
 export const FSAVERAGE5_VERTICES = 10242;
 export const EMBEDDED_FSAVERAGE5 = embeddedData("fsaverage5");
 
-export function loadFsaverage5(dir = EMBEDDED_FSAVERAGE5, surface: "infl" | "pial" = "infl"): { L: HemisphereMesh; R: HemisphereMesh } {
+export function loadFsaverage5(
+  dir = EMBEDDED_FSAVERAGE5,
+  surface: "infl" | "pial" = "infl",
+): { L: HemisphereMesh; R: HemisphereMesh } {
   const load = (side: "left" | "right"): HemisphereMesh => {
     const mesh = giftiMesh(readGifti(join(dir, `${surface}_${side}.gii.gz`)), `${surface}_${side}`);
     const sulc = readGifti(join(dir, `sulc_${side}.gii.gz`)).darrays[0].data as Float32Array;
@@ -49,7 +52,8 @@ export function integerTicks(lo: number, hi: number, target = 6): number[] {
 /** Lateral and medial views of both fsaverage5 hemispheres coloured by per-vertex values, as SVG. */
 export function brainMapSvg(spec: BrainMapSpec): string {
   const meshes = spec.meshes ?? loadFsaverage5();
-  const take = (v: ArrayLike<number>) => Float64Array.from({ length: FSAVERAGE5_VERTICES }, (_, i) => (i < v.length ? v[i] : NaN));
+  const take = (v: ArrayLike<number>) =>
+    Float64Array.from({ length: FSAVERAGE5_VERTICES }, (_, i) => (i < v.length ? v[i] : NaN));
   const L = take(spec.values.L);
   const R = take(spec.values.R);
   const finite = [...L, ...R].filter(Number.isFinite);
@@ -73,13 +77,34 @@ export function brainMapSvg(spec: BrainMapSpec): string {
     `<text x="16" y="28" font-size="16" font-weight="bold">${spec.title.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</text>`,
   ];
   panels.forEach(([name, hemi, view, vals], i) => {
-    const img = renderHemisphere(meshes[hemi], vals, hemi, view, { colormap: cmap, vmin, vmax, threshold: spec.threshold, size });
+    const img = renderHemisphere(meshes[hemi], vals, hemi, view, {
+      colormap: cmap,
+      vmin,
+      vmax,
+      threshold: spec.threshold,
+      size,
+    });
     const x = 10 + (i % 2) * size.width;
     const y = 44 + Math.floor(i / 2) * (size.height + 18);
-    out.push(`<image x="${x}" y="${y}" width="${size.width}" height="${size.height}" xlink:href="${pngDataUri(img)}"/>`);
-    out.push(`<text x="${x + size.width / 2}" y="${y + size.height + 12}" text-anchor="middle" font-size="12" fill="#444">${name}</text>`);
+    out.push(
+      `<image x="${x}" y="${y}" width="${size.width}" height="${size.height}" xlink:href="${pngDataUri(img)}"/>`,
+    );
+    out.push(
+      `<text x="${x + size.width / 2}" y="${y + size.height + 12}" text-anchor="middle" font-size="12" fill="#444">${name}</text>`,
+    );
   });
-  out.push(...colorBarSvg({ cmap, vmin, vmax, x: 2 * size.width + 40, y: 60, height: 2 * size.height - 20, label: spec.label, ticks: spec.ticks }));
+  out.push(
+    ...colorBarSvg({
+      cmap,
+      vmin,
+      vmax,
+      x: 2 * size.width + 40,
+      y: 60,
+      height: 2 * size.height - 20,
+      label: spec.label,
+      ticks: spec.ticks,
+    }),
+  );
   out.push("</svg>");
   return out.join("\n");
 }

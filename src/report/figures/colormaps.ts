@@ -7,7 +7,11 @@ function interpolate(stops: [number, number, number][]): Colormap {
     const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
     const i = Math.min(stops.length - 2, Math.floor(x));
     const f = x - i;
-    return [0, 1, 2].map((k) => Math.round(stops[i][k] + f * (stops[i + 1][k] - stops[i][k]))) as [number, number, number];
+    return [0, 1, 2].map((k) => Math.round(stops[i][k] + f * (stops[i + 1][k] - stops[i][k]))) as [
+      number,
+      number,
+      number,
+    ];
   };
 }
 

@@ -46,7 +46,9 @@ export function lineChartSvg(spec: LineChartSpec): string {
   const H = spec.height ?? 420;
   const m = { left: 72, right: 280, top: 48, bottom: 58 };
   const xs = spec.series.flatMap((s) => s.x);
-  const ys = spec.series.flatMap((s) => [...s.y, ...(s.band?.low ?? []), ...(s.band?.high ?? [])]).filter(Number.isFinite);
+  const ys = spec.series
+    .flatMap((s) => [...s.y, ...(s.band?.low ?? []), ...(s.band?.high ?? [])])
+    .filter(Number.isFinite);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   if (spec.markers) {
     // Dots at the ends must not sit on the frame.
@@ -70,14 +72,19 @@ export function lineChartSvg(spec: LineChartSpec): string {
     out.push(`<text x="${m.left - 8}" y="${py(t) + 4}" text-anchor="end">${+t.toPrecision(4)}</text>`);
   }
   const integerX = xs.every(Number.isInteger);
-  for (const t of niceTicks(x0, x1, 10).filter((t) => !integerX || Number.isInteger(t))) out.push(`<text x="${px(t)}" y="${H - m.bottom + 18}" text-anchor="middle">${t}</text>`);
+  for (const t of niceTicks(x0, x1, 10).filter((t) => !integerX || Number.isInteger(t)))
+    out.push(`<text x="${px(t)}" y="${H - m.bottom + 18}" text-anchor="middle">${t}</text>`);
   out.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${py(0)}" y2="${py(0)}" stroke="#888"/>`);
   if (spec.vline !== undefined && spec.vline >= x0 && spec.vline <= x1) {
-    out.push(`<line x1="${px(spec.vline)}" x2="${px(spec.vline)}" y1="${m.top}" y2="${H - m.bottom}" stroke="#888" stroke-dasharray="4 4"/>`);
+    out.push(
+      `<line x1="${px(spec.vline)}" x2="${px(spec.vline)}" y1="${m.top}" y2="${H - m.bottom}" stroke="#888" stroke-dasharray="4 4"/>`,
+    );
   }
-  out.push(`<rect x="${m.left}" y="${m.top}" width="${W - m.left - m.right}" height="${H - m.top - m.bottom}" fill="none" stroke="#333"/>`);
+  out.push(
+    `<rect x="${m.left}" y="${m.top}" width="${W - m.left - m.right}" height="${H - m.top - m.bottom}" fill="none" stroke="#333"/>`,
+  );
   spec.series.forEach((s, i) => {
-    const color = s.color ?? hex(viridis(spec.series.length === 1 ? 0.35 : i / (spec.series.length - 1) * 0.9));
+    const color = s.color ?? hex(viridis(spec.series.length === 1 ? 0.35 : (i / (spec.series.length - 1)) * 0.9));
     if (s.band) {
       const up = s.x.map((x, k) => `${px(x)},${py(s.band!.high[k])}`);
       const down = s.x.map((x, k) => `${px(x)},${py(s.band!.low[k])}`).reverse();
@@ -85,19 +92,28 @@ export function lineChartSvg(spec: LineChartSpec): string {
     }
     const pts = s.x.map((x, k) => (Number.isFinite(s.y[k]) ? `${px(x)},${py(s.y[k])}` : null)).filter(Boolean);
     out.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="2.2"/>`);
-    if (spec.markers) s.x.forEach((x, k) => Number.isFinite(s.y[k]) && out.push(`<circle cx="${px(x)}" cy="${py(s.y[k])}" r="4" fill="${color}" stroke="white"/>`));
+    if (spec.markers)
+      s.x.forEach(
+        (x, k) =>
+          Number.isFinite(s.y[k]) &&
+          out.push(`<circle cx="${px(x)}" cy="${py(s.y[k])}" r="4" fill="${color}" stroke="white"/>`),
+      );
     if (spec.markPeaks) {
       let k = 0;
       s.y.forEach((v, j) => (v > s.y[k] ? (k = j) : 0));
       out.push(`<circle cx="${px(s.x[k])}" cy="${py(s.y[k])}" r="4.5" fill="${color}" stroke="white"/>`);
     }
     const ly = m.top + 10 + i * 20;
-    out.push(`<line x1="${W - m.right + 14}" x2="${W - m.right + 38}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
+    out.push(
+      `<line x1="${W - m.right + 14}" x2="${W - m.right + 38}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`,
+    );
     const peak = spec.markPeaks ? ` (peak ${s.x[s.y.indexOf(Math.max(...s.y.filter(Number.isFinite)))]})` : "";
     out.push(`<text x="${W - m.right + 44}" y="${ly + 4}" font-size="12">${esc(s.name + peak)}</text>`);
   });
   out.push(`<text x="${(m.left + W - m.right) / 2}" y="${H - 14}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
-  out.push(`<text transform="translate(18 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
+  out.push(
+    `<text transform="translate(18 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`,
+  );
   out.push("</svg>");
   return out.join("\n");
 }

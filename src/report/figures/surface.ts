@@ -29,10 +29,26 @@ export interface SurfaceRenderOptions {
 function camera(hemi: "L" | "R", view: View): number[][] {
   const fromLeft = (hemi === "L") === (view === "lateral");
   // Viewer on the −x side looks along +x: screen right = −y; viewer on +x: screen right = +y.
-  return fromLeft ? [[0, -1, 0], [0, 0, 1], [-1, 0, 0]] : [[0, 1, 0], [0, 0, 1], [1, 0, 0]];
+  return fromLeft
+    ? [
+        [0, -1, 0],
+        [0, 0, 1],
+        [-1, 0, 0],
+      ]
+    : [
+        [0, 1, 0],
+        [0, 0, 1],
+        [1, 0, 0],
+      ];
 }
 
-export function renderHemisphere(mesh: HemisphereMesh, values: ArrayLike<number>, hemi: "L" | "R", view: View, o: SurfaceRenderOptions): RgbaImage {
+export function renderHemisphere(
+  mesh: HemisphereMesh,
+  values: ArrayLike<number>,
+  hemi: "L" | "R",
+  view: View,
+  o: SurfaceRenderOptions,
+): RgbaImage {
   const { width, height } = o.size ?? { width: 360, height: 260 };
   const nV = mesh.coords.length / 3;
   const [right, up, toward] = camera(hemi, view);
@@ -78,7 +94,8 @@ export function renderHemisphere(mesh: HemisphereMesh, values: ArrayLike<number>
     const e1 = [0, 1, 2].map((k) => mesh.coords[3 * b + k] - mesh.coords[3 * a + k]);
     const e2 = [0, 1, 2].map((k) => mesh.coords[3 * c + k] - mesh.coords[3 * a + k]);
     const n = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
-    const shade = 0.35 + 0.65 * Math.abs((n[0] * toward[0] + n[1] * toward[1] + n[2] * toward[2]) / (Math.hypot(...n) || 1));
+    const shade =
+      0.35 + 0.65 * Math.abs((n[0] * toward[0] + n[1] * toward[1] + n[2] * toward[2]) / (Math.hypot(...n) || 1));
     const x0 = Math.max(0, Math.floor(Math.min(ax, bx, qx)));
     const x1 = Math.min(width - 1, Math.ceil(Math.max(ax, bx, qx)));
     const y0 = Math.max(0, Math.floor(Math.min(ay, by, qy)));
@@ -95,7 +112,10 @@ export function renderHemisphere(mesh: HemisphereMesh, values: ArrayLike<number>
         const i = y * width + x;
         if (z <= depth[i]) continue;
         depth[i] = z;
-        for (let k = 0; k < 3; k++) img[i * 4 + k] = Math.round(shade * (w0 * colour[a * 3 + k] + w1 * colour[b * 3 + k] + w2 * colour[c * 3 + k]));
+        for (let k = 0; k < 3; k++)
+          img[i * 4 + k] = Math.round(
+            shade * (w0 * colour[a * 3 + k] + w1 * colour[b * 3 + k] + w2 * colour[c * 3 + k]),
+          );
         img[i * 4 + 3] = 255;
       }
     }

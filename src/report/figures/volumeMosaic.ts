@@ -24,7 +24,8 @@ export interface VolumeMosaicSpec {
 /** The mosaic as SVG (a raster per slice, embedded as PNG, plus labels and the colour bar). */
 export function volumeMosaicSvg(spec: VolumeMosaicSpec): string {
   const [nx, ny, nz] = spec.shape;
-  if (spec.data.length !== nx * ny * nz) throw new Error(`volume mosaic: ${spec.data.length} values for a ${spec.shape.join(" × ")} grid`);
+  if (spec.data.length !== nx * ny * nz)
+    throw new Error(`volume mosaic: ${spec.data.length} values for a ${spec.shape.join(" × ")} grid`);
   const withValues: number[] = [];
   let lo = Infinity;
   let hi = -Infinity;
@@ -41,7 +42,10 @@ export function volumeMosaicSvg(spec: VolumeMosaicSpec): string {
     if (any) withValues.push(z);
   }
   const count = Math.min(spec.slices ?? 12, withValues.length);
-  const picked = Array.from({ length: count }, (_, k) => withValues[Math.round(((k + 0.5) * withValues.length) / count - 0.5)]);
+  const picked = Array.from(
+    { length: count },
+    (_, k) => withValues[Math.round(((k + 0.5) * withValues.length) / count - 0.5)],
+  );
   const diverging = lo < 0;
   const absMax = Math.max(Math.abs(lo), Math.abs(hi), 1e-12);
   const vmin = spec.vmin ?? (diverging ? -absMax : 0);
@@ -67,16 +71,30 @@ export function volumeMosaicSvg(spec: VolumeMosaicSpec): string {
       const y = ny - 1 - Math.floor(py / scale);
       for (let px = 0; px < w; px++) {
         const v = spec.data[z * nx * ny + y * nx + Math.floor(px / scale)];
-        const [r, g, b] = Number.isFinite(v) ? cmap(Math.min(1, Math.max(0, (v - vmin) / (vmax - vmin || 1)))) : [40, 40, 40];
+        const [r, g, b] = Number.isFinite(v)
+          ? cmap(Math.min(1, Math.max(0, (v - vmin) / (vmax - vmin || 1))))
+          : [40, 40, 40];
         img.data.set([r, g, b, 255], (py * w + px) * 4);
       }
     }
     const x0 = 10 + (k % cols) * (w + 10);
     const y0 = 40 + Math.floor(k / cols) * (h + 22);
     out.push(`<image x="${x0}" y="${y0}" width="${w}" height="${h}" xlink:href="${pngDataUri(img)}"/>`);
-    out.push(`<text x="${x0 + w / 2}" y="${y0 + h + 14}" text-anchor="middle" font-size="11" fill="#444">z = ${z}</text>`);
+    out.push(
+      `<text x="${x0 + w / 2}" y="${y0 + h + 14}" text-anchor="middle" font-size="11" fill="#444">z = ${z}</text>`,
+    );
   });
-  out.push(...colorBarSvg({ cmap, vmin, vmax, x: cols * (w + 10) + 40, y: 50, height: Math.max(120, H - 100), label: spec.label }));
+  out.push(
+    ...colorBarSvg({
+      cmap,
+      vmin,
+      vmax,
+      x: cols * (w + 10) + 40,
+      y: 50,
+      height: Math.max(120, H - 100),
+      label: spec.label,
+    }),
+  );
   out.push("</svg>");
   return out.join("\n");
 }
