@@ -67,11 +67,11 @@ describe.each([
       maxAbsDiff(await model.score([mat("X1_test"), mat("X2_test")], mat("Y_test"), "r2"), f64(`${prefix}test_r2`)),
     ).toBeLessThan(1e-12);
     if (prefix === "") {
-      const parts = await model.predict([mat("X1_test"), mat("X2_test")], { split: true });
+      const parts = await model.predictSplit([mat("X1_test"), mat("X2_test")]);
       const refParts = f64("test_pred_split");
       expect(maxAbsDiff(parts[0].data, refParts.subarray(0, 80 * V))).toBeLessThan(1e-12);
       expect(maxAbsDiff(parts[1].data, refParts.subarray(80 * V))).toBeLessThan(1e-12);
-      const [joint] = await model.predict([mat("X1_test"), mat("X2_test")]);
+      const joint = await model.predict([mat("X1_test"), mat("X2_test")]);
       expect(maxAbsDiff(joint.data, f64("test_pred"))).toBeLessThan(1e-12);
     }
   });
@@ -138,8 +138,8 @@ describe("banded ridge behaviour", () => {
     );
     expect(Array.from(moved.gammaIndex!)).toEqual(Array.from(base.gammaIndex!));
     expect(maxAbsDiff(moved.coef!.data, base.coef!.data)).toBeLessThan(1e-9);
-    const [p0] = await base.predict([mat("X1_test"), mat("X2_test")]);
-    const [p1] = await moved.predict([shift(mat("X1_test"), 3), shift(mat("X2_test"), -2)]);
+    const p0 = await base.predict([mat("X1_test"), mat("X2_test")]);
+    const p1 = await moved.predict([shift(mat("X1_test"), 3), shift(mat("X2_test"), -2)]);
     const expected = shift(p0, 5).data;
     expect(maxAbsDiff(p1.data, expected)).toBeLessThan(1e-8);
   });

@@ -70,6 +70,25 @@ describe.each([
     expect(worstIntercept).toBeLessThan(1e-10);
   });
 
+  it("keeps the selection scores of every alpha (A × V) and, per target, the chosen alpha's (himalaya's cv_scores_)", () => {
+    // The peer's criterion per [fold, alpha, target]: −(mean squared LOO residual) or mean −MSE of the inner folds.
+    const refCurve = peer === "sklearn" ? f64("sklearn_loo_mse").map((x) => -x) : f64("himalaya_cv_neg_mse");
+    const A = alphas.length;
+    let worst = 0;
+    for (const [k, model] of models.entries()) {
+      for (let t = 0; t < V; t++) {
+        for (let a = 0; a < A; a++) {
+          const ref = refCurve[(k * A + a) * V + t];
+          worst = Math.max(worst, Math.abs(model.cvScores![a * V + t] - ref) / Math.abs(ref));
+        }
+        const best = alphas.indexOf(model.bestAlphas![t]);
+        expect(model.bestCvScores![t]).toBe(model.cvScores![best * V + t]);
+        expect(model.bestCvScores![t]).toBe(Math.max(...Array.from({ length: A }, (_, a) => model.cvScores![a * V + t])));
+      }
+    }
+    expect(worst).toBeLessThan(1e-9);
+  });
+
   it("predicts the peer's held-out values and scores its Pearson r", async () => {
     const refIndex = i64(`${peer}_alpha_index`);
     const refPred = f64(`${peer}_pred`);

@@ -31,6 +31,7 @@ export { DEFAULT_ALPHAS, logspace, parseAlphas } from "../ridge/alphas.js";
 export { ALPHA_SELECTIONS, type AlphaSelection } from "../ridge/criteria.js";
 export {
   createBackend,
+  openBackends,
   withBackends,
   JsBackend,
   OrtBackend,

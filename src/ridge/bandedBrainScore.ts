@@ -55,7 +55,7 @@ export async function bandedBrainScore(
       xs.map((m) => takeRows(m, fold.train, "float64")),
       takeRows(y, fold.train, "float64"),
     );
-    const [pred] = await model.predict(xs.map((m) => takeRows(m, fold.test, "float64")));
+    const pred = await model.predict(xs.map((m) => takeRows(m, fold.test, "float64")));
     rFolds.set(pearsonScore(takeRows(y, fold.test, "float64"), pred), k * V);
     gammas.set(model.bestGammas!, k * B * V);
   }

@@ -209,21 +209,23 @@ export class BandedRidgeCV {
     return this;
   }
 
-  /** Joint prediction X·coef + intercept, or with `split` one prediction per space (X_j·W_j, no intercept). */
-  async predict(x: Matrix | Matrix[], options: { split?: boolean } = {}): Promise<Matrix[]> {
-    const coef = this.coef;
-    if (!coef || !this.intercept) throw new Error("BandedRidgeCV: call fit before predict or score");
-    const { joint } = joinBands(x, this.bands, this.options.source?.x ?? "X");
-    if (joint.cols !== coef.rows)
-      throw new Error(`predict: X has ${joint.cols} columns but the model was fitted on ${coef.rows}`);
+  /** Joint prediction X·coef + intercept (n × V, float64), as RidgeCV.predict and himalaya's predict(X). */
+  async predict(x: Matrix | Matrix[]): Promise<Matrix> {
+    const { joint, coef } = this.fitted(x);
     const V = coef.cols;
     const n = joint.rows;
     return withBackends(this.options.backend, this.options.dtype ?? "float32", async (_, b) => {
-      if (!options.split) {
-        const out = castArray((await b.matmul(castMatrix(joint, "float64"), coef)).data, "float64");
-        for (let i = 0; i < n; i++) for (let t = 0; t < V; t++) out[i * V + t] += this.intercept![t];
-        return [{ rows: n, cols: V, data: out }];
-      }
+      const out = castArray((await b.matmul(castMatrix(joint, "float64"), coef)).data, "float64");
+      for (let i = 0; i < n; i++) for (let t = 0; t < V; t++) out[i * V + t] += this.intercept![t];
+      return { rows: n, cols: V, data: out };
+    });
+  }
+
+  /** One prediction per space, X_j·W_j without the intercept (himalaya's predict(X, split=True)). */
+  async predictSplit(x: Matrix | Matrix[]): Promise<Matrix[]> {
+    const { joint, coef } = this.fitted(x);
+    const V = coef.cols;
+    return withBackends(this.options.backend, this.options.dtype ?? "float32", async (_, b) => {
       const parts: Matrix[] = [];
       let start = 0;
       for (const size of this.bands) {
@@ -236,15 +238,24 @@ export class BandedRidgeCV {
     });
   }
 
+  /** The fitted coefficients and X joined into one matrix, checked against the fit. */
+  private fitted(x: Matrix | Matrix[]): { joint: Matrix; coef: Matrix } {
+    const coef = this.coef;
+    if (!coef || !this.intercept) throw new Error("BandedRidgeCV: call fit before predict or score");
+    const { joint } = joinBands(x, this.bands, this.options.source?.x ?? "X");
+    if (joint.cols !== coef.rows)
+      throw new Error(`predict: X has ${joint.cols} columns but the model was fitted on ${coef.rows}`);
+    return { joint, coef };
+  }
+
   /** Score per target of the joint prediction (Pearson r unless `scoring` says otherwise). */
   async score(x: Matrix | Matrix[], y: Matrix, scoring?: Scoring): Promise<Float64Array> {
-    const [pred] = await this.predict(x);
-    return resolveScorer(scoring)(y, pred);
+    return resolveScorer(scoring)(y, await this.predict(x));
   }
 
   /** himalaya's r2_score_split: the joint R² shared between the spaces (one array of V values per space). */
   async scoreSplit(x: Matrix | Matrix[], y: Matrix): Promise<Float64Array[]> {
-    return r2ScoreSplit(y, await this.predict(x, { split: true }));
+    return r2ScoreSplit(y, await this.predictSplit(x));
   }
 }
 

@@ -56,6 +56,8 @@ export class RidgeCV {
    * LOO residual, GCV value, or mean inner-fold MSE).
    */
   cvScores?: Float64Array;
+  /** Per target: the selection score at the chosen alpha (himalaya's `cv_scores_`; NaN where no alpha was chosen). */
+  bestCvScores?: Float64Array;
   alphaGrid: Float64Array;
   invalidTargets: { nonFinite: number[]; constant: number[] } = { nonFinite: [], constant: [] };
   /** The column statistics X was standardised with (scale 1 when `standardize` is false). */
@@ -101,6 +103,7 @@ export class RidgeCV {
     const intercept = new Float64Array(V);
     const bestAlphas = new Float64Array(V).fill(NaN);
     const cvScores = new Float64Array(alphas.length * V).fill(NaN);
+    const bestCvScores = new Float64Array(V).fill(NaN);
     await withBackends(this.options.backend, dtype, async (backend, gram) => {
       const dec = await decompose(xs, gram);
       const plan = await selectionPlan(this.alphaSelection, xs, dec, alphas, inner, dtype, gram);
@@ -126,13 +129,16 @@ export class RidgeCV {
             offset -= st.mean[j] * v;
           }
           intercept[target] = invalid[target] === 1 ? NaN : offset;
-          if (invalid[target] === 0) bestAlphas[target] = alphas[best[t]];
+          if (invalid[target] === 0) {
+            bestAlphas[target] = alphas[best[t]];
+            bestCvScores[target] = -criterion[best[t] * c + t];
+          }
           for (let a = 0; a < alphas.length; a++)
             cvScores[a * V + target] = invalid[target] === 0 ? -criterion[a * c + t] : NaN;
         }
       }
     });
-    Object.assign(this, { coef, intercept, bestAlphas, cvScores, standardizer: st });
+    Object.assign(this, { coef, intercept, bestAlphas, cvScores, bestCvScores, standardizer: st });
     this.invalidTargets = { nonFinite, constant: [...invalid.keys()].filter((t) => invalid[t] === 2) };
     return this;
   }
