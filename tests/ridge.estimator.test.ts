@@ -83,7 +83,9 @@ describe.each([
         }
         const best = alphas.indexOf(model.bestAlphas![t]);
         expect(model.bestCvScores![t]).toBe(model.cvScores![best * V + t]);
-        expect(model.bestCvScores![t]).toBe(Math.max(...Array.from({ length: A }, (_, a) => model.cvScores![a * V + t])));
+        expect(model.bestCvScores![t]).toBe(
+          Math.max(...Array.from({ length: A }, (_, a) => model.cvScores![a * V + t])),
+        );
       }
     }
     expect(worst).toBeLessThan(1e-9);
