@@ -18,6 +18,7 @@
 import type { GraphBuilder } from "../backend/onnx/graph.js";
 import type { Gpt2Config } from "../lm/config.js";
 import { Tape } from "./autodiff.js";
+import { gpt2Block, type Gpt2BlockOps } from "../lm/modelingGpt2.js";
 
 export type AuxLoss = "mse" | "cosine";
 
@@ -87,28 +88,20 @@ export function buildGpt2TrainingGraph(config: Gpt2Config, options: TrainingGrap
     tape.add(tape.matmul(input, p(`${prefix}.weight`)), p(`${prefix}.bias`));
   const ln = (input: string, prefix: string) =>
     tape.layerNorm(input, p(`${prefix}.weight`), p(`${prefix}.bias`), config.layerNormEpsilon);
-  const heads = (t: string) => tape.transpose(tape.reshape(t, [B, T, H, D]), [0, 2, 1, 3]); // [B,H,T,D]
-
-  for (let l = 0; l < L; l++) {
-    const h = `h.${l}`;
-    const qkv = linear(ln(x, `${h}.ln_1`), `${h}.attn.c_attn`);
-    const q = heads(tape.sliceLast(qkv, 0, E));
-    const k = heads(tape.sliceLast(qkv, E, 2 * E));
-    const v = heads(tape.sliceLast(qkv, 2 * E, 3 * E));
-    const scale = (config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1);
-    const scores = tape.add(
-      tape.scale(tape.matmul(q, tape.transpose(k, [0, 1, 3, 2])), scale),
-      tape.raw("Identity", [causal], [T, T]),
-    );
-    const context = tape.matmul(tape.softmax(scores), v);
-    const merged = tape.reshape(tape.transpose(context, [0, 2, 1, 3]), [B, T, E]);
-    x = tape.add(x, linear(merged, `${h}.attn.c_proj`));
-    const act = tape.gelu(
-      linear(ln(x, `${h}.ln_2`), `${h}.mlp.c_fc`),
-      config.activation === "gelu_new" ? "tanh" : "erf",
-    );
-    x = tape.add(x, linear(act, `${h}.mlp.c_proj`));
-  }
+  const ops: Gpt2BlockOps = {
+    layerNorm: ln,
+    linear,
+    sliceLast: (t, start, end) => tape.sliceLast(t, start, end),
+    heads: (t) => tape.transpose(tape.reshape(t, [B, T, H, D]), [0, 2, 1, 3]),
+    mergeHeads: (t) => tape.reshape(tape.transpose(t, [0, 2, 1, 3]), [B, T, E]),
+    transpose: (t, perm) => tape.transpose(t, perm),
+    matmul: (a, b) => tape.matmul(a, b),
+    maskedScores: (qk, scale) => tape.add(tape.scale(qk, scale), tape.raw("Identity", [causal], [T, T])),
+    softmax: (t) => tape.softmax(t),
+    add: (a, b) => tape.add(a, b),
+    gelu: (t, kind) => tape.gelu(t, kind),
+  };
+  for (let l = 0; l < L; l++) x = gpt2Block(ops, config, x, l);
   const last = tape.reshape(ln(x, "ln_f"), [N, E]);
 
   const logits = tape.matmulTransB(last, p("wte.weight")); // tied LM head

@@ -84,35 +84,57 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     g.op("Add", [g.op("MatMul", [input, f32([inDim, outDim], weight)]), f32([outDim], bias)]);
   const sliceLast = (input: string, start: number, end: number) =>
     g.op("Slice", [input, shape([start]), shape([end]), shape([-1])]);
-  // Hugging Face's attention scale: 1/√D unless scale_attn_weights is false, times 1/(layer + 1) with
-  // scale_attn_by_inverse_layer_idx (reorder_and_upcast_attn only changes the order of float32 work).
-  const attnScale = (l: number) =>
-    scalar((config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1));
+  // The block's parameters by their checkpoint names (h.<l>.ln_1, h.<l>.attn.c_attn, …).
+  const blockParams = (prefix: string) => {
+    const m = /^h\.(\d+)\.(.+)$/.exec(prefix);
+    const b = m ? w.blocks[Number(m[1])] : undefined;
+    if (!m || !b) throw new Error(`GPT-2 graph: no parameters named ${prefix}`);
+    return { b, part: m[2] };
+  };
+  const linears: Record<string, (b: Gpt2Weights["blocks"][number]) => [Float32Array, Float32Array, number, number]> = {
+    "attn.c_attn": (b) => [b.attnW, b.attnB, E, 3 * E],
+    "attn.c_proj": (b) => [b.attnProjW, b.attnProjB, E, E],
+    "mlp.c_fc": (b) => [b.fcW, b.fcB, E, I],
+    "mlp.c_proj": (b) => [b.fcProjW, b.fcProjB, I, E],
+  };
+  const transpose = (t: string, perm: number[]) => g.op("Transpose", [t], { perm: attr.ints(perm) });
+  const ops: Gpt2BlockOps = {
+    layerNorm: (input, prefix) => {
+      const { b, part } = blockParams(prefix);
+      return layerNorm(input, part === "ln_1" ? b.ln1 : b.ln2);
+    },
+    linear: (input, prefix) => {
+      const { b, part } = blockParams(prefix);
+      return linear(input, ...linears[part](b));
+    },
+    sliceLast,
+    heads: (t) => transpose(g.op("Reshape", [t, shape([0, 0, H, D])]), [0, 2, 1, 3]),
+    mergeHeads: (t) => g.op("Reshape", [transpose(t, [0, 2, 1, 3]), shape([0, 0, E])]),
+    transpose,
+    matmul: (a, b) => g.op("MatMul", [a, b]),
+    maskedScores: (qk, scale) => g.op("Add", [g.op("Mul", [qk, scalar(scale)]), "attention_bias"]),
+    softmax: (t) => g.op("Softmax", [t], { axis: attr.int(-1) }),
+    add: (a, b) => g.op("Add", [a, b]),
+    gelu: (t, kind) => (kind === "tanh" ? geluTanh(g, t) : geluErf(g, t)),
+    keysValues: cache
+      ? (l, k, v) => {
+          for (const kind of ["key", "value"] as const)
+            g.input(`past_${kind}_${l}`, "float32", ["batch", H, "past", D]);
+          const present = {
+            k: g.op("Concat", [`past_key_${l}`, k], { axis: attr.int(2) }, `present_key_${l}`),
+            v: g.op("Concat", [`past_value_${l}`, v], { axis: attr.int(2) }, `present_value_${l}`),
+          };
+          for (const kind of ["key", "value"] as const)
+            g.output(`present_${kind}_${l}`, "float32", ["batch", H, "total", D]);
+          return present;
+        }
+      : undefined,
+  };
 
   // Generation needs the last block's logits; otherwise stop at the deepest layer asked for.
   const blocks = cache ? L : blocksToBuild(L, layers, "GPT-2");
   for (let l = 0; l < blocks; l++) {
-    const b = w.blocks[l];
-    const qkv = linear(layerNorm(x, b.ln1), b.attnW, b.attnB, E, 3 * E);
-    const heads = (t: string) => g.op("Reshape", [t, shape([0, 0, H, D])]);
-    const q = g.op("Transpose", [heads(sliceLast(qkv, 0, E))], { perm: attr.ints([0, 2, 1, 3]) }); // [B,H,T,D]
-    let k = g.op("Transpose", [heads(sliceLast(qkv, E, 2 * E))], { perm: attr.ints([0, 2, 1, 3]) }); // [B,H,T,D]
-    let v = g.op("Transpose", [heads(sliceLast(qkv, 2 * E, 3 * E))], { perm: attr.ints([0, 2, 1, 3]) });
-    if (cache) {
-      for (const kind of ["key", "value"] as const) g.input(`past_${kind}_${l}`, "float32", ["batch", H, "past", D]);
-      k = g.op("Concat", [`past_key_${l}`, k], { axis: attr.int(2) }, `present_key_${l}`);
-      v = g.op("Concat", [`past_value_${l}`, v], { axis: attr.int(2) }, `present_value_${l}`);
-      for (const kind of ["key", "value"] as const)
-        g.output(`present_${kind}_${l}`, "float32", ["batch", H, "total", D]);
-    }
-    const kT = g.op("Transpose", [k], { perm: attr.ints([0, 1, 3, 2]) }); // [B,H,D,T]
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), attnScale(l)]), "attention_bias"]);
-    const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: attr.int(-1) }), v]); // [B,H,T,D]
-    const merged = g.op("Reshape", [g.op("Transpose", [context], { perm: attr.ints([0, 2, 1, 3]) }), shape([0, 0, E])]);
-    x = g.op("Add", [x, linear(merged, b.attnProjW, b.attnProjB, E, E)]);
-    const hidden = linear(layerNorm(x, b.ln2), b.fcW, b.fcB, E, I);
-    const act = config.activation === "gelu_new" ? geluTanh(g, hidden) : geluErf(g, hidden);
-    x = g.op("Add", [x, linear(act, b.fcProjW, b.fcProjB, I, E)]);
+    x = gpt2Block(ops, config, x, l);
     if (l < L - 1) outputs.set(l + 1, x);
   }
   if (blocks === L) outputs.set(L, layerNorm(x, w.lnF));
@@ -133,6 +155,59 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     g.output(`hidden_${layer}`, "float32", ["batch", "tokens", E]);
   }
   return g;
+}
+
+/**
+ * The operations a GPT-2 block is written in, on an inference graph (buildGpt2Graph) or on a training tape
+ * (finetune/gpt2TrainingGraph.ts): one block recipe, gpt2Block, for both. Parameters go by their checkpoint
+ * names (h.<l>.ln_1, h.<l>.attn.c_attn, h.<l>.attn.c_proj, h.<l>.ln_2, h.<l>.mlp.c_fc, h.<l>.mlp.c_proj).
+ */
+export interface Gpt2BlockOps {
+  layerNorm(x: string, prefix: string): string;
+  /** x·W + b with the Conv1D layout of GPT-2's checkpoints (W is [in, out]). */
+  linear(x: string, prefix: string): string;
+  sliceLast(x: string, start: number, end: number): string;
+  /** [B, T, E] → [B, H, T, D]. */
+  heads(x: string): string;
+  /** [B, H, T, D] → [B, T, E]. */
+  mergeHeads(x: string): string;
+  transpose(x: string, perm: number[]): string;
+  matmul(a: string, b: string): string;
+  /** q·kᵀ times the attention scale, plus the causal mask (0 where a query may attend, −∞-like elsewhere). */
+  maskedScores(qk: string, scale: number): string;
+  softmax(x: string): string;
+  add(a: string, b: string): string;
+  gelu(x: string, kind: "tanh" | "erf"): string;
+  /** Incremental decoding: the keys and values attended to, past ones included ([B, H, P + T, D]). */
+  keysValues?(layer: number, k: string, v: string): { k: string; v: string };
+}
+
+/**
+ * Hugging Face's attention scale of block l: 1/√D unless scale_attn_weights is false, times 1/(l + 1) with
+ * scale_attn_by_inverse_layer_idx (reorder_and_upcast_attn only changes the order of float32 work).
+ */
+export function gpt2AttentionScale(config: Gpt2Config, l: number): number {
+  const D = config.nEmbd / config.nHead;
+  return (config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1);
+}
+
+/** Block l of GPT-2 (pre-LayerNorm attention and MLP, each added to the residual stream x): the new stream. */
+export function gpt2Block(ops: Gpt2BlockOps, config: Gpt2Config, x: string, l: number): string {
+  const E = config.nEmbd;
+  const h = `h.${l}`;
+  const qkv = ops.linear(ops.layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`);
+  const q = ops.heads(ops.sliceLast(qkv, 0, E)); // [B,H,T,D]
+  let k = ops.heads(ops.sliceLast(qkv, E, 2 * E));
+  let v = ops.heads(ops.sliceLast(qkv, 2 * E, 3 * E));
+  if (ops.keysValues) ({ k, v } = ops.keysValues(l, k, v));
+  const scores = ops.maskedScores(ops.matmul(q, ops.transpose(k, [0, 1, 3, 2])), gpt2AttentionScale(config, l));
+  const context = ops.matmul(ops.softmax(scores), v); // [B,H,T,D]
+  const attended = ops.add(x, ops.linear(ops.mergeHeads(context), `${h}.attn.c_proj`));
+  const act = ops.gelu(
+    ops.linear(ops.layerNorm(attended, `${h}.ln_2`), `${h}.mlp.c_fc`),
+    config.activation === "gelu_new" ? "tanh" : "erf",
+  );
+  return ops.add(attended, ops.linear(act, `${h}.mlp.c_proj`));
 }
 
 /** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's activation. */
