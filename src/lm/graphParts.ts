@@ -138,23 +138,12 @@ export class TorchGraph {
   }
 
   gelu(x: string): string {
-    const g = this.g;
-    return g.op("Mul", [
-      g.op("Mul", [x, this.f32([], [0.5])]),
-      g.op("Add", [g.op("Erf", [g.op("Mul", [x, this.f32([], [Math.SQRT1_2])])]), this.f32([], [1])]),
-    ]);
+    return geluErf(this.g, x);
   }
 
   /** hidden_<l> outputs for the requested layers; `outputs` maps layer → tensor (0 … L). */
   finish(outputs: Map<number, string>, layers: number[], E: number, family: string): GraphBuilder {
-    const L = outputs.size - 1;
-    for (const layer of layers) {
-      const name = outputs.get(layer);
-      if (name === undefined) throw new Error(`${family}: layer ${layer} does not exist (0 … ${L})`);
-      this.g.op("Identity", [name], {}, `hidden_${layer}`);
-      this.g.output(`hidden_${layer}`, "float32", ["batch", "tokens", E]);
-    }
-    return this.g;
+    return hiddenOutputs(this.g, outputs, layers, E, family);
   }
 
   /** Refuses checkpoints with more layers than config.json declares (the tensor of layer L exists). */
@@ -162,4 +151,36 @@ export class TorchGraph {
     if (this.w.has(extraLayerTensor))
       throw new Error(`${this.w.files.join(", ")}: holds more layers than config.json's num_hidden_layers = ${L}`);
   }
+}
+
+/** hidden_<l> outputs [batch, tokens, E] for the requested layers; `outputs` maps layer → tensor (0 … L). */
+export function hiddenOutputs(
+  g: GraphBuilder,
+  outputs: Map<number, string>,
+  layers: number[],
+  E: number,
+  family: string,
+): GraphBuilder {
+  const L = outputs.size - 1;
+  for (const layer of layers) {
+    const name = outputs.get(layer);
+    if (name === undefined) throw new Error(`${family}: layer ${layer} does not exist (0 … ${L})`);
+    g.op("Identity", [name], {}, `hidden_${layer}`);
+    g.output(`hidden_${layer}`, "float32", ["batch", "tokens", E]);
+  }
+  return g;
+}
+
+/** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's activation. */
+export function geluTanh(g: GraphBuilder, x: string): string {
+  const c = (v: number) => g.constant("float32", [], [v]);
+  const cube = g.op("Mul", [g.op("Mul", [x, x]), x]);
+  const inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [cube, c(0.044715)])]), c(Math.sqrt(2 / Math.PI))]);
+  return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Tanh", [inner]), c(1)])]);
+}
+
+/** Exact GELU: 0.5·x·(1 + erf(x/√2)). */
+export function geluErf(g: GraphBuilder, x: string): string {
+  const c = (v: number) => g.constant("float32", [], [v]);
+  return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Erf", [g.op("Mul", [x, c(Math.SQRT1_2)])]), c(1)])]);
 }

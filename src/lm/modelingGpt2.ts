@@ -17,7 +17,7 @@ import * as ort from "onnxruntime-node";
 import { GraphBuilder, attr } from "../backend/onnx/graph.js";
 import type { Gpt2Config } from "./config.js";
 import type { Gpt2Weights } from "./weights.js";
-import { blocksToBuild } from "./graphParts.js";
+import { blocksToBuild, geluErf, geluTanh, hiddenOutputs } from "./graphParts.js";
 import {
   causalBias,
   createSession,
@@ -148,13 +148,7 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     g.output("logits", "float32", ["batch", config.vocabSize]);
   }
 
-  for (const layer of layers) {
-    const name = outputs.get(layer);
-    if (name === undefined) throw new Error(`GPT-2: layer ${layer} does not exist (0 … ${L})`);
-    g.op("Identity", [name], {}, `hidden_${layer}`);
-    g.output(`hidden_${layer}`, "float32", ["batch", "tokens", E]);
-  }
-  return g;
+  return hiddenOutputs(g, outputs, layers, E, "GPT-2");
 }
 
 /**
@@ -208,20 +202,6 @@ export function gpt2Block(ops: Gpt2BlockOps, config: Gpt2Config, x: string, l: n
     config.activation === "gelu_new" ? "tanh" : "erf",
   );
   return ops.add(attended, ops.linear(act, `${h}.mlp.c_proj`));
-}
-
-/** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's activation. */
-function geluTanh(g: GraphBuilder, x: string): string {
-  const c = (v: number) => g.constant("float32", [], [v]);
-  const cube = g.op("Mul", [g.op("Mul", [x, x]), x]);
-  const inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [cube, c(0.044715)])]), c(Math.sqrt(2 / Math.PI))]);
-  return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Tanh", [inner]), c(1)])]);
-}
-
-/** Exact GELU: 0.5·x·(1 + erf(x/√2)). */
-function geluErf(g: GraphBuilder, x: string): string {
-  const c = (v: number) => g.constant("float32", [], [v]);
-  return g.op("Mul", [g.op("Mul", [x, c(0.5)]), g.op("Add", [g.op("Erf", [g.op("Mul", [x, c(Math.SQRT1_2)])]), c(1)])]);
 }
 
 /** Keys and values of every block for the tokens seen so far ([B, H, length, D] each). */
