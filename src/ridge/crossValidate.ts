@@ -15,7 +15,7 @@ import { applyStandardizer, decompose, fitStandardizer, projectRows, type Decomp
 import { contiguousFolds, foldIds, groupFolds, resolveFolds, type CrossValidation, type Fold } from "./folds.js";
 import { scoreFusedFolds } from "./foldLanes.js";
 import type { FusedFoldOutput } from "./fusedFold.js";
-import { centeredBlock, columnMoments, filteredProjections, heldOutScores } from "./targets.js";
+import { centeredBlock, fitTargetChunk, heldOutScores } from "./targets.js";
 import { findNonFiniteTargets, validateDesign } from "./checks.js";
 import { PAPER } from "../config/paper.js";
 
@@ -303,13 +303,9 @@ async function scoreChunk(
     const k = ks[i];
     const { fold, dec } = plan;
     const train = takeRows(block, fold.train);
-    const { mean: trainMean, variance } = columnMoments(train, globalMean);
-    // Uᵀ·y needs no centring: the columns of U are orthogonal to the constant vector (X is centred).
-    const projections = await backend.matmul(plan.U, train, true);
-    const { best, criterion } = await (
-      await plan.selection()
-    ).select({ rows: train, mean: trainMean, projections, variance }, backend);
-    const coef = filteredProjections(dec.s, alphas, best, projections, variance, backend.dtype);
+    const selection = await plan.selection();
+    const fitted = await fitTargetChunk(train, globalMean, plan.U, dec.s, selection, alphas, backend, backend.dtype);
+    const { mean: trainMean, variance, best, criterion, inBasis: coef } = fitted;
     const pred = await backend.matmul(plan.testDesign, coef);
     const { r: rf, r2 } = heldOutScores(block, fold.test, pred, trainMean);
     record(

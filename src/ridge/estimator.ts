@@ -15,7 +15,7 @@ import { ALPHA_SELECTIONS, selectionPlan, type AlphaSelection } from "./criteria
 import { applyStandardizer, decompose, fitStandardizer, rightVectors, type Standardizer } from "./design.js";
 import { resolveFolds, type CrossValidation } from "./folds.js";
 import { resolveScorer, type Scoring } from "./scoring.js";
-import { centeredBlock, columnMoments, filteredProjections } from "./targets.js";
+import { centeredBlock, fitTargetChunk } from "./targets.js";
 
 export interface RidgeCVOptions {
   /** Penalty grid (default: 10 values log-spaced from 1e-1 to 1e8). */
@@ -114,10 +114,8 @@ export class RidgeCV {
         const c1 = Math.min(V, c0 + chunk);
         const c = c1 - c0;
         const { block, mean: baseline } = centeredBlock(y, c0, c1, dtype, invalid);
-        const { mean, variance } = columnMoments(block, baseline);
-        const projections = await backend.matmul(U, block, true);
-        const { best, criterion } = await plan.select({ rows: block, mean, projections, variance }, backend);
-        const inBasis = filteredProjections(dec.s, alphas, best, projections, variance, "float64");
+        const fitted = await fitTargetChunk(block, baseline, U, dec.s, plan, alphas, backend, "float64");
+        const { mean, variance, best, criterion, inBasis } = fitted;
         const w = castArray((await gram.matmul(rightVectors(dec), inBasis)).data, "float64");
         for (let t = 0; t < c; t++) {
           const target = c0 + t;

@@ -3,7 +3,9 @@
  * rows, and held-out scores. These loops touch every sample of every target, so each is a single pass over
  * contiguous memory with float64 accumulators.
  */
+import type { ComputeBackend } from "../backend/types.js";
 import { allocate, type DType, type Matrix } from "../linalg/dense.js";
+import type { SelectionPlan } from "./criteria.js";
 import { flooredVariance, ridgeFilter } from "./formulas.js";
 
 /**
@@ -89,6 +91,29 @@ export function filteredProjections(
     for (let t = 0; t < c; t++) coef[o + t] = gain[t] * z[o + t];
   }
   return { rows: r, cols: c, data: coef };
+}
+
+/**
+ * The ridge step of one chunk of targets on one decomposed design, shared by RidgeCV.fit and brainScore's
+ * step-by-step folds: the targets' moments on the fitting rows, their projections Uᵀ·y (no centring needed:
+ * U's columns are orthogonal to the constant vector, X being centred), each target's alpha from the
+ * selection plan, and the coefficients in the singular basis (in `dtype`).
+ */
+export async function fitTargetChunk(
+  rows: Matrix,
+  baseline: Float64Array,
+  U: Matrix,
+  s: Float64Array,
+  plan: SelectionPlan,
+  alphas: Float64Array,
+  backend: ComputeBackend,
+  dtype: DType,
+) {
+  const { mean, variance } = columnMoments(rows, baseline);
+  const projections = await backend.matmul(U, rows, true);
+  const { best, criterion } = await plan.select({ rows, mean, projections, variance }, backend);
+  const inBasis = filteredProjections(s, alphas, best, projections, variance, dtype);
+  return { mean, variance, best, criterion, inBasis };
 }
 
 /**
