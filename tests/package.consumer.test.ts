@@ -54,7 +54,7 @@ const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 
 const x: Matrix = { rows: n, cols: p, data: Float64Array.from({ length: n * p }, rand) };
 const y: Matrix = { rows: n, cols: V, data: new Float64Array(n * V) };
 for (let i = 0; i < n; i++) for (let t = 0; t < V; t++) y.data[i * V + t] = x.data[i * p + t] + 0.3 * rand();
-const cv = await brainScore(x, y, { cv: 5, dtype: "float64" });
+const cv = await brainScore(x, y, { folds: 5, dtype: "float64" });
 const model = await new RidgeCV({ dtype: "float64" }).fit(x, y);
 const r: Float64Array = await model.score(x, y);
 const banded = await new BandedRidgeCV({ gammas: [[1, 0], [0, 1]], dtype: "float64" }).fit([x, { ...x, data: x.data.map(() => rand()) }], y);

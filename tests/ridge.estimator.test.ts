@@ -229,16 +229,16 @@ describe("RidgeCV in original units", () => {
   });
 });
 
-describe("brainScore cv option", () => {
+describe("brainScore folds option", () => {
   it("explicit folds equal the same split given as groups; samples no fold tests get NaN predictions", async () => {
     const groups = Float64Array.from({ length: n }, (_, i) => Math.floor(i / 60));
     const byGroups = await brainScore(X, Y, { alphas, groups, dtype: "float64", backend: "js" });
     const explicit = contiguousFolds(n, 4).map((f) => ({ train: Array.from(f.train), test: Array.from(f.test) }));
-    const byCv = await brainScore(X, Y, { alphas, cv: explicit, dtype: "float64", backend: "js" });
+    const byCv = await brainScore(X, Y, { alphas, folds: explicit, dtype: "float64", backend: "js" });
     expect(Array.from(byCv.rFolds)).toEqual(Array.from(byGroups.rFolds));
     const partial = await brainScore(X, Y, {
       alphas,
-      cv: [{ train: explicit[0].train, test: explicit[0].test }],
+      folds: [{ train: explicit[0].train, test: explicit[0].test }],
       dtype: "float64",
       backend: "js",
       savePredictions: true,

@@ -155,7 +155,7 @@ export async function storyForecastSweep(
       } else {
         r = (
           await brainScore(concatRows(designs), yAll, {
-            cv,
+            folds: cv,
             alphas: options.alphas,
             alphaSelection: selection,
             invalidTargets: "mask",

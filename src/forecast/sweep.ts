@@ -147,7 +147,7 @@ export async function forecastSweep(
     };
     const ridge = {
       ...options.ridge,
-      folds: options.folds ?? PAPER.folds,
+      folds,
       invalidTargets: options.ridge?.invalidTargets ?? "mask",
       backend: pair,
     };
@@ -156,7 +156,7 @@ export async function forecastSweep(
       alphas: options.ridge?.alphas,
       dtype: "float64" as const,
       ...options.banded,
-      outerCv: options.folds ?? PAPER.folds,
+      folds,
       backend: (options.banded?.dtype ?? "float64") === "float64" ? openFloat64(pair) : ("onnxruntime" as const),
     };
     const windowWeights = Array.from({ length: 11 }, (_, i) => [1 - i / 10, i / 10]);

@@ -10,8 +10,8 @@ import { resolveFolds, type CrossValidation } from "./folds.js";
 import { pearsonScore } from "./scoring.js";
 
 export interface BandedBrainScoreOptions extends Omit<BandedRidgeCVOptions, "bands" | "keepFoldScores"> {
-  /** Outer folds (default 5 contiguous). `cv` sets the inner folds of each fit. */
-  outerCv?: CrossValidation;
+  /** Outer folds (default 5 contiguous), as brainScore's `folds`. `cv` sets the inner folds of each fit. */
+  folds?: CrossValidation;
 }
 
 export interface BandedBrainScoreResult {
@@ -35,7 +35,7 @@ export async function bandedBrainScore(
 ): Promise<BandedBrainScoreResult> {
   const perFold = Array.isArray(spaces[0]) ? (spaces as Matrix[][]) : null;
   const first = perFold ? perFold[0] : (spaces as Matrix[]);
-  const folds = resolveFolds(options.outerCv ?? 5, y.rows, "outerCv");
+  const folds = resolveFolds(options.folds ?? 5, y.rows, "folds");
   if (perFold && perFold.length !== folds.length)
     throw new Error(`bandedBrainScore: ${perFold.length} per-fold feature sets for ${folds.length} folds`);
   const K = folds.length;

@@ -22,15 +22,14 @@ import { PAPER } from "../config/paper.js";
 export interface BrainScoreOptions {
   /** Penalty grid (default: 10 values log-spaced from 1e-1 to 1e8). */
   alphas?: ArrayLike<number>;
-  /** Number of contiguous outer folds (default 5). Ignored when `groups` is given. */
-  folds?: number;
-  /** One outer fold per distinct label (run, story), instead of contiguous folds. */
-  groups?: ArrayLike<number>;
   /**
-   * The outer folds as scikit-learn's `cv`: K contiguous folds, `{ groups }`, or explicit `{ train, test }`
-   * index lists. Overrides `folds` and `groups`. Samples in no test set get NaN predictions.
+   * The outer folds, as scikit-learn's `cv`: K contiguous folds (default 5, the paper's), `{ groups }`, or
+   * explicit `{ train, test }` index lists (e.g. folds built once and shared by several calls). Samples in no
+   * test set get NaN predictions. (`innerFolds` are the folds of the `kfold` selection inside each fold.)
    */
-  cv?: CrossValidation;
+  folds?: CrossValidation;
+  /** One outer fold per distinct label (run, story), when `folds` is a number or absent. */
+  groups?: ArrayLike<number>;
   alphaSelection?: AlphaSelection;
   /** Inner folds of the `kfold` selection (default 5). */
   innerFolds?: number;
@@ -134,8 +133,8 @@ export async function brainScore(
     );
   }
   const folds =
-    options.cv !== undefined
-      ? resolveFolds(options.cv, n, `${src.x} (cv)`)
+    options.folds !== undefined && typeof options.folds !== "number"
+      ? resolveFolds(options.folds, n, `${src.x} (folds)`)
       : options.groups
         ? groupFolds(checkGroups(options.groups, n, src.x, options.source?.groups ?? "groups"))
         : contiguousFolds(n, options.folds ?? PAPER.folds);
