@@ -20,7 +20,8 @@ export { OrtBackend } from "./ort.js";
 /** A compute backend with its float64 companion for decompositions (the same handle when it is float64). */
 export interface BackendPair {
   compute: ComputeBackend;
-  gram: ComputeBackend;
+  /** float64 backend for the decompositions (Gram matrices, eigendecompositions, their products). */
+  float64: ComputeBackend;
   dispose(): Promise<void>;
 }
 
@@ -30,13 +31,13 @@ export interface BackendPair {
  */
 export function openBackends(name: BackendName, dtype: DType): BackendPair {
   const compute = createBackend(name, dtype);
-  const gram = dtype === "float64" ? compute : createBackend(name, "float64");
+  const f64 = dtype === "float64" ? compute : createBackend(name, "float64");
   return {
     compute,
-    gram,
+    float64: f64,
     async dispose() {
       await compute.dispose();
-      if (gram !== compute) await gram.dispose();
+      if (f64 !== compute) await f64.dispose();
     },
   };
 }
@@ -45,7 +46,7 @@ export function openBackends(name: BackendName, dtype: DType): BackendPair {
 export type BackendSpec = BackendName | ComputeBackend | BackendPair;
 
 function isPair(spec: BackendSpec): spec is BackendPair {
-  return typeof spec === "object" && "compute" in spec && "gram" in spec;
+  return typeof spec === "object" && "compute" in spec && "float64" in spec;
 }
 
 /**
@@ -55,24 +56,24 @@ function isPair(spec: BackendSpec): spec is BackendPair {
 export async function withBackends<T>(
   spec: BackendSpec | undefined,
   dtype: DType,
-  fn: (backend: ComputeBackend, gram: ComputeBackend) => Promise<T>,
+  fn: (backend: ComputeBackend, f64: ComputeBackend) => Promise<T>,
 ): Promise<T> {
   if (spec !== undefined && isPair(spec)) {
     if (spec.compute.dtype !== dtype)
       throw new Error(`backend precision ${spec.compute.dtype} differs from dtype ${dtype}`);
-    return fn(spec.compute, spec.gram);
+    return fn(spec.compute, spec.float64);
   }
   const owned: ComputeBackend[] = [];
   const backend = typeof spec === "object" ? spec : createBackend(spec ?? "onnxruntime", dtype);
   if (typeof spec !== "object") owned.push(backend);
   try {
     if (backend.dtype !== dtype) throw new Error(`backend precision ${backend.dtype} differs from dtype ${dtype}`);
-    let gram = backend;
+    let f64 = backend;
     if (backend.dtype !== "float64") {
-      gram = createBackend(backend.name === "js" ? "js" : "onnxruntime", "float64");
-      owned.push(gram);
+      f64 = createBackend(backend.name === "js" ? "js" : "onnxruntime", "float64");
+      owned.push(f64);
     }
-    return await fn(backend, gram);
+    return await fn(backend, f64);
   } finally {
     for (const b of owned) await b.dispose();
   }

@@ -110,14 +110,14 @@ export async function storyForecastSweep(
   const yTest = { rows: yAll.rows - nTrain, cols: V, data: yAll.data.subarray(nTrain * V) };
   const cost = { pcaSeconds: 0, ridgeSeconds: 0, pcaIterations: [] as number[] };
 
-  return withBackends(options.backend, "float32", async (compute, gram) => {
-    const pair = { compute, gram, dispose: async () => {} };
+  return withBackends(options.backend, "float32", async (compute, f64) => {
+    const pair = { compute, float64: f64, dispose: async () => {} };
     const pca = async (offsets: number[]) => {
       const t0 = performance.now();
       const res = await storyWindowPcaScores(
         states,
         { offsets, trainStories: trainAt, nComponents: nComp, seed: options.seed },
-        gram,
+        f64,
       );
       cost.pcaSeconds += (performance.now() - t0) / 1000;
       return res;

@@ -119,7 +119,7 @@ export async function forecastSweep(
     );
   });
   return withBackends(options.backend, options.ridge?.dtype ?? "float32", async (compute, backend) => {
-    const pair = { compute, gram: backend, dispose: async () => {} };
+    const pair = { compute, float64: backend, dispose: async () => {} };
     const gram = await wordGram(features, backend);
     const windowWords = await controlGram(
       options.windowFeatures ?? features,
@@ -268,5 +268,5 @@ export function peakDistances(res: ForecastSweepResult): Float64Array {
 
 /** The pair's float64 side as a pair of its own (banded ridge runs in float64 unless told otherwise). */
 function openFloat64(pair: BackendPair): BackendPair {
-  return { compute: pair.gram, gram: pair.gram, dispose: async () => {} };
+  return { compute: pair.float64, float64: pair.float64, dispose: async () => {} };
 }

@@ -134,11 +134,11 @@ export class BandedRidgeCV {
     // Without an intercept a constant non-zero target is still a target.
     const constant = fitIntercept ? constantColumns(y) : [];
 
-    await withBackends(this.options.backend, dtype, async (backend, gram) => {
+    await withBackends(this.options.backend, dtype, async (backend, f64) => {
       const inner: InnerPlan[][] = [];
       for (const g of this.gammas) {
         const zg = scaleBands(xs, bandOf, g);
-        inner.push(await Promise.all(folds.map((fold) => innerPlan(zg, fold, alphas, dtype, gram))));
+        inner.push(await Promise.all(folds.map((fold) => innerPlan(zg, fold, alphas, dtype, f64))));
       }
       const refits = new Map<number, Decomposition>();
       const chunk = this.options.targetChunkSize ?? Math.max(64, Math.floor(2 ** 22 / (n * A)));
@@ -171,7 +171,7 @@ export class BandedRidgeCV {
             }
           }
         }
-        await refit(this.gammas, xs, bandOf, block, c0, alphas, gammaIndex, alphaIndex, constant, refits, gram, coef);
+        await refit(this.gammas, xs, bandOf, block, c0, alphas, gammaIndex, alphaIndex, constant, refits, f64, coef);
       }
     });
     for (const t of constant) [gammaIndex[t], alphaIndex[t]] = [-1, -1];
@@ -318,10 +318,10 @@ async function innerPlan(
   fold: Fold,
   alphas: Float64Array,
   dtype: DType,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
 ): Promise<InnerPlan> {
-  const dec = await decompose(takeRows(z, fold.train, "float64"), gram);
-  const xv = await gram.matmul(takeRows(z, fold.test, "float64"), rightVectors(dec));
+  const dec = await decompose(takeRows(z, fold.train, "float64"), f64);
+  const xv = await f64.matmul(takeRows(z, fold.test, "float64"), rightVectors(dec));
   const filt = ridgeFilter(dec.s, alphas);
   return {
     U: castMatrix(dec.U, dtype),
@@ -373,7 +373,7 @@ async function refit(
   alphaIndex: Int32Array,
   constant: number[],
   cache: Map<number, Decomposition>,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
   coef: Matrix,
 ): Promise<void> {
   const c = block.cols;
@@ -386,14 +386,14 @@ async function refit(
     if (targets.length === 0) continue;
     let dec = cache.get(gi);
     if (!dec) {
-      dec = await decompose(scaleBands(xs, bandOf, gammas[gi]), gram);
+      dec = await decompose(scaleBands(xs, bandOf, gammas[gi]), f64);
       cache.set(gi, dec);
     }
     if (dec.s.length === 0) continue;
     const sub = zeros("float64", block.rows, targets.length);
     for (let i = 0; i < block.rows; i++)
       targets.forEach((t, q) => (sub.data[i * targets.length + q] = y64.data[i * c + t]));
-    const projections = castMatrix(await gram.matmul(dec.U, sub, true), "float64");
+    const projections = castMatrix(await f64.matmul(dec.U, sub, true), "float64");
     const best = Int32Array.from(targets, (t) => alphaIndex[c0 + t]);
     const inBasis = filteredProjections(
       dec.s,
@@ -403,7 +403,7 @@ async function refit(
       new Float64Array(targets.length).fill(1),
       "float64",
     );
-    const w = castArray((await gram.matmul(rightVectors(dec), inBasis)).data, "float64");
+    const w = castArray((await f64.matmul(rightVectors(dec), inBasis)).data, "float64");
     for (let j = 0; j < p; j++) {
       const root = Math.sqrt(gammas[gi][bandOf[j]]);
       targets.forEach((t, q) => (coef.data[j * V + c0 + t] = root * w[j * targets.length + q]));

@@ -92,7 +92,7 @@ export async function bootstrapRidge(
   const singCutoff = options.singCutoff ?? 1e-10;
   const useCorr = options.useCorr ?? true;
   const dtype = options.dtype ?? "float64";
-  return withBackends(options.backend, dtype, async (backend, gram) => {
+  return withBackends(options.backend, dtype, async (backend, f64) => {
     const V = trainY.cols;
     const A = alphas.length;
     const B = heldOut.length;
@@ -111,7 +111,7 @@ export async function bootstrapRidge(
         takeRows(trainX, held, "float64"),
         alphas,
         singCutoff,
-        gram,
+        f64,
         backend.dtype,
       );
       for (let c0 = 0; c0 < V; c0 += block) {
@@ -129,7 +129,7 @@ export async function bootstrapRidge(
       }
     }
     const chosen = chooseAlphas(bootstrapCorrs, alphas, V, B, options.singleAlpha ?? false);
-    const weights = await refit(trainX, trainY, chosen, block, backend, gram);
+    const weights = await refit(trainX, trainY, chosen, block, backend, f64);
     const pred = await backend.matmul(castMatrix64(testX), weights);
     const predictions = { rows: testX.rows, cols: testY.cols, data: castArray(pred.data, "float64") };
     const corrs = scoreColumns(predictions.data, testY, useCorr, true);
@@ -214,14 +214,14 @@ async function prepareBootstrap(
   valX: Matrix,
   alphas: Float64Array,
   singCutoff: number,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
   dtype: "float32" | "float64",
 ): Promise<BootstrapFold> {
-  const dec = await decompose(fitX, gram);
+  const dec = await decompose(fitX, f64);
   const cut = dec.s.findIndex((s) => s <= singCutoff);
   const r = cut < 0 ? dec.s.length : cut;
   const s = dec.s.subarray(0, r);
-  const pv = castArray((await gram.matmul(valX, takeFirstColumns(dec.V!, r))).data, "float64"); // m × r
+  const pv = castArray((await f64.matmul(valX, takeFirstColumns(dec.V!, r))).data, "float64"); // m × r
   const m = valX.rows;
   const filters = Array.from(alphas, (alpha) => {
     const scaled = new Float64Array(m * r);
@@ -284,9 +284,9 @@ async function refit(
   chosen: Float64Array,
   block: number,
   backend: ComputeBackend,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
 ): Promise<Matrix> {
-  const dec = await decompose(castMatrix64(x), gram);
+  const dec = await decompose(castMatrix64(x), f64);
   const r = dec.s.length;
   const V = y.cols;
   const p = x.cols;
@@ -300,7 +300,7 @@ async function refit(
       const s = dec.s[k];
       for (let v = 0; v < c; v++) ur[k * c + v] *= s / (s * s + chosen[c0 + v] * chosen[c0 + v]);
     }
-    const w = castArray((await gram.matmul(dec.V!, { rows: r, cols: c, data: ur })).data, "float64"); // p × c
+    const w = castArray((await f64.matmul(dec.V!, { rows: r, cols: c, data: ur })).data, "float64"); // p × c
     for (let j = 0; j < p; j++) weights.set(w.subarray(j * c, (j + 1) * c), j * V + c0);
   }
   return { rows: p, cols: V, data: weights };

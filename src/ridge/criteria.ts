@@ -146,7 +146,7 @@ export async function kfoldPlan(
   alphas: ArrayLike<number>,
   innerFolds: number | Fold[],
   dtype: DType,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
 ): Promise<SelectionPlan> {
   const A = alphas.length;
   const inner: InnerFold[] = [];
@@ -155,9 +155,9 @@ export async function kfoldPlan(
     const mean = centerColumns(xi);
     const xv = takeRows(xTrain, fold.test, "float64");
     for (let j = 0; j < xv.rows; j++) for (let k = 0; k < xv.cols; k++) xv.data[j * xv.cols + k] -= mean[k];
-    const dec = await decompose(xi, gram);
+    const dec = await decompose(xi, f64);
     const r = dec.s.length;
-    const mv = await gram.matmul(transpose(xv), rightVectors(dec), true);
+    const mv = await f64.matmul(transpose(xv), rightVectors(dec), true);
     const filt = ridgeFilter(dec.s, alphas);
     inner.push({
       fold,
@@ -202,9 +202,9 @@ export async function selectionPlan(
   alphas: Float64Array,
   innerFolds: number | Fold[],
   dtype: DType,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
 ): Promise<SelectionPlan> {
   if (mode === "gcv") return gcvPlan(dec, xTrain.rows, alphas);
   if (mode === "loo") return looPlan(dec, alphas, dtype);
-  return kfoldPlan(xTrain, alphas, innerFolds, dtype, gram);
+  return kfoldPlan(xTrain, alphas, innerFolds, dtype, f64);
 }

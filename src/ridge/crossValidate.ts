@@ -146,7 +146,7 @@ export async function brainScore(
     throw new Error(`${src.x}: ${designs.length} per-fold designs for ${folds.length} folds`);
   }
 
-  return withBackends(options.backend, dtype, async (backend, gram) => {
+  return withBackends(options.backend, dtype, async (backend, f64) => {
     const K = folds.length;
     const result: BrainScoreResult = {
       r: new Float64Array(V),
@@ -180,7 +180,7 @@ export async function brainScore(
         { alphas, mode: alphaSelection, dtype, withPredictions },
         y,
         chunk,
-        { compute: backend, gram },
+        { compute: backend, f64 },
         {
           prepared: (k, prep) => {
             forms[k] = prep.dec.form;
@@ -202,7 +202,7 @@ export async function brainScore(
           alphaSelection,
           innerFolds,
           dtype,
-          gram,
+          f64,
         );
         for (let c0 = 0; c0 < V; c0 += chunk) {
           const c1 = Math.min(V, c0 + chunk);
@@ -224,7 +224,7 @@ export async function brainScore(
             alphaSelection,
             innerFolds,
             dtype,
-            gram,
+            f64,
           ),
         );
       }
@@ -267,15 +267,15 @@ async function planFold(
   mode: AlphaSelection,
   innerFolds: number,
   dtype: DType,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
 ): Promise<FoldPlan> {
   const st = fitStandardizer(x, fold.train);
   const xTrain = applyStandardizer(x, fold.train, st);
   const xTest = applyStandardizer(x, fold.test, st);
-  const dec = await decompose(xTrain, gram, { rightVectors: false });
-  const testDesign = await projectRows(dec, xTrain, xTest, gram);
+  const dec = await decompose(xTrain, f64, { rightVectors: false });
+  const testDesign = await projectRows(dec, xTrain, xTest, f64);
   let selection: Promise<SelectionPlan> | undefined;
-  const selectionOnce = () => (selection ??= selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, gram));
+  const selectionOnce = () => (selection ??= selectionPlan(mode, xTrain, dec, alphas, innerFolds, dtype, f64));
   return {
     fold,
     dec,

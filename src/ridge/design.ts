@@ -97,21 +97,21 @@ export interface Decomposition {
 const RANK_TOLERANCE = 1e-13;
 
 /**
- * Thin SVD of a (centred or standardised) design. `gram` computes op(A)·B in float64; onnxruntime's
+ * Thin SVD of a (centred or standardised) design. `f64` computes op(A)·B in float64; onnxruntime's
  * float64 GEMM makes the n×n kernel of wide designs cheap. `rightVectors: false` skips V in kernel form
  * (p × n × r products) for callers that only project other rows (`projectRows`).
  */
 export async function decompose(
   x: Matrix,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
   options: { rightVectors?: boolean } = {},
 ): Promise<Decomposition> {
-  if (gram.dtype !== "float64") throw new Error("decompose: the Gram backend must be float64");
+  if (f64.dtype !== "float64") throw new Error("decompose: the backend of the decomposition must be float64");
   const { rows: n, cols: p } = x;
   const form = p <= n ? "primal" : "dual";
-  const g = form === "primal" ? await gram.matmul(x, x, true) : await gram.matmul(x, x, false, true);
+  const g = form === "primal" ? await f64.matmul(x, x, true) : await f64.matmul(x, x, false, true);
   const m = g.rows;
-  const { values, vectors } = await eighBlocked(castArray(g.data, "float64"), m, backendGemm(gram));
+  const { values, vectors } = await eighBlocked(castArray(g.data, "float64"), m, backendGemm(f64));
   const maxEig = Math.max(values[m - 1], 0);
   const keep: number[] = [];
   for (let k = m - 1; k >= 0; k--) if (values[k] > RANK_TOLERANCE * maxEig && values[k] > 0) keep.push(k);
@@ -124,7 +124,7 @@ export async function decompose(
   });
   if (form === "dual" && options.rightVectors === false) return { s, U: basis, form };
   // The other factor follows from X·V = U·S (primal) or Xᵀ·U = V·S (dual).
-  const other = form === "primal" ? await gram.matmul(x, basis) : await gram.matmul(x, basis, true);
+  const other = form === "primal" ? await f64.matmul(x, basis) : await f64.matmul(x, basis, true);
   const od = castArray(other.data, "float64");
   for (let i = 0; i < other.rows; i++) for (let c = 0; c < r; c++) od[i * r + c] /= s[c];
   const otherMat = { rows: other.rows, cols: r, data: od };
@@ -141,10 +141,10 @@ export function rightVectors(dec: Decomposition): Matrix {
  * rows · V for other rows standardised like the decomposed design `x`: in kernel form through
  * (rows·xᵀ)·U·S⁻¹, which needs no V (n_rows × p × n instead of p × n × r products).
  */
-export async function projectRows(dec: Decomposition, x: Matrix, rows: Matrix, gram: ComputeBackend): Promise<Matrix> {
-  if (dec.V) return gram.matmul(rows, dec.V);
-  const k = await gram.matmul(x, rows, false, true); // n × n_rows = x·rowsᵀ
-  const out = await gram.matmul(k, dec.U, true); // n_rows × r = (rows·xᵀ)·U
+export async function projectRows(dec: Decomposition, x: Matrix, rows: Matrix, f64: ComputeBackend): Promise<Matrix> {
+  if (dec.V) return f64.matmul(rows, dec.V);
+  const k = await f64.matmul(x, rows, false, true); // n × n_rows = x·rowsᵀ
+  const out = await f64.matmul(k, dec.U, true); // n_rows × r = (rows·xᵀ)·U
   const od = castArray(out.data, "float64");
   const r = dec.s.length;
   for (let i = 0; i < out.rows; i++) for (let c = 0; c < r; c++) od[i * r + c] /= dec.s[c];

@@ -104,9 +104,9 @@ export class RidgeCV {
     const bestAlphas = new Float64Array(V).fill(NaN);
     const cvScores = new Float64Array(alphas.length * V).fill(NaN);
     const bestCvScores = new Float64Array(V).fill(NaN);
-    await withBackends(this.options.backend, dtype, async (backend, gram) => {
-      const dec = await decompose(xs, gram);
-      const plan = await selectionPlan(this.alphaSelection, xs, dec, alphas, inner, dtype, gram);
+    await withBackends(this.options.backend, dtype, async (backend, f64) => {
+      const dec = await decompose(xs, f64);
+      const plan = await selectionPlan(this.alphaSelection, xs, dec, alphas, inner, dtype, f64);
       const U = castMatrix(dec.U, dtype);
       const chunk =
         this.options.targetChunkSize ?? Math.max(64, Math.floor(2 ** 22 / (n * Math.max(alphas.length, 4))));
@@ -116,7 +116,7 @@ export class RidgeCV {
         const { block, mean: baseline } = centeredBlock(y, c0, c1, dtype, invalid);
         const fitted = await fitTargetChunk(block, baseline, U, dec.s, plan, alphas, backend, "float64");
         const { mean, variance, best, criterion, inBasis } = fitted;
-        const w = castArray((await gram.matmul(rightVectors(dec), inBasis)).data, "float64");
+        const w = castArray((await f64.matmul(rightVectors(dec), inBasis)).data, "float64");
         for (let t = 0; t < c; t++) {
           const target = c0 + t;
           if (invalid[target] === 0 && !(variance[t] > 0)) invalid[target] = 2;
@@ -147,8 +147,8 @@ export class RidgeCV {
     if (x.cols !== coef.rows)
       throw new Error(`predict: X has ${x.cols} columns but the model was fitted on ${coef.rows}`);
     checkDesign(x, this.options.source?.x ?? "X");
-    const pred = await withBackends(this.options.backend, this.options.dtype ?? "float32", (_, gram) =>
-      gram.matmul(castMatrix(x, "float64"), coef),
+    const pred = await withBackends(this.options.backend, this.options.dtype ?? "float32", (_, f64) =>
+      f64.matmul(castMatrix(x, "float64"), coef),
     );
     const out = castArray(pred.data, "float64");
     const V = coef.cols;

@@ -65,7 +65,7 @@ export async function scoreFusedFolds(
   spec: LaneSpec,
   y: Matrix,
   chunk: number,
-  backends: { compute: ComputeBackend; gram: ComputeBackend },
+  backends: { compute: ComputeBackend; f64: ComputeBackend },
   cb: LaneCallbacks,
 ): Promise<LaneReport> {
   const K = folds.length;
@@ -78,7 +78,7 @@ export async function scoreFusedFolds(
   const lanes =
     process.env.BRAINSCORE_FOLD_WORKER !== "0" && side >= WORKER_MIN_SIDE && onCpu(backends.compute) && V > 0;
   const channel = lanes ? foldWorker() : null;
-  const local = channel ? laneBackends(spec.dtype) : { runner: backends.compute.graphs!, gram: backends.gram };
+  const local = channel ? laneBackends(spec.dtype) : { runner: backends.compute.graphs!, f64: backends.f64 };
   const design = (k: number) => (designs.length === 1 ? designs[0] : designs[k]);
 
   // 0 unclaimed, 1 this thread, 2 the worker (set by the worker itself).
@@ -241,7 +241,7 @@ export async function scoreFusedFolds(
           await prepareFold(
             design(kp),
             { fold: folds[kp], alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype },
-            local.gram,
+            local.f64,
             local.runner,
           ),
         );
@@ -266,8 +266,8 @@ function onCpu(backend: ComputeBackend): boolean {
 }
 
 /** This thread's lane: single-threaded sessions, like the worker's (so either lane gives the same bits). */
-function laneBackends(dtype: DType): { runner: GraphRunner; gram: ComputeBackend } {
-  return { runner: singleThreaded(dtype).graphs, gram: singleThreaded("float64") };
+function laneBackends(dtype: DType): { runner: GraphRunner; f64: ComputeBackend } {
+  return { runner: singleThreaded(dtype).graphs, f64: singleThreaded("float64") };
 }
 const singles = new Map<DType, OrtBackend>();
 /** One single-threaded onnxruntime backend per precision and thread (also used by the worker). */

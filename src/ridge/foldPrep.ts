@@ -27,11 +27,11 @@ export interface FoldPrepSpec {
 
 let scratch = new Float64Array(0);
 
-/** `gram` is float64; `runner` runs graphs in the fold's precision (the LOO weighted Gram matrices). */
+/** `f64` is float64; `runner` runs graphs in the fold's precision (the LOO weighted Gram matrices). */
 export async function prepareFold(
   x: Matrix,
   spec: FoldPrepSpec,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
   runner: GraphRunner | undefined,
 ): Promise<PreparedFold> {
   const { fold } = spec;
@@ -43,12 +43,12 @@ export async function prepareFold(
   const xTrain = applyStandardizer(x, fold.train, st, scratch);
   const xTest = applyStandardizer(x, fold.test, st, scratch.subarray(fold.train.length * x.cols));
   // Only the test rows' projection is needed, so kernel-form folds skip V.
-  const dec = await decompose(xTrain, gram, { rightVectors: false });
-  const projected = await projectRows(dec, xTrain, xTest, gram);
+  const dec = await decompose(xTrain, f64, { rightVectors: false });
+  const projected = await projectRows(dec, xTrain, xTest, f64);
   const testDesign = { ...projected, data: castArray(projected.data, "float64") };
   let looBlocks: LooBlocks | undefined;
   if (spec.mode === "loo" && runner && dec.s.length > 0) {
-    looBlocks = (await looBlocksFor(dec, fold, spec.alphas, spec.dtype, runner, gram)) ?? undefined;
+    looBlocks = (await looBlocksFor(dec, fold, spec.alphas, spec.dtype, runner, f64)) ?? undefined;
   }
   return { dec, testDesign, looBlocks };
 }

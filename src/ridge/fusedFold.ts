@@ -59,14 +59,14 @@ export class FusedFold {
   ) {}
 
   /**
-   * `gram` (float64 op(A)·B) lets a loo fold whose U spans the centred training rows score alphas by the
+   * `f64` (float64 op(A)·B) lets a loo fold whose U spans the centred training rows score alphas by the
    * triangular quadratic form; without it the residual form is used. The model depends only on the mode,
    * precision, alpha count and (triangular form) rank, so folds of one shape share one session of the runner.
    */
-  static async compile(spec: FusedFoldSpec, runner: GraphRunner, gram?: ComputeBackend): Promise<FusedFold> {
+  static async compile(spec: FusedFoldSpec, runner: GraphRunner, f64?: ComputeBackend): Promise<FusedFold> {
     let full = spec;
-    if (spec.mode === "loo" && gram && !spec.looBlocks) {
-      const looBlocks = await looBlocksFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, gram);
+    if (spec.mode === "loo" && f64 && !spec.looBlocks) {
+      const looBlocks = await looBlocksFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, f64);
       if (looBlocks) full = { ...spec, looBlocks };
     }
     const shape = graphShape(full);
@@ -287,7 +287,7 @@ export async function looBlocksFor(
   alphas: Float64Array,
   dtype: DType,
   runner: GraphRunner,
-  gram: ComputeBackend,
+  f64: ComputeBackend,
 ): Promise<LooBlocks | null> {
   const r = dec.s.length;
   if (r !== fold.train.length - 1) return null;
@@ -320,7 +320,7 @@ export async function looBlocksFor(
     alphas,
     (w) => weightedGrams(dec.U, w, dtype, runner),
     visit,
-    backendGemm(gram),
+    backendGemm(f64),
   );
   return ok ? out : null;
 }
