@@ -4,7 +4,7 @@
  * seconds, achieved GFLOP/s (from the dominant products' operation count) and peak RSS.
  */
 import { brainScore } from "../src/ridge/crossValidate.js";
-import type { AlphaSelection } from "../src/ridge/criteria.js";
+import type { AlphaSelection } from "../src/ridge/alphaSelection.js";
 import type { DType, Matrix } from "../src/linalg/dense.js";
 import { mulberry32, gaussian } from "../src/linalg/random.js";
 

@@ -4,7 +4,7 @@
  * alone, peak RSS, the solver's form).
  */
 import { brainScore } from "../src/ridge/crossValidate.js";
-import type { AlphaSelection } from "../src/ridge/criteria.js";
+import type { AlphaSelection } from "../src/ridge/alphaSelection.js";
 import { takeColumns } from "../src/linalg/dense.js";
 import { readNpy, writeNpy } from "../src/io/npy.js";
 

@@ -30,7 +30,7 @@ export {
 } from "./ridge/scoring.js";
 export { contiguousFolds, groupFolds, foldIds, resolveFolds, type CrossValidation, type Fold } from "./ridge/folds.js";
 export { DEFAULT_ALPHAS, logspace, parseAlphas } from "./ridge/alphas.js";
-export { ALPHA_SELECTIONS, type AlphaSelection } from "./ridge/criteria.js";
+export { ALPHA_SELECTIONS, type AlphaSelection } from "./ridge/alphaSelection.js";
 export {
   createBackend,
   withBackends,

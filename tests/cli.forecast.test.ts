@@ -7,7 +7,7 @@ import { main } from "../src/cli/main.js";
 import { parseDistances } from "../src/cli/forecast.js";
 import { writeNpy } from "../src/io/npy.js";
 import { readSafetensors } from "../src/io/safetensors.js";
-import { plantedSignal, withNoise } from "../src/simulate/plant.js";
+import { plantedSignal, withNoise } from "../src/simulate/plantedSignal.js";
 import { tinyCheckpoint } from "./helpers/gpt2.js";
 import { sharedPath } from "./helpers/shared.js";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALICE_ROIS, listAliceSubjects, loadAliceSubject } from "../src/fmri/datasets/alice.js";
 import { delaysForSeconds, firDelays } from "../src/fmri/design/fir.js";
-import { readNumericTable } from "../src/fmri/text.js";
+import { readNumericTable } from "../src/fmri/formats/numericTable.js";
 import { EMBEDDED_ALICE, runAliceDemo } from "../src/pipeline/aliceDemo.js";
 import { toCsv } from "../src/report/csv.js";
 import { circularShiftOffsets, permutationPValue, stackCircularShifts } from "../src/stats/circularShift.js";

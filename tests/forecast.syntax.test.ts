@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { syntaxSemantics } from "../src/lm/decomposition.js";
 import { forecastSweep } from "../src/forecast/sweep.js";
 import { readConllu, syntacticAlternatives, tagsFromParses, tagWords } from "../src/lm/syntax.js";
-import { plantedSignal, withNoise } from "../src/simulate/plant.js";
+import { plantedSignal, withNoise } from "../src/simulate/plantedSignal.js";
 import { readWords } from "../src/stimuli/readers.js";
 import { tinyCheckpoint } from "./helpers/gpt2.js";
 import { sharedPath } from "./helpers/shared.js";

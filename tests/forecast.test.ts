@@ -11,7 +11,7 @@ import {
   wordGram,
 } from "../src/forecast/windowPca.js";
 import { gaussian, mulberry32 } from "../src/linalg/random.js";
-import { plantedSignal, withNoise } from "../src/simulate/plant.js";
+import { plantedSignal, withNoise } from "../src/simulate/plantedSignal.js";
 import { readWords } from "../src/stimuli/readers.js";
 import { sharedPath } from "./helpers/shared.js";
 

@@ -27,7 +27,7 @@ export {
   type LebelRunConfig,
   type LebelRunReport,
 } from "../pipeline/lebelRun.js";
-export { plantedSignal, withNoise } from "../simulate/plant.js";
+export { plantedSignal, withNoise } from "../simulate/plantedSignal.js";
 export { parseRunConfig, readRunConfig, type RunConfig } from "../pipeline/config.js";
 export { runPipeline, mergeResults, type RunReport } from "../pipeline/run.js";
 export { parseSimulationConfig, simulateDataset, type SimulationConfig } from "../simulate/simulate.js";

@@ -13,7 +13,7 @@ import { locateMatrix, readColumns, type MatrixLocation } from "../io/arrayBlock
 import { designVaries } from "../ridge/checks.js";
 import { parseAlphas } from "../ridge/alphas.js";
 import { RidgeCV } from "../ridge/estimator.js";
-import { ALPHA_SELECTIONS, type AlphaSelection } from "../ridge/criteria.js";
+import { ALPHA_SELECTIONS, type AlphaSelection } from "../ridge/alphaSelection.js";
 import { loadMatrix } from "../io/arrays.js";
 import { removeStaleTemporaries } from "../io/atomic.js";
 import { ensureWritableDir } from "../io/files.js";

@@ -15,7 +15,7 @@ import type { Matrix } from "../linalg/dense.js";
 import { writeCsv, type Row } from "../report/csv.js";
 import type { WordEvents } from "../stimuli/words.js";
 import { parseAlphas } from "../ridge/alphas.js";
-import { ALPHA_SELECTIONS, type AlphaSelection } from "../ridge/criteria.js";
+import { ALPHA_SELECTIONS, type AlphaSelection } from "../ridge/alphaSelection.js";
 import { findConstantTargets, findNonFiniteTargets } from "../ridge/checks.js";
 import { storyScanMismatch } from "../fmri/design/wordsPerTR.js";
 import { progressBar } from "./progress.js";

@@ -14,7 +14,7 @@ import {
   optionalString,
   optionalAlphaGrid,
 } from "../config/validate.js";
-import type { AlphaSelection } from "../ridge/criteria.js";
+import type { AlphaSelection } from "../ridge/alphaSelection.js";
 import type { ClockOverride } from "../fmri/datasets/narrativesClock.js";
 import { namedTrDesign, TR_DESIGN_NAMES, type TrDesign, type TrDesignName } from "../fmri/design/wordDesign.js";
 import { PAPER, paperDistances } from "../config/paper.js";

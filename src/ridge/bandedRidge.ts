@@ -16,9 +16,9 @@ import { castArray, castMatrix, takeRows, zeros, type DType, type Matrix, type M
 import { dirichletCandidates } from "../linalg/random.js";
 import { DEFAULT_ALPHAS, validateAlphas } from "./alphas.js";
 import { findNonFiniteTargets, validateDesign } from "./checks.js";
-import { scaledStack } from "./criteria.js";
-import { decompose, fitStandardizer, rightVectors, type Decomposition } from "./design.js";
-import { ridgeFilter } from "./formulas.js";
+import { scaledStack } from "./alphaSelection.js";
+import { decompose, fitStandardizer, rightVectors, type Decomposition } from "./designSvd.js";
+import { ridgeFilter } from "./ridgeFilters.js";
 import { resolveFolds, type CrossValidation, type Fold } from "./folds.js";
 import { r2ScoreSplit, resolveScorer, type Scoring } from "./scoring.js";
 import { filteredProjections } from "./targets.js";

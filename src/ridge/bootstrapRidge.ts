@@ -17,7 +17,7 @@ import { withBackends, type BackendSpec } from "../backend/index.js";
 import type { ComputeBackend } from "../backend/types.js";
 import { castArray, takeRows, type Matrix } from "../linalg/dense.js";
 import { mulberry32 } from "../linalg/random.js";
-import { decompose } from "./design.js";
+import { decompose } from "./designSvd.js";
 
 export interface BootstrapRidgeOptions {
   /** Penalties in the original's convention (entering as α²); default logspace(1, 3, 10), its default. */

@@ -11,8 +11,8 @@ import { castArray, castMatrix, zeros, type DType, type Matrix } from "../linalg
 import { readSafetensors, writeSafetensors, type TensorInput } from "../io/safetensors.js";
 import { DEFAULT_ALPHAS, validateAlphas } from "./alphas.js";
 import { checkDesign, findNonFiniteTargets, validateDesign } from "./checks.js";
-import { ALPHA_SELECTIONS, selectionPlan, type AlphaSelection } from "./criteria.js";
-import { applyStandardizer, decompose, fitStandardizer, rightVectors, type Standardizer } from "./design.js";
+import { ALPHA_SELECTIONS, selectionPlan, type AlphaSelection } from "./alphaSelection.js";
+import { applyStandardizer, decompose, fitStandardizer, rightVectors, type Standardizer } from "./designSvd.js";
 import { resolveFolds, type CrossValidation } from "./folds.js";
 import { resolveScorer, type Scoring } from "./scoring.js";
 import { centeredBlock, fitTargetChunk } from "./targets.js";

@@ -5,8 +5,8 @@
  */
 import type { ComputeBackend, GraphRunner } from "../backend/types.js";
 import { castArray, type DType, type Matrix } from "../linalg/dense.js";
-import type { AlphaSelection } from "./criteria.js";
-import { applyStandardizer, decompose, fitStandardizer, projectRows, type Decomposition } from "./design.js";
+import type { AlphaSelection } from "./alphaSelection.js";
+import { applyStandardizer, decompose, fitStandardizer, projectRows, type Decomposition } from "./designSvd.js";
 import type { Fold } from "./folds.js";
 import { looBlocksFor, type LooBlocks } from "./fusedFold.js";
 

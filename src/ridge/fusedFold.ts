@@ -4,15 +4,15 @@
  * The graph reads a column range of the whole target matrix (passed to onnxruntime without a copy), then
  * centres, splits train/test, projects, scores every alpha, picks the best per target, predicts the test
  * rows and scores them — so no per-sample loop runs in JavaScript and every pass is multi-threaded. The
- * arithmetic is the same as the step-by-step path in crossValidate.ts/criteria.ts (which backends without
+ * arithmetic is the same as the step-by-step path in crossValidate.ts/alphaSelection.ts (which backends without
  * graph support use); tests hold the two to each other and to scikit-learn.
  */
 import type { ComputeBackend, GraphRunner, GraphSession, GraphTensor } from "../backend/types.js";
 import { GraphBuilder, attr } from "../backend/onnx/graph.js";
 import { allocate, transpose, type DType, type Matrix } from "../linalg/dense.js";
 import { backendGemm } from "../linalg/eighBlocked.js";
-import type { Decomposition } from "./design.js";
-import { flooredVariance, gcvTerms, looTerms, looTriangularFactors, ridgeFilter } from "./formulas.js";
+import type { Decomposition } from "./designSvd.js";
+import { flooredVariance, gcvTerms, looTerms, looTriangularFactors, ridgeFilter } from "./ridgeFilters.js";
 import type { Fold } from "./folds.js";
 
 export type FusedMode = "loo" | "gcv";
@@ -277,7 +277,7 @@ function blockWidths(r: number): number[] {
 }
 
 /**
- * The row blocks of the triangular LOO factors of a fold (formulas.ts `looTriangularFactors`), or null where
+ * The row blocks of the triangular LOO factors of a fold (ridgeFilters.ts `looTriangularFactors`), or null where
  * they do not apply — U does not span the centred training rows — or a factorisation fails: then the
  * residual form. Each factor is written straight into the blocks, transposed by 32 × 32 tiles (R_a = L_aᵀ·g).
  */

@@ -5,8 +5,8 @@
  */
 import type { ComputeBackend } from "../backend/types.js";
 import { allocate, type DType, type Matrix } from "../linalg/dense.js";
-import type { SelectionPlan } from "./criteria.js";
-import { flooredVariance, ridgeFilter } from "./formulas.js";
+import type { SelectionPlan } from "./alphaSelection.js";
+import { flooredVariance, ridgeFilter } from "./ridgeFilters.js";
 
 /**
  * Columns [c0, c1) of y in the given precision, each centred on its whole-series mean (returned). Centring

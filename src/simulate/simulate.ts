@@ -25,7 +25,7 @@ import type { Matrix } from "../linalg/dense.js";
 import { gaussian, mulberry32 } from "../linalg/random.js";
 import { wordsOnScanClock } from "../fmri/datasets/narrativesClock.js";
 import { readWords } from "../stimuli/readers.js";
-import { standardize } from "./plant.js";
+import { standardize } from "./plantedSignal.js";
 import { createBackend } from "../backend/index.js";
 import { forecastOffsets, windowPcaScores, wordGram } from "../forecast/windowPca.js";
 import { embeddedData } from "../io/paths.js";

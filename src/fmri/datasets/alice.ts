@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Matrix } from "../../linalg/dense.js";
-import { readNumericTable } from "../text.js";
+import { readNumericTable } from "../formats/numericTable.js";
 
 /** The six Alice regions of interest. */
 export const ALICE_ROIS = ["LATL", "RATL", "LPTL", "LIPL", "LPreM", "LIFG"] as const;

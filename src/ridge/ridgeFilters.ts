@@ -1,5 +1,5 @@
 /**
- * The ridge formulas every solver path shares — the step-by-step criteria (criteria.ts), the fused ONNX
+ * The ridge formulas every solver path shares — the step-by-step criteria (alphaSelection.ts), the fused ONNX
  * fold (fusedFold.ts), the refits (targets.ts) and banded ridge — so each is written once. All are
  * diagonal filters of one thin SVD X = U·diag(s)·Vᵀ; arrays are laid out [alpha × component].
  */

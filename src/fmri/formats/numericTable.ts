@@ -1,6 +1,6 @@
 /** Whitespace-separated numeric text tables (SPM/FSL/AFNI-style .txt regressors and time courses). */
-import type { Matrix } from "../linalg/dense.js";
-import { readText } from "../io/files.js";
+import type { Matrix } from "../../linalg/dense.js";
+import { readText } from "../../io/files.js";
 
 /** Reads a numeric table; every non-empty line must hold `columns` numbers (any count if omitted). */
 export function readNumericTable(path: string, columns?: number): Matrix {

@@ -22,8 +22,8 @@ import {
   type Matrix,
   type MatrixStack,
 } from "../linalg/dense.js";
-import { centerColumns, decompose, rightVectors, type Decomposition } from "./design.js";
-import { gcvTerms, looTerms, ridgeFilter } from "./formulas.js";
+import { centerColumns, decompose, rightVectors, type Decomposition } from "./designSvd.js";
+import { gcvTerms, looTerms, ridgeFilter } from "./ridgeFilters.js";
 import { contiguousFolds, type Fold } from "./folds.js";
 
 export type AlphaSelection = "loo" | "gcv" | "kfold";
