@@ -90,6 +90,9 @@ describe("forecast windows and PCA", () => {
       const exact = await windowPcaScores(gram, { ...opts, solver: "exact" }, be);
       const subspace = await windowPcaScores(gram, opts, be); // "auto": 700 > 600
       const again = await windowPcaScores(gram, { ...opts, solver: "subspace" }, be);
+      await expect(windowPcaScores(gram, { ...opts, solver: "lanczos" as "exact" }, be)).rejects.toThrow(
+        /solver must be "auto", "exact" or "subspace", got "lanczos"/,
+      );
       expect(Array.from(again.data)).toEqual(Array.from(subspace.data));
       let top = 0;
       for (const v of exact.data) top = Math.max(top, Math.abs(v));

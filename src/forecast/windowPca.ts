@@ -173,6 +173,8 @@ async function pcaScoresFromGramColumns(
   solver: WindowPcaSolver = "auto",
 ): Promise<Matrix> {
   const T = tr.length;
+  if (!["auto", "exact", "subspace"].includes(solver))
+    throw new Error(`window PCA: solver must be "auto", "exact" or "subspace", got "${solver}"`);
   // Centre on the training windows' mean: Gc = G − rowMean − colMean + grand.
   const rowMean = new Float64Array(W);
   for (let a = 0; a < W; a++) {
@@ -223,7 +225,9 @@ const startingBases = new Map<string, Float64Array>();
 
 /** The seeded random n × m starting basis of the subspace iteration, orthonormalised (a copy). */
 async function startingBasis(n: number, m: number, seed: number, backend: ComputeBackend): Promise<Float64Array> {
-  const key = `${n} ${m} ${seed} ${backend.dtype}`;
+  // Keyed by the backend too: another backend's products may round differently, and a result must not
+  // depend on which backend ran first in the process.
+  const key = `${n} ${m} ${seed} ${backend.name} ${backend.dtype}`;
   let q = startingBases.get(key);
   if (!q) {
     const rand = gaussian(mulberry32(seed + 17));
