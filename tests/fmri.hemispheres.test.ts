@@ -17,7 +17,7 @@ import {
   type HemisphereLabels,
 } from "../src/fmri/surfaceLabels.js";
 import { parseRunConfig } from "../src/pipeline/config.js";
-import { hemisphereParcellation } from "../src/pipeline/subject.js";
+import { hemisphereParcellation } from "../src/pipeline/scanRegions.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hemis-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -349,7 +349,7 @@ describe("run configurations and failing runs", () => {
 describe("labellings that label nothing where regions are scored", () => {
   it("a label volume of zeros, or one whose labels all fall outside the brain mask, is refused naming the file", async () => {
     const { writeNifti } = await import("../src/fmri/formats/nifti.js");
-    const { runParcellation } = await import("../src/pipeline/subject.js");
+    const { runParcellation } = await import("../src/pipeline/scanRegions.js");
     const root = tmp("labels-");
     const shape = [4, 4, 4];
     const affine = [
@@ -394,7 +394,7 @@ describe("labellings that label nothing where regions are scored", () => {
 
   it("surface labels that cover only vertices past the first 10,242 of each hemisphere are refused naming the files", async () => {
     const { writeGifti } = await import("../src/fmri/formats/gifti.js");
-    const { hemisphereParcellation } = await import("../src/pipeline/subject.js");
+    const { hemisphereParcellation } = await import("../src/pipeline/scanRegions.js");
     const root = tmp("annot-");
     const files = (["L", "R"] as const).map((h) => {
       const path = join(root, `${h === "L" ? "lh" : "rh"}.far.label.gii`);

@@ -14,7 +14,7 @@ import { readNifti } from "../fmri/formats/nifti.js";
 import { parcellationFromLabelVolume } from "../fmri/regions.js";
 import { atPaperDepth, PAPER } from "../config/paper.js";
 import type { RunConfig } from "./config.js";
-import { hemisphereParcellation } from "./subject.js";
+import { hemisphereParcellation } from "./scanRegions.js";
 
 /** A run configuration with its model resolved and its default layers rescaled to the model's depth. */
 export interface ResolvedRun {

@@ -24,7 +24,8 @@ import {
   subjectResultPath,
   type SubjectResult,
 } from "./scanStore.js";
-import { runSubject, type StoryFeatures } from "./subject.js";
+import { runSubject } from "./subject.js";
+import type { StoryFeatures } from "./storyFeatures.js";
 
 export interface RunOptions {
   shard?: { index: number; count: number };

@@ -1,116 +1,24 @@
 /**
  * The per-subject stage of `brainscore run`: one scan → cleaned BOLD → brain scores per layer (every
  * vertex and every region) → region-level forecast sweeps (full, controls, syntax, semantics) and F(d) per
- * layer for the forecast depth. Its storage (one safetensors file per scan, so a rerun skips finished
- * subjects and a Slurm array can split subjects across jobs) is scanStore.ts.
+ * layer for the forecast depth. The story's features come from storyFeatures.ts, the scan's regions from
+ * scanRegions.ts, and its storage (one safetensors file per scan, so a rerun skips finished subjects and a
+ * Slurm array can split subjects across jobs) is scanStore.ts.
  */
 import { openBackends } from "../backend/index.js";
 import { brainScore } from "../ridge/crossValidate.js";
-import { extractWordFeatures } from "../lm/extract.js";
 import { FSAVERAGE_VERTICES } from "../fmri/fsaverage.js";
-import { generatedFutureFeatures, type GeneratedFutures } from "../lm/generate.js";
 import type { NarrativesDataset, NarrativesScan } from "../fmri/datasets/narratives.js";
 import { wordDesign } from "../fmri/design/wordDesign.js";
 import { cleanRun } from "../fmri/preprocess.js";
-import { parcellationFromLabelVolume, regionAverages, type Parcellation } from "../fmri/regions.js";
-import { defaultHemisphereLabels, readSurfaceLabels, surfaceParcellation } from "../fmri/surfaceLabels.js";
-import { readNifti } from "../fmri/formats/nifti.js";
+import { regionAverages } from "../fmri/regions.js";
 import { forecastAnalyses } from "../forecast/analyses.js";
-import { syntaxSemantics, type Decomposition } from "../lm/decomposition.js";
 import { forecastSweep } from "../forecast/sweep.js";
-import type { Matrix } from "../linalg/dense.js";
-import type { WordEvents } from "../stimuli/words.js";
 import { trDesignOf, type RunConfig } from "./config.js";
 import type { Layout, SubjectResult, WordsReport } from "./scanStore.js";
+import { runParcellation } from "./scanRegions.js";
 import { stageClock } from "./stageClock.js";
-
-/** Regions of a scan's columns: the annotation on both hemispheres, or the label volume inside the mask. */
-export function runParcellation(c: RunConfig, layout: Layout): Parcellation {
-  if (layout.kind === "surface") return hemisphereParcellation(c, layout);
-  const img = readNifti(c.regions.labels!);
-  const nVox = layout.shape.slice(0, 3).reduce((a, b) => a * b, 1);
-  if (img.data.length !== nVox)
-    throw new Error(`${c.regions.labels}: label volume has ${img.data.length} voxels, the BOLD grid ${nVox}`);
-  const all = parcellationFromLabelVolume(img);
-  if (all.names.length === 0)
-    throw new Error(`${c.regions.labels}: the label volume labels no voxel (every value is 0)`);
-  const labels = Int32Array.from(layout.maskIndices, (i) => all.labels[i]);
-  // A region outside one scan's mask scores NaN for that scan (counted in the tables' n); none inside is an error.
-  if (!labels.some((l) => l >= 0))
-    throw new Error(
-      `${c.regions.labels}: no labelled voxel inside the scan's brain mask (${layout.maskIndices.length} voxels)`,
-    );
-  return { labels, names: all.names };
-}
-
-/** Parcellation of both hemispheres (names prefixed L_/R_) from the configured per-hemisphere labels. */
-export function hemisphereParcellation(c: RunConfig, hemiVertices: { L: number; R: number }): Parcellation {
-  const a = c.regions.annot;
-  const labels =
-    a === "default"
-      ? defaultHemisphereLabels()
-      : { L: a.L ? readSurfaceLabels(a.L) : undefined, R: a.R ? readSurfaceLabels(a.R) : undefined };
-  const parc = surfaceParcellation(labels, hemiVertices, { maxVertices: c.regions.maxVertices, axis: c.regions.axis });
-  if (parc.names.length === 0) {
-    const files = [labels.L?.source, labels.R?.source].filter(Boolean).join(" and ");
-    throw new Error(
-      `${files}: no region has a vertex among each hemisphere's first 10,242 vertices (where regions are scored)`,
-    );
-  }
-  return parc;
-}
-
-export interface StoryFeatures {
-  events: WordEvents;
-  /** layer → W × E */
-  layers: Map<number, Matrix>;
-  decomposition?: Decomposition;
-  /** The model's own continuation after each word (the "generated" forecast control). */
-  generated?: GeneratedFutures;
-}
-
-export async function storyFeatures(c: RunConfig, scanWords: WordEvents, model: string): Promise<StoryFeatures> {
-  const wanted = [...new Set([...c.layers, ...(c.forecast ? [c.forecast.layer, ...c.forecast.depthLayers] : [])])].sort(
-    (a, b) => a - b,
-  );
-  const feats = await extractWordFeatures(model, scanWords, {
-    layers: wanted,
-    context: c.context,
-    mode: c.contextMode,
-    embedding: c.embedding,
-    cacheDir: c.cacheDir,
-  });
-  const W = scanWords.words.length;
-  const E = feats.nEmbd;
-  const layers = new Map<number, Matrix>();
-  wanted.forEach((l, i) =>
-    layers.set(l, {
-      rows: W,
-      cols: E,
-      data: Float64Array.from(feats.hiddenStates.subarray(i * W * E, (i + 1) * W * E)),
-    }),
-  );
-  const decomposition = c.forecast?.decompose
-    ? await syntaxSemantics(model, scanWords, {
-        layer: c.forecast.layer,
-        k: c.forecast.k,
-        context: c.context,
-        mode: c.contextMode,
-        cacheDir: c.cacheDir,
-        states: layers.get(c.forecast.layer),
-      })
-    : undefined;
-  const f = c.forecast;
-  const generated = f?.controls.includes("generated")
-    ? await generatedFutureFeatures(model, scanWords, {
-        ...f.generation,
-        words: Math.max(1, ...f.distances),
-        layer: f.layer,
-        cacheDir: c.cacheDir,
-      })
-    : undefined;
-  return { events: scanWords, layers, decomposition, generated };
-}
+import { storyFeatures, type StoryFeatures } from "./storyFeatures.js";
 
 export async function runSubject(
   c: RunConfig,
