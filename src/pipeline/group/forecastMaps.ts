@@ -148,32 +148,41 @@ export function forecastOutputs(ctx: GroupContext): ViewerMap[] {
     );
     const regionTitle =
       significant === 0 ? `no region FDR-significant at α ${c.statistics.alpha}` : `${significant} significant regions`;
-    if (surface)
+    const dRange = [Math.min(...f.distances), Math.max(...f.distances)];
+    const regionMaps = [
+      {
+        file: "forecast_dstar_map.png",
+        title: "Forecast distance d*",
+        map: dMap,
+        label: "d* (words)",
+        range: dRange,
+        ticks: integerTicks(dRange[0], dRange[1]),
+      },
+      {
+        file: "forecast_kstar_map.png",
+        title: "Forecast depth k*",
+        map: kMap,
+        label: "k* (layer)",
+        range: [Math.min(...depthLayers), Math.max(...depthLayers)],
+        ticks: depthLayers,
+      },
+    ];
+    for (const m of surface ? regionMaps : []) {
+      const values = { L: m.map.subarray(0, nL), R: m.map.subarray(nL) };
+      const [vmin, vmax] = m.range;
       figure(
-        "forecast_dstar_map.png",
+        m.file,
         brainMapSvg({
-          title: `Forecast distance d* (${regionTitle})`,
-          values: { L: dMap.subarray(0, nL), R: dMap.subarray(nL) },
-          label: "d* (words)",
+          title: `${m.title} (${regionTitle})`,
+          values,
+          label: m.label,
           colormap: "viridis",
-          vmin: Math.min(...f.distances),
-          vmax: Math.max(...f.distances),
-          ticks: integerTicks(Math.min(...f.distances), Math.max(...f.distances)),
+          vmin,
+          vmax,
+          ticks: m.ticks,
         }),
       );
-    if (surface)
-      figure(
-        "forecast_kstar_map.png",
-        brainMapSvg({
-          title: `Forecast depth k* (${regionTitle})`,
-          values: { L: kMap.subarray(0, nL), R: kMap.subarray(nL) },
-          label: "k* (layer)",
-          colormap: "viridis",
-          vmin: Math.min(...depthLayers),
-          vmax: Math.max(...depthLayers),
-          ticks: depthLayers,
-        }),
-      );
+    }
     // Vertex level (the paper's Figs. 2–4): the same statistics per vertex, subjects streamed from disk.
     const mapped = withForecast[0].forecast!.vertexAnalyses ?? Object.keys(withForecast[0].forecast!.vertex ?? {});
     if (
