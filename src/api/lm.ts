@@ -2,7 +2,7 @@
  * `brainscore/lm`: Language-model features: hidden states of GPT-2 and the other supported families per word,
  * checkpoints from the hub layout, generation.
  */
-export { extractWordFeatures, type ExtractOptions, type WordFeatures } from "../lm/extract.js";
+export { extractWordFeatures, WordFeatureExtractor, type ExtractOptions, type WordFeatures } from "../lm/extract.js";
 export { resolveCheckpoint, resolveModel } from "../lm/hub.js";
 export {
   generateFutures,

@@ -2,7 +2,7 @@
  * X_syn and X_sem for one layer: the language model is run on the story and on K syntactically matched
  * alternative stories (see syntax.ts); X_syn is the mean activation over the alternatives, X_sem = X − X_syn.
  */
-import { extractWordFeatures, type ExtractOptions } from "./extract.js";
+import { WordFeatureExtractor, type ExtractOptions } from "./extract.js";
 import type { Matrix } from "../linalg/dense.js";
 import type { WordEvents } from "../stimuli/words.js";
 import {
@@ -56,20 +56,28 @@ export async function syntaxSemantics(
     seed: options.seed,
     vocabulary: options.vocabulary,
   });
-  const extract = (ev: WordEvents) => extractWordFeatures(model, ev, { ...options, layers: [layer] });
   const W = events.words.length;
   if (options.states && options.states.rows !== W)
     throw new Error(`${events.source}: ${options.states.rows} rows of states for ${W} words`);
-  const fullData = options.states
-    ? Float64Array.from(options.states.data)
-    : Float64Array.from((await extract(events)).hiddenStates);
-  const E = options.states ? options.states.cols : fullData.length / W;
-  const syntax = new Float64Array(W * E);
-  for (const [i, story] of stories.entries()) {
-    const alt = await extract({ ...events, words: story, source: `${events.source} (syntactic alternative ${i + 1})` });
-    for (let q = 0; q < W * E; q++) syntax[q] += alt.hiddenStates[q] / k;
-    options.onProgress?.("alternatives", i + 1, k);
+  // One session for the story and its K alternatives (each is still cached on disk as its own word list).
+  const extractor = await WordFeatureExtractor.open(model, { ...options, layers: [layer] });
+  let fullData: Float64Array;
+  let syntax: Float64Array;
+  try {
+    fullData = options.states
+      ? Float64Array.from(options.states.data)
+      : Float64Array.from((await extractor.extract(events)).hiddenStates);
+    syntax = new Float64Array(fullData.length);
+    for (const [i, story] of stories.entries()) {
+      const source = `${events.source} (syntactic alternative ${i + 1})`;
+      const alt = await extractor.extract({ ...events, words: story, source });
+      for (let q = 0; q < syntax.length; q++) syntax[q] += alt.hiddenStates[q] / k;
+      options.onProgress?.("alternatives", i + 1, k);
+    }
+  } finally {
+    await extractor.release();
   }
+  const E = fullData.length / W;
   return {
     full: { rows: W, cols: E, data: fullData },
     syntax: { rows: W, cols: E, data: syntax },
