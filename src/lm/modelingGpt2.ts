@@ -66,6 +66,13 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   g.input("position_ids", "int64", ["batch", "tokens"]);
   const cache = options.cache === true;
   g.input("attention_bias", "float32", ["tokens", cache ? "total" : "tokens"]);
+  // Forward graphs return the states of positions first_position … T − 1 only, and their last block computes
+  // queries, attention output and MLP for those positions alone (its keys and values still span the window):
+  // an exact-mode window read at its last token skips most of that block (see Gpt2Runtime.forward).
+  if (!cache) g.input("first_position", "int64", [1]);
+  const fromFirst = (t: string, axis: number) =>
+    cache ? t : g.op("Slice", [t, "first_position", shape([Number.MAX_SAFE_INTEGER]), shape([axis])]);
+  let bias = "attention_bias";
 
   const wte = f32([config.vocabSize, E], w.wte);
   const tokens = g.op("Gather", [wte, "input_ids"], { axis: attr.int(0) });
@@ -73,7 +80,7 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   let x = g.op("Add", [tokens, positions]);
   const outputs = new Map<number, string>();
   // Layer 0 as the paper's variant (token embedding only) or Hugging Face's (token + position).
-  outputs.set(0, options.embedding === "token" ? tokens : x);
+  outputs.set(0, fromFirst(options.embedding === "token" ? tokens : x, 1));
 
   const layerNorm = (input: string, p: { weight: Float32Array; bias: Float32Array }) =>
     g.op("LayerNormalization", [input, f32([E], p.weight), f32([E], p.bias)], {
@@ -112,7 +119,7 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
     mergeHeads: (t) => g.op("Reshape", [transpose(t, [0, 2, 1, 3]), shape([0, 0, E])]),
     transpose,
     matmul: (a, b) => g.op("MatMul", [a, b]),
-    maskedScores: (qk, scale) => g.op("Add", [g.op("Mul", [qk, scalar(scale)]), "attention_bias"]),
+    maskedScores: (qk, scale) => g.op("Add", [g.op("Mul", [qk, scalar(scale)]), bias]),
     softmax: (t) => g.op("Softmax", [t], { axis: attr.int(-1) }),
     add: (a, b) => g.op("Add", [a, b]),
     gelu: (t, kind) => (kind === "tanh" ? geluTanh(g, t) : geluErf(g, t)),
@@ -134,8 +141,11 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   // Generation needs the last block's logits; otherwise stop at the deepest layer asked for.
   const blocks = cache ? L : blocksToBuild(L, layers, "GPT-2");
   for (let l = 0; l < blocks; l++) {
-    x = gpt2Block(ops, config, x, l);
-    if (l < L - 1) outputs.set(l + 1, x);
+    const last = l === blocks - 1 && !cache;
+    // The mask's rows follow the queries: the last block's rows from first_position on.
+    if (last) bias = fromFirst("attention_bias", 0);
+    x = gpt2Block(ops, config, x, l, last ? fromFirst : undefined);
+    if (l < L - 1) outputs.set(l + 1, last ? x : fromFirst(x, 1));
   }
   if (blocks === L) outputs.set(L, layerNorm(x, w.lnF));
   if (cache) {
@@ -185,18 +195,30 @@ export function gpt2AttentionScale(config: Gpt2Config, l: number): number {
   return (config.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (config.scaleAttnByInverseLayerIdx ? l + 1 : 1);
 }
 
-/** Block l of GPT-2 (pre-LayerNorm attention and MLP, each added to the residual stream x): the new stream. */
-export function gpt2Block(ops: Gpt2BlockOps, config: Gpt2Config, x: string, l: number): string {
+/**
+ * Block l of GPT-2 (pre-LayerNorm attention and MLP, each added to the residual stream x): the new stream.
+ * `queries(t, axis)`, when given, keeps the positions whose outputs are wanted (along t's token axis): their
+ * queries attend to every position's keys and values, and the rest of the block runs on them alone (the
+ * caller's mask must have the same rows).
+ */
+export function gpt2Block(
+  ops: Gpt2BlockOps,
+  config: Gpt2Config,
+  x: string,
+  l: number,
+  queries?: (t: string, axis: number) => string,
+): string {
   const E = config.nEmbd;
   const h = `h.${l}`;
   const qkv = ops.linear(ops.layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`);
-  const q = ops.heads(ops.sliceLast(qkv, 0, E)); // [B,H,T,D]
+  let q = ops.heads(ops.sliceLast(qkv, 0, E)); // [B,H,T,D]
+  if (queries) q = queries(q, 2);
   let k = ops.heads(ops.sliceLast(qkv, E, 2 * E));
   let v = ops.heads(ops.sliceLast(qkv, 2 * E, 3 * E));
   if (ops.keysValues) ({ k, v } = ops.keysValues(l, k, v));
   const scores = ops.maskedScores(ops.matmul(q, ops.transpose(k, [0, 1, 3, 2])), gpt2AttentionScale(config, l));
   const context = ops.matmul(ops.softmax(scores), v); // [B,H,T,D]
-  const attended = ops.add(x, ops.linear(ops.mergeHeads(context), `${h}.attn.c_proj`));
+  const attended = ops.add(queries ? queries(x, 1) : x, ops.linear(ops.mergeHeads(context), `${h}.attn.c_proj`));
   const act = ops.gelu(
     ops.linear(ops.layerNorm(attended, `${h}.ln_2`), `${h}.mlp.c_fc`),
     config.activation === "gelu_new" ? "tanh" : "erf",
@@ -232,12 +254,23 @@ export class Gpt2Runtime implements LanguageModelRuntime {
     return new Gpt2Runtime(session, config, layers, options.cache === true);
   }
 
-  /** Runs a batch of equally long token sequences (positions 0 … T−1 each). */
-  async forward(batch: ArrayLike<number>[]): Promise<ForwardResult> {
+  /**
+   * Runs a batch of equally long token sequences (positions 0 … T−1 each) and returns the states of
+   * positions `from` … T−1 (default all). A window read at its last token (from = T − 1) skips the last
+   * block's work for the other positions: GPT-2-small shape, 1,024 tokens, in pairs: see README.
+   */
+  async forward(batch: ArrayLike<number>[], from = 0): Promise<ForwardResult> {
     if (this.cached) throw new Error("GPT-2 forward: this runtime was built for incremental decoding; use step()");
     const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
-    const out = await this.session.run({ input_ids: ids, position_ids: pos, attention_bias: causalBias(T, 0) });
-    return { hidden: readHidden(out, this.layers), batch: B, tokens: T };
+    if (!Number.isInteger(from) || from < 0 || from >= T)
+      throw new Error(`GPT-2 forward: first position ${from} outside the ${T} tokens`);
+    const out = await this.session.run({
+      input_ids: ids,
+      position_ids: pos,
+      attention_bias: causalBias(T, 0),
+      first_position: new ort.Tensor("int64", BigInt64Array.of(BigInt(from)), [1]),
+    });
+    return { hidden: readHidden(out, this.layers), batch: B, tokens: T, from };
   }
 
   /**
@@ -268,7 +301,7 @@ export class Gpt2Runtime implements LanguageModelRuntime {
       cache.key.push(out[`present_key_${l}`]);
       cache.value.push(out[`present_value_${l}`]);
     }
-    return { hidden, batch: B, tokens: T, logits: out.logits.data as Float32Array, cache };
+    return { hidden, batch: B, tokens: T, from: 0, logits: out.logits.data as Float32Array, cache };
   }
 
   release(): Promise<void> {

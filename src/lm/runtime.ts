@@ -20,16 +20,22 @@ export interface ModelShape {
 }
 
 export interface ForwardResult {
-  /** hidden[layer] = Float32Array [B × T × E] */
+  /** hidden[layer] = Float32Array [B × (T − from) × E]: positions from … T − 1 of each sequence. */
   hidden: Map<number, Float32Array>;
   batch: number;
   tokens: number;
+  /** The first position returned (0 when all are). */
+  from: number;
 }
 
 export interface LanguageModelRuntime {
   readonly config: ModelShape;
   readonly layers: number[];
-  forward(batch: ArrayLike<number>[]): Promise<ForwardResult>;
+  /**
+   * Hidden states of a batch of equally long sequences, from position `from` (default 0) on where the
+   * architecture can skip the others' last-block work, else of every position: `result.from` says which.
+   */
+  forward(batch: ArrayLike<number>[], from?: number): Promise<ForwardResult>;
   release(): Promise<void>;
 }
 
@@ -153,7 +159,7 @@ export class GraphRuntime implements LanguageModelRuntime {
   async forward(batch: ArrayLike<number>[]): Promise<ForwardResult> {
     const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
     const out = await this.session.run({ input_ids: ids, position_ids: pos, attention_bias: causalBias(T, 0) });
-    return { hidden: readHidden(out, this.layers), batch: B, tokens: T };
+    return { hidden: readHidden(out, this.layers), batch: B, tokens: T, from: 0 };
   }
 
   release(): Promise<void> {
