@@ -65,6 +65,32 @@ describe.each(["gpt_neox", "opt", "llama", "qwen2"])("%s against the PyTorch ref
     }
   });
 
+  it("forward from a position: the full pass's states of the positions from there on, the last block's rows only", async () => {
+    const info = readModelInfo(dir);
+    const T = ids.length;
+    const E = info.nEmbd;
+    for (const layers of [Array.from({ length: info.nLayer + 1 }, (_, i) => i), [1]]) {
+      const runtime = await createLanguageModel(dir, { layers });
+      try {
+        const full = await runtime.forward([ids]);
+        for (const from of [T - 1, Math.floor(T / 3)]) {
+          const part = await runtime.forward([ids], from);
+          expect(part.from).toBe(from);
+          for (const l of layers) {
+            const want = full.hidden.get(l)!.subarray(from * E);
+            const got = part.hidden.get(l)!;
+            expect(got.length, `layer ${l}`).toBe((T - from) * E);
+            // float32 rounding only: a hundredth of the tolerance against PyTorch (1e-6 of the largest value).
+            expect(maxAbsDiff(got, want), `layer ${l} from ${from}`).toBeLessThan(tolerance(want) / 100);
+          }
+        }
+        await expect(runtime.forward([ids], T)).rejects.toThrow(/first position .* outside/);
+      } finally {
+        await runtime.release();
+      }
+    }
+  });
+
   it("word features through extractWordFeatures (last token of each word)", async () => {
     const feats = await extractWordFeatures(dir, untimedWords(meta.words, "reference.json"), {
       context: 128,

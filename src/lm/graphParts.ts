@@ -30,6 +30,14 @@ export class TorchGraph {
     this.g.input("input_ids", "int64", ["batch", "tokens"]);
     this.g.input("position_ids", "int64", ["batch", "tokens"]);
     this.g.input("attention_bias", "float32", ["tokens", "tokens"]);
+    // The states of positions first_position … T − 1 are returned, and the last block computes only their
+    // rows past its keys and values (GPT-2's modeling file does the same; see its forward).
+    this.g.input("first_position", "int64", [1]);
+  }
+
+  /** t's positions first_position … T − 1 along its token axis. */
+  fromFirst(t: string, axis: number): string {
+    return this.g.op("Slice", [t, "first_position", this.ints([Number.MAX_SAFE_INTEGER]), this.ints([axis])]);
   }
 
   /** float32 constants share the caller's memory (checkpoint weights are never mutated). */
@@ -128,11 +136,16 @@ export class TorchGraph {
     ]);
   }
 
-  /** softmax(q·kᵀ·scale + causal mask)·v over [B, H, T, D] heads, merged back to [B, T, H·D]. */
-  attention(q: string, k: string, v: string, scale: number, H: number, D: number): string {
+  /**
+   * softmax(q·kᵀ·scale + causal mask)·v over [B, H, T, D] heads, merged back to [B, T, H·D]; with
+   * `fromFirst`, only the queries (and mask rows) of positions first_position on: [B, T − first, H·D].
+   */
+  attention(q: string, k: string, v: string, scale: number, H: number, D: number, fromFirst = false): string {
     const g = this.g;
     const kT = g.op("Transpose", [k], { perm: attr.ints([0, 1, 3, 2]) });
-    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, kT]), this.f32([], [scale])]), "attention_bias"]);
+    const qs = fromFirst ? this.fromFirst(q, 2) : q;
+    const bias = fromFirst ? this.fromFirst("attention_bias", 0) : "attention_bias";
+    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [qs, kT]), this.f32([], [scale])]), bias]);
     const ctx = g.op("MatMul", [g.op("Softmax", [scores], { axis: attr.int(-1) }), v]);
     return g.op("Reshape", [g.op("Transpose", [ctx], { perm: attr.ints([0, 2, 1, 3]) }), this.ints([0, 0, H * D])]);
   }

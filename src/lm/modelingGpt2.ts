@@ -21,6 +21,7 @@ import { blocksToBuild, geluErf, geluTanh, hiddenOutputs } from "./graphParts.js
 import {
   causalBias,
   createSession,
+  firstPosition,
   readHidden,
   tokenTensors,
   type ForwardResult,
@@ -262,13 +263,11 @@ export class Gpt2Runtime implements LanguageModelRuntime {
   async forward(batch: ArrayLike<number>[], from = 0): Promise<ForwardResult> {
     if (this.cached) throw new Error("GPT-2 forward: this runtime was built for incremental decoding; use step()");
     const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
-    if (!Number.isInteger(from) || from < 0 || from >= T)
-      throw new Error(`GPT-2 forward: first position ${from} outside the ${T} tokens`);
     const out = await this.session.run({
       input_ids: ids,
       position_ids: pos,
       attention_bias: causalBias(T, 0),
-      first_position: new ort.Tensor("int64", BigInt64Array.of(BigInt(from)), [1]),
+      first_position: firstPosition(from, T),
     });
     return { hidden: readHidden(out, this.layers), batch: B, tokens: T, from };
   }

@@ -83,10 +83,11 @@ export function buildGptNeoxGraph(c: GptNeoxConfig, w: CheckpointTensors, layers
   const ln = (x: string, name: string) => t.layerNorm(x, name, E, c.layerNormEps);
   const slice = (u: string, from: number, to: number) => g.op("Slice", [u, t.ints([from]), t.ints([to]), t.ints([-1])]);
   let x = t.embedding("gpt_neox.embed_in.weight", c.vocabSize, E, "input_ids");
-  const outputs = new Map<number, string>([[0, x]]);
+  const outputs = new Map<number, string>([[0, t.fromFirst(x, 1)]]);
   const blocks = blocksToBuild(L, layers, "gpt_neox");
   for (let l = 0; l < blocks; l++) {
     const p = `gpt_neox.layers.${l}`;
+    const last = l === blocks - 1; // computes the rows from first_position only
     const qkv = t.heads(
       t.linear(ln(x, `${p}.input_layernorm`), `${p}.attention.query_key_value`, E, 3 * E, c.attentionBias),
       H,
@@ -95,7 +96,9 @@ export function buildGptNeoxGraph(c: GptNeoxConfig, w: CheckpointTensors, layers
     const q = rope(slice(qkv, 0, D));
     const k = rope(slice(qkv, D, 2 * D));
     const v = slice(qkv, 2 * D, 3 * D);
-    const attn = t.linear(t.attention(q, k, v, 1 / Math.sqrt(D), H, D), `${p}.attention.dense`, E, E, c.attentionBias);
+    const attended = t.attention(q, k, v, 1 / Math.sqrt(D), H, D, last);
+    const attn = t.linear(attended, `${p}.attention.dense`, E, E, c.attentionBias);
+    if (last) x = t.fromFirst(x, 1);
     const mlp = (u: string) =>
       t.linear(t.gelu(t.linear(u, `${p}.mlp.dense_h_to_4h`, E, I, true)), `${p}.mlp.dense_4h_to_h`, I, E, true);
     if (c.parallelResidual) x = g.op("Add", [g.op("Add", [x, attn]), mlp(ln(x, `${p}.post_attention_layernorm`))]);
@@ -103,7 +106,7 @@ export function buildGptNeoxGraph(c: GptNeoxConfig, w: CheckpointTensors, layers
       x = g.op("Add", [x, attn]);
       x = g.op("Add", [x, mlp(ln(x, `${p}.post_attention_layernorm`))]);
     }
-    if (l < L - 1) outputs.set(l + 1, x);
+    if (l < L - 1) outputs.set(l + 1, last ? x : t.fromFirst(x, 1));
   }
   if (blocks === L) outputs.set(L, ln(x, "gpt_neox.final_layer_norm"));
   t.checkLayerCount(`gpt_neox.layers.${L}.input_layernorm.weight`, L);

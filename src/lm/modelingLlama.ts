@@ -135,17 +135,18 @@ export function buildLlamaGraph(c: LlamaConfig, w: CheckpointTensors, layers: nu
   const rope = t.rotary(ropeInverseFrequencies(c), c.nPositions, D);
   const norm = (x: string, name: string) => t.rmsNorm(x, name, E, c.rmsNormEps);
   let x = t.embedding("model.embed_tokens.weight", c.vocabSize, E, "input_ids");
-  const outputs = new Map<number, string>([[0, x]]);
+  const outputs = new Map<number, string>([[0, t.fromFirst(x, 1)]]);
   const blocks = blocksToBuild(L, layers, c.modelType);
   for (let l = 0; l < blocks; l++) {
     const p = `model.layers.${l}`;
+    const last = l === blocks - 1; // computes the rows from first_position only
     const h = norm(x, `${p}.input_layernorm`);
     const q = rope(t.heads(t.linear(h, `${p}.self_attn.q_proj`, E, H * D, c.qkvBias), H, D));
     const k = t.repeatKv(rope(t.heads(t.linear(h, `${p}.self_attn.k_proj`, E, KV * D, c.qkvBias), KV, D)), H, KV, D);
     const v = t.repeatKv(t.heads(t.linear(h, `${p}.self_attn.v_proj`, E, KV * D, c.qkvBias), KV, D), H, KV, D);
     x = g.op("Add", [
-      x,
-      t.linear(t.attention(q, k, v, 1 / Math.sqrt(D), H, D), `${p}.self_attn.o_proj`, H * D, E, c.oBias),
+      last ? t.fromFirst(x, 1) : x,
+      t.linear(t.attention(q, k, v, 1 / Math.sqrt(D), H, D, last), `${p}.self_attn.o_proj`, H * D, E, c.oBias),
     ]);
     const h2 = norm(x, `${p}.post_attention_layernorm`);
     const gate = t.linear(h2, `${p}.mlp.gate_proj`, E, I, c.mlpBias);
@@ -160,7 +161,7 @@ export function buildLlamaGraph(c: LlamaConfig, w: CheckpointTensors, layers: nu
         c.mlpBias,
       ),
     ]);
-    if (l < L - 1) outputs.set(l + 1, x);
+    if (l < L - 1) outputs.set(l + 1, last ? x : t.fromFirst(x, 1));
   }
   if (blocks === L) outputs.set(L, norm(x, "model.norm"));
   t.checkLayerCount(`model.layers.${L}.input_layernorm.weight`, L);

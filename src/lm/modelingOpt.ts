@@ -72,19 +72,21 @@ export function buildOptGraph(c: OptConfig, w: CheckpointTensors, layers: number
     t.embedding(`${prefix}.embed_tokens.weight`, c.vocabSize, E, "input_ids"),
     t.embedding(`${prefix}.embed_positions.weight`, c.nPositions + POSITION_OFFSET, E, shifted),
   ]);
-  const outputs = new Map<number, string>([[0, x]]);
+  const outputs = new Map<number, string>([[0, t.fromFirst(x, 1)]]);
   const blocks = blocksToBuild(L, layers, "opt");
   for (let l = 0; l < blocks; l++) {
     const p = `${prefix}.layers.${l}`;
+    const last = l === blocks - 1; // computes the rows from first_position only
     const h = ln(x, `${p}.self_attn_layer_norm`);
     const q = t.heads(t.linear(h, `${p}.self_attn.q_proj`, E, E, c.bias), H, D);
     const k = t.heads(t.linear(h, `${p}.self_attn.k_proj`, E, E, c.bias), H, D);
     const v = t.heads(t.linear(h, `${p}.self_attn.v_proj`, E, E, c.bias), H, D);
     // HF scales q (bias included) by D^-½ before q·kᵀ: the same as scaling the scores.
-    x = g.op("Add", [x, t.linear(t.attention(q, k, v, D ** -0.5, H, D), `${p}.self_attn.out_proj`, E, E, c.bias)]);
+    const attended = t.attention(q, k, v, D ** -0.5, H, D, last);
+    x = g.op("Add", [last ? t.fromFirst(x, 1) : x, t.linear(attended, `${p}.self_attn.out_proj`, E, E, c.bias)]);
     const relu = g.op("Relu", [t.linear(ln(x, `${p}.final_layer_norm`), `${p}.fc1`, E, I, c.bias)]);
     x = g.op("Add", [x, t.linear(relu, `${p}.fc2`, I, E, c.bias)]);
-    if (l < L - 1) outputs.set(l + 1, x);
+    if (l < L - 1) outputs.set(l + 1, last ? x : t.fromFirst(x, 1));
   }
   if (blocks === L) outputs.set(L, ln(x, `${prefix}.final_layer_norm`));
   t.checkLayerCount(`${prefix}.layers.${L}.fc1.weight`, L);

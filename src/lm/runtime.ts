@@ -32,8 +32,8 @@ export interface LanguageModelRuntime {
   readonly config: ModelShape;
   readonly layers: number[];
   /**
-   * Hidden states of a batch of equally long sequences, from position `from` (default 0) on where the
-   * architecture can skip the others' last-block work, else of every position: `result.from` says which.
+   * Hidden states of a batch of equally long sequences at positions `from` (default 0) … T − 1; the last
+   * block computes only those rows (every architecture here: its modeling file slices from first_position).
    */
   forward(batch: ArrayLike<number>[], from?: number): Promise<ForwardResult>;
   release(): Promise<void>;
@@ -134,6 +134,13 @@ export function tokenTensors(batch: ArrayLike<number>[], start: number, shape: M
   return { ids: new ort.Tensor("int64", ids, [B, T]), pos: new ort.Tensor("int64", pos, [B, T]), B, T };
 }
 
+/** The first_position input of a forward graph: a position of the T tokens, checked. */
+export function firstPosition(from: number, T: number): ort.Tensor {
+  if (!Number.isInteger(from) || from < 0 || from >= T)
+    throw new Error(`language model forward: first position ${from} outside the ${T} tokens`);
+  return new ort.Tensor("int64", BigInt64Array.of(BigInt(from)), [1]);
+}
+
 /** The hidden_<l> outputs of a session run, by layer. */
 export function readHidden(out: ort.InferenceSession.ReturnType, layers: number[]): Map<number, Float32Array> {
   return new Map(layers.map((l) => [l, out[`hidden_${l}`].data as Float32Array]));
@@ -156,10 +163,15 @@ export class GraphRuntime implements LanguageModelRuntime {
     return new GraphRuntime(await createSession(graph, options), config, layers);
   }
 
-  async forward(batch: ArrayLike<number>[]): Promise<ForwardResult> {
+  async forward(batch: ArrayLike<number>[], from = 0): Promise<ForwardResult> {
     const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
-    const out = await this.session.run({ input_ids: ids, position_ids: pos, attention_bias: causalBias(T, 0) });
-    return { hidden: readHidden(out, this.layers), batch: B, tokens: T, from: 0 };
+    const out = await this.session.run({
+      input_ids: ids,
+      position_ids: pos,
+      attention_bias: causalBias(T, 0),
+      first_position: firstPosition(from, T),
+    });
+    return { hidden: readHidden(out, this.layers), batch: B, tokens: T, from };
   }
 
   release(): Promise<void> {
