@@ -68,8 +68,8 @@ export function buildGpt2Graph(config: Gpt2Config, w: Gpt2Weights, options: Gpt2
   const cache = options.cache === true;
   g.input("attention_bias", "float32", ["tokens", cache ? "total" : "tokens"]);
   // Forward graphs return the states of positions first_position … T − 1 only, and their last block computes
-  // queries, attention output and MLP for those positions alone (its keys and values still span the window):
-  // an exact-mode window read at its last token skips most of that block (see Gpt2Runtime.forward).
+  // attention scores, output projection and MLP for those positions alone (its fused query/key/value
+  // projection still spans the window): a window read at its last token skips most of that block.
   if (!cache) g.input("first_position", "int64", [1]);
   const fromFirst = (t: string, axis: number) =>
     cache ? t : g.op("Slice", [t, "first_position", shape([Number.MAX_SAFE_INTEGER]), shape([axis])]);
