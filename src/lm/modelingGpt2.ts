@@ -21,7 +21,7 @@ import { blocksToBuild, geluErf, geluTanh, hiddenOutputs } from "./graphParts.js
 import {
   causalBias,
   createSession,
-  firstPosition,
+  runForward,
   readHidden,
   tokenTensors,
   type ForwardResult,
@@ -262,14 +262,7 @@ export class Gpt2Runtime implements LanguageModelRuntime {
    */
   async forward(batch: ArrayLike<number>[], from = 0): Promise<ForwardResult> {
     if (this.cached) throw new Error("GPT-2 forward: this runtime was built for incremental decoding; use step()");
-    const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
-    const out = await this.session.run({
-      input_ids: ids,
-      position_ids: pos,
-      attention_bias: causalBias(T, 0),
-      first_position: firstPosition(from, T),
-    });
-    return { hidden: readHidden(out, this.layers), batch: B, tokens: T, from };
+    return runForward(this.session, this.config, this.layers, batch, from);
   }
 
   /**

@@ -134,11 +134,24 @@ export function tokenTensors(batch: ArrayLike<number>[], start: number, shape: M
   return { ids: new ort.Tensor("int64", ids, [B, T]), pos: new ort.Tensor("int64", pos, [B, T]), B, T };
 }
 
-/** The first_position input of a forward graph: a position of the T tokens, checked. */
-export function firstPosition(from: number, T: number): ort.Tensor {
+/** One forward pass of any architecture's graph: the states of positions `from` … T − 1 (checked), by layer. */
+export async function runForward(
+  session: ort.InferenceSession,
+  shape: ModelShape,
+  layers: number[],
+  batch: ArrayLike<number>[],
+  from: number,
+): Promise<ForwardResult> {
+  const { ids, pos, B, T } = tokenTensors(batch, 0, shape);
   if (!Number.isInteger(from) || from < 0 || from >= T)
     throw new Error(`language model forward: first position ${from} outside the ${T} tokens`);
-  return new ort.Tensor("int64", BigInt64Array.of(BigInt(from)), [1]);
+  const out = await session.run({
+    input_ids: ids,
+    position_ids: pos,
+    attention_bias: causalBias(T, 0),
+    first_position: new ort.Tensor("int64", BigInt64Array.of(BigInt(from)), [1]),
+  });
+  return { hidden: readHidden(out, layers), batch: B, tokens: T, from };
 }
 
 /** The hidden_<l> outputs of a session run, by layer. */
@@ -164,14 +177,7 @@ export class GraphRuntime implements LanguageModelRuntime {
   }
 
   async forward(batch: ArrayLike<number>[], from = 0): Promise<ForwardResult> {
-    const { ids, pos, B, T } = tokenTensors(batch, 0, this.config);
-    const out = await this.session.run({
-      input_ids: ids,
-      position_ids: pos,
-      attention_bias: causalBias(T, 0),
-      first_position: firstPosition(from, T),
-    });
-    return { hidden: readHidden(out, this.layers), batch: B, tokens: T, from };
+    return runForward(this.session, this.config, this.layers, batch, from);
   }
 
   release(): Promise<void> {
