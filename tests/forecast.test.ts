@@ -6,6 +6,8 @@ import {
   forecastOffsets,
   orthonormalizedColumns,
   windowGram,
+  shiftedWindowGram,
+  windowPcaScoresAt,
   windowPcaScores,
   windowPcaScoresFromGram,
   wordGram,
@@ -111,27 +113,44 @@ describe("forecast windows and PCA", () => {
     await be.dispose();
   });
 
-  it("one window Gram per distance gives the per-fold columns' PCA bit for bit, shuffled words included", async () => {
+  it("one shifted window Gram serves every distance: windowGram's sums bit for bit, the per-fold PCA to rounding", async () => {
     const be = new OrtBackend({ dtype: "float64" });
-    const X = randomFeatures(300, 5, 9);
+    const W = 300;
+    const X = randomFeatures(W, 5, 9);
     const gram = await wordGram(X, be);
-    const permutation = Int32Array.from({ length: 300 }, (_, i) => (i * 7) % 300);
+    const permutation = Int32Array.from({ length: W }, (_, i) => (i * 7) % W);
     // Runs of training words with gaps of 60 words and of 1 word.
     const train = Int32Array.from({ length: 200 }, (_, i) => (i < 60 ? i : i < 120 ? i + 60 : i + 61));
     for (const perm of [undefined, permutation]) {
-      const offsets = forecastOffsets(4, 3);
-      const perFold = await windowPcaScores(
-        gram,
-        { offsets, trainWords: train, nComponents: 8, permutation: perm },
-        be,
+      const shifted = shiftedWindowGram(gram, 3, -4, 6, perm);
+      expect(shifted.size).toBe(W + 10);
+      for (const d of [-4, 0, 4, 6]) {
+        const offsets = forecastOffsets(d, 3);
+        const full = windowGram(gram, offsets, perm);
+        const s = d - shifted.firstEnd;
+        let differing = 0;
+        for (let a = 0; a < W; a++)
+          for (let b = 0; b < W; b++)
+            if (!Object.is(shifted.G[(a + s) * shifted.size + b + s], full[a * W + b])) differing++;
+        expect(differing).toBe(0);
+        const perFold = await windowPcaScores(
+          gram,
+          { offsets, trainWords: train, nComponents: 8, permutation: perm },
+          be,
+        );
+        const fromShifted = await windowPcaScoresAt(shifted, d, { trainWords: train, nComponents: 8 }, be);
+        const fromFull = await windowPcaScoresFromGram(full, W, { trainWords: train, nComponents: 8 }, be);
+        let top = 0;
+        for (const v of perFold.data) top = Math.max(top, Math.abs(v));
+        expect(top).toBeGreaterThan(0.1);
+        for (let i = 0; i < perFold.data.length; i++) {
+          expect(Math.abs(fromShifted.data[i] - perFold.data[i])).toBeLessThan(1e-12 * top);
+          expect(Math.abs(fromFull.data[i] - perFold.data[i])).toBeLessThan(1e-12 * top);
+        }
+      }
+      await expect(windowPcaScoresAt(shifted, 7, { trainWords: train, nComponents: 8 }, be)).rejects.toThrow(
+        /distance 7 is outside the shifted Gram's -4 … 6/,
       );
-      const shared = await windowPcaScoresFromGram(
-        windowGram(gram, offsets, perm),
-        300,
-        { trainWords: train, nComponents: 8 },
-        be,
-      );
-      expect(Array.from(shared.data)).toEqual(Array.from(perFold.data));
     }
     await be.dispose();
   });

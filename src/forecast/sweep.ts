@@ -4,8 +4,9 @@
  * ahead (X̃(d)). X and X̃(d) are each reduced by PCA (fitted on the training fold's words only), summed
  * into TRs and FIR-delayed like X; the ridge then scores every target (vertex or region).
  *
- * Computed once and reused for every d: the word Gram matrix (one per feature set), the folds, the
- * training words of each fold and the PCA of X.
+ * Computed once and reused for every d: the word Gram matrix (one per feature set), the window Gram matrix
+ * (one for all distances: windowPca.ts ShiftedWindowGram), the folds, the training words of each fold and the
+ * PCA of X.
  */
 import type { ComputeBackend } from "../backend/types.js";
 import { withBackends, type BackendPair, type BackendSpec } from "../backend/index.js";
@@ -19,8 +20,9 @@ import { gaussian, mulberry32 } from "../linalg/random.js";
 import { GeneratedWindowGram, type GeneratedStates } from "./generatedWindows.js";
 import {
   forecastOffsets,
-  windowGram,
+  shiftedWindowGram,
   windowPcaScores,
+  windowPcaScoresAt,
   windowPcaScoresFromGram,
   wordGram,
   type WordGram,
@@ -28,7 +30,10 @@ import {
 import { argmaxFinite } from "../stats/acrossSubjects.js";
 import { PAPER, paperDistances } from "../config/paper.js";
 
-/** Stories up to this many words share one W × W window Gram matrix per distance across folds (W² float64). */
+/**
+ * Up to this many window positions (story words + the distances' span) the sweep computes one window Gram
+ * matrix for every distance and fold (its square in float64: 128 MiB at 4,096).
+ */
 const SHARED_WINDOW_GRAM_WORDS = 4096;
 
 /** Futures replaced by random vectors, by shuffled words, or by the words the model generates itself. */
@@ -136,10 +141,15 @@ export async function forecastSweep(
     const baseScores = await Promise.all(
       trainWords.map((tw) => windowPcaScoresFromGram(gram.K, W, { trainWords: tw, nComponents: nComp }, backend)),
     );
-    // One window Gram per distance shared by the folds' PCAs (one pass over K instead of one per fold), in one
-    // buffer reused across distances (designsAt runs one distance at a time), up to 4,096 words (128 MiB);
-    // longer stories gather each fold's columns (windowPcaScores), the same bits either way.
-    const sharedGram = !generatedWindows && W <= SHARED_WINDOW_GRAM_WORDS ? new Float64Array(W * W) : undefined;
+    // One window Gram for every distance and fold (a window ending d words ahead of word a is the window ending
+    // at word a + d): one pass over K for the sweep instead of one per distance, up to 4,096 window positions;
+    // longer stories gather each fold's columns (windowPcaScores): the same sums, equal to rounding.
+    const dMin = Math.min(...distances);
+    const dMax = Math.max(...distances);
+    const shifted =
+      !generatedWindows && distances.length > 0 && W + dMax - dMin <= SHARED_WINDOW_GRAM_WORDS
+        ? shiftedWindowGram(windowWords, L, dMin, dMax, permutation)
+        : undefined;
     const trDesigner = wordDesigner(onsets, { ...trDesign, tr: options.tr, nTRs: T });
     const toDesign = (parts: Matrix[]) => {
       const { design, droppedWords } = trDesigner(concatColumns(parts));
@@ -184,22 +194,14 @@ export async function forecastSweep(
     const designsAt = async (d: number) => {
       const designs: Matrix[] = [];
       const spaces: Matrix[][] = [];
-      const fullGram = generatedWindows
-        ? await generatedWindows.at(d)
-        : sharedGram && windowGram(windowWords, forecastOffsets(d, L), permutation, sharedGram);
+      const generatedGram = generatedWindows && (await generatedWindows.at(d));
       for (const [k, tw] of trainWords.entries()) {
-        const future = fullGram
-          ? await windowPcaScoresFromGram(
-              fullGram,
-              W,
-              { trainWords: tw, nComponents: nComp, seed: options.seed },
-              backend,
-            )
-          : await windowPcaScores(
-              windowWords,
-              { offsets: forecastOffsets(d, L), trainWords: tw, nComponents: nComp, permutation, seed: options.seed },
-              backend,
-            );
+        const pca = { trainWords: tw, nComponents: nComp, seed: options.seed };
+        const future = generatedGram
+          ? await windowPcaScoresFromGram(generatedGram, W, pca, backend)
+          : shifted
+            ? await windowPcaScoresAt(shifted, d, pca, backend)
+            : await windowPcaScores(windowWords, { ...pca, offsets: forecastOffsets(d, L), permutation }, backend);
         if (banded) spaces.push([baseDesigns[k].design, toDesign([future]).design]);
         else designs.push(toDesign([baseScores[k], future]).design);
       }

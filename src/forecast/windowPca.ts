@@ -76,14 +76,16 @@ export async function windowPcaScores(
   // Gw(a, b) for every word a and training word b.
   const G = new Float64Array(W * T);
   addWindowGram(gram, options.offsets, options.permutation, tr, G);
-  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0, options.solver);
+  const C = new Float64Array(T * T);
+  for (let i = 0; i < T; i++) C.set(G.subarray(tr[i] * T, tr[i] * T + T), i * T);
+  const columns = Int32Array.from({ length: T }, (_, j) => j);
+  return pcaScoresFromGramRows(G, T, columns, C, options, backend);
 }
 
 /**
- * The full W × W window Gram matrix Gw(a, b) = Σ_o K[π(a+o), π(b+o)] at these offsets, for several PCAs of
- * one distance (the folds' training sets): one pass over K instead of one per fold. Its columns hold the
- * same sums, in the same order, as windowPcaScores forms for each training word, so windowPcaScoresFromGram
- * on it gives the same bits. `into` (W × W) receives it instead of a new array.
+ * The full W × W window Gram matrix Gw(a, b) = Σ_o K[π(a+o), π(b+o)] at these offsets. Its entries hold the
+ * same sums, in the same order, as windowPcaScores forms for each training word. `into` (W × W) receives it
+ * instead of a new array.
  */
 export function windowGram(
   gram: WordGram,
@@ -97,6 +99,57 @@ export function windowGram(
   out.fill(0);
   addWindowGram(gram, offsets, permutation, undefined, out);
   return out;
+}
+
+/**
+ * The window Gram matrix of every distance of a sweep at once. A window ending d words ahead of word a is the
+ * window ending at word a + d, so Gw_d(a, b) = G(a + d, b + d) for one Gram matrix G of the windows ending at
+ * words dMin … W − 1 + dMax (words past the story's ends contributing zero vectors, as in windowGram): one
+ * pass over K for the whole sweep instead of one per distance, the same sums in the same order (so the same
+ * bits as windowGram at each distance).
+ */
+export interface ShiftedWindowGram {
+  /** size × size, row-major: row q is the window ending at word q + firstEnd. */
+  G: Float64Array;
+  size: number;
+  firstEnd: number;
+  /** Story length in words. */
+  W: number;
+}
+
+/** The shifted window Gram of windows of `length` words for distances dMin … dMax (see ShiftedWindowGram). */
+export function shiftedWindowGram(
+  gram: WordGram,
+  length: number,
+  dMin: number,
+  dMax: number,
+  permutation?: Int32Array,
+): ShiftedWindowGram {
+  if (!(Number.isInteger(dMin) && Number.isInteger(dMax) && dMin <= dMax))
+    throw new Error(`shiftedWindowGram: distances must be whole words with dMin ≤ dMax, got ${dMin} … ${dMax}`);
+  const { K, W } = gram;
+  const size = W + dMax - dMin;
+  const G = new Float64Array(size * size);
+  const at = (i: number) => (permutation ? permutation[i] : i);
+  const column = new Int32Array(size);
+  // Offset by offset, as addWindowGram: every entry sums its terms in the offsets' order.
+  for (const o of forecastOffsets(0, length)) {
+    for (let q = 0; q < size; q++) {
+      const w = q + dMin + o;
+      column[q] = w >= 0 && w < W ? at(w) : -1;
+    }
+    for (let q = 0; q < size; q++) {
+      const c0 = column[q];
+      if (c0 < 0) continue;
+      const rowK = c0 * W;
+      const rowG = q * size;
+      for (let j = 0; j < size; j++) {
+        const c = column[j];
+        if (c >= 0) G[rowG + j] += K[rowK + c];
+      }
+    }
+  }
+  return { G, size, firstEnd: dMin, W };
 }
 
 /** G[a, j] += Σ_o K[π(a+o), π(b_j+o)] over the columns b_j (every word when `columns` is undefined). */
@@ -141,11 +194,40 @@ export async function windowPcaScoresFromGram(
   backend: ComputeBackend,
 ): Promise<Matrix> {
   if (Gw.length !== W * W) throw new Error(`window Gram: ${Gw.length} entries for ${W} × ${W} windows`);
+  return scoresFromSquareGram(Gw, W, 0, W, options, backend);
+}
+
+/** The PCA scores of the windows ending d words ahead, from a sweep's shifted window Gram (ShiftedWindowGram). */
+export async function windowPcaScoresAt(
+  shifted: ShiftedWindowGram,
+  d: number,
+  options: Omit<WindowPcaOptions, "offsets" | "permutation">,
+  backend: ComputeBackend,
+): Promise<Matrix> {
+  const shift = d - shifted.firstEnd;
+  if (!Number.isInteger(d) || shift < 0 || shift + shifted.W > shifted.size)
+    throw new Error(
+      `window PCA: distance ${d} is outside the shifted Gram's ${shifted.firstEnd} … ` +
+        `${shifted.size - shifted.W + shifted.firstEnd}`,
+    );
+  return scoresFromSquareGram(shifted.G, shifted.size, shift, shifted.W, options, backend);
+}
+
+/** Rows [shift, shift + W) of a size × size window Gram: word a's window is row and column a + shift. */
+async function scoresFromSquareGram(
+  G: Float64Array,
+  size: number,
+  shift: number,
+  W: number,
+  options: Omit<WindowPcaOptions, "offsets" | "permutation">,
+  backend: ComputeBackend,
+): Promise<Matrix> {
   const tr = options.trainWords;
-  if (tr.length < 2) throw new Error(`window PCA needs at least 2 training words, got ${tr.length}`);
   const T = tr.length;
-  const G = new Float64Array(W * T);
-  // Training words come in runs of consecutive words (contiguous folds): copy each run's slice of a row.
+  if (T < 2) throw new Error(`window PCA needs at least 2 training words, got ${T}`);
+  const columns = Int32Array.from(tr, (w) => w + shift);
+  // The training block, run by run (contiguous folds: training words come in runs of consecutive words).
+  const C = new Float64Array(T * T);
   const runs: number[] = [];
   for (let j = 0; j < T;) {
     let e = j + 1;
@@ -153,53 +235,73 @@ export async function windowPcaScoresFromGram(
     runs.push(j, e);
     j = e;
   }
-  for (let a = 0; a < W; a++) {
+  for (let i = 0; i < T; i++) {
+    const row = columns[i] * size;
     for (let r = 0; r < runs.length; r += 2) {
       const j = runs[r];
-      G.set(Gw.subarray(a * W + tr[j], a * W + tr[j] + runs[r + 1] - j), a * T + j);
+      C.set(G.subarray(row + columns[j], row + columns[j] + runs[r + 1] - j), i * T + j);
     }
   }
-  return pcaScoresFromGramColumns(G, W, tr, options.nComponents, backend, options.seed ?? 0, options.solver);
+  // The W rows of the words, all columns: a view, no copy.
+  return pcaScoresFromGramRows(G.subarray(shift * size, (shift + W) * size), size, columns, C, options, backend);
 }
 
-/** G = Gram of every window with the training windows (W × T, overwritten): centred, eigendecomposed, projected. */
-async function pcaScoresFromGramColumns(
-  G: Float64Array,
-  W: number,
-  tr: Int32Array,
-  nComponents: number,
+/**
+ * PCA scores of every window from its Gram rows (W × P, the training windows at `columns`) and the training
+ * block C (T × T, overwritten): C is centred on the training windows' mean and eigendecomposed; the scores
+ * Gc(all, tr)·c_j (c_j = u_j/√λ_j) are one product of the uncentred rows with the components placed at the
+ * training columns, then centred: Gc(a, j) = G(a, j) − m(a) − m(tr_j) + m̄, and c_j sums to zero (an
+ * eigenvector of the centred block with a nonzero eigenvalue is orthogonal to its null vector 1), so
+ * Gc·c_j = G·c_j − Σ_i m(tr_i)·c_j(i) — no pass over the W × T block in JavaScript.
+ */
+async function pcaScoresFromGramRows(
+  rows: Float64Array,
+  P: number,
+  columns: Int32Array,
+  C: Float64Array,
+  options: Omit<WindowPcaOptions, "offsets" | "permutation">,
   backend: ComputeBackend,
-  seed: number,
-  solver: WindowPcaSolver = "auto",
 ): Promise<Matrix> {
-  const T = tr.length;
+  const { nComponents } = options;
+  const solver = options.solver ?? "auto";
+  const T = columns.length;
+  const W = rows.length / P;
   if (!["auto", "exact", "subspace"].includes(solver))
     throw new Error(`window PCA: solver must be "auto", "exact" or "subspace", got "${solver}"`);
-  // Centre on the training windows' mean: Gc = G − rowMean − colMean + grand.
-  const rowMean = new Float64Array(W);
-  for (let a = 0; a < W; a++) {
+  // Centre the training block on the training windows' mean: Cc = C − rowMean − colMean + grand.
+  const mean = new Float64Array(T);
+  for (let i = 0; i < T; i++) {
     let s = 0;
-    for (let j = 0; j < T; j++) s += G[a * T + j];
-    rowMean[a] = s / T;
+    for (let j = 0; j < T; j++) s += C[i * T + j];
+    mean[i] = s / T;
   }
   let grand = 0;
-  for (let j = 0; j < T; j++) grand += rowMean[tr[j]] / T;
-  for (let a = 0; a < W; a++) for (let j = 0; j < T; j++) G[a * T + j] += grand - rowMean[a] - rowMean[tr[j]];
-  const C = new Float64Array(T * T);
-  for (let i = 0; i < T; i++) C.set(G.subarray(tr[i] * T, tr[i] * T + T), i * T);
+  for (let j = 0; j < T; j++) grand += mean[j] / T;
+  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) C[i * T + j] += grand - mean[i] - mean[j];
   const k = Math.min(nComponents, T - 1);
   const exact = solver === "exact" || (solver === "auto" && T <= EXACT_LIMIT);
-  const { values, vectors } = exact ? topEigenExact(C, T, k) : await topEigenSubspace(C, T, k, backend, seed);
-  // scores = Gc(all, tr) · u_j / √λ_j
-  const comps = { rows: T, cols: nComponents, data: new Float64Array(T * nComponents) };
+  const { values, vectors } = exact
+    ? topEigenExact(C, T, k)
+    : await topEigenSubspace(C, T, k, backend, options.seed ?? 0);
+  // Components u_j/√λ_j at the training columns.
+  const placed = new Float64Array(P * nComponents);
+  const meanSums = new Float64Array(nComponents); // Σ_i m(tr_i)·c_j(i)
   const top = values[0] > 0 ? values[0] : 1;
   for (let j = 0; j < k; j++) {
     if (!(values[j] > 1e-12 * top)) continue;
     const inv = 1 / Math.sqrt(values[j]);
-    for (let i = 0; i < T; i++) comps.data[i * nComponents + j] = vectors[j * T + i] * inv;
+    for (let i = 0; i < T; i++) {
+      const c = vectors[j * T + i] * inv;
+      placed[columns[i] * nComponents + j] = c;
+      meanSums[j] += mean[i] * c;
+    }
   }
-  const scores = await backend.matmul({ rows: W, cols: T, data: G }, comps);
-  return { rows: W, cols: nComponents, data: Float64Array.from(scores.data) };
+  const rowsMatrix = { rows: W, cols: P, data: rows };
+  const scores = (await backend.matmul(rowsMatrix, { rows: P, cols: nComponents, data: placed })).data;
+  const out = new Float64Array(W * nComponents);
+  for (let a = 0; a < W; a++)
+    for (let j = 0; j < nComponents; j++) out[a * nComponents + j] = scores[a * nComponents + j] - meanSums[j];
+  return { rows: W, cols: nComponents, data: out };
 }
 
 /** Largest k eigenpairs (descending), eigenvectors as rows. */
