@@ -101,17 +101,50 @@ describe("ridge solutions", () => {
     if (duplicate) for (let i = 30; i < 60; i++) x.data.copyWithin(i * 140, (i - 30) * 140, (i - 29) * 140);
     const alphas = [0.01, 1, 30, 300, 1e4, 1e6];
     const a = await brainScore(x, y, { dtype: "float64", alphas, backend: "js", keepCriteria: true });
-    const b = await brainScore(x, y, { dtype: "float64", alphas, backend: "onnxruntime", keepCriteria: true });
+    const looForm = "triangular" as const; // 21 targets would take the residual form by default
+    const b = await brainScore(x, y, { dtype: "float64", alphas, backend: "onnxruntime", keepCriteria: true, looForm });
     expect(b.settings.forms.every((f) => f === "dual")).toBe(true);
+    expect(b.settings.looForm).toBe("triangular");
     expect(Array.from(b.alphas)).toEqual(Array.from(a.alphas));
     for (let k = 0; k < a.criteria!.length; k++)
       expect(Math.abs(b.criteria![k] - a.criteria![k])).toBeLessThan(1e-10 * Math.abs(a.criteria![k]));
     for (let k = 0; k < a.rFolds.length; k++) expect(b.rFolds[k]).toBeCloseTo(a.rFolds[k], 10);
     if (duplicate) return;
     // The triangular form in float32 stays within float32 rounding of the float64 criteria.
-    const c = await brainScore(x, y, { dtype: "float32", alphas, backend: "onnxruntime", keepCriteria: true });
+    const c = await brainScore(x, y, {
+      dtype: "float32",
+      alphas,
+      backend: "onnxruntime",
+      keepCriteria: true,
+      looForm,
+    });
     for (let k = 0; k < a.criteria!.length; k++)
       expect(Math.abs(c.criteria![k] - a.criteria![k])).toBeLessThan(1e-4 * Math.abs(a.criteria![k]));
+  });
+
+  it("loo takes the triangular form from 8 targets per training row on, the residual form below: same criteria", async () => {
+    // 48 training rows per fold: 384 targets is the threshold.
+    const { x, y } = problem(60, 140, 384, 11, 1.5);
+    const few = { ...y, cols: 383, data: new Float64Array(60 * 383) };
+    for (let i = 0; i < 60; i++) few.data.set(y.data.subarray(i * 384, i * 384 + 383), i * 383);
+    const alphas = [0.01, 1, 30, 300, 1e4, 1e6];
+    const options = { dtype: "float64" as const, alphas, backend: "onnxruntime" as const, keepCriteria: true };
+    const auto = await brainScore(x, y, options);
+    const autoFew = await brainScore(x, few, options);
+    const residual = await brainScore(x, y, { ...options, looForm: "residual" });
+    expect(auto.settings.looForm).toBe("triangular");
+    expect(autoFew.settings.looForm).toBe("residual");
+    expect(residual.settings.looForm).toBe("residual");
+    let differing = 0;
+    for (let k = 0; k < auto.criteria!.length; k++) {
+      expect(Math.abs(residual.criteria![k] - auto.criteria![k])).toBeLessThan(1e-10 * Math.abs(auto.criteria![k]));
+      if (residual.criteria![k] !== auto.criteria![k]) differing++;
+    }
+    expect(differing).toBeGreaterThan(0); // two computations, not one
+    expect(Array.from(residual.alphas)).toEqual(Array.from(auto.alphas));
+    await expect(brainScore(x, y, { ...options, looForm: "qr" as "auto" })).rejects.toThrow(
+      /looForm must be "auto", "triangular" or "residual", got "qr"/,
+    );
   });
 
   it("uses one outer fold per group label", async () => {

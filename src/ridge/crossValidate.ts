@@ -44,6 +44,14 @@ export interface BrainScoreOptions {
   targetChunkSize?: number;
   /** Keep the held-out predictions (n × V, original units of Y). */
   savePredictions?: boolean;
+  /**
+   * How exact LOO (the default selection) scores the alphas on the graph path; the same criteria to rounding
+   * either way. "triangular": per fold, one triangular factor per alpha (a Cholesky each), then about
+   * A·r²/2 multiply-adds per target; "residual": the LOO residuals U·(h ⊙ z) themselves, A·n·r per target
+   * and no factors. "auto" (default): triangular from 8 targets per training row on (where the factors
+   * repay their preparation: 78 regions take the residual form, a surface the triangular one).
+   */
+  looForm?: LooForm;
   /** Keep each fold's alpha-selection criterion for every alpha and target (K × A × V). */
   keepCriteria?: boolean;
   /** Targets with NaN/Inf values: "error" (default) throws; "mask" scores them NaN and reports them. */
@@ -52,6 +60,12 @@ export interface BrainScoreOptions {
   source?: { x?: string; y?: string; groups?: string };
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
 }
+
+/** How exact LOO scores the alphas (BrainScoreOptions.looForm). */
+export type LooForm = "auto" | "triangular" | "residual";
+
+/** Targets per training row from which "auto" LOO uses the triangular factors (see BrainScoreOptions.looForm). */
+export const TRIANGULAR_LOO_TARGETS_PER_ROW = 8;
 
 export interface BrainScoreResult {
   /** Brain score per target: Pearson r averaged over outer folds (NaN for invalid targets). */
@@ -84,6 +98,8 @@ export interface BrainScoreResult {
     backend: string;
     innerFolds: number;
     forms: string[];
+    /** loo on the graph path: how the alphas were scored (BrainScoreOptions.looForm, "auto" resolved). */
+    looForm?: "triangular" | "residual";
     /** Graph path only: folds prepared and target chunks scored on this thread and on the worker (foldLanes.ts). */
     lanes?: { main: { folds: number; chunks: number }; worker: { folds: number; chunks: number } };
   };
@@ -174,10 +190,12 @@ export async function brainScore(
       // (foldLanes.ts); a fold whose design has no signal direction has no graph and is scored step by step.
       const forms: string[] = new Array(K);
       let scored = 0;
+      const looForm = resolveLooForm(options.looForm, V, folds);
+      if (alphaSelection === "loo") result.settings.looForm = looForm;
       const lanes = await scoreFusedFolds(
         designs,
         folds,
-        { alphas, mode: alphaSelection, dtype, withPredictions },
+        { alphas, mode: alphaSelection, dtype, withPredictions, triangularLoo: looForm === "triangular" },
         y,
         chunk,
         { compute: backend, f64 },
@@ -397,4 +415,14 @@ function untestedAsNaN(m: Matrix, folds: Fold[]): Matrix {
   const ids = foldIds(folds, m.rows);
   ids.forEach((k, i) => k < 0 && m.data.fill(NaN, i * m.cols, (i + 1) * m.cols));
   return m;
+}
+
+/** The LOO form a call uses: "auto" picks the triangular factors for many targets per training row. */
+function resolveLooForm(form: LooForm | undefined, V: number, folds: Fold[]): "triangular" | "residual" {
+  const f = form ?? "auto";
+  if (!["auto", "triangular", "residual"].includes(f))
+    throw new Error(`looForm must be "auto", "triangular" or "residual", got "${f}"`);
+  if (f !== "auto") return f;
+  const rows = Math.max(...folds.map((fold) => fold.train.length));
+  return V >= TRIANGULAR_LOO_TARGETS_PER_ROW * rows ? "triangular" : "residual";
 }

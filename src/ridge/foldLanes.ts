@@ -31,6 +31,8 @@ export interface LaneSpec {
   mode: FusedMode;
   dtype: DType;
   withPredictions: boolean;
+  /** loo: score the alphas by triangular factors (prepared per fold) instead of the residual form. */
+  triangularLoo: boolean;
 }
 
 export interface LaneCallbacks {
@@ -210,7 +212,7 @@ export async function scoreFusedFolds(
         call,
         designs,
         folds,
-        spec: { alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype, withPredictions: spec.withPredictions },
+        spec,
         claims,
         n,
       });
@@ -240,7 +242,13 @@ export async function scoreFusedFolds(
           kp,
           await prepareFold(
             design(kp),
-            { fold: folds[kp], alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype },
+            {
+              fold: folds[kp],
+              alphas: spec.alphas,
+              mode: spec.mode,
+              dtype: spec.dtype,
+              triangular: spec.triangularLoo,
+            },
             local.f64,
             local.runner,
           ),

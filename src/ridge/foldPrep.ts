@@ -23,6 +23,8 @@ export interface FoldPrepSpec {
   alphas: Float64Array;
   mode: AlphaSelection;
   dtype: DType;
+  /** loo: prepare the triangular factors (else the fold is scored in the residual form). */
+  triangular: boolean;
 }
 
 let scratch = new Float64Array(0);
@@ -47,7 +49,7 @@ export async function prepareFold(
   const projected = await projectRows(dec, xTrain, xTest, f64);
   const testDesign = { ...projected, data: castArray(projected.data, "float64") };
   let looBlocks: LooBlocks | undefined;
-  if (spec.mode === "loo" && runner && dec.s.length > 0) {
+  if (spec.mode === "loo" && spec.triangular && runner && dec.s.length > 0) {
     looBlocks = (await looBlocksFor(dec, fold, spec.alphas, spec.dtype, runner, f64)) ?? undefined;
   }
   return { dec, testDesign, looBlocks };

@@ -56,7 +56,13 @@ async function handle(msg: WorkerRequest): Promise<void> {
     const design = call.designs.length === 1 ? call.designs[0] : call.designs[msg.k];
     const prep = await prepareFold(
       design,
-      { fold: call.folds[msg.k], alphas: spec.alphas, mode: spec.mode, dtype: spec.dtype },
+      {
+        fold: call.folds[msg.k],
+        alphas: spec.alphas,
+        mode: spec.mode,
+        dtype: spec.dtype,
+        triangular: spec.triangularLoo,
+      },
       singleThreaded("float64"),
       singleThreaded(spec.dtype).graphs,
     );
