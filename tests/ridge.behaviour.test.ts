@@ -94,7 +94,7 @@ describe("ridge solutions", () => {
 
   it.each([
     ["dual, U spans the centred rows (triangular LOO form)", false],
-    ["dual, rank-deficient (duplicated rows: residual LOO form)", true],
+    ["dual, rank-deficient (duplicated rows: the triangular form completed by null directions)", true],
   ])("loo in %s: the fused graph's criteria equal the step-by-step residual form", async (_name, duplicate) => {
     const { x, y } = problem(60, 140, 9, 21, 1.5);
     // Rows 30..59 repeat rows 0..29: every training fold holds duplicated rows, so its kernel loses rank.
@@ -104,7 +104,7 @@ describe("ridge solutions", () => {
     const looForm = "triangular" as const; // 21 targets would take the residual form by default
     const b = await brainScore(x, y, { dtype: "float64", alphas, backend: "onnxruntime", keepCriteria: true, looForm });
     expect(b.settings.forms.every((f) => f === "dual")).toBe(true);
-    expect(b.settings.looForm).toBe("triangular");
+    expect(b.settings.looForms).toEqual(new Array(5).fill("triangular"));
     expect(Array.from(b.alphas)).toEqual(Array.from(a.alphas));
     for (let k = 0; k < a.criteria!.length; k++)
       expect(Math.abs(b.criteria![k] - a.criteria![k])).toBeLessThan(1e-10 * Math.abs(a.criteria![k]));
@@ -122,6 +122,28 @@ describe("ridge solutions", () => {
       expect(Math.abs(c.criteria![k] - a.criteria![k])).toBeLessThan(1e-4 * Math.abs(a.criteria![k]));
   });
 
+  it("loo's triangular form completes a kernel that lost directions to repeated rows (silent TRs): same criteria", async () => {
+    const { x, y } = problem(60, 140, 9, 21, 1.5);
+    // Rows 0..3 and 40..42 all zero, as TRs without words: every training fold repeats a row 2–6 times.
+    for (const i of [0, 1, 2, 3, 40, 41, 42]) x.data.fill(0, i * 140, (i + 1) * 140);
+    const alphas = [0.01, 1, 30, 300, 1e4, 1e6];
+    const a = await brainScore(x, y, { dtype: "float64", alphas, backend: "js", keepCriteria: true });
+    const options = { alphas, backend: "onnxruntime" as const, keepCriteria: true, looForm: "triangular" as const };
+    const b = await brainScore(x, y, { ...options, dtype: "float64" });
+    const c = await brainScore(x, y, { ...options, dtype: "float64", looForm: "residual" });
+    expect(b.settings.looForms).toEqual(new Array(5).fill("triangular"));
+    expect(c.settings.looForms).toEqual(new Array(5).fill("residual"));
+    expect(Array.from(b.alphas)).toEqual(Array.from(a.alphas));
+    for (let k = 0; k < a.criteria!.length; k++) {
+      expect(Math.abs(b.criteria![k] - a.criteria![k])).toBeLessThan(1e-10 * Math.abs(a.criteria![k]));
+      expect(Math.abs(c.criteria![k] - a.criteria![k])).toBeLessThan(1e-10 * Math.abs(a.criteria![k]));
+    }
+    for (let k = 0; k < a.rFolds.length; k++) expect(b.rFolds[k]).toBeCloseTo(a.rFolds[k], 10);
+    const f32 = await brainScore(x, y, { ...options, dtype: "float32" });
+    for (let k = 0; k < a.criteria!.length; k++)
+      expect(Math.abs(f32.criteria![k] - a.criteria![k])).toBeLessThan(1e-4 * Math.abs(a.criteria![k]));
+  });
+
   it("loo takes the triangular form from 8 targets per training row on, the residual form below: same criteria", async () => {
     // 48 training rows per fold: 384 targets is the threshold.
     const { x, y } = problem(60, 140, 384, 11, 1.5);
@@ -132,9 +154,9 @@ describe("ridge solutions", () => {
     const auto = await brainScore(x, y, options);
     const autoFew = await brainScore(x, few, options);
     const residual = await brainScore(x, y, { ...options, looForm: "residual" });
-    expect(auto.settings.looForm).toBe("triangular");
-    expect(autoFew.settings.looForm).toBe("residual");
-    expect(residual.settings.looForm).toBe("residual");
+    expect(auto.settings.looForms).toEqual(new Array(5).fill("triangular"));
+    expect(autoFew.settings.looForms).toEqual(new Array(5).fill("residual"));
+    expect(residual.settings.looForms).toEqual(new Array(5).fill("residual"));
     let differing = 0;
     for (let k = 0; k < auto.criteria!.length; k++) {
       expect(Math.abs(residual.criteria![k] - auto.criteria![k])).toBeLessThan(1e-10 * Math.abs(auto.criteria![k]));

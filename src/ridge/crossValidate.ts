@@ -98,8 +98,11 @@ export interface BrainScoreResult {
     backend: string;
     innerFolds: number;
     forms: string[];
-    /** loo on the graph path: how the alphas were scored (BrainScoreOptions.looForm, "auto" resolved). */
-    looForm?: "triangular" | "residual";
+    /**
+     * loo on the graph path, per outer fold: how the alphas were scored (BrainScoreOptions.looForm; a fold
+     * asked for the triangular form takes the residual one where that form does not apply or costs more).
+     */
+    looForms?: ("triangular" | "residual")[];
     /** Graph path only: folds prepared and target chunks scored on this thread and on the worker (foldLanes.ts). */
     lanes?: { main: { folds: number; chunks: number }; worker: { folds: number; chunks: number } };
   };
@@ -191,7 +194,7 @@ export async function brainScore(
       const forms: string[] = new Array(K);
       let scored = 0;
       const looForm = resolveLooForm(options.looForm, V, folds);
-      if (alphaSelection === "loo") result.settings.looForm = looForm;
+      const looForms: ("triangular" | "residual")[] = new Array(K);
       const lanes = await scoreFusedFolds(
         designs,
         folds,
@@ -202,6 +205,7 @@ export async function brainScore(
         {
           prepared: (k, prep) => {
             forms[k] = prep.dec.form;
+            looForms[k] = prep.looBlocks ? "triangular" : "residual";
             options.onProgress?.({ stage: "decompose", done: forms.filter(Boolean).length, total: K });
           },
           chunk: (k, c0, out) => {
@@ -212,6 +216,7 @@ export async function brainScore(
         },
       );
       result.settings.lanes = { main: lanes.main, worker: lanes.worker };
+      if (alphaSelection === "loo") result.settings.looForms = looForms;
       for (const k of lanes.stepwise) {
         const plan = await planFold(
           designs.length === 1 ? designs[0] : designs[k],

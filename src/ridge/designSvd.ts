@@ -91,6 +91,12 @@ export interface Decomposition {
   /** p × r right singular vectors (float64); absent when `decompose` was told not to form them. */
   V?: Matrix;
   form: "primal" | "dual";
+  /**
+   * Kernel form: the eigenvectors of XXᵀ dropped as numerically null (n × (n − r), float64), which with U
+   * span every row direction — for a centred design 1 among them, and one more per duplicated training row
+   * (e.g. TRs before the first word). Absent when none was dropped, and in primal form.
+   */
+  nullVectors?: Matrix;
 }
 
 /** Relative eigenvalue floor: directions with s² below this fraction of the largest carry no signal. */
@@ -118,17 +124,35 @@ export async function decompose(
   const r = keep.length;
   const s = Float64Array.from(keep, (k) => Math.sqrt(values[k]));
   // basis: m × r eigenvectors (columns), from the row-stored eigenvectors.
-  const basis = zeros("float64", m, r);
-  keep.forEach((k, c) => {
-    for (let i = 0; i < m; i++) basis.data[i * r + c] = vectors[k * m + i];
-  });
-  if (form === "dual" && options.rightVectors === false) return { s, U: basis, form };
+  const columnsOf = (indices: number[]) => {
+    const out = zeros("float64", m, indices.length);
+    const c0 = indices.length;
+    indices.forEach((k, c) => {
+      for (let i = 0; i < m; i++) out.data[i * c0 + c] = vectors[k * m + i];
+    });
+    return out;
+  };
+  const basis = columnsOf(keep);
+  const dropped =
+    form === "dual" && r < m ? columnsOf(keep.length === 0 ? range(m) : complementOf(keep, m)) : undefined;
+  const nullVectors = dropped ? { nullVectors: dropped } : {};
+  if (form === "dual" && options.rightVectors === false) return { s, U: basis, form, ...nullVectors };
   // The other factor follows from X·V = U·S (primal) or Xᵀ·U = V·S (dual).
   const other = form === "primal" ? await f64.matmul(x, basis) : await f64.matmul(x, basis, true);
   const od = castArray(other.data, "float64");
   for (let i = 0; i < other.rows; i++) for (let c = 0; c < r; c++) od[i * r + c] /= s[c];
   const otherMat = { rows: other.rows, cols: r, data: od };
-  return form === "primal" ? { s, U: otherMat, V: basis, form } : { s, U: basis, V: otherMat, form };
+  return form === "primal" ? { s, U: otherMat, V: basis, form } : { s, U: basis, V: otherMat, form, ...nullVectors };
+}
+
+function range(m: number): number[] {
+  return Array.from({ length: m }, (_, i) => i);
+}
+
+function complementOf(keep: number[], m: number): number[] {
+  const kept = new Uint8Array(m);
+  for (const k of keep) kept[k] = 1;
+  return range(m).filter((k) => kept[k] === 0);
 }
 
 /** V of a decomposition, or an error naming what is missing. */

@@ -8,7 +8,7 @@ import { castArray, type DType, type Matrix } from "../linalg/dense.js";
 import type { AlphaSelection } from "./alphaSelection.js";
 import { applyStandardizer, decompose, fitStandardizer, projectRows, type Decomposition } from "./designSvd.js";
 import type { Fold } from "./folds.js";
-import { looBlocksFor, type LooBlocks } from "./fusedFold.js";
+import { looBlocksFor, triangularLooBasis, type LooBasis, type LooBlocks } from "./fusedFold.js";
 
 export interface PreparedFold {
   dec: Decomposition;
@@ -16,6 +16,8 @@ export interface PreparedFold {
   testDesign: Matrix;
   /** loo only: the row blocks of the triangular factors, or undefined for the residual form. */
   looBlocks?: LooBlocks;
+  /** With looBlocks: their basis, when it is not dec's own (dec completed by null directions). */
+  looBasis?: LooBasis;
 }
 
 export interface FoldPrepSpec {
@@ -48,9 +50,10 @@ export async function prepareFold(
   const dec = await decompose(xTrain, f64, { rightVectors: false });
   const projected = await projectRows(dec, xTrain, xTest, f64);
   const testDesign = { ...projected, data: castArray(projected.data, "float64") };
-  let looBlocks: LooBlocks | undefined;
   if (spec.mode === "loo" && spec.triangular && runner && dec.s.length > 0) {
-    looBlocks = (await looBlocksFor(dec, fold, spec.alphas, spec.dtype, runner, f64)) ?? undefined;
+    const basis = triangularLooBasis(dec, testDesign, spec.alphas.length);
+    const looBlocks = basis && (await looBlocksFor(basis, fold, spec.alphas, spec.dtype, runner, f64));
+    if (looBlocks) return { dec, testDesign, looBlocks, ...(basis!.U === dec.U ? {} : { looBasis: basis! }) };
   }
-  return { dec, testDesign, looBlocks };
+  return { dec, testDesign };
 }

@@ -9,7 +9,8 @@
  */
 import type { ComputeBackend, GraphRunner, GraphSession, GraphTensor } from "../backend/types.js";
 import { GraphBuilder, attr } from "../backend/onnx/graph.js";
-import { allocate, transpose, type DType, type Matrix } from "../linalg/dense.js";
+import { allocate, transpose, zeros, type DType, type Matrix } from "../linalg/dense.js";
+import { eigh } from "../linalg/eigh.js";
 import { backendGemm } from "../linalg/eighBlocked.js";
 import type { Decomposition } from "./designSvd.js";
 import { flooredVariance, gcvTerms, looTriangularFactors, looWeights, ridgeFilter, shrinkage } from "./ridgeFilters.js";
@@ -31,6 +32,8 @@ export interface FusedFoldSpec {
    * (`looBlocksFor`), when U spans the centred training rows; absent → the residual form.
    */
   looBlocks?: LooBlocks;
+  /** With looBlocks: the basis they were computed in (`triangularLooBasis`; dec's own when absent). */
+  looBasis?: LooBasis;
 }
 
 /** Row blocks of the triangular LOO products: more blocks skip more zeros but make smaller products. */
@@ -66,8 +69,9 @@ export class FusedFold {
   static async compile(spec: FusedFoldSpec, runner: GraphRunner, f64?: ComputeBackend): Promise<FusedFold> {
     let full = spec;
     if (spec.mode === "loo" && f64 && !spec.looBlocks) {
-      const looBlocks = await looBlocksFor(spec.dec, spec.fold, spec.alphas, spec.dtype, runner, f64);
-      if (looBlocks) full = { ...spec, looBlocks };
+      const looBasis = triangularLooBasis(spec.dec, spec.testDesign, spec.alphas.length);
+      const looBlocks = looBasis && (await looBlocksFor(looBasis, spec.fold, spec.alphas, spec.dtype, runner, f64));
+      if (looBlocks) full = { ...spec, looBlocks, looBasis: looBasis! };
     }
     const shape = graphShape(full);
     const key = `ridge_fold:${shape.mode}:${shape.dtype}:${shape.A}:${shape.withPredictions}:${shape.triangularRank ?? "-"}`;
@@ -121,7 +125,7 @@ function graphShape(spec: FusedFoldSpec): FoldGraphShape {
     dtype: spec.dtype,
     A: spec.alphas.length,
     withPredictions: spec.withPredictions,
-    triangularRank: spec.looBlocks ? spec.dec.s.length : undefined,
+    triangularRank: spec.looBlocks ? basisOf(spec).s.length : undefined,
   };
 }
 
@@ -137,19 +141,22 @@ function foldFeeds(spec: FusedFoldSpec): Record<string, GraphTensor> {
     data: castTo(data, dtype),
     dims,
   });
+  // The triangular form scores in its own basis (dec's, or dec's completed by null directions).
+  const basis = spec.looBlocks ? basisOf(spec) : { U: dec.U, s: dec.s, testDesign: spec.testDesign };
+  const rb = basis.s.length;
   const feeds: Record<string, GraphTensor> = {
     train_idx: { type: "int64", data: BigInt64Array.from(fold.train, BigInt), dims: [nTr] },
     test_idx: { type: "int64", data: BigInt64Array.from(fold.test, BigInt), dims: [nTe] },
-    Ut: t(transpose(dec.U).data, [r, nTr]),
-    filt: t(ridgeFilter(dec.s, alphas), [A, r]),
-    test_design: t(spec.testDesign.data, [nTe, r]),
+    Ut: t(transpose(basis.U).data, [rb, nTr]),
+    filt: t(ridgeFilter(basis.s, alphas), [A, rb]),
+    test_design: t(basis.testDesign.data, [nTe, rb]),
   };
   if (mode === "gcv") {
     const { gain, denom } = gcvTerms(dec.s, alphas, nTr);
     feeds.gain = t(gain, [A, r]);
     feeds.denom = t(denom, [A, 1]);
   } else if (spec.looBlocks) {
-    const widths = blockWidths(r);
+    const widths = blockWidths(rb);
     spec.looBlocks.forEach(
       (data, b) => (feeds[`loo_block_${b}`] = { type: dtype, data, dims: [data.length / widths[b], widths[b]] }),
     );
@@ -280,12 +287,103 @@ function blockWidths(r: number): number[] {
 }
 
 /**
- * The row blocks of the triangular LOO factors of a fold (ridgeFilters.ts `looTriangularFactors`), or null where
- * they do not apply — U does not span the centred training rows — or a factorisation fails: then the
- * residual form. Each factor is written straight into the blocks, transposed by 32 × 32 tiles (R_a = L_aᵀ·g).
+ * The basis of the triangular LOO form: U, s and the test design, with columns that together span every
+ * centred direction of the training rows (r = n − 1), so that the training residual is U·diag(α/(s² + α))·Uᵀy.
+ * A kernel-form fold whose kernel dropped directions besides 1 — duplicated training rows, such as the TRs
+ * before a story's first word, whose design rows are all zero — gets them back as columns with s = 0 (no
+ * shrinkage, no coefficient, zero test design: the same fit, the same criteria), taken from the kernel's null
+ * eigenvectors with 1 and U projected out. Null where the form does not apply (primal form with r < n − 1,
+ * or the null directions cannot be recovered) or costs more than the residual form (r below ~60% of n).
+ */
+export function triangularLooBasis(dec: Decomposition, testDesign: Matrix, A: number): LooBasis | null {
+  const { rows: n, cols: r } = dec.U;
+  if (r === n - 1) return { U: dec.U, s: dec.s, testDesign };
+  if (dec.form !== "dual" || !dec.nullVectors || r > n - 1) return null;
+  // Per target: triangular ~(1.125·A + 2)·(n − 1)² multiply-add pairs against the residual form's (2·A + 2)·n·r.
+  if ((1.125 * A + 2) * (n - 1) ** 2 > (2 * A + 2) * n * r) return null;
+  const extra = centredComplement(dec.U, dec.nullVectors);
+  if (!extra) return null;
+  const q = extra.cols;
+  const rb = r + q;
+  const U = zeros("float64", n, rb);
+  for (let i = 0; i < n; i++) {
+    U.data.set(dec.U.data.subarray(i * r, (i + 1) * r), i * rb);
+    U.data.set(extra.data.subarray(i * q, (i + 1) * q), i * rb + r);
+  }
+  const s = new Float64Array(rb);
+  s.set(dec.s);
+  const nTe = testDesign.rows;
+  const test = zeros("float64", nTe, rb);
+  for (let i = 0; i < nTe; i++) test.data.set(testDesign.data.subarray(i * r, (i + 1) * r), i * rb);
+  return { U, s, testDesign: test };
+}
+
+/** U (n × r), s and the test design of the triangular LOO form (`triangularLooBasis`). */
+export interface LooBasis {
+  U: Matrix;
+  s: Float64Array;
+  testDesign: Matrix;
+}
+
+function basisOf(spec: FusedFoldSpec): LooBasis {
+  return spec.looBasis ?? { U: spec.dec.U, s: spec.dec.s, testDesign: spec.testDesign };
+}
+
+/**
+ * An orthonormal basis (n × (n − 1 − r)) of the centred directions U (n × r, orthonormal, ⊥ 1) misses, from
+ * null vectors that together with U span every direction: project out 1 and U (twice), then keep the
+ * directions of the projected vectors' Gram matrix with eigenvalue near 1 (the one near 0 is 1 itself).
+ */
+function centredComplement(U: Matrix, nullVectors: Matrix): Matrix | null {
+  const { rows: n, cols: r } = U;
+  const k = nullVectors.cols;
+  const q = n - 1 - r;
+  const N = Float64Array.from(nullVectors.data);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let c = 0; c < k; c++) {
+      let mean = 0;
+      for (let i = 0; i < n; i++) mean += N[i * k + c];
+      mean /= n;
+      for (let i = 0; i < n; i++) N[i * k + c] -= mean;
+    }
+    const utn = new Float64Array(r * k); // Uᵀ·N
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < r; j++) {
+        const u = U.data[i * r + j];
+        for (let c = 0; c < k; c++) utn[j * k + c] += u * N[i * k + c];
+      }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < r; j++) {
+        const u = U.data[i * r + j];
+        for (let c = 0; c < k; c++) N[i * k + c] -= u * utn[j * k + c];
+      }
+  }
+  const G = new Float64Array(k * k);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) G[a * k + b] += N[i * k + a] * N[i * k + b];
+  const e = eigh(G, k);
+  const kept: number[] = [];
+  for (let j = 0; j < k; j++) if (e.values[j] > 0.5) kept.push(j);
+  if (kept.length !== q) return null;
+  const out = zeros("float64", n, q);
+  kept.forEach((j, c) => {
+    const inv = 1 / Math.sqrt(e.values[j]);
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let a = 0; a < k; a++) v += N[i * k + a] * e.vectors[j * k + a];
+      out.data[i * q + c] = v * inv;
+    }
+  });
+  return out;
+}
+
+/**
+ * The row blocks of the triangular LOO factors of a fold (ridgeFilters.ts `looTriangularFactors`) in a basis
+ * from `triangularLooBasis`, or null where a factorisation fails: then the residual form. Each factor is written
+ * straight into the blocks, transposed by 32 × 32 tiles (R_a = L_aᵀ·g).
  */
 export async function looBlocksFor(
-  dec: Decomposition,
+  dec: Pick<LooBasis, "U" | "s">,
   fold: Fold,
   alphas: Float64Array,
   dtype: DType,
