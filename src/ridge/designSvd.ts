@@ -133,9 +133,7 @@ export async function decompose(
     return out;
   };
   const basis = columnsOf(keep);
-  const dropped =
-    form === "dual" && r < m ? columnsOf(keep.length === 0 ? range(m) : complementOf(keep, m)) : undefined;
-  const nullVectors = dropped ? { nullVectors: dropped } : {};
+  const nullVectors = form === "dual" && r < m ? { nullVectors: columnsOf(droppedOf(keep, m)) } : {};
   if (form === "dual" && options.rightVectors === false) return { s, U: basis, form, ...nullVectors };
   // The other factor follows from X·V = U·S (primal) or Xᵀ·U = V·S (dual).
   const other = form === "primal" ? await f64.matmul(x, basis) : await f64.matmul(x, basis, true);
@@ -145,14 +143,11 @@ export async function decompose(
   return form === "primal" ? { s, U: otherMat, V: basis, form } : { s, U: basis, V: otherMat, form, ...nullVectors };
 }
 
-function range(m: number): number[] {
-  return Array.from({ length: m }, (_, i) => i);
-}
-
-function complementOf(keep: number[], m: number): number[] {
+/** The indices 0 … m − 1 not in `keep`. */
+function droppedOf(keep: number[], m: number): number[] {
   const kept = new Uint8Array(m);
   for (const k of keep) kept[k] = 1;
-  return range(m).filter((k) => kept[k] === 0);
+  return Array.from({ length: m }, (_, k) => k).filter((k) => kept[k] === 0);
 }
 
 /** V of a decomposition, or an error naming what is missing. */
