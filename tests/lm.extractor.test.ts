@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { extractWordFeatures, WordFeatureExtractor } from "../src/lm/extract.js";
 import { syntaxSemantics } from "../src/lm/decomposition.js";
+import { LebelDataset } from "../src/fmri/datasets/lebel.js";
+import { lebelBrainScores, lebelForecast } from "../src/pipeline/lebel.js";
+import { simulateLebelDataset } from "../src/simulate/lebelSimulate.js";
 import { readWords } from "../src/stimuli/readers.js";
 import { untimedWords } from "../src/stimuli/words.js";
 import { tinyCheckpoint } from "./helpers/gpt2.js";
@@ -66,5 +69,35 @@ describe("WordFeatureExtractor", () => {
     expect(opened.count).toBe(1);
     expect(d.k).toBe(3);
     expect(d.syntax.rows).toBe(lists[0].words.length);
+  });
+
+  it("opens one session per LeBel subject for all its stories (simulation, brain scores, forecast)", async () => {
+    const root = tmp();
+    const stories = Object.fromEntries(
+      ["pieman", "bronx", "black"].map((st) => [st, sharedPath(`data/narratives/align/${st}/align.csv`)]),
+    );
+    const features = { model, context: 16, contextMode: "strided" as const };
+    opened.count = 0;
+    const truth = await simulateLebelDataset(
+      { seed: 2, subjects: 1, stories, voxels: 12, planted: { count: 4, layer: 2, snr: 1 }, ...features },
+      join(root, "ds"),
+      { cacheDir: join(root, "simulation-cache") },
+    );
+    expect(opened.count).toBe(1);
+    const ds = LebelDataset.open(join(root, "ds"));
+    const options = { subject: truth.subjects[0], sessions: [1], layer: 2, ...features };
+    const cacheDir = join(root, "cache");
+    const bootstrap = { nBoots: 2, chunkLength: 20, nChunks: 3 };
+    for (const expected of [1, 0]) {
+      // Three stories past the cache: one session; all three in it (second pass): none.
+      opened.count = 0;
+      const res = await lebelBrainScores(ds, { ...options, cacheDir, bootstrap });
+      expect(res.train).toEqual(["pieman", "bronx"]);
+      expect(opened.count).toBe(expected);
+    }
+    opened.count = 0;
+    const forecast = await lebelForecast(ds, { ...options, cacheDir: join(root, "cache-2"), distances: [0, 2] });
+    expect(forecast.distances).toEqual([0, 2]);
+    expect(opened.count).toBe(1);
   });
 });

@@ -7,7 +7,7 @@
  * lives in its own module.
  */
 import { bootstrapRidge, type BootstrapRidgeOptions, type BootstrapRidgeResult } from "../ridge/bootstrapRidge.js";
-import { extractWordFeatures } from "../lm/extract.js";
+import { WordFeatureExtractor } from "../lm/extract.js";
 import type { ContextMode } from "../lm/wordStates.js";
 import type { LebelDataset } from "../fmri/datasets/lebel.js";
 import { lanczosStoryDesign, zscoreColumns } from "../fmri/design/storyDesign.js";
@@ -53,26 +53,47 @@ type FeatureOptions = Pick<
   "model" | "layer" | "featureLayers" | "context" | "contextMode" | "cacheDir"
 >;
 
-/** One story's words' states at the layer (words × features), cached through `cacheDir`. */
-export async function lebelStoryStates(ds: LebelDataset, story: string, o: FeatureOptions): Promise<Matrix> {
+/**
+ * One story's words' states at the layer (words × features), cached through `cacheDir`. `extractor`: the
+ * model opened once for several stories (`openLebelExtractor`); without it the model is opened for this story.
+ */
+export async function lebelStoryStates(
+  ds: LebelDataset,
+  story: string,
+  o: FeatureOptions,
+  extractor?: WordFeatureExtractor,
+): Promise<Matrix> {
   const words = ds.words(story);
+  const own = extractor ? null : await openLebelExtractor(o);
+  try {
+    const f = await (extractor ?? own!).extract(words);
+    const at = f.layers.indexOf(o.layer);
+    if (at < 0)
+      throw new Error(`lebelStoryDesign: layer ${o.layer} is not among the extracted layers ${f.layers.join(", ")}`);
+    const size = words.words.length * f.nEmbd;
+    return { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates.subarray(at * size, (at + 1) * size) };
+  } finally {
+    await own?.release();
+  }
+}
+
+/** The model of these feature options, opened once for every story of a subject (release it after). */
+export async function openLebelExtractor(o: FeatureOptions): Promise<WordFeatureExtractor> {
   const layers = o.featureLayers ?? [o.layer];
-  const at = layers.indexOf(o.layer);
-  if (at < 0)
+  if (!layers.includes(o.layer))
     throw new Error(`lebelStoryDesign: layer ${o.layer} is not among the extracted layers ${layers.join(", ")}`);
-  const f = await extractWordFeatures(o.model, words, {
-    layers,
-    context: o.context,
-    mode: o.contextMode,
-    cacheDir: o.cacheDir,
-  });
-  const size = words.words.length * f.nEmbd;
-  return { rows: words.words.length, cols: f.nEmbd, data: f.hiddenStates.subarray(at * size, (at + 1) * size) };
+  return WordFeatureExtractor.open(o.model, { layers, context: o.context, mode: o.contextMode, cacheDir: o.cacheDir });
 }
 
 /** One story's design (`lanczosStoryDesign` of the layer's states), cached features through `cacheDir`. */
-export async function lebelStoryDesign(ds: LebelDataset, story: string, o: FeatureOptions): Promise<Matrix> {
-  return lanczosStoryDesign(await lebelStoryStates(ds, story, o), ds.words(story).times, ds.trTimes(story));
+export async function lebelStoryDesign(
+  ds: LebelDataset,
+  story: string,
+  o: FeatureOptions,
+  extractor?: WordFeatureExtractor,
+): Promise<Matrix> {
+  const states = await lebelStoryStates(ds, story, o, extractor);
+  return lanczosStoryDesign(states, ds.words(story).times, ds.trTimes(story));
 }
 
 /**
@@ -115,13 +136,20 @@ function subjectSplit(
 /** Bootstrap-ridge brain scores of one subject: test-story Pearson r per voxel, chosen alphas, weights. */
 export async function lebelBrainScores(ds: LebelDataset, o: LebelEncodingOptions): Promise<LebelEncodingResult> {
   const split = subjectSplit(ds, o);
+  const extractor = await openLebelExtractor(o);
   const stack = async (stories: string[]) => {
     const designs: Matrix[] = [];
-    for (const story of stories) designs.push(await lebelStoryDesign(ds, story, o));
+    for (const story of stories) designs.push(await lebelStoryDesign(ds, story, o, extractor));
     return { x: concatRows(designs), y: await lebelResponses(ds, o.subject, stories) };
   };
-  const train = await stack(split.train);
-  const test = await stack(split.test);
+  let train: Awaited<ReturnType<typeof stack>>;
+  let test: Awaited<ReturnType<typeof stack>>;
+  try {
+    train = await stack(split.train);
+    test = await stack(split.test);
+  } finally {
+    await extractor.release();
+  }
   const res = await bootstrapRidge(train.x, train.y, test.x, test.y, o.bootstrap);
   const pValues = o.permutation ? blockPermutationTest(test.y, res.predictions, o.permutation).p : undefined;
   return { ...res, pValues, train: split.train, test: split.test, trainRows: train.x.rows, testRows: test.x.rows };
@@ -143,16 +171,21 @@ export async function lebelForecast(ds: LebelDataset, o: LebelForecastOptions): 
   const split = subjectSplit(ds, o);
   const names = [...split.train, ...split.test];
   const stories = [];
-  for (const story of names) {
-    const z = zscoreColumns(await ds.responses(o.subject, story));
-    // float32, as stored: the sweep stacks every story's responses once.
-    const responses = { rows: z.rows, cols: z.cols, data: Float32Array.from(z.data) };
-    stories.push({
-      states: await lebelStoryStates(ds, story, o),
-      wordTimes: ds.words(story).times,
-      trTimes: ds.trTimes(story),
-      responses,
-    });
+  const extractor = await openLebelExtractor(o);
+  try {
+    for (const story of names) {
+      const z = zscoreColumns(await ds.responses(o.subject, story));
+      // float32, as stored: the sweep stacks every story's responses once.
+      const responses = { rows: z.rows, cols: z.cols, data: Float32Array.from(z.data) };
+      stories.push({
+        states: await lebelStoryStates(ds, story, o, extractor),
+        wordTimes: ds.words(story).times,
+        trTimes: ds.trTimes(story),
+        responses,
+      });
+    }
+  } finally {
+    await extractor.release();
   }
   const train = split.train.map((_, i) => i);
   const test = split.test.map((_, i) => split.train.length + i);

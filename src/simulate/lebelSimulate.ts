@@ -10,7 +10,7 @@ import { readWords } from "../stimuli/readers.js";
 import { LebelDataset, LEBEL_CODE_TR, LEBEL_PAD, LEBEL_ROWS_DROPPED } from "../fmri/datasets/lebel.js";
 import { writeLebelDataset, writeLebelResponses } from "../fmri/datasets/lebelWriter.js";
 import { lanczosStoryDesign } from "../fmri/design/storyDesign.js";
-import { lebelStoryStates } from "../pipeline/lebel.js";
+import { lebelStoryStates, openLebelExtractor } from "../pipeline/lebel.js";
 import type { Matrix } from "../linalg/dense.js";
 
 export interface LebelSimulation {
@@ -75,14 +75,23 @@ export async function simulateLebelDataset(
   const responses: Record<string, Record<string, Matrix>> = Object.fromEntries(subjects.map((s) => [s, {}]));
   const rand = gaussian(mulberry32(sim.seed));
   let weights: Float64Array[] | undefined;
-  for (const story of names) {
-    const states = await lebelStoryStates(ds, story, {
-      model: sim.model,
-      layer: sim.planted.layer,
-      context: sim.context,
-      contextMode: sim.contextMode,
-      cacheDir: options.cacheDir,
-    });
+  const featureOptions = {
+    model: sim.model,
+    layer: sim.planted.layer,
+    context: sim.context,
+    contextMode: sim.contextMode,
+    cacheDir: options.cacheDir,
+  };
+  // The model opened once for every story (a small simulated dataset: all stories' states fit in memory).
+  const storyStates: Matrix[] = [];
+  const extractor = await openLebelExtractor(featureOptions);
+  try {
+    for (const story of names) storyStates.push(await lebelStoryStates(ds, story, featureOptions, extractor));
+  } finally {
+    await extractor.release();
+  }
+  for (const [i, story] of names.entries()) {
+    const states = storyStates[i];
     const design = lanczosStoryDesign(
       shiftWords(states, sim.planted.distance ?? 0),
       ds.words(story).times,
