@@ -36,6 +36,8 @@ describe("folds on two lanes", () => {
         targetChunkSize: 8,
         savePredictions: true,
         keepCriteria: true,
+        // 120 targets would take the residual form (no factors to prepare: a lane may finish every fold first).
+        looForm: "triangular" as const,
       };
       const a = await brainScore(x, y, opts);
       const b = await brainScore(x, y, { ...opts, targetChunkSize: 8 });
@@ -61,6 +63,17 @@ describe("folds on two lanes", () => {
       const po = one.predictions!.data;
       for (let i = 0; i < pa.length; i++) expect(Math.abs(pa[i] - po[i])).toBeLessThan(1e-4 * (1 + Math.abs(po[i])));
       expect(a.settings.forms).toEqual(["dual", "dual", "dual", "dual"]);
+      if (mode === "gcv") return;
+      expect(a.settings.looForms).toEqual(new Array(4).fill("triangular"));
+      // The residual form on two lanes: the same bits whatever the schedule, too.
+      delete process.env.BRAINSCORE_FOLD_WORKER;
+      const c = await brainScore(x, y, { ...opts, looForm: "residual" });
+      const d = await brainScore(x, y, { ...opts, looForm: "residual" });
+      expect(c.settings.looForms).toEqual(new Array(4).fill("residual"));
+      expect(c.settings.lanes!.worker.chunks + d.settings.lanes!.worker.chunks).toBeGreaterThan(0);
+      expect(Array.from(d.r)).toEqual(Array.from(c.r));
+      expect(Array.from(d.criteria!)).toEqual(Array.from(c.criteria!));
+      expect(Array.from(c.alphas)).toEqual(Array.from(a.alphas));
     },
   );
 
