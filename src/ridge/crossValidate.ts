@@ -64,6 +64,8 @@ export interface BrainScoreOptions {
 /** How exact LOO scores the alphas (BrainScoreOptions.looForm). */
 export type LooForm = "auto" | "triangular" | "residual";
 
+const LOO_FORMS: LooForm[] = ["auto", "triangular", "residual"];
+
 /** Targets per training row from which "auto" LOO uses the triangular factors (see BrainScoreOptions.looForm). */
 export const TRIANGULAR_LOO_TARGETS_PER_ROW = 8;
 
@@ -136,6 +138,9 @@ export async function brainScore(
   const dtype = options.dtype ?? "float32";
   const alphas = Float64Array.from(options.alphas ?? DEFAULT_ALPHAS);
   validateAlphas(alphas);
+  const looForm = options.looForm ?? "auto";
+  if (!LOO_FORMS.includes(looForm))
+    throw new Error(`looForm must be "auto", "triangular" or "residual", got "${looForm}"`);
   const innerFolds = options.innerFolds ?? 5;
   const designs = Array.isArray(x) ? x : [x];
   if (designs.length === 0) throw new Error(`${src.x}: no design matrix`);
@@ -193,12 +198,12 @@ export async function brainScore(
       // (foldLanes.ts); a fold whose design has no signal direction has no graph and is scored step by step.
       const forms: string[] = new Array(K);
       let scored = 0;
-      const looForm = resolveLooForm(options.looForm, V, folds);
+      const triangularLoo = resolveLooForm(looForm, V, folds) === "triangular";
       const looForms: ("triangular" | "residual")[] = new Array(K);
       const lanes = await scoreFusedFolds(
         designs,
         folds,
-        { alphas, mode: alphaSelection, dtype, withPredictions, triangularLoo: looForm === "triangular" },
+        { alphas, mode: alphaSelection, dtype, withPredictions, triangularLoo },
         y,
         chunk,
         { compute: backend, f64 },
@@ -423,11 +428,8 @@ function untestedAsNaN(m: Matrix, folds: Fold[]): Matrix {
 }
 
 /** The LOO form a call uses: "auto" picks the triangular factors for many targets per training row. */
-function resolveLooForm(form: LooForm | undefined, V: number, folds: Fold[]): "triangular" | "residual" {
-  const f = form ?? "auto";
-  if (!["auto", "triangular", "residual"].includes(f))
-    throw new Error(`looForm must be "auto", "triangular" or "residual", got "${f}"`);
-  if (f !== "auto") return f;
+function resolveLooForm(form: LooForm, V: number, folds: Fold[]): "triangular" | "residual" {
+  if (form !== "auto") return form;
   const rows = Math.max(...folds.map((fold) => fold.train.length));
   return V >= TRIANGULAR_LOO_TARGETS_PER_ROW * rows ? "triangular" : "residual";
 }

@@ -62,22 +62,16 @@ export class FusedFold {
   ) {}
 
   /**
-   * `f64` (float64 op(A)·B) lets a loo fold whose U spans the centred training rows score alphas by the
-   * triangular quadratic form; without it the residual form is used. The model depends only on the mode,
-   * precision, alpha count and (triangular form) rank, so folds of one shape share one session of the runner.
+   * A loo fold with `looBlocks` (prepared by foldPrep.ts) scores alphas by the triangular quadratic form, one
+   * without them by the residual form. The model depends only on the mode, precision, alpha count and
+   * (triangular form) rank, so folds of one shape share one session of the runner.
    */
-  static async compile(spec: FusedFoldSpec, runner: GraphRunner, f64?: ComputeBackend): Promise<FusedFold> {
-    let full = spec;
-    if (spec.mode === "loo" && f64 && !spec.looBlocks) {
-      const looBasis = triangularLooBasis(spec.dec, spec.testDesign, spec.alphas.length);
-      const looBlocks = looBasis && (await looBlocksFor(looBasis, spec.fold, spec.alphas, spec.dtype, runner, f64));
-      if (looBlocks) full = { ...spec, looBlocks, looBasis: looBasis! };
-    }
-    const shape = graphShape(full);
+  static async compile(spec: FusedFoldSpec, runner: GraphRunner): Promise<FusedFold> {
+    const shape = graphShape(spec);
     const key = `ridge_fold:${shape.mode}:${shape.dtype}:${shape.A}:${shape.withPredictions}:${shape.triangularRank ?? "-"}`;
     const session = await runner.loadShared(key, () => buildGraph(shape));
     const kept = { nTrain: spec.fold.train.length, withPredictions: spec.withPredictions };
-    return new FusedFold(session, kept, foldFeeds(full));
+    return new FusedFold(session, kept, foldFeeds(spec));
   }
 
   /** Scores targets [c0, c1) of `y` (the whole n × V matrix as a graph tensor). */
